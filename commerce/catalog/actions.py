@@ -1,0 +1,290 @@
+"""Catalog use cases: shops and products as sellers manage them, prices as buyers pay them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import Session
+
+from commerce import clock
+from commerce.catalog.models import (
+    Category,
+    ModerationStatus,
+    Product,
+    ProductPhoto,
+    Promotion,
+    Shop,
+    ShopStatus,
+)
+from commerce.db import action
+from commerce.errors import (
+    AlreadyExists,
+    InvalidInput,
+    InvalidQuantity,
+    NotFound,
+    PermissionDenied,
+)
+from commerce.messaging.outbox import notify_many
+from commerce.money import percent_of
+from commerce.text import fold
+from commerce.users.actions import _grant, admins, require_actor, validate_place
+from commerce.users.models import Role, User
+
+MAX_PRICE = 1_000_000_000  # 1 billion GNF: anything above is a typo
+MAX_STOCK = 100_000
+EDITABLE_FIELDS = {"name", "description", "brand", "colour", "price", "category_id"}
+
+
+def visible_condition() -> ColumnElement[bool]:
+    """What buyers may see: approved, not paused or deleted, from an approved, active seller."""
+    return and_(
+        Product.status == ModerationStatus.APPROVED,
+        Product.is_paused.is_(False),
+        Product.is_deleted.is_(False),
+        Shop.status == ShopStatus.APPROVED,
+        User.is_active.is_(True),
+    )
+
+
+def visible_products_query():  # type: ignore[no-untyped-def]
+    return (
+        select(Product)
+        .join(Shop, Product.shop_id == Shop.id)
+        .join(User, Shop.owner_id == User.id)
+        .where(visible_condition())
+    )
+
+
+def is_visible(session: Session, product_id: int) -> bool:
+    return (
+        session.scalar(visible_products_query().where(Product.id == product_id).limit(1))
+        is not None
+    )
+
+
+def build_search_text(product: Product, category: Category | None) -> str:
+    parts = [product.name, product.brand, product.colour]
+    if category is not None:
+        parts += [category.name_fr, category.name_en]
+    return fold(" ".join(p for p in parts if p))
+
+
+def active_promotion(product: Product, at: dt.datetime | None = None) -> Promotion | None:
+    at = at or clock.now()
+    live = [p for p in product.promotions if p.starts_at <= at < p.ends_at]
+    return max(live, key=lambda p: p.percent, default=None)
+
+
+def effective_price(product: Product, at: dt.datetime | None = None) -> int:
+    promo = active_promotion(product, at)
+    if promo is None:
+        return product.price
+    return product.price - percent_of(product.price, promo.percent)
+
+
+def _seller_shop(session: Session, seller_id: int) -> Shop:
+    require_actor(session, seller_id, Role.SELLER)
+    shop = session.scalar(select(Shop).where(Shop.owner_id == seller_id))
+    if shop is None:
+        raise NotFound("no shop", entity="shop")
+    return shop
+
+
+def _owned_product(session: Session, seller_id: int, product_id: int) -> Product:
+    shop = _seller_shop(session, seller_id)
+    product = session.get(Product, product_id)
+    if product is None or product.is_deleted:
+        raise NotFound("unknown product", entity="product", id=product_id)
+    if product.shop_id != shop.id:
+        raise PermissionDenied("not your product", product_id=product_id)
+    return product
+
+
+def _check_price(price: Any) -> int:
+    if not isinstance(price, int) or isinstance(price, bool) or not 0 < price <= MAX_PRICE:
+        raise InvalidInput("price must be a whole number of GNF", field="price")
+    return price
+
+
+def _check_stock(stock: Any) -> int:
+    if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK:
+        raise InvalidQuantity("stock must be a whole number", field="stock")
+    return stock
+
+
+def _text(value: Any, field: str, max_len: int, *, required: bool = False) -> str:
+    text = (value or "").strip() if isinstance(value, str | type(None)) else None
+    if text is None or (required and not text) or len(text) > max_len:
+        raise InvalidInput(f"{field} is required and at most {max_len} characters", field=field)
+    return text
+
+
+@action
+def create_shop(
+    session: Session,
+    *,
+    owner_id: int,
+    name: str,
+    prefecture: str,
+    quartier: str = "",
+    landmark: str = "",
+    region: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+) -> Shop:
+    """A new shop waits for an admin; the admins are told."""
+    owner = require_actor(session, owner_id)
+    if session.scalar(select(Shop).where(Shop.owner_id == owner_id)) is not None:
+        raise AlreadyExists("you already have a shop", entity="shop")
+    region_name, pref_name, quartier_name = validate_place(region, prefecture, quartier)
+    _grant(owner, Role.SELLER)
+    shop = Shop(
+        owner_id=owner.id,
+        name=_text(name, "name", 80, required=True),
+        region=region_name,
+        prefecture=pref_name,
+        quartier=quartier_name,
+        landmark=_text(landmark, "landmark", 300),
+        lat=lat,
+        lng=lng,
+    )
+    session.add(shop)
+    session.flush()
+    notify_many(session, users=admins(session), kind="shop_pending", params={"shop_id": shop.id})
+    return shop
+
+
+def category_by_slug(session: Session, slug: str) -> Category:
+    cat = session.scalar(select(Category).where(Category.slug == slug))
+    if cat is None:
+        raise NotFound("unknown category", entity="category", slug=slug)
+    return cat
+
+
+@action
+def create_product(
+    session: Session,
+    *,
+    seller_id: int,
+    category_id: int,
+    name: str,
+    price: int,
+    stock: int,
+    description: str = "",
+    brand: str = "",
+    colour: str = "",
+    photo_paths: list[str] | None = None,
+    low_stock_threshold: int = 3,
+) -> Product:
+    """A new product is pending until an admin approves it."""
+    shop = _seller_shop(session, seller_id)
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFound("unknown category", entity="category", id=category_id)
+    product = Product(
+        shop_id=shop.id,
+        category_id=category.id,
+        name=_text(name, "name", 120, required=True),
+        description=_text(description, "description", 2000),
+        brand=_text(brand, "brand", 60),
+        colour=_text(colour, "colour", 40),
+        price=_check_price(price),
+        stock=_check_stock(stock),
+        low_stock_threshold=_check_stock(low_stock_threshold),
+        status=ModerationStatus.PENDING,
+    )
+    product.photos = [ProductPhoto(path=p, position=i) for i, p in enumerate(photo_paths or [])]
+    product.search_text = build_search_text(product, category)
+    session.add(product)
+    session.flush()
+    notify_many(
+        session, users=admins(session), kind="product_pending", params={"product_id": product.id}
+    )
+    return product
+
+
+@action
+def update_product(session: Session, *, seller_id: int, product_id: int, **changes: Any) -> Product:
+    """Edit fields; any edit sends the product back to moderation."""
+    product = _owned_product(session, seller_id, product_id)
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown or not changes:
+        raise InvalidInput("unknown field", fields=sorted(unknown))
+    for key, value in changes.items():
+        if key == "price":
+            value = _check_price(value)
+        elif key == "category_id":
+            if session.get(Category, value) is None:
+                raise NotFound("unknown category", entity="category", id=value)
+        else:
+            limits = {"name": 120, "description": 2000, "brand": 60, "colour": 40}
+            value = _text(value, key, limits[key], required=key == "name")
+        setattr(product, key, value)
+    session.flush()
+    session.refresh(product, ["category"])
+    product.search_text = build_search_text(product, product.category)
+    product.status = ModerationStatus.PENDING
+    product.rejection_reason = ""
+    notify_many(
+        session, users=admins(session), kind="product_pending", params={"product_id": product.id}
+    )
+    return product
+
+
+@action
+def set_paused(session: Session, *, seller_id: int, product_id: int, paused: bool) -> Product:
+    product = _owned_product(session, seller_id, product_id)
+    product.is_paused = paused
+    return product
+
+
+@action
+def restock(session: Session, *, seller_id: int, product_id: int, add: int) -> Product:
+    product = _owned_product(session, seller_id, product_id)
+    if not isinstance(add, int) or isinstance(add, bool) or add <= 0 or add > MAX_STOCK:
+        raise InvalidQuantity("restock by a positive whole number", field="add")
+    # Relative update: concurrent checkouts taking stock are not overwritten.
+    session.execute(
+        Product.__table__.update().where(Product.id == product.id).values(stock=Product.stock + add)
+    )
+    session.refresh(product, ["stock"])
+    return product
+
+
+@action
+def delete_product(session: Session, *, seller_id: int, product_id: int) -> Product:
+    """Soft delete: past orders and reviews still point at the product."""
+    product = _owned_product(session, seller_id, product_id)
+    product.is_deleted = True
+    return product
+
+
+@action
+def add_promotion(
+    session: Session,
+    *,
+    seller_id: int,
+    product_id: int,
+    percent: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+) -> Promotion:
+    product = _owned_product(session, seller_id, product_id)
+    if not isinstance(percent, int) or not 0 < percent < 100:
+        raise InvalidInput("discount between 1 and 99 percent", field="percent")
+    if ends_at <= starts_at or ends_at <= clock.now():
+        raise InvalidInput("the promotion must end after it starts, in the future", field="ends_at")
+    promo = Promotion(product_id=product.id, percent=percent, starts_at=starts_at, ends_at=ends_at)
+    session.add(promo)
+    session.flush()
+    session.expire(product, ["promotions"])
+    return promo
+
+
+def get_visible_product(session: Session, product_id: int) -> Product:
+    product = session.scalar(visible_products_query().where(Product.id == product_id))
+    if product is None:
+        raise NotFound("unknown product", entity="product", id=product_id)
+    return product

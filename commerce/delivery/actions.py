@@ -1,0 +1,579 @@
+"""Delivery use cases: couriers, jobs (one winner, at most N active), proof at the door.
+
+A delivery closes only on two confirmations: the courier's proof (the buyer's PIN or a scan of
+the buyer's QR) and the buyer's word that the cash was handed over. Either may come first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from commerce import clock, geo, rules
+from commerce.catalog.models import Shop
+from commerce.db import action
+from commerce.delivery import codes
+from commerce.delivery.models import (
+    ACTIVE_JOB_STATUSES,
+    Courier,
+    CourierStatus,
+    DeliveryJob,
+    JobKind,
+    JobStatus,
+    Vehicle,
+)
+from commerce.errors import (
+    AlreadyExists,
+    CourierUnavailable,
+    IllegalTransition,
+    InvalidInput,
+    JobTaken,
+    NotFound,
+    PermissionDenied,
+    ReasonRequired,
+    TooManyJobs,
+)
+from commerce.loyalty.actions import credit_for_order
+from commerce.messaging.outbox import notify, notify_many
+from commerce.orders.actions import (
+    Destination,
+    buyer_order,
+    delivery_quote,
+    seller_order,
+    shop_point,
+)
+from commerce.orders.lifecycle import Actor, transition
+from commerce.orders.models import DeliveryMode, Order, OrderStatus
+from commerce.returns.actions import receive_return
+from commerce.users.actions import admins, require_actor, validate_place
+from commerce.users.models import Role, User, UserRole
+
+MAX_BONUS = 1_000_000
+
+
+# --- couriers -------------------------------------------------------------------------------
+
+
+@action
+def register_courier(
+    session: Session, *, user_id: int, prefecture: str, vehicle: str, quartier: str = ""
+) -> Courier:
+    """A courier applies (INSCRIPTION); an admin approves before any offer is sent."""
+    user = require_actor(session, user_id)
+    if session.scalar(select(Courier).where(Courier.user_id == user_id)) is not None:
+        raise AlreadyExists("already registered", entity="courier")
+    try:
+        vehicle_kind = Vehicle(vehicle)
+    except ValueError as exc:
+        raise InvalidInput("unknown vehicle", vehicle=vehicle) from exc
+    _region, pref_name, quartier_name = validate_place("", prefecture, quartier)
+    point = geo.locate(prefecture=pref_name, quartier=quartier_name or None)
+    courier = Courier(
+        user_id=user.id,
+        prefecture=pref_name,
+        quartier=quartier_name,
+        vehicle=vehicle_kind,
+        lat=point[0] if point else None,
+        lng=point[1] if point else None,
+    )
+    if not user.has_role(Role.COURIER):
+        user.roles.append(UserRole(role=Role.COURIER))
+    session.add(courier)
+    session.flush()
+    notify_many(
+        session, users=admins(session), kind="courier_pending", params={"courier_id": courier.id}
+    )
+    return courier
+
+
+def courier_of(session: Session, user_id: int) -> Courier:
+    require_actor(session, user_id, Role.COURIER)
+    courier = session.scalar(select(Courier).where(Courier.user_id == user_id))
+    if courier is None:
+        raise NotFound("not a courier", entity="courier")
+    return courier
+
+
+@action
+def decide_courier(
+    session: Session, *, admin_id: int, courier_id: int, approve: bool, reason: str = ""
+) -> Courier:
+    require_actor(session, admin_id, Role.ADMIN)
+    courier = session.get(Courier, courier_id)
+    if courier is None:
+        raise NotFound("unknown courier", entity="courier", id=courier_id)
+    if not approve and not reason.strip():
+        raise ReasonRequired("a reason is required")
+    courier.status = CourierStatus.APPROVED if approve else CourierStatus.REFUSED
+    notify(
+        session,
+        user_id=courier.user_id,
+        kind="courier_approved" if approve else "courier_refused",
+        params={"reason": reason.strip()},
+        essential=True,
+    )
+    return courier
+
+
+@action
+def set_available(session: Session, *, user_id: int, available: bool) -> Courier:
+    courier = courier_of(session, user_id)
+    if courier.status != CourierStatus.APPROVED:
+        raise CourierUnavailable("not approved yet", status=courier.status.value)
+    courier.available = available
+    return courier
+
+
+def active_job_count(session: Session, user_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count(DeliveryJob.id)).where(
+                DeliveryJob.courier_id == user_id, DeliveryJob.status.in_(ACTIVE_JOB_STATUSES)
+            )
+        )
+        or 0
+    )
+
+
+def _lock_courier(session: Session, user_id: int) -> Courier:
+    """Serialise claims by one courier, so two at once cannot exceed the active-job limit."""
+    courier = session.scalar(select(Courier).where(Courier.user_id == user_id).with_for_update())
+    if courier is None:
+        raise NotFound("not a courier", entity="courier")
+    return courier
+
+
+def _check_capacity(session: Session, user_id: int) -> None:
+    limit = rules.current().max_active_jobs
+    if active_job_count(session, user_id) >= limit:
+        raise TooManyJobs("too many active jobs", max=limit)
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+def _job_for_order(session: Session, order_id: int) -> DeliveryJob | None:
+    return session.scalar(
+        select(DeliveryJob).where(
+            DeliveryJob.order_id == order_id, DeliveryJob.kind == JobKind.DELIVERY
+        )
+    )
+
+
+def _new_delivery_job(session: Session, order: Order, *, bonus: int) -> DeliveryJob:
+    if not isinstance(bonus, int) or isinstance(bonus, bool) or not 0 <= bonus <= MAX_BONUS:
+        raise InvalidInput("bonus must be a whole number of GNF", field="bonus")
+    if order.delivery_mode != DeliveryMode.HOME:
+        raise IllegalTransition("pickup orders need no courier", order_id=order.id)
+    shop = session.get(Shop, order.shop_id)
+    assert shop is not None
+    dest = Destination(
+        region=order.region,
+        prefecture=order.prefecture,
+        quartier=order.quartier,
+        lat=order.lat,
+        lng=order.lng,
+    )
+    km, commission = delivery_quote(shop, dest, bonus=bonus)
+    start, end = shop_point(shop), dest.point()
+    job = _job_for_order(session, order.id)
+    if job is not None and job.status not in (JobStatus.CANCELLED, JobStatus.OPEN):
+        raise AlreadyExists("a courier already has this order", order_id=order.id)
+    if job is None:
+        job = DeliveryJob(kind=JobKind.DELIVERY, order_id=order.id, shop_id=shop.id)
+        session.add(job)
+    job.status = JobStatus.OPEN
+    job.courier_id = None
+    job.from_lat, job.from_lng = start if start else (None, None)
+    job.to_lat, job.to_lng = end if end else (None, None)
+    job.distance_km = km
+    job.bonus = bonus
+    job.commission = commission
+    job.published_at = clock.now()
+    session.flush()
+    return job
+
+
+@action
+def publish_job(session: Session, *, seller_id: int, order_id: int, bonus: int = 0) -> DeliveryJob:
+    """Offer an accepted order to the courier marketplace at the computed commission."""
+    order = seller_order(session, seller_id, order_id)
+    if order.status != OrderStatus.ACCEPTED:
+        raise IllegalTransition(
+            "accept the order first", order_id=order.id, from_status=order.status.value
+        )
+    job = _new_delivery_job(session, order, bonus=bonus)
+    return job
+
+
+@action
+def raise_bonus(session: Session, *, seller_id: int, job_id: int, bonus: int) -> DeliveryJob:
+    job = session.get(DeliveryJob, job_id)
+    if job is None:
+        raise NotFound("unknown job", entity="job", id=job_id)
+    order = seller_order(session, seller_id, job.order_id)
+    if job.status != JobStatus.OPEN:
+        raise JobTaken("job no longer open", job_id=job_id)
+    return _new_delivery_job(session, order, bonus=bonus)
+
+
+@action
+def assign_courier(
+    session: Session, *, seller_id: int, order_id: int, courier_user_id: int | None = None
+) -> DeliveryJob:
+    """The seller delivers personally (courier_user_id None) or hands it to a known courier."""
+    order = seller_order(session, seller_id, order_id)
+    if order.status != OrderStatus.ACCEPTED:
+        raise IllegalTransition(
+            "accept the order first", order_id=order.id, from_status=order.status.value
+        )
+    job = _new_delivery_job(session, order, bonus=0)
+    deliverer = seller_id
+    if courier_user_id is not None and courier_user_id != seller_id:
+        courier = _lock_courier(session, courier_user_id)
+        if courier.status != CourierStatus.APPROVED:
+            raise CourierUnavailable("courier not approved", courier_id=courier.id)
+        require_actor(session, courier_user_id, Role.COURIER)
+        _check_capacity(session, courier_user_id)
+        deliverer = courier_user_id
+    else:
+        job.commission = 0  # no commission when the seller rides it personally
+    job.status = JobStatus.CLAIMED
+    job.courier_id = deliverer
+    job.claimed_at = clock.now()
+    order.courier_id = deliverer
+    transition(session, order, OrderStatus.COURIER_ASSIGNED, actor=Actor.SELLER, actor_id=seller_id)
+    if deliverer != seller_id:
+        notify(
+            session,
+            user_id=deliverer,
+            kind="job_assigned",
+            params={"job_id": job.id, "order_id": order.id},
+            essential=True,
+        )
+    notify(
+        session,
+        user_id=order.buyer_id,
+        kind="courier_assigned",
+        params={"order_id": order.id},
+        essential=True,
+    )
+    session.flush()
+    return job
+
+
+@action
+def claim_job(session: Session, *, courier_user_id: int, job_id: int) -> DeliveryJob:
+    """First valid acceptance wins: a conditional UPDATE on status='open'."""
+    courier = _lock_courier(session, courier_user_id)
+    require_actor(session, courier_user_id, Role.COURIER)
+    if courier.status != CourierStatus.APPROVED:
+        raise CourierUnavailable("courier not approved", courier_id=courier.id)
+    _check_capacity(session, courier_user_id)
+    now = clock.now()
+    won = session.execute(
+        update(DeliveryJob)
+        .where(DeliveryJob.id == job_id, DeliveryJob.status == JobStatus.OPEN)
+        .values(status=JobStatus.CLAIMED, courier_id=courier_user_id, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:
+        if session.get(DeliveryJob, job_id) is None:
+            raise NotFound("unknown job", entity="job", id=job_id)
+        raise JobTaken("job already taken", job_id=job_id)
+    job = session.get(DeliveryJob, job_id)
+    assert job is not None
+    session.refresh(job)
+    order = session.get(Order, job.order_id)
+    assert order is not None
+    if job.kind == JobKind.DELIVERY:
+        order.courier_id = courier_user_id
+        transition(
+            session,
+            order,
+            OrderStatus.COURIER_ASSIGNED,
+            actor=Actor.COURIER,
+            actor_id=courier_user_id,
+        )
+        notify(
+            session,
+            user_id=order.buyer_id,
+            kind="courier_assigned",
+            params={"order_id": order.id},
+            essential=True,
+        )
+    shop = session.get(Shop, job.shop_id)
+    assert shop is not None
+    notify(
+        session,
+        user_id=shop.owner_id,
+        kind="job_claimed",
+        params={"job_id": job.id, "order_id": order.id},
+        essential=True,
+    )
+    return job
+
+
+def _courier_job(session: Session, user_id: int, job_id: int) -> DeliveryJob:
+    require_actor(session, user_id)
+    job = session.get(DeliveryJob, job_id)
+    if job is None:
+        raise NotFound("unknown job", entity="job", id=job_id)
+    if job.courier_id != user_id:
+        raise PermissionDenied("not your job", job_id=job_id)
+    return job
+
+
+def job_for_order_number(session: Session, *, user_id: int, order_id: int) -> DeliveryJob:
+    """The courier's active job for an order number (what couriers type: P1042, D1042)."""
+    job = session.scalar(
+        select(DeliveryJob)
+        .where(DeliveryJob.order_id == order_id, DeliveryJob.courier_id == user_id)
+        .where(DeliveryJob.status.in_(ACTIVE_JOB_STATUSES))
+    )
+    if job is None:
+        raise NotFound("no such job of yours", entity="job", order_id=order_id)
+    return job
+
+
+@action
+def mark_picked_up(session: Session, *, user_id: int, job_id: int) -> DeliveryJob:
+    job = _courier_job(session, user_id, job_id)
+    if job.status != JobStatus.CLAIMED:
+        raise IllegalTransition("not waiting for pickup", job_id=job_id)
+    job.status = JobStatus.PICKED_UP
+    job.picked_up_at = clock.now()
+    order = session.get(Order, job.order_id)
+    assert order is not None
+    if job.kind == JobKind.DELIVERY:
+        actor = Actor.SELLER if order.courier_id == _shop_owner(session, order) else Actor.COURIER
+        transition(session, order, OrderStatus.PICKED_UP, actor=actor, actor_id=user_id)
+        notify(
+            session,
+            user_id=order.buyer_id,
+            kind="order_picked_up",
+            params={"order_id": order.id},
+            essential=True,
+        )
+    session.flush()
+    return job
+
+
+def _shop_owner(session: Session, order: Order) -> int:
+    shop = session.get(Shop, order.shop_id)
+    assert shop is not None
+    return shop.owner_id
+
+
+# --- proof at the door ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    order: Order
+    delivered: bool  # False: waiting for the buyer's cash confirmation
+
+
+def _check_deliverer(session: Session, order: Order, user_id: int) -> None:
+    """Only the order's courier (or the seller, for pickup at the shop) may present a code."""
+    if order.delivery_mode == DeliveryMode.PICKUP:
+        if _shop_owner(session, order) != user_id:
+            raise PermissionDenied("not your order", order_id=order.id)
+        if order.status != OrderStatus.ACCEPTED:
+            raise IllegalTransition("order not ready", from_status=order.status.value)
+        return
+    if order.courier_id != user_id:
+        raise PermissionDenied("not your delivery", order_id=order.id)
+    if order.status != OrderStatus.PICKED_UP:
+        raise IllegalTransition(
+            "pick the parcel up first", order_id=order.id, from_status=order.status.value
+        )
+
+
+def _finish_if_confirmed(session: Session, order: Order) -> bool:
+    code = codes.code_for_order(session, order.id)
+    if code.used_at is None or order.cash_confirmed_at is None:
+        return False
+    transition(session, order, OrderStatus.DELIVERED, actor=Actor.SYSTEM, actor_id=None)
+    order.delivered_at = clock.now()
+    job = _job_for_order(session, order.id)
+    if job is not None and job.status in ACTIVE_JOB_STATUSES:
+        job.status = JobStatus.DONE
+        job.done_at = order.delivered_at
+    credit_for_order(session, order=order)
+    owner = _shop_owner(session, order)
+    notify(
+        session,
+        user_id=owner,
+        kind="order_delivered",
+        params={"order_id": order.id},
+        essential=True,
+    )
+    notify(
+        session,
+        user_id=order.buyer_id,
+        kind="review_prompt",
+        params={"order_id": order.id},
+        essential=True,
+    )
+    if order.courier_id is not None and order.courier_id != owner:
+        notify(
+            session,
+            user_id=order.courier_id,
+            kind="delivery_closed",
+            params={"order_id": order.id, "commission": job.commission if job else 0},
+            essential=True,
+        )
+    session.flush()
+    return True
+
+
+def _after_proof(session: Session, order: Order) -> ProofResult:
+    delivered = _finish_if_confirmed(session, order)
+    if not delivered:
+        notify(
+            session,
+            user_id=order.buyer_id,
+            kind="confirm_cash",
+            params={"order_id": order.id, "total": order.total},
+            essential=True,
+        )
+    return ProofResult(order=order, delivered=delivered)
+
+
+@action
+def prove_with_pin(session: Session, *, user_id: int, order_id: int, pin: str) -> ProofResult:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("unknown order", entity="order", id=order_id)
+    require_actor(session, user_id)
+    _check_deliverer(session, order, user_id)
+    code = codes.code_for_order(session, order.id)
+    codes.check_pin(session, code, pin)
+    codes.mark_used(session, code, by_user_id=user_id, proof="pin")
+    return _after_proof(session, order)
+
+
+def order_for_token(session: Session, *, token: str) -> Order:
+    """What the QR page shows: the order behind a token, if the token is still usable."""
+    code = codes.code_for_token(session, token)
+    codes.check_usable(code)
+    order = session.get(Order, code.order_id)
+    assert order is not None
+    return order
+
+
+@action
+def prove_with_qr(session: Session, *, user_id: int, token: str) -> ProofResult:
+    code = codes.code_for_token(session, token)
+    codes.check_usable(code)
+    order = session.get(Order, code.order_id)
+    assert order is not None
+    require_actor(session, user_id)
+    _check_deliverer(session, order, user_id)
+    codes.mark_used(session, code, by_user_id=user_id, proof="qr")
+    return _after_proof(session, order)
+
+
+@action
+def confirm_cash(session: Session, *, buyer_id: int, order_id: int) -> ProofResult:
+    """The buyer says the cash was handed over; with the courier's proof, the order closes."""
+    order = buyer_order(session, buyer_id, order_id)
+    ready = (
+        OrderStatus.ACCEPTED
+        if order.delivery_mode == DeliveryMode.PICKUP
+        else (OrderStatus.PICKED_UP)
+    )
+    if order.status != ready:
+        raise IllegalTransition(
+            "nothing to confirm yet", order_id=order.id, from_status=order.status.value
+        )
+    if order.cash_confirmed_at is None:
+        order.cash_confirmed_at = clock.now()
+        session.flush()
+    return ProofResult(order=order, delivered=_finish_if_confirmed(session, order))
+
+
+# --- returns pickups ------------------------------------------------------------------------
+
+
+@action
+def deliver_return(session: Session, *, user_id: int, job_id: int) -> DeliveryJob:
+    """The courier hands the returned parcel back to the seller: stock comes back."""
+    job = _courier_job(session, user_id, job_id)
+    if job.kind != JobKind.RETURN_PICKUP or job.status != JobStatus.PICKED_UP:
+        raise IllegalTransition("not a return on its way", job_id=job_id)
+    job.status = JobStatus.DONE
+    job.done_at = clock.now()
+    assert job.return_id is not None
+    receive_return(session, return_id=job.return_id)
+    return job
+
+
+# --- earnings -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Earnings:
+    today: int
+    week: int
+    unpaid: int
+    done_today: int
+
+
+def earnings(session: Session, *, user_id: int, now: dt.datetime | None = None) -> Earnings:
+    require_actor(session, user_id, Role.COURIER)
+    now = now or clock.now()
+    start_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start_week = start_day - dt.timedelta(days=start_day.weekday())
+    jobs = list(
+        session.scalars(
+            select(DeliveryJob).where(
+                DeliveryJob.courier_id == user_id, DeliveryJob.status == JobStatus.DONE
+            )
+        )
+    )
+    done_at = [(j, j.done_at or now) for j in jobs]
+    return Earnings(
+        today=sum(j.commission for j, t in done_at if t >= start_day),
+        week=sum(j.commission for j, t in done_at if t >= start_week),
+        unpaid=sum(j.commission for j in jobs if not j.paid_out),
+        done_today=sum(1 for _j, t in done_at if t >= start_day),
+    )
+
+
+def active_jobs(session: Session, *, user_id: int) -> list[DeliveryJob]:
+    require_actor(session, user_id)
+    return list(
+        session.scalars(
+            select(DeliveryJob)
+            .where(DeliveryJob.courier_id == user_id, DeliveryJob.status.in_(ACTIVE_JOB_STATUSES))
+            .order_by(DeliveryJob.id)
+        )
+    )
+
+
+def available_couriers_near(
+    session: Session, *, point: tuple[float, float], radius_km: float
+) -> list[tuple[Courier, float]]:
+    """Approved, available, active couriers within `radius_km` of `point`, nearest first."""
+    rows = session.execute(
+        select(Courier)
+        .join(User, Courier.user_id == User.id)
+        .where(
+            Courier.status == CourierStatus.APPROVED,
+            Courier.available.is_(True),
+            User.is_active.is_(True),
+        )
+    ).scalars()
+    found = []
+    for c in rows:
+        if c.lat is None or c.lng is None:
+            continue
+        km = geo.haversine_km(point, (c.lat, c.lng))
+        if km <= radius_km:
+            found.append((c, km))
+    return sorted(found, key=lambda ck: ck[1])

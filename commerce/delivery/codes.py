@@ -1,0 +1,117 @@
+"""Cash-on-delivery codes: issuing them and checking a PIN or a QR token at the door.
+
+The token has 256 bits from `secrets` (≥ 128 required) and is the whole QR payload: no amount,
+no name, no phone. PIN comparisons are constant-time; wrong tries are counted by a conditional
+UPDATE, so twenty couriers guessing at once still get at most `pin_max_attempts` tries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from commerce import clock, rules
+from commerce.delivery.models import DeliveryCode
+from commerce.errors import CodeExpired, CodeLocked, CodeUsed, NotFound, WrongPin
+
+TOKEN_BYTES = 32  # 256 bits
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_pin() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def issue_code(session: Session, *, order_id: int) -> DeliveryCode:
+    code = DeliveryCode(
+        order_id=order_id,
+        token=new_token(),
+        pin=new_pin(),
+        expires_at=clock.now() + dt.timedelta(days=rules.current().code_validity_days),
+    )
+    session.add(code)
+    session.flush()
+    return code
+
+
+def code_for_order(session: Session, order_id: int) -> DeliveryCode:
+    code = session.scalar(select(DeliveryCode).where(DeliveryCode.order_id == order_id))
+    if code is None:
+        raise NotFound("no delivery code", entity="delivery_code", order_id=order_id)
+    return code
+
+
+def code_for_token(session: Session, token: str) -> DeliveryCode:
+    if not token or len(token) > 64:
+        raise NotFound("unknown code", entity="delivery_code")
+    code = session.scalar(select(DeliveryCode).where(DeliveryCode.token == token))
+    # Constant-time re-check: the index lookup is exact, this guards against collation quirks.
+    if code is None or not hmac.compare_digest(code.token.encode(), token.encode()):
+        raise NotFound("unknown code", entity="delivery_code")
+    return code
+
+
+def check_usable(code: DeliveryCode) -> None:
+    if code.used_at is not None:
+        raise CodeUsed("code already used", order_id=code.order_id)
+    if code.locked_at is not None or code.failed_attempts >= rules.current().pin_max_attempts:
+        raise CodeLocked("code locked", order_id=code.order_id)
+    if clock.now() >= code.expires_at:
+        raise CodeExpired("code expired", order_id=code.order_id)
+
+
+def check_pin(session: Session, code: DeliveryCode, pin: str) -> None:
+    """Raise unless `pin` is right; a wrong PIN is counted (and kept, see WrongPin)."""
+    check_usable(code)
+    max_attempts = rules.current().pin_max_attempts
+    given = (pin or "").strip()
+    if hmac.compare_digest(code.pin.encode(), given.encode()):
+        return
+    counted = session.execute(
+        update(DeliveryCode)
+        .where(
+            DeliveryCode.id == code.id,
+            DeliveryCode.failed_attempts < max_attempts,
+            DeliveryCode.used_at.is_(None),
+        )
+        .values(failed_attempts=DeliveryCode.failed_attempts + 1)
+        .returning(DeliveryCode.failed_attempts)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if counted is None:
+        session.refresh(code)
+        if code.used_at is not None:
+            raise CodeUsed("code already used", order_id=code.order_id)
+        raise CodeLocked("code locked", order_id=code.order_id)
+    attempts = int(counted[0])
+    if attempts >= max_attempts:
+        session.execute(
+            update(DeliveryCode)
+            .where(DeliveryCode.id == code.id, DeliveryCode.locked_at.is_(None))
+            .values(locked_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(code)
+        raise CodeLocked("code locked", order_id=code.order_id)
+    session.refresh(code)
+    raise WrongPin("wrong PIN", order_id=code.order_id, attempts_left=max_attempts - attempts)
+
+
+def mark_used(session: Session, code: DeliveryCode, *, by_user_id: int, proof: str) -> None:
+    """Single use, enforced by the database: the first proof wins, a second gets CodeUsed."""
+    done = session.execute(
+        update(DeliveryCode)
+        .where(DeliveryCode.id == code.id, DeliveryCode.used_at.is_(None))
+        .values(used_at=clock.now(), used_by=by_user_id, proof=proof)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise CodeUsed("code already used", order_id=code.order_id)
+    session.refresh(code)

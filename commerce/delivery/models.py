@@ -1,0 +1,112 @@
+"""Couriers, delivery jobs (deliveries and return pickups) and cash-on-delivery codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commerce import clock
+from commerce.db import Base
+
+
+class Vehicle(StrEnum):
+    MOTO = "moto"
+    VOITURE = "voiture"
+    VELO = "velo"
+    PIED = "pied"
+
+
+class CourierStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class JobKind(StrEnum):
+    DELIVERY = "delivery"
+    RETURN_PICKUP = "return_pickup"
+
+
+class JobStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    PICKED_UP = "picked_up"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_JOB_STATUSES = (JobStatus.CLAIMED, JobStatus.PICKED_UP)
+
+
+class Courier(Base):
+    __tablename__ = "couriers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    prefecture: Mapped[str] = mapped_column(String(60))
+    quartier: Mapped[str] = mapped_column(String(80), default="")
+    vehicle: Mapped[Vehicle]
+    status: Mapped[CourierStatus] = mapped_column(default=CourierStatus.PENDING)
+    available: Mapped[bool] = mapped_column(default=False)
+    lat: Mapped[float | None]
+    lng: Mapped[float | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class DeliveryJob(Base):
+    """One trip: an order to a buyer, or a returned parcel back to its seller."""
+
+    __tablename__ = "delivery_jobs"
+    __table_args__ = (
+        # At most one delivery per order and one pickup per return, enforced by the database.
+        UniqueConstraint("order_id", "kind"),
+        UniqueConstraint("return_id"),
+        CheckConstraint("commission >= 0", name="commission_non_negative"),
+        Index("ix_delivery_jobs_courier_status", "courier_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[JobKind]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id"))
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    status: Mapped[JobStatus] = mapped_column(default=JobStatus.OPEN, index=True)
+    # Set when the seller hands the job to someone directly (themselves or a known courier).
+    courier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_lat: Mapped[float | None]
+    from_lng: Mapped[float | None]
+    to_lat: Mapped[float | None]
+    to_lng: Mapped[float | None]
+    distance_km: Mapped[float] = mapped_column(default=0.0)
+    commission: Mapped[int] = mapped_column(default=0)
+    bonus: Mapped[int] = mapped_column(default=0)
+    published_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    claimed_at: Mapped[dt.datetime | None]
+    picked_up_at: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]
+    paid_out: Mapped[bool] = mapped_column(default=False)
+
+
+class DeliveryCode(Base):
+    """The QR token and PIN that prove a delivery. No amount, no personal data.
+
+    The token is 256 bits from `secrets`; the PIN is 6 digits. Both are single use, bound to
+    one order, expire, and the PIN locks after a number of wrong tries counted atomically.
+    """
+
+    __tablename__ = "delivery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    pin: Mapped[str] = mapped_column(String(6))
+    expires_at: Mapped[dt.datetime]
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_at: Mapped[dt.datetime | None]
+    # Courier proof (PIN or QR scan) and buyer's cash confirmation: both close the order.
+    used_at: Mapped[dt.datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proof: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,56 @@
+"""Writing to the outbox: how the core tells someone something without calling a provider.
+
+The row is added in the caller's transaction, so a message exists if and only if the business
+change it reports was committed. Workers pick it up after commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from commerce.messaging.models import Outbox
+from commerce.users.models import Channel, User
+
+# Hooks called with the session when outbox rows were added; the worker layer registers one to
+# enqueue delivery after commit. The core stays ignorant of RQ and providers.
+_pending_key = "boutik_outbox_pending"
+
+
+def notify(
+    session: Session,
+    *,
+    user_id: int,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    essential: bool = False,
+    channel: Channel | None = None,
+    address: str = "",
+    dedupe_key: str | None = None,
+) -> Outbox:
+    """Queue a notification of `kind` for a user, rendered later in their language/channel."""
+    row = Outbox(
+        user_id=user_id,
+        kind=kind,
+        payload={"params": params or {}},
+        essential=essential,
+        channel=channel,
+        address=address,
+        dedupe_key=dedupe_key,
+    )
+    session.add(row)
+    session.flush()
+    session.info.setdefault(_pending_key, []).append(row.id)
+    return row
+
+
+def notify_many(
+    session: Session, *, users: list[User], kind: str, params: dict[str, Any] | None = None
+) -> list[Outbox]:
+    return [notify(session, user_id=u.id, kind=kind, params=params) for u in users]
+
+
+def take_pending_ids(session: Session) -> list[int]:
+    """Outbox ids written by this session since the last call (read after commit)."""
+    return session.info.pop(_pending_key, [])

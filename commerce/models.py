@@ -1,0 +1,85 @@
+"""Every table of the core, imported in one place so metadata (and Alembic) sees them all."""
+
+from commerce.cart.models import Cart, CartItem, PromoCode
+from commerce.catalog.models import (
+    Category,
+    ModerationStatus,
+    Product,
+    ProductPhoto,
+    Promotion,
+    Shop,
+    ShopStatus,
+)
+from commerce.db import Base
+from commerce.delivery.models import (
+    Courier,
+    CourierStatus,
+    DeliveryCode,
+    DeliveryJob,
+    JobKind,
+    JobStatus,
+    Vehicle,
+)
+from commerce.loyalty.models import LoyaltyEntry
+from commerce.messaging.models import ConversationState, InboundMessage, Outbox, OutboxStatus
+from commerce.moderation.models import Report, ReportStatus
+from commerce.orders.models import (
+    CommissionPayer,
+    DeliveryMode,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OrderStatusChange,
+    PaymentMethod,
+)
+from commerce.returns.models import Refund, RefundStatus, Return, ReturnItem, ReturnStatus
+from commerce.reviews.models import Review
+from commerce.users.models import Address, Channel, ChannelIdentity, Language, Role, User, UserRole
+
+__all__ = [
+    "Address",
+    "Base",
+    "Cart",
+    "CartItem",
+    "Category",
+    "Channel",
+    "ChannelIdentity",
+    "CommissionPayer",
+    "ConversationState",
+    "Courier",
+    "CourierStatus",
+    "DeliveryCode",
+    "DeliveryJob",
+    "DeliveryMode",
+    "InboundMessage",
+    "JobKind",
+    "JobStatus",
+    "Language",
+    "LoyaltyEntry",
+    "ModerationStatus",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "OrderStatusChange",
+    "Outbox",
+    "OutboxStatus",
+    "PaymentMethod",
+    "Product",
+    "ProductPhoto",
+    "PromoCode",
+    "Promotion",
+    "Refund",
+    "RefundStatus",
+    "Report",
+    "ReportStatus",
+    "Return",
+    "ReturnItem",
+    "ReturnStatus",
+    "Review",
+    "Role",
+    "Shop",
+    "ShopStatus",
+    "User",
+    "UserRole",
+    "Vehicle",
+]

@@ -1,0 +1,493 @@
+"""Order use cases: checkout (one order per seller), accept, refuse, cancel, complete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from commerce import clock, geo, rules
+from commerce.cart.actions import cart_summary
+from commerce.cart.models import Cart, PromoCode
+from commerce.catalog.models import Product, Shop
+from commerce.db import action
+from commerce.delivery.codes import issue_code
+from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobStatus
+from commerce.errors import (
+    AddressInvalid,
+    CartEmpty,
+    InvalidInput,
+    NotFound,
+    OutOfStock,
+    PermissionDenied,
+    ProductUnavailable,
+    PromoExhausted,
+    ReasonRequired,
+)
+from commerce.messaging.outbox import notify
+from commerce.orders.lifecycle import Actor, transition
+from commerce.orders.models import (
+    CommissionPayer,
+    DeliveryMode,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OrderStatusChange,
+    PaymentMethod,
+)
+from commerce.users.actions import require_actor
+from commerce.users.models import Address, Role
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where an order goes: a snapshot of a saved or new address."""
+
+    region: str = ""
+    prefecture: str = ""
+    quartier: str = ""
+    landmark: str = ""
+    lat: float | None = None
+    lng: float | None = None
+
+    def point(self) -> tuple[float, float] | None:
+        return geo.locate(
+            region=self.region or None,
+            prefecture=self.prefecture or None,
+            quartier=self.quartier or None,
+            lat=self.lat,
+            lng=self.lng,
+        )
+
+
+def shop_point(shop: Shop) -> tuple[float, float] | None:
+    return geo.locate(
+        region=shop.region or None,
+        prefecture=shop.prefecture or None,
+        quartier=shop.quartier or None,
+        lat=shop.lat,
+        lng=shop.lng,
+    )
+
+
+def delivery_quote(shop: Shop, dest: Destination, *, bonus: int = 0) -> tuple[float, int]:
+    """(distance km, commission GNF) from the shop to the destination."""
+    a, b = shop_point(shop), dest.point()
+    if a is None or b is None:
+        raise AddressInvalid("cannot place the address", prefecture=dest.prefecture)
+    km = round(geo.haversine_km(a, b), 2)
+    r = rules.current()
+    fee = geo.delivery_commission(
+        distance_km=km, rate_per_km=r.rate_per_km, minimum=r.minimum_commission, bonus=bonus
+    )
+    return km, fee
+
+
+@dataclass(frozen=True)
+class OrderQuote:
+    shop: Shop
+    subtotal: int
+    discount: int
+    distance_km: float
+    delivery_fee: int
+    buyer_pays_fee: bool
+
+    @property
+    def total(self) -> int:
+        return self.subtotal - self.discount + (self.delivery_fee if self.buyer_pays_fee else 0)
+
+
+@dataclass(frozen=True)
+class CheckoutQuote:
+    orders: list[OrderQuote]
+    promo_code: str | None
+
+    @property
+    def total(self) -> int:
+        return sum(o.total for o in self.orders)
+
+    @property
+    def delivery_fees(self) -> int:
+        return sum(o.delivery_fee for o in self.orders if o.buyer_pays_fee)
+
+
+def _split(amount: int, weights: list[int]) -> list[int]:
+    """Share `amount` in proportion to `weights`, whole francs, summing exactly to amount."""
+    total = sum(weights)
+    if total == 0 or amount == 0:
+        return [0] * len(weights)
+    shares = [amount * w // total for w in weights]
+    shares[-1] += amount - sum(shares)
+    return shares
+
+
+def _destination(
+    session: Session, buyer_id: int, address_id: int | None, mode: DeliveryMode
+) -> Destination:
+    if address_id is None:
+        if mode == DeliveryMode.HOME:
+            raise AddressInvalid("a delivery address is required")
+        return Destination()
+    address = session.get(Address, address_id)
+    if address is None or address.user_id != buyer_id:
+        raise NotFound("unknown address", entity="address", id=address_id)
+    return Destination(
+        region=address.region,
+        prefecture=address.prefecture,
+        quartier=address.quartier,
+        landmark=address.landmark,
+        lat=address.lat,
+        lng=address.lng,
+    )
+
+
+def quote_checkout(
+    session: Session,
+    *,
+    buyer_id: int,
+    address_id: int | None,
+    delivery_mode: DeliveryMode,
+    commission_payer: CommissionPayer,
+) -> CheckoutQuote:
+    """What checkout would charge, without taking anything: the summary before confirmation."""
+    require_actor(session, buyer_id)
+    summary = cart_summary(session, user_id=buyer_id)
+    if not summary.lines:
+        raise CartEmpty("your cart is empty")
+    dest = _destination(session, buyer_id, address_id, delivery_mode)
+    by_shop: dict[int, int] = defaultdict(int)
+    for line in summary.lines:
+        by_shop[line.product.shop_id] += line.total
+    shop_ids = sorted(by_shop)
+    discounts = _split(summary.discount, [by_shop[s] for s in shop_ids])
+    quotes = []
+    for shop_id, discount in zip(shop_ids, discounts, strict=True):
+        shop = session.get(Shop, shop_id)
+        assert shop is not None
+        if delivery_mode == DeliveryMode.HOME:
+            km, fee = delivery_quote(shop, dest)
+        else:
+            km, fee = 0.0, 0
+        quotes.append(
+            OrderQuote(
+                shop=shop,
+                subtotal=by_shop[shop_id],
+                discount=discount,
+                distance_km=km,
+                delivery_fee=fee,
+                buyer_pays_fee=commission_payer == CommissionPayer.BUYER,
+            )
+        )
+    return CheckoutQuote(orders=quotes, promo_code=summary.promo_code)
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    code: DeliveryCode
+
+
+def _take_stock(session: Session, product_id: int, quantity: int) -> int:
+    """Atomically take stock; returns what is left, or raises OutOfStock.
+
+    A conditional UPDATE: on PostgreSQL concurrent takers queue on the row lock and re-check
+    the condition; on SQLite BEGIN IMMEDIATE already serialises writers.
+    """
+    result = session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock >= quantity)
+        .values(stock=Product.stock - quantity)
+        .returning(Product.stock)
+        .execution_options(synchronize_session=False)
+    )
+    row = result.first()
+    if row is None:
+        available = session.scalar(select(Product.stock).where(Product.id == product_id))
+        raise OutOfStock("not enough stock", product_id=product_id, available=available)
+    return int(row[0])
+
+
+def _give_back_stock(session: Session, order: Order) -> None:
+    for item in order.items:
+        session.execute(
+            update(Product)
+            .where(Product.id == item.product_id)
+            .values(stock=Product.stock + item.quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@action
+def place_order(
+    session: Session,
+    *,
+    buyer_id: int,
+    address_id: int | None,
+    delivery_mode: DeliveryMode,
+    commission_payer: CommissionPayer,
+    payment_method: PaymentMethod,
+) -> list[PlacedOrder]:
+    """Turn the cart into one order per seller, taking stock and the promo use atomically."""
+    buyer = require_actor(session, buyer_id)
+    try:
+        delivery_mode = DeliveryMode(delivery_mode)
+        commission_payer = CommissionPayer(commission_payer)
+        payment_method = PaymentMethod(payment_method)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    summary = cart_summary(session, user_id=buyer_id)
+    if summary.unavailable:
+        raise ProductUnavailable(
+            "some products are no longer on sale",
+            product_ids=[p.id for p in summary.unavailable],
+        )
+    quote = quote_checkout(
+        session,
+        buyer_id=buyer_id,
+        address_id=address_id,
+        delivery_mode=delivery_mode,
+        commission_payer=commission_payer,
+    )
+    dest = _destination(session, buyer_id, address_id, delivery_mode)
+    cart = session.scalar(select(Cart).where(Cart.user_id == buyer_id))
+    assert cart is not None
+    promo_id = None
+    if summary.promo_code is not None and summary.discount > 0:
+        promo = session.scalar(select(PromoCode).where(PromoCode.code == summary.promo_code))
+        assert promo is not None
+        counted = session.execute(
+            update(PromoCode)
+            .where(
+                PromoCode.id == promo.id,
+                (PromoCode.max_uses.is_(None)) | (PromoCode.uses < PromoCode.max_uses),
+            )
+            .values(uses=PromoCode.uses + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if counted.rowcount != 1:
+            raise PromoExhausted("promo used up", code=summary.promo_code)
+        promo_id = promo.id
+
+    # Take stock in product-id order: concurrent multi-product checkouts never deadlock.
+    low_stock: list[tuple[Product, int]] = []
+    for line in sorted(summary.lines, key=lambda ln: ln.product.id):
+        left = _take_stock(session, line.product.id, line.quantity)
+        if left <= line.product.low_stock_threshold:
+            low_stock.append((line.product, left))
+
+    checkout_ref = secrets.token_hex(8)
+    placed: list[PlacedOrder] = []
+    for q in quote.orders:
+        order = Order(
+            checkout_ref=checkout_ref,
+            buyer_id=buyer.id,
+            shop_id=q.shop.id,
+            delivery_mode=delivery_mode,
+            commission_payer=commission_payer,
+            payment_method=payment_method,
+            region=dest.region,
+            prefecture=dest.prefecture,
+            quartier=dest.quartier,
+            landmark=dest.landmark,
+            lat=dest.lat,
+            lng=dest.lng,
+            distance_km=q.distance_km,
+            subtotal=q.subtotal,
+            discount=q.discount,
+            delivery_fee=q.delivery_fee,
+            total=q.total,
+            promo_code_id=promo_id,
+            status=OrderStatus.PLACED,
+        )
+        order.items = [
+            OrderItem(
+                product_id=line.product.id,
+                name=line.product.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+            for line in summary.lines
+            if line.product.shop_id == q.shop.id
+        ]
+        session.add(order)
+        session.flush()
+        session.add(
+            OrderStatusChange(
+                order_id=order.id, from_status=None, to_status=OrderStatus.PLACED, actor_id=buyer.id
+            )
+        )
+        code = issue_code(session, order_id=order.id)
+        notify(
+            session,
+            user_id=q.shop.owner_id,
+            kind="order_placed",
+            params={"order_id": order.id},
+            essential=True,
+        )
+        placed.append(PlacedOrder(order=order, code=code))
+    for product, left in low_stock:
+        shop = session.get(Shop, product.shop_id)
+        assert shop is not None
+        notify(
+            session,
+            user_id=shop.owner_id,
+            kind="low_stock",
+            params={"product_id": product.id, "stock": left},
+        )
+    cart.items.clear()
+    cart.promo_code_id = None
+    session.flush()
+    return placed
+
+
+def _order_for(session: Session, order_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("unknown order", entity="order", id=order_id)
+    return order
+
+
+def seller_order(session: Session, seller_id: int, order_id: int) -> Order:
+    require_actor(session, seller_id, Role.SELLER)
+    order = _order_for(session, order_id)
+    shop = session.get(Shop, order.shop_id)
+    if shop is None or shop.owner_id != seller_id:
+        raise PermissionDenied("not your order", order_id=order_id)
+    return order
+
+
+def buyer_order(session: Session, buyer_id: int, order_id: int) -> Order:
+    require_actor(session, buyer_id)
+    order = _order_for(session, order_id)
+    if order.buyer_id != buyer_id:
+        # Same answer as a missing order: never confirm that someone else's order exists.
+        raise NotFound("unknown order", entity="order", id=order_id)
+    return order
+
+
+def _reason(reason: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ReasonRequired("a reason is required")
+    if len(text) > MAX_REASON:
+        raise InvalidInput("reason too long", max=MAX_REASON)
+    return text
+
+
+@action
+def accept_order(session: Session, *, seller_id: int, order_id: int) -> Order:
+    order = seller_order(session, seller_id, order_id)
+    transition(session, order, OrderStatus.ACCEPTED, actor=Actor.SELLER, actor_id=seller_id)
+    notify(
+        session,
+        user_id=order.buyer_id,
+        kind="order_accepted",
+        params={"order_id": order.id},
+        essential=True,
+    )
+    return order
+
+
+@action
+def refuse_order(session: Session, *, seller_id: int, order_id: int, reason: str) -> Order:
+    text = _reason(reason)
+    order = seller_order(session, seller_id, order_id)
+    transition(
+        session, order, OrderStatus.REFUSED, actor=Actor.SELLER, actor_id=seller_id, note=text
+    )
+    order.refusal_reason = text
+    _give_back_stock(session, order)
+    notify(
+        session,
+        user_id=order.buyer_id,
+        kind="order_refused",
+        params={"order_id": order.id, "reason": text},
+        essential=True,
+    )
+    return order
+
+
+def _cancel_jobs(session: Session, order_id: int) -> list[DeliveryJob]:
+    jobs = list(
+        session.scalars(
+            select(DeliveryJob).where(
+                DeliveryJob.order_id == order_id,
+                DeliveryJob.kind == JobKind.DELIVERY,
+                DeliveryJob.status.in_([JobStatus.OPEN, JobStatus.CLAIMED]),
+            )
+        )
+    )
+    for job in jobs:
+        job.status = JobStatus.CANCELLED
+    return jobs
+
+
+@action
+def cancel_order(session: Session, *, buyer_id: int, order_id: int) -> Order:
+    """The buyer cancels before pickup: stock comes back, any courier job is withdrawn."""
+    order = buyer_order(session, buyer_id, order_id)
+    transition(session, order, OrderStatus.CANCELLED, actor=Actor.BUYER, actor_id=buyer_id)
+    _give_back_stock(session, order)
+    shop = session.get(Shop, order.shop_id)
+    assert shop is not None
+    notify(
+        session,
+        user_id=shop.owner_id,
+        kind="order_cancelled",
+        params={"order_id": order.id},
+        essential=True,
+    )
+    for job in _cancel_jobs(session, order.id):
+        if job.courier_id is not None:
+            notify(
+                session,
+                user_id=job.courier_id,
+                kind="job_cancelled",
+                params={"order_id": order.id, "job_id": job.id},
+                essential=True,
+            )
+    session.flush()
+    return order
+
+
+@action
+def complete_due_orders(session: Session, *, now: dt.datetime | None = None) -> list[int]:
+    """Delivered orders whose return window has closed become completed (a timer job)."""
+    now = now or clock.now()
+    cutoff = now - dt.timedelta(days=rules.current().return_window_days)
+    due = list(
+        session.scalars(
+            select(Order).where(Order.status == OrderStatus.DELIVERED, Order.delivered_at <= cutoff)
+        )
+    )
+    for order in due:
+        transition(session, order, OrderStatus.COMPLETED, actor=Actor.SYSTEM, actor_id=None)
+    return [o.id for o in due]
+
+
+def orders_of_buyer(session: Session, *, buyer_id: int, limit: int = 10) -> list[Order]:
+    require_actor(session, buyer_id)
+    return list(
+        session.scalars(
+            select(Order).where(Order.buyer_id == buyer_id).order_by(Order.id.desc()).limit(limit)
+        )
+    )
+
+
+def orders_of_seller(
+    session: Session, *, seller_id: int, statuses: list[OrderStatus] | None = None
+) -> list[Order]:
+    require_actor(session, seller_id, Role.SELLER)
+    shop = session.scalar(select(Shop).where(Shop.owner_id == seller_id))
+    if shop is None:
+        return []
+    stmt = select(Order).where(Order.shop_id == shop.id)
+    if statuses:
+        stmt = stmt.where(Order.status.in_(statuses))
+    return list(session.scalars(stmt.order_by(Order.id.desc())))

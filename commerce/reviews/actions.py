@@ -1,0 +1,99 @@
+"""Reviews: one per delivered order item, by its buyer; the seller may reply once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from commerce.catalog.models import Product, Shop
+from commerce.db import action
+from commerce.errors import (
+    AlreadyReviewed,
+    InvalidInput,
+    InvalidRating,
+    NotFound,
+    PermissionDenied,
+    ReviewNotAllowed,
+)
+from commerce.messaging.outbox import notify
+from commerce.orders.models import Order, OrderItem, OrderStatus
+from commerce.reviews.models import Review
+from commerce.users.actions import require_actor
+from commerce.users.models import Role
+
+MAX_COMMENT = 1000
+NEGATIVE_AT_MOST = 2
+
+
+@action
+def add_review(
+    session: Session, *, buyer_id: int, order_item_id: int, rating: int, comment: str = ""
+) -> Review:
+    require_actor(session, buyer_id)
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise InvalidRating("rating from 1 to 5", rating=rating)
+    text = (comment or "").strip()
+    if len(text) > MAX_COMMENT:
+        raise InvalidInput("comment too long", max=MAX_COMMENT)
+    item = session.get(OrderItem, order_item_id)
+    order = session.get(Order, item.order_id) if item else None
+    if item is None or order is None or order.buyer_id != buyer_id:
+        raise NotFound("unknown item", entity="order_item", id=order_item_id)
+    if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        raise ReviewNotAllowed("review after delivery", order_id=order.id)
+    if session.scalar(select(Review.id).where(Review.order_item_id == item.id)) is not None:
+        raise AlreadyReviewed("already reviewed", order_item_id=item.id)
+    review = Review(
+        order_item_id=item.id,
+        product_id=item.product_id,
+        buyer_id=buyer_id,
+        rating=rating,
+        comment=text,
+    )
+    session.add(review)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent duplicate lost the race on the UNIQUE key
+        raise AlreadyReviewed("already reviewed", order_item_id=item.id) from exc
+    shop = session.get(Shop, order.shop_id)
+    assert shop is not None
+    notify(
+        session,
+        user_id=shop.owner_id,
+        kind="negative_review" if rating <= NEGATIVE_AT_MOST else "new_review",
+        params={"review_id": review.id, "rating": rating},
+    )
+    return review
+
+
+@action
+def reply_to_review(session: Session, *, seller_id: int, review_id: int, text: str) -> Review:
+    require_actor(session, seller_id, Role.SELLER)
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound("unknown review", entity="review", id=review_id)
+    product = session.get(Product, review.product_id)
+    shop = session.get(Shop, product.shop_id) if product else None
+    if shop is None or shop.owner_id != seller_id:
+        raise PermissionDenied("not your product")
+    reply = (text or "").strip()
+    if not reply or len(reply) > MAX_COMMENT:
+        raise InvalidInput("reply of 1 to 1000 characters", max=MAX_COMMENT)
+    review.seller_reply = reply
+    notify(
+        session,
+        user_id=review.buyer_id,
+        kind="review_replied",
+        params={"review_id": review.id},
+    )
+    return review
+
+
+def product_rating(session: Session, product_id: int) -> tuple[float | None, int]:
+    avg, count = session.execute(
+        select(func.avg(Review.rating), func.count(Review.id)).where(
+            Review.product_id == product_id
+        )
+    ).one()
+    return (float(avg) if avg is not None else None, int(count))

@@ -1,0 +1,33 @@
+"""The business parameters the core enforces, set once from config at start-up.
+
+Why not read config.toml here: the core must not know where settings come from (a file, a
+test, the simulator). `boutik.app` calls `configure()` with values from the config dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rules:
+    rate_per_km: int = 2000
+    minimum_commission: int = 10000
+    code_validity_days: int = 7
+    pin_max_attempts: int = 5
+    max_active_jobs: int = 5
+    return_window_days: int = 30
+    gnf_per_point: int = 10000
+    reports_to_deactivate: int = 10
+
+
+_current = Rules()
+
+
+def configure(rules: Rules) -> None:
+    global _current
+    _current = rules
+
+
+def current() -> Rules:
+    return _current

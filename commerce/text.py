@@ -1,0 +1,20 @@
+"""Text folding shared by search and keyword matching: case, accents and punctuation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """ "Téléphone  SAMSUNG-Galaxy!" → "telephone samsung galaxy"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = stripped.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    return _NON_WORD.sub(" ", stripped.lower()).strip()
+
+
+def tokens(text: str) -> list[str]:
+    return fold(text).split()

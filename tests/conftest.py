@@ -1,0 +1,43 @@
+"""Fixtures for every test layer.
+
+Unit tests get a private SQLite file migrated by Alembic once and copied per test (fast, no
+sockets). Integration and e2e tests get the real PostgreSQL and Redis this machine runs; when
+either cannot be reached the test fails with the reason, never skips.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from commerce import clock, rules
+from tests.support import Db, migrate, open_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rules_and_clock() -> Iterator[None]:
+    rules.configure(rules.Rules())
+    clock.reset()
+    yield
+    rules.configure(rules.Rules())
+    clock.reset()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db(sqlite_template: Path, tmp_path: Path) -> Iterator[Db]:
+    """A migrated SQLite database of this test's own."""
+    path = tmp_path / "boutik.db"
+    shutil.copy(sqlite_template, path)
+    database = open_db(f"sqlite:///{path}")
+    yield database
+    database.engine.dispose()
