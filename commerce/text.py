@@ -11,9 +11,10 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 def fold(text: str) -> str:
     """ "Téléphone  SAMSUNG-Galaxy!" → "telephone samsung galaxy"."""
     decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Lower-case first, so "Œ" and "Æ" are spelled out like "œ" and "æ".
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     stripped = stripped.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    return _NON_WORD.sub(" ", stripped.lower()).strip()
+    return _NON_WORD.sub(" ", stripped).strip()
 
 
 def tokens(text: str) -> list[str]:

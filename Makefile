@@ -1,0 +1,46 @@
+# Two commands: `make run` and `make test`. Everything else is a convenience.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install lint format check services clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Embedded default: SQLite (WAL), no Redis, demo data, the web server.
+run: install
+	$(BIN)/boutik db upgrade
+	$(BIN)/boutik seed demo --if-empty
+	$(BIN)/boutik serve
+
+## The whole suite against real PostgreSQL and Redis (started when down; never skipped).
+test: install services
+	$(BIN)/python -m pytest -q
+
+services:
+	scripts/ensure_services.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Models and migrations agree on both databases.
+check: install services
+	DATABASE_URL=sqlite:///var/alembic-check.db $(BIN)/boutik db upgrade
+	DATABASE_URL=sqlite:///var/alembic-check.db $(BIN)/boutik db check
+	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/boutik db upgrade
+	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/boutik db check
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""The process's wiring: config → rules, engine, session factory, job dispatcher.
+
+Built once per process (web server, worker, CLI command) and passed explicitly; nothing reads a
+global "current app" (rq: "global variables are evil").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from boutik.config import PROJECT_ROOT, Config
+from commerce import rules
+from commerce.db import make_engine, make_session_factory
+
+
+def rules_from_config(config: Config) -> rules.Rules:
+    return rules.Rules(
+        rate_per_km=config.delivery.rate_per_km,
+        minimum_commission=config.delivery.minimum,
+        code_validity_days=config.delivery.code_validity_days,
+        pin_max_attempts=config.delivery.pin_max_attempts,
+        max_active_jobs=config.delivery.max_active_jobs,
+        return_window_days=config.returns.window_days,
+        gnf_per_point=config.loyalty.gnf_per_point,
+        reports_to_deactivate=config.moderation.reports_to_deactivate,
+    )
+
+
+@dataclass
+class Runtime:
+    config: Config
+
+    def __post_init__(self) -> None:
+        rules.configure(rules_from_config(self.config))
+
+    @property
+    def database_url(self) -> str:
+        """The configured URL, a relative SQLite path taken from the project root."""
+        url = self.config.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+            return prefix + str(PROJECT_ROOT / url.removeprefix(prefix))
+        return url
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(
+            self.database_url,
+            sqlite_busy_timeout_ms=self.config.database.sqlite_busy_timeout_ms,
+        )
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.config.queue.redis_url)
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

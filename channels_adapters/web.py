@@ -1,0 +1,38 @@
+"""The Flask application factory: the one HTTP entry point of Boutik.
+
+Routes stay thin (authenticate, record, translate, hand over); the provider blueprints are
+registered here as they are built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+
+from boutik.config import Config
+from boutik.runtime import Runtime
+
+
+def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
+    app = Flask("boutik")
+    rt = runtime or Runtime(config)
+    app.extensions["boutik"] = rt
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # provider payloads are small
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        """Liveness plus a database round trip: a web node that cannot reach its DB is down."""
+        try:
+            with rt.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - report any database failure as unhealthy
+            return jsonify(status="error", database=type(exc).__name__), 503
+        return jsonify(status="ok", database=rt.engine.dialect.name)
+
+    return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return app.extensions["boutik"]
