@@ -102,6 +102,10 @@ def serve(port: int | None, host: str | None) -> None:
     host = host or rt.config.web.host
     port = port or rt.config.web.port
     click.echo(f"Boutik listening on http://{host}:{port}  (health: /healthz)")
+    if not rt.uses_redis:
+        from workers.sweeper import Sweeper
+
+        Sweeper(rt).start()  # no Redis: retries and recovery run in this process
     # Threaded Werkzeug is the embedded default; production runs gunicorn (see README).
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 

@@ -70,6 +70,8 @@ class DatabaseConfig:
 @dataclass(frozen=True, kw_only=True)
 class QueueConfig:
     redis_url: str = _check(_redis_url_or_empty, 'a redis:// URL, or "" to run jobs in-process')
+    # A row left "sending" this long belonged to a worker that died: it is put back in line.
+    stale_sending_s: int = 120
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +81,9 @@ class TwilioConfig:
     api_base_url: str = _check(_http_url_or_empty, 'an http(s):// URL, or "" for Twilio')
     whatsapp_rate_per_s: float = _check(_positive, "messages per second, more than 0")
     sms_segments_per_s: float = _check(_positive, "segments per second, more than 0")
+    # Approved WhatsApp templates (ContentSid "HX…") by notification kind, used outside the
+    # 24 h window; "quick_reply" and "list_picker" are the dynamic menus used inside it.
+    content_templates: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,6 +216,14 @@ def _coerce(path: str, tp: Any, value: Any) -> Any:
         if isinstance(value, str):
             return value
         raise ConfigError(f"{path}: expected a string, got {value!r}")
+    if origin is dict:
+        key_tp, value_tp = typing.get_args(tp)
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{path}: expected a table of keys and values, got {value!r}")
+        return {
+            _coerce(f"{path}", key_tp, k): _coerce(f"{path}.{k}", value_tp, v)
+            for k, v in value.items()
+        }
     if origin is tuple:
         (item_tp, _ellipsis) = typing.get_args(tp)
         if not isinstance(value, list | tuple):

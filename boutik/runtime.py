@@ -43,7 +43,11 @@ class Runtime:
         """The configured URL, a relative SQLite path taken from the project root."""
         url = self.config.database.url
         prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        if (
+            url.startswith(prefix)
+            and not url.startswith(prefix + "/")
+            and url != prefix + ":memory:"
+        ):
             return prefix + str(PROJECT_ROOT / url.removeprefix(prefix))
         return url
 
@@ -62,12 +66,60 @@ class Runtime:
     def uses_redis(self) -> bool:
         return bool(self.config.queue.redis_url)
 
+    @cached_property
+    def bot_engine(self):  # type: ignore[no-untyped-def]
+        from bot.engine import Engine
+        from bot.router import pick_flow
+
+        return Engine(pick_flow, public_base_url=self.config.web.public_base_url)
+
+    @cached_property
+    def dispatcher(self):  # type: ignore[no-untyped-def]
+        from workers.dispatch import InProcessDispatcher, RQDispatcher
+
+        if self.uses_redis:
+            return RQDispatcher(self.config.queue.redis_url)
+        return InProcessDispatcher(self)
+
+    @cached_property
+    def limiter(self):  # type: ignore[no-untyped-def]
+        from workers.rate_limit import MemoryRateLimiter, RedisRateLimiter
+
+        if self.uses_redis:
+            from redis import Redis
+
+            return RedisRateLimiter(Redis.from_url(self.config.queue.redis_url))
+        return MemoryRateLimiter()
+
+    def pace(self, keys_rates: list[tuple[str, float, int]], *, cost: int = 1) -> None:
+        """Wait for a send slot on every limit in `keys_rates` (sender-wide, all workers)."""
+        import time
+
+        delay = self.limiter.reserve_all(keys_rates, cost=cost)
+        if delay > 0:
+            time.sleep(min(delay, 30.0))
+
+    @cached_property
+    def twilio_sender(self):  # type: ignore[no-untyped-def]
+        from channels_adapters.senders import TwilioSender
+
+        s = self.config.secrets
+        return TwilioSender(
+            s.twilio_account_sid, s.twilio_auth_token, self.config.twilio.api_base_url
+        )
+
+    @cached_property
+    def telegram_sender(self):  # type: ignore[no-untyped-def]
+        from channels_adapters.senders import TelegramSender
+
+        return TelegramSender(
+            self.config.secrets.telegram_bot_token, self.config.telegram.api_base_url
+        )
+
     def dispose(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

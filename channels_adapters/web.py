@@ -27,10 +27,15 @@ def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
         try:
             with rt.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - report any database failure as unhealthy
+        except Exception as exc:
             return jsonify(status="error", database=type(exc).__name__), 503
         return jsonify(status="ok", database=rt.engine.dialect.name)
 
+    from channels_adapters import media, telegram_inbound, twilio_inbound
+
+    app.register_blueprint(twilio_inbound.bp)
+    app.register_blueprint(telegram_inbound.bp)
+    app.register_blueprint(media.bp)
     return app
 
 

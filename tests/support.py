@@ -167,9 +167,7 @@ def make_product(
         return product.id
 
 
-def make_buyer(
-    db: Db, *, prefecture: str = "Ratoma", quartier: str = "Kipé"
-) -> tuple[int, int]:
+def make_buyer(db: Db, *, prefecture: str = "Ratoma", quartier: str = "Kipé") -> tuple[int, int]:
     """(buyer id, saved address id)."""
     with db.uow() as s:
         buyer = users.get_or_create_by_phone(s, phone=phone(), name="Mariama")

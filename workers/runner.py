@@ -13,7 +13,7 @@ from rq import Queue, SimpleWorker
 
 from boutik.runtime import Runtime
 
-QUEUE_NAMES = ("boutik-high", "boutik", "boutik-low")
+QUEUE_NAMES = ("boutik",)
 
 
 def redis_connection(url: str) -> Redis:
@@ -25,6 +25,15 @@ def queues(conn: Redis) -> list[Queue]:
 
 
 def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
+    from workers import context
+    from workers.outbox import sweep
+    from workers.sweeper import Sweeper
+
+    context.install(rt)
     conn = redis_connection(rt.config.queue.redis_url)
+    if burst:
+        rt.dispatcher.dispatch(sweep(rt))  # pick up what a lost queue forgot, then drain
+    else:
+        Sweeper(rt).start()
     worker = SimpleWorker(queues(conn), connection=conn)
     return worker.work(burst=burst, with_scheduler=True)

@@ -28,6 +28,7 @@ class OutboxStatus(StrEnum):
     READ = "read"
     FAILED = "failed"  # terminal: see error_code / last_error
     UNDELIVERED = "undelivered"
+    SKIPPED = "skipped"  # not sent on purpose: opted out of non-essential messages, no channel
 
 
 class Outbox(Base):
@@ -56,6 +57,9 @@ class Outbox(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[dt.datetime | None]
+    # The channel and address it actually went out on (a WhatsApp row may fall back to SMS).
+    sent_channel: Mapped[Channel | None]
+    sent_address: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 

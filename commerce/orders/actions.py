@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from commerce import clock, geo, rules
-from commerce.cart.actions import cart_summary
+from commerce.cart.actions import cart_summary, find_promo
 from commerce.cart.models import Cart, PromoCode
 from commerce.catalog.models import Product, Shop
 from commerce.db import action
@@ -123,7 +123,12 @@ def _split(amount: int, weights: list[int]) -> list[int]:
     if total == 0 or amount == 0:
         return [0] * len(weights)
     shares = [amount * w // total for w in weights]
-    shares[-1] += amount - sum(shares)
+    # The francs left by rounding down go one each to the largest remainders (not all to the
+    # last order, which could then be discounted beyond its own subtotal).
+    left = amount - sum(shares)
+    by_remainder = sorted(range(len(weights)), key=lambda i: -(amount * weights[i] % total))
+    for i in by_remainder[:left]:
+        shares[i] += 1
     return shares
 
 
@@ -247,6 +252,12 @@ def place_order(
             "some products are no longer on sale",
             product_ids=[p.id for p in summary.unavailable],
         )
+    applied = session.scalar(select(Cart.promo_code_id).where(Cart.user_id == buyer_id))
+    if applied is not None and summary.promo_code is None:
+        # The code expired or ran out since it was applied: say so (PromoExpired,
+        # PromoExhausted…) rather than silently charge more than the summary showed.
+        applied_promo = session.get(PromoCode, applied)
+        find_promo(session, applied_promo.code if applied_promo else "")
     quote = quote_checkout(
         session,
         buyer_id=buyer_id,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 01:12:50.854465
+Create Date: 2026-11-23 01:26:32.268435
 """
 
 from collections.abc import Sequence
@@ -229,6 +229,7 @@ def upgrade() -> None:
                 "read",
                 "failed",
                 "undelivered",
+                "skipped",
                 name="outboxstatus",
                 native_enum=False,
                 length=32,
@@ -243,6 +244,12 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(length=120), nullable=True),
         sa.Column("created_at", commerce.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", commerce.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "sent_channel",
+            sa.Enum("whatsapp", "sms", "telegram", name="channel", native_enum=False, length=32),
+            nullable=True,
+        ),
+        sa.Column("sent_address", sa.String(length=64), nullable=False),
         sa.Column("updated_at", commerce.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_outbox_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),

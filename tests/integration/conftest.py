@@ -18,7 +18,7 @@ def _reset_schema() -> None:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
-    except Exception as exc:  # noqa: BLE001 - turn any connection error into a clear failure
+    except Exception as exc:
         pytest.fail(f"PostgreSQL at {PG_URL} is required (run `make services`): {exc}")
     finally:
         engine.dispose()

@@ -97,7 +97,7 @@ def test_one_courier_claiming_ten_jobs_at_once_holds_at_most_five(pg: Db) -> Non
 
 
 def test_twenty_concurrent_wrong_pins_count_at_most_five(pg: Db) -> None:
-    seller_id, jobs, orders = _published_jobs(pg, 1)
+    _seller, jobs, orders = _published_jobs(pg, 1)
     courier = make_courier(pg)
     with pg.uow() as s:
         delivery.claim_job(s, courier_user_id=courier, job_id=jobs[0])

@@ -102,6 +102,23 @@ def place(
     )
 
 
+def wrap(placed: orders.PlacedOrder, *, seller_id: int) -> Placed:
+    """A `Placed` for one order of a checkout made by hand."""
+    o = placed.order
+    return Placed(
+        buyer_id=o.buyer_id,
+        address_id=None,
+        seller_id=seller_id,
+        shop_id=o.shop_id,
+        product_id=o.items[0].product_id,
+        order_id=o.id,
+        item_id=o.items[0].id,
+        pin=placed.code.pin,
+        token=placed.code.token,
+        total=o.total,
+    )
+
+
 def accept(db: Db, p: Placed) -> None:
     with db.uow() as s:
         orders.accept_order(s, seller_id=p.seller_id, order_id=p.order_id)

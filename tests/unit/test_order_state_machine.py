@@ -84,7 +84,9 @@ class OrderLifecycle(RuleBasedStateMachine):
     def place(self, buyer: int, product: int, qty: int) -> None:
         buyer_id, address_id = self.buyers[buyer]
         self._try(clear_cart, user_id=buyer_id)
-        if self._try(add_to_cart, user_id=buyer_id, product_id=self.products[product], quantity=qty):
+        if self._try(
+            add_to_cart, user_id=buyer_id, product_id=self.products[product], quantity=qty
+        ):
             placed = self._try(
                 orders.place_order,
                 buyer_id=buyer_id,
@@ -115,7 +117,9 @@ class OrderLifecycle(RuleBasedStateMachine):
     def seller_decides(self, data: st.DataObject, refuse: int) -> None:
         order_id = self._pick(data, OrderStatus.PLACED)
         if refuse == 0:
-            self._try(orders.refuse_order, seller_id=self.seller, order_id=order_id, reason="rupture")
+            self._try(
+                orders.refuse_order, seller_id=self.seller, order_id=order_id, reason="rupture"
+            )
         else:
             self._try(orders.accept_order, seller_id=self.seller, order_id=order_id)
 
@@ -159,7 +163,7 @@ class OrderLifecycle(RuleBasedStateMachine):
 
     @precondition(lambda self: self.return_ids)
     @rule(data=st.data(), approve=st.booleans())
-    def decide_return(self, data: st.DataObject, approve: bool) -> None:  # noqa: FBT001
+    def decide_return(self, data: st.DataObject, approve: bool) -> None:
         return_id = data.draw(st.sampled_from(self.return_ids))
         if approve:
             self._try(returns.approve_return, seller_id=self.seller, return_id=return_id)

@@ -1,5 +1,5 @@
-from commerce.orders.actions import place_order
 from commerce.cart.actions import add_to_cart
+from commerce.orders.actions import place_order
 from tests.support import make_buyer, make_product, make_seller, stock_of
 
 

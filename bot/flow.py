@@ -1,0 +1,106 @@
+"""How a flow is declared: states → [(intent, handler)], plus entry and fallbacks.
+
+Modelled on python-telegram-bot's `ConversationHandler(states=...)`: the table is the flow;
+handlers are small functions `(message, context) -> (next_state, [Reply])` that call commerce
+actions and never a channel API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import i18n
+from bot.messages import InboundKind, InboundMessage, Reply
+from commerce.messaging.models import ConversationState
+from commerce.text import fold
+from commerce.users.models import User
+
+
+@dataclass
+class Context:
+    session: Session
+    user: User
+    conv: ConversationState
+    inbound: InboundMessage
+    data: dict[str, Any]
+    public_base_url: str = ""
+
+    @property
+    def lang(self) -> str:
+        return self.user.language.value
+
+    def t(self, key: str, **params: Any) -> str:
+        return i18n.t(self.lang, key, **params)
+
+
+Result = tuple[str, list[Reply]]
+Handler = Callable[[InboundMessage, Context], Result]
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    test: Callable[[InboundMessage, Context], bool]
+
+    def __call__(self, msg: InboundMessage, ctx: Context) -> bool:
+        return self.test(msg, ctx)
+
+
+def payload(prefix: str) -> Intent:
+    """A tap (or numbered answer) on a choice whose id starts with `prefix`."""
+    return Intent(
+        f"payload:{prefix}",
+        lambda m, _c: m.kind == InboundKind.BUTTON and m.payload.startswith(prefix),
+    )
+
+
+def words(*accepted: str) -> Intent:
+    """Text whose first word (case- and accent-insensitive) is one of `accepted`."""
+    folded = {fold(w) for w in accepted}
+
+    def test(m: InboundMessage, _c: Context) -> bool:
+        text = fold(m.text)
+        return bool(text) and (text in folded or text.split()[0] in folded)
+
+    return Intent(f"words:{'|'.join(sorted(folded))}", test)
+
+
+def kind(*kinds: InboundKind) -> Intent:
+    return Intent(f"kind:{','.join(kinds)}", lambda m, _c: m.kind in kinds)
+
+
+def command(*names: str) -> Intent:
+    wanted = {n.lstrip("/").lower() for n in names}
+
+    def test(m: InboundMessage, _c: Context) -> bool:
+        if m.kind != InboundKind.COMMAND:
+            return False
+        return m.text.split()[0].lstrip("/").split("@")[0].lower() in wanted
+
+    return Intent(f"command:{'|'.join(sorted(wanted))}", test)
+
+
+ANY_TEXT = Intent("any_text", lambda m, _c: m.kind == InboundKind.TEXT and bool(m.text.strip()))
+ANYTHING = Intent("anything", lambda _m, _c: True)
+
+Route = tuple[Intent, Handler]
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    entry: Handler
+    states: dict[str, Sequence[Route]]
+    fallbacks: Sequence[Route] = field(default_factory=tuple)
+    # Last resort for input nothing matched: must answer helpfully, never stay silent.
+    unknown: Handler | None = None
+
+    def route(self, state: str, msg: InboundMessage, ctx: Context) -> Handler | None:
+        for intent, handler in list(self.states.get(state, ())) + list(self.fallbacks):
+            if intent(msg, ctx):
+                return handler
+        return self.unknown

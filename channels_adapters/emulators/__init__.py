@@ -1,0 +1,81 @@
+"""Local emulators of the Twilio Messages API and the Telegram Bot API, for tests and the
+browser simulator. Production never mounts them.
+
+Why a real HTTP server rather than mocks: the official SDKs (``twilio``, ``python-telegram-bot``)
+then run unmodified — URL building, auth, encoding, error parsing — so what passes here fails
+only where the real providers would behave differently, not because a mock was too kind.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from channels_adapters.emulators.store import EmulatorStore
+from channels_adapters.emulators.telegram_api import make_telegram_blueprint
+from channels_adapters.emulators.twilio_api import make_twilio_blueprint, sms_segments
+
+_TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+")
+
+__all__ = ["EmulatorStore", "create_emulator_app", "serve_in_thread", "sms_segments"]
+
+
+def create_emulator_app(
+    store: EmulatorStore,
+    *,
+    twilio_account_sid: str,
+    twilio_auth_token: str,
+    telegram_token: str,
+) -> Flask:
+    """Both emulators in one app: Twilio at its own root paths, Telegram under ``/telegram``.
+
+    So for a server at ``root``: TwilioSender(api_base_url=root), and
+    TelegramSender(api_base_url=f"{root}/telegram/bot") whose files live at
+    f"{root}/telegram/file/bot".
+    """
+    app = Flask("boutik_emulators")
+    app.config["MAX_CONTENT_LENGTH"] = 60 * 1024 * 1024  # Telegram accepts 50 MB uploads
+    app.extensions["emulator_store"] = store
+    app.register_blueprint(
+        make_twilio_blueprint(store, account_sid=twilio_account_sid, auth_token=twilio_auth_token)
+    )
+    app.register_blueprint(
+        make_telegram_blueprint(store, token=telegram_token), url_prefix="/telegram"
+    )
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: Bot API paths carry the bot token, which must never reach a log."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            text = _TOKEN_IN_PATH.sub("/bot***", message % args if args else message)
+            logging.getLogger("boutik.emulators").error("%s", text)
+
+
+def serve_in_thread(app: Flask) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` on 127.0.0.1 on a free port in a daemon thread.
+
+    Returns ``(base_url, shutdown)``; ``shutdown()`` stops the server and waits for the thread.
+    Threaded, because a sender and a status-callback receiver may talk to it at the same time.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="emulator-http", daemon=True)
+    thread.start()
+
+    def shutdown() -> None:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+    return f"http://127.0.0.1:{server.server_port}", shutdown

@@ -1,0 +1,580 @@
+"""Shared, thread-safe memory of the provider emulators.
+
+Why one store for both providers: a test (or the browser simulator) drives a whole conversation
+that crosses WhatsApp, SMS and Telegram, and wants one place to look at what was "sent", to
+program failures and to flip per-recipient conditions (opt-out, closed 24 h window, blocked bot)
+without knowing which blueprint will read them. The emulator threads write here while the test
+thread reads, so every access goes through one lock, and readers get snapshots (copies), never
+live records that could change under them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+import requests
+from twilio.request_validator import RequestValidator
+
+T = TypeVar("T")
+
+Provider = Literal["twilio", "telegram"]
+
+# Statuses Twilio reports in status callbacks (it never calls back for the initial "queued").
+CALLBACK_STATUSES = frozenset({"sent", "delivered", "read", "failed", "undelivered"})
+
+# WhatsApp / Twilio Content API limits (see /work/shared/CHANNELS.md).
+QUICK_REPLY_MAX_BUTTONS = 3
+QUICK_REPLY_TITLE_MAX = 20
+LIST_PICKER_MAX_ROWS = 10
+LIST_PICKER_ROW_TITLE_MAX = 24
+LIST_PICKER_DESCRIPTION_MAX = 72
+LIST_PICKER_BUTTON_MAX = 20
+INTERACTIVE_BODY_MAX = 1024
+ACTION_ID_MAX = 200
+
+_KIND_ALIASES = {
+    "text": "twilio/text",
+    "media": "twilio/media",
+    "quick-reply": "twilio/quick-reply",
+    "quick_reply": "twilio/quick-reply",
+    "list-picker": "twilio/list-picker",
+    "list_picker": "twilio/list-picker",
+    "call-to-action": "twilio/call-to-action",
+    "call_to_action": "twilio/call-to-action",
+    "card": "twilio/card",
+}
+CONTENT_KINDS = frozenset(_KIND_ALIASES.values())
+
+
+@dataclass
+class TwilioMessage:
+    """One message the Twilio emulator accepted (HTTP 201)."""
+
+    sid: str
+    account_sid: str
+    channel: Literal["whatsapp", "sms"]
+    to: str
+    from_: str | None
+    body: str
+    media_urls: tuple[str, ...]
+    content_sid: str | None
+    content_variables: dict[str, str] | None
+    messaging_service_sid: str | None
+    status_callback: str | None
+    status: str
+    num_segments: int
+    created_at: datetime
+    error_code: int | None = None
+    status_history: tuple[str, ...] = ("queued",)
+
+
+@dataclass(frozen=True)
+class TwilioRejection:
+    """A Messages.json request the emulator refused (kept to explain a failing test)."""
+
+    to: str | None
+    status: int
+    code: int
+    message: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ContentTemplate:
+    """A Content API template registered with the emulator."""
+
+    sid: str
+    kind: str
+    definition: Mapping[str, Any]
+    approved_template: bool = False
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A multipart part sent to the Telegram emulator."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class TelegramCall:
+    """One Bot API call that passed the token check, whatever its outcome (``ok`` tells)."""
+
+    method: str
+    chat_id: int | str | None
+    params: dict[str, Any]
+    files: dict[str, UploadedFile]
+    ok: bool
+    error_code: int | None
+    description: str | None
+    result: Any
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TelegramFile:
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes
+
+
+@dataclass
+class Failure:
+    """A programmed failure: the next ``remaining`` matching requests fail this way."""
+
+    remaining: int
+    status: int
+    code: int | None
+    retry_after: float | None
+    description: str | None
+    provider: Provider | None
+
+
+@dataclass
+class _TelegramState:
+    message_ids: dict[str, int] = field(default_factory=dict)
+    messages: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, TelegramFile] = field(default_factory=dict)
+    webhook: dict[str, Any] | None = None
+    commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+
+
+def _bare_number(address: str) -> str:
+    return address.split(":", 1)[1] if address.startswith("whatsapp:") else address
+
+
+def _check_text(what: str, value: Any, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what}: must be a non-empty string")
+    if len(value) > limit:
+        raise ValueError(f"{what}: {len(value)} characters, WhatsApp allows at most {limit}")
+    return value
+
+
+def _entries(definition: Mapping[str, Any], keys: tuple[str, str], what: str) -> list[Any]:
+    present = [k for k in keys if k in definition]
+    if len(present) != 1:
+        raise ValueError(f"{what}: exactly one of {keys[0]!r} (Twilio's name) or {keys[1]!r}")
+    entries = definition[present[0]]
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{what}: {present[0]!r} must be a non-empty list")
+    return entries
+
+
+def _entry_title(entry: Any, what: str, keys: tuple[str, ...]) -> Any:
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"{what}: must be an object")
+    for key in keys:
+        if key in entry:
+            return entry[key]
+    raise ValueError(f"{what}: missing {' or '.join(map(repr, keys))}")
+
+
+def _check_ids(entries: list[Any], what: str) -> None:
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        ident = _check_text(f"{what}[{i}].id", entry.get("id"), ACTION_ID_MAX)
+        if ident in seen:
+            raise ValueError(f"{what}[{i}].id: duplicate id {ident!r}")
+        seen.add(ident)
+
+
+def validate_content(kind: str, definition: Mapping[str, Any]) -> str:
+    """Check a Content API definition against WhatsApp's limits; return the canonical kind.
+
+    Why here and not only in the renderer: Twilio would refuse such a template at creation, so a
+    menu that breaks a limit must fail the test that builds it, not a customer at send time.
+    Shapes follow Twilio's Content API (``actions`` with ``title``/``id`` for quick replies,
+    ``items`` with ``item``/``id``/``description`` and a ``button`` label for list pickers);
+    ``buttons``/``rows`` and ``title`` are accepted as synonyms.
+    """
+    canonical = _KIND_ALIASES.get(kind, kind)
+    if canonical not in CONTENT_KINDS:
+        raise ValueError(
+            f"unknown content kind {kind!r} (known: {', '.join(sorted(CONTENT_KINDS))})"
+        )
+    if not isinstance(definition, Mapping):
+        raise ValueError("definition must be a mapping")
+    if canonical == "twilio/text":
+        _check_text("body", definition.get("body"), 1600)
+    elif canonical == "twilio/media":
+        media = definition.get("media")
+        if not isinstance(media, list) or not media:
+            raise ValueError("media: must be a non-empty list of URLs")
+    elif canonical == "twilio/quick-reply":
+        _check_text("body", definition.get("body"), INTERACTIVE_BODY_MAX)
+        actions = _entries(definition, ("actions", "buttons"), "quick reply")
+        if len(actions) > QUICK_REPLY_MAX_BUTTONS:
+            raise ValueError(
+                f"quick reply: {len(actions)} buttons, WhatsApp allows at most "
+                f"{QUICK_REPLY_MAX_BUTTONS}"
+            )
+        for i, action in enumerate(actions):
+            title = _entry_title(action, f"button[{i}]", ("title",))
+            _check_text(f"button[{i}].title", title, QUICK_REPLY_TITLE_MAX)
+        _check_ids(actions, "button")
+    elif canonical == "twilio/list-picker":
+        _check_text("body", definition.get("body"), INTERACTIVE_BODY_MAX)
+        _check_text("button", definition.get("button"), LIST_PICKER_BUTTON_MAX)
+        items = _entries(definition, ("items", "rows"), "list picker")
+        if len(items) > LIST_PICKER_MAX_ROWS:
+            raise ValueError(
+                f"list picker: {len(items)} rows, WhatsApp allows at most {LIST_PICKER_MAX_ROWS}"
+            )
+        for i, item in enumerate(items):
+            title = _entry_title(item, f"row[{i}]", ("item", "title"))
+            _check_text(f"row[{i}].item", title, LIST_PICKER_ROW_TITLE_MAX)
+            description = item.get("description")
+            if description is not None:
+                _check_text(f"row[{i}].description", description, LIST_PICKER_DESCRIPTION_MAX)
+        _check_ids(items, "row")
+    return canonical
+
+
+class EmulatorStore:
+    """Everything the Twilio and Telegram emulators remember, plus the knobs tests turn.
+
+    Knobs (plain sets, mutate them directly): ``opted_out`` and ``closed_windows`` hold Twilio
+    addresses — an entry matches a ``To`` equal to it or whose bare number (without
+    ``whatsapp:``) equals it; ``blocked_chats`` holds Telegram chat ids. ``strict_webhook_url``
+    makes setWebhook demand HTTPS on ports 443/80/88/8443 as Telegram does (off by default so a
+    local simulator can use http://127.0.0.1).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self.opted_out: set[str] = set()
+        self.closed_windows: set[str] = set()
+        self.blocked_chats: set[int | str] = set()
+        self.strict_webhook_url = False
+        self._twilio: dict[str, TwilioMessage] = {}
+        self._twilio_rejections: list[TwilioRejection] = []
+        self._content: dict[str, ContentTemplate] = {}
+        self._twilio_media: dict[str, tuple[bytes, str]] = {}
+        self._failures: list[Failure] = []
+        self._calls: list[TelegramCall] = []
+        self._tg = _TelegramState()
+
+    # ------------------------------------------------------------------ general
+
+    def reset(self) -> None:
+        """Forget everything, knobs included (one store can then serve many tests)."""
+        with self._lock:
+            self.opted_out.clear()
+            self.closed_windows.clear()
+            self.blocked_chats.clear()
+            self.strict_webhook_url = False
+            self._twilio.clear()
+            self._twilio_rejections.clear()
+            self._content.clear()
+            self._twilio_media.clear()
+            self._failures.clear()
+            self._calls.clear()
+            self._tg = _TelegramState()
+            self._changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+        """Wait until ``predicate()`` is truthy and return its value; TimeoutError otherwise.
+
+        Why: deliveries happen on worker/emulator threads; polling with sleeps makes tests slow
+        and flaky, so this wakes up on every record the emulators write (and at least every
+        50 ms, for predicates that watch something else).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()  # outside the lock: a slow predicate must not stall emulators
+            if value:
+                return value
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            with self._changed:
+                self._changed.wait(min(remaining, 0.05))
+
+    def fail_next(
+        self,
+        n: int,
+        status: int = 429,
+        code: int | None = None,
+        retry_after: float | None = None,
+        *,
+        description: str | None = None,
+        provider: Provider | None = None,
+    ) -> None:
+        """Make the next ``n`` provider requests fail with HTTP ``status``.
+
+        ``code`` is Twilio's error code (default 20429 for 429, 20500 otherwise); ``retry_after``
+        becomes Twilio's ``Retry-After`` header or Telegram's ``parameters.retry_after``
+        (Telegram always sends one on 429: default 1). ``provider`` limits the failure to one
+        emulator; None means whichever is called next. Authentication is checked first.
+        """
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        if not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status")
+        with self._lock:
+            self._failures.append(Failure(n, status, code, retry_after, description, provider))
+
+    def take_failure(self, provider: Provider) -> Failure | None:
+        """Consume one programmed failure that applies to ``provider`` (emulators call this)."""
+        with self._lock:
+            for failure in self._failures:
+                if failure.provider in (None, provider):
+                    failure.remaining -= 1
+                    if failure.remaining <= 0:
+                        self._failures.remove(failure)
+                    return dataclasses.replace(failure)
+            return None
+
+    # ------------------------------------------------------------------ Twilio
+
+    def register_content(
+        self,
+        sid: str,
+        kind: str,
+        definition: Mapping[str, Any],
+        *,
+        approved_template: bool = False,
+    ) -> None:
+        """Register a Content API template; ValueError when it breaks a WhatsApp limit.
+
+        ``approved_template`` marks a template Meta approved, the only kind of message WhatsApp
+        lets a business send outside the 24 h window (list pickers can never be templates).
+        """
+        if not sid:
+            raise ValueError("sid must not be empty")
+        canonical = validate_content(kind, definition)
+        if approved_template and canonical == "twilio/list-picker":
+            raise ValueError("list pickers cannot be approved WhatsApp templates")
+        with self._lock:
+            self._content[sid] = ContentTemplate(
+                sid, canonical, dict(definition), approved_template
+            )
+
+    def content(self, sid: str) -> ContentTemplate | None:
+        with self._lock:
+            return self._content.get(sid)
+
+    def is_opted_out(self, to: str) -> bool:
+        with self._lock:
+            return to in self.opted_out or _bare_number(to) in self.opted_out
+
+    def is_window_closed(self, to: str) -> bool:
+        with self._lock:
+            return to in self.closed_windows or _bare_number(to) in self.closed_windows
+
+    def record_twilio(self, message: TwilioMessage) -> None:
+        with self._lock:
+            self._twilio[message.sid] = message
+            self._changed.notify_all()
+
+    def record_twilio_rejection(self, to: str | None, status: int, code: int, message: str) -> None:
+        with self._lock:
+            self._twilio_rejections.append(
+                TwilioRejection(to, status, code, message, datetime.now(UTC))
+            )
+            self._changed.notify_all()
+
+    def twilio_messages(self, to: str | None = None) -> list[TwilioMessage]:
+        """Accepted messages, oldest first, optionally to one address (exact ``To`` match)."""
+        with self._lock:
+            return [
+                dataclasses.replace(m) for m in self._twilio.values() if to is None or m.to == to
+            ]
+
+    def twilio_message(self, sid: str) -> TwilioMessage | None:
+        with self._lock:
+            message = self._twilio.get(sid)
+            return dataclasses.replace(message) if message else None
+
+    def twilio_rejections(self) -> list[TwilioRejection]:
+        with self._lock:
+            return list(self._twilio_rejections)
+
+    def advance_status(
+        self, sid: str, status: str, error_code: int | None = None
+    ) -> tuple[str | None, dict[str, str]]:
+        """Move a message to ``status`` and return the status callback Twilio would POST.
+
+        Returns ``(url, params)``; url is None when the message had no StatusCallback. Any order
+        is accepted because real callbacks can arrive out of order; "read" exists on WhatsApp
+        only, so asking for it on an SMS is a test bug and raises ValueError.
+        """
+        if status not in CALLBACK_STATUSES:
+            raise ValueError(f"status must be one of {sorted(CALLBACK_STATUSES)}")
+        with self._lock:
+            message = self._twilio.get(sid)
+            if message is None:
+                raise KeyError(f"no Twilio message {sid}")
+            if status == "read" and message.channel != "whatsapp":
+                raise ValueError("SMS has no 'read' status")
+            message.status = status
+            message.error_code = error_code
+            message.status_history = (*message.status_history, status)
+            params = {
+                "MessageSid": message.sid,
+                "SmsSid": message.sid,
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "AccountSid": message.account_sid,
+                "From": message.from_ or "",
+                "To": message.to,
+                "ApiVersion": "2010-04-01",
+            }
+            if message.channel == "whatsapp":
+                params["ChannelPrefix"] = "whatsapp"
+            if error_code is not None:
+                params["ErrorCode"] = str(error_code)
+            self._changed.notify_all()
+            return message.status_callback, params
+
+    def post_status_callback(
+        self, sid: str, status: str, *, auth_token: str, error_code: int | None = None
+    ) -> int:
+        """Advance the status and POST the callback signed exactly as Twilio signs it.
+
+        The signature is ``RequestValidator(auth_token).compute_signature(url, params)`` over the
+        URL as given in StatusCallback, so the application's validator is exercised for real.
+        Returns the HTTP status the application answered.
+        """
+        url, params = self.advance_status(sid, status, error_code)
+        if url is None:
+            raise ValueError(f"message {sid} was sent without a StatusCallback")
+        signature = RequestValidator(auth_token).compute_signature(url, params)
+        response = requests.post(
+            url,
+            data=params,
+            headers={
+                "X-Twilio-Signature": signature,
+                "User-Agent": "TwilioProxy/1.1",
+                "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+            },
+            timeout=10,
+            allow_redirects=False,
+        )
+        return response.status_code
+
+    def add_media(self, data: bytes, content_type: str, *, account_sid: str) -> str:
+        """Keep an inbound media file; return its Twilio path (``/2010-04-01/Accounts/…``).
+
+        Prefix it with the emulator root (or with ``https://api.twilio.com``, which a sender
+        built with the emulator's base URL rewrites) to make a ``MediaUrl0`` for a simulated
+        inbound webhook.
+        """
+        message_sid = "MM" + uuid.uuid4().hex
+        media_sid = "ME" + uuid.uuid4().hex
+        with self._lock:
+            self._twilio_media[media_sid] = (bytes(data), content_type)
+        return f"/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_sid}"
+
+    def twilio_media(self, media_sid: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            return self._twilio_media.get(media_sid)
+
+    # ------------------------------------------------------------------ Telegram
+
+    def record_telegram_call(self, call: TelegramCall) -> None:
+        with self._lock:
+            self._calls.append(call)
+            self._changed.notify_all()
+
+    def telegram_calls(
+        self, method: str | None = None, chat_id: int | str | None = None
+    ) -> list[TelegramCall]:
+        """Recorded Bot API calls, oldest first; method names compare case-insensitively."""
+        with self._lock:
+            return [
+                c
+                for c in self._calls
+                if (method is None or c.method.lower() == method.lower())
+                and (chat_id is None or str(c.chat_id) == str(chat_id))
+            ]
+
+    def is_chat_blocked(self, chat_id: int | str) -> bool:
+        with self._lock:
+            return str(chat_id) in {str(c) for c in self.blocked_chats}
+
+    def next_message_id(self, chat_id: int | str) -> int:
+        with self._lock:
+            key = str(chat_id)
+            self._tg.message_ids[key] = self._tg.message_ids.get(key, 0) + 1
+            return self._tg.message_ids[key]
+
+    def save_telegram_message(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            key = (str(message["chat"]["id"]), int(message["message_id"]))
+            self._tg.messages[key] = message
+            self._changed.notify_all()
+
+    def telegram_message(self, chat_id: int | str, message_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            message = self._tg.messages.get((str(chat_id), int(message_id)))
+            return dict(message) if message else None
+
+    def delete_telegram_message(self, chat_id: int | str, message_id: int) -> None:
+        with self._lock:
+            self._tg.messages.pop((str(chat_id), int(message_id)), None)
+            self._changed.notify_all()
+
+    def telegram_messages(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
+        """Messages the bot has in each chat, as last edited (the chat as the user sees it)."""
+        with self._lock:
+            return [
+                dict(m)
+                for (chat, _), m in self._tg.messages.items()
+                if chat_id is None or chat == str(chat_id)
+            ]
+
+    def add_file(self, file_id: str, data: bytes, *, file_path: str | None = None) -> TelegramFile:
+        """Make ``file_id`` resolvable by getFile and downloadable (as a photo a user sent)."""
+        with self._lock:
+            path = file_path or f"documents/file_{len(self._tg.files)}"
+            record = TelegramFile(file_id, "U" + uuid.uuid4().hex[:15], path, bytes(data))
+            self._tg.files[file_id] = record
+            return record
+
+    def telegram_file(self, file_id: str) -> TelegramFile | None:
+        with self._lock:
+            return self._tg.files.get(file_id)
+
+    def telegram_file_by_path(self, file_path: str) -> TelegramFile | None:
+        with self._lock:
+            for record in self._tg.files.values():
+                if record.file_path == file_path:
+                    return record
+            return None
+
+    def set_telegram_webhook(self, webhook: dict[str, Any] | None) -> None:
+        with self._lock:
+            self._tg.webhook = webhook
+            self._changed.notify_all()
+
+    @property
+    def telegram_webhook(self) -> dict[str, Any] | None:
+        """The last setWebhook parameters (url, secret_token, …), None after deleteWebhook."""
+        with self._lock:
+            return dict(self._tg.webhook) if self._tg.webhook else None
+
+    def set_telegram_commands(
+        self, scope: str, language_code: str, commands: list[dict[str, str]]
+    ) -> None:
+        with self._lock:
+            self._tg.commands[(scope, language_code)] = commands
+
+    def telegram_commands(
+        self, scope: str = "default", language_code: str = ""
+    ) -> list[dict[str, str]] | None:
+        with self._lock:
+            commands = self._tg.commands.get((scope, language_code))
+            return list(commands) if commands is not None else None

@@ -1,0 +1,90 @@
+"""Handing outbox ids to whatever runs the jobs: RQ with Redis, or threads in-process.
+
+The same `workers.outbox.deliver` runs either way. With `[queue] redis_url` empty (the
+embedded default), a small thread pool in the web process sends after commit — `make run`
+needs no Redis. Dispatch never fails a webhook: if Redis is unreachable the row stays pending
+and the sweeper hands it over later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Protocol
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+if TYPE_CHECKING:
+    from boutik.runtime import Runtime
+
+log = logging.getLogger(__name__)
+QUEUE = "boutik"
+
+
+class Dispatcher(Protocol):
+    def dispatch(self, ids: list[int]) -> None: ...
+    def schedule(self, outbox_id: int, delay_s: float) -> None: ...
+
+
+class InProcessDispatcher:
+    def __init__(self, rt: Runtime, *, threads: int = 4) -> None:
+        self.rt = rt
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="outbox")
+
+    def _run(self, outbox_id: int) -> None:
+        from workers.outbox import deliver
+
+        try:
+            deliver(self.rt, outbox_id)
+        except Exception:  # the sweeper retries; one bad row must not kill the pool
+            log.exception("in-process delivery of outbox %s failed", outbox_id)
+
+    def dispatch(self, ids: list[int]) -> None:
+        for outbox_id in ids:
+            self.pool.submit(self._run, outbox_id)
+
+    def schedule(self, outbox_id: int, delay_s: float) -> None:
+        timer = threading.Timer(max(0.0, delay_s), self.dispatch, args=([outbox_id],))
+        timer.daemon = True
+        timer.start()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+class RQDispatcher:
+    def __init__(self, redis_url: str) -> None:
+        self.conn = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self.queue = Queue(QUEUE, connection=self.conn)
+
+    def dispatch(self, ids: list[int]) -> None:
+        from workers.jobs import deliver_outbox
+
+        for outbox_id in ids:
+            try:
+                self.queue.enqueue(
+                    deliver_outbox,
+                    outbox_id,
+                    retry=Retry(max=3, interval=[5, 30, 120]),
+                    result_ttl=0,
+                    failure_ttl=7 * 24 * 3600,
+                    description=f"outbox {outbox_id}",
+                )
+            except RedisError as exc:
+                log.warning(
+                    "enqueue of outbox %s failed (%s): the sweeper will retry", outbox_id, exc
+                )
+
+    def schedule(self, outbox_id: int, delay_s: float) -> None:
+        from workers.jobs import deliver_outbox
+
+        try:
+            self.queue.enqueue_in(
+                dt.timedelta(seconds=max(1.0, delay_s)), deliver_outbox, outbox_id
+            )
+        except RedisError as exc:
+            log.warning("scheduling outbox %s failed (%s): the sweeper will retry", outbox_id, exc)
