@@ -124,5 +124,75 @@ def worker(burst: bool) -> None:
     sys.exit(0 if run_worker(rt, burst=burst) else 1)
 
 
+@main.group(help="The outbox: messages waiting, sent and failed.")
+def outbox() -> None:
+    pass
+
+
+@outbox.command("failed", help="List messages that failed for good, newest first.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50)
+def outbox_failed(limit: int) -> None:
+    from sqlalchemy import select
+
+    from commerce.messaging.models import Outbox, OutboxStatus
+    from commerce.phones import mask_phone
+
+    rt = _runtime()
+    with rt.session_factory() as session:
+        rows = session.scalars(
+            select(Outbox)
+            .where(Outbox.status.in_([OutboxStatus.FAILED, OutboxStatus.UNDELIVERED]))
+            .order_by(Outbox.id.desc())
+            .limit(limit)
+        ).all()
+    if not rows:
+        click.echo("no failed messages")
+        return
+    for row in rows:
+        where = row.sent_channel or row.channel
+        address = row.sent_address or row.address
+        shown = address if where == "telegram" else mask_phone(address)
+        click.echo(
+            f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M}\t{row.kind}\t{where or '-'}\t"
+            f"{shown or '-'}\tattempts={row.attempts}\t{row.error_code or '-'}\t"
+            f"{row.last_error[:80]}"
+        )
+
+
+@outbox.command("replay", help="Send a failed message again.")
+@click.argument("outbox_id", type=int)
+def outbox_replay(outbox_id: int) -> None:
+    from workers.outbox import deliver, replay
+
+    rt = _runtime()
+    if not replay(rt, outbox_id, dispatch=rt.uses_redis):
+        raise click.ClickException(f"outbox {outbox_id} is not a failed message")
+    if not rt.uses_redis:
+        # No worker to hand it to: send it from here and say how it went.
+        click.echo(f"outbox {outbox_id}: {deliver(rt, outbox_id)}")
+    else:
+        click.echo(f"outbox {outbox_id} queued again")
+
+
+@main.group(help="Telegram bot set-up.")
+def telegram() -> None:
+    pass
+
+
+@telegram.command("set-webhook", help="Register [web] public_base_url/webhooks/telegram.")
+def telegram_set_webhook() -> None:
+    rt = _runtime()
+    secret = rt.config.secrets.telegram_webhook_secret
+    if not rt.config.secrets.telegram_bot_token or not secret:
+        raise click.ClickException("set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first")
+    url = rt.config.web.public_base_url.rstrip("/") + "/webhooks/telegram"
+    sender = rt.telegram_sender
+    try:
+        sender.set_webhook(url, secret)
+    finally:
+        sender.close()
+    click.echo(f"Telegram webhook set to {url}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -72,6 +72,8 @@ class QueueConfig:
     redis_url: str = _check(_redis_url_or_empty, 'a redis:// URL, or "" to run jobs in-process')
     # A row left "sending" this long belonged to a worker that died: it is put back in line.
     stale_sending_s: int = 120
+    # How often each worker (or the embedded server) looks for due and abandoned messages.
+    sweep_every_s: float = 10.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot import i18n
 from bot.messages import AskContact, AskLocation, Choices, Image, Reply, Text
-from channels_adapters.sms_text import split_words, to_gsm7
+from channels_adapters.sms_text import fits_one_segment, split_words, to_gsm7
 
 WA_BUTTONS, WA_BUTTON_LABEL = 3, 20
 WA_ROWS, WA_ROW_LABEL, WA_ROW_DESCRIPTION = 10, 24, 72
@@ -97,8 +97,8 @@ def render_sms(reply: Reply, *, lang: str) -> list[str]:
     text = to_gsm7(text)
     if not text:
         return []
-    if len(text) <= SMS_SINGLE and split_words(text, SMS_SINGLE) == [text]:
-        return [text]
+    if fits_one_segment(text):
+        return [text]  # newlines kept: a menu reads as lines
     return split_words(text, SMS_PART)
 
 

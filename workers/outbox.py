@@ -83,7 +83,8 @@ def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
     user = session.get(User, row.user_id) if row.user_id else None
     plan = Plan(outbox_id=row.id, kind=row.kind, parts_sent=int(row.payload.get("parts_sent", 0)))
     if row.error_code == INTERRUPTED:
-        plan.check_since = (row.sent_at or row.created_at) - dt.timedelta(minutes=1)
+        # From the interrupted attempt's start (whole seconds: Twilio's filter granularity).
+        plan.check_since = (row.sent_at or row.created_at).replace(microsecond=0)
     plan.lang = user.language.value if user else "fr"
     if user is not None and user.opted_out and not row.essential:
         plan.skip_reason = "opted_out"
@@ -348,7 +349,7 @@ def sweep(rt: Runtime, *, limit: int = 500, stale_after: dt.timedelta | None = N
     return ids
 
 
-def replay(rt: Runtime, outbox_id: int) -> bool:
+def replay(rt: Runtime, outbox_id: int, *, dispatch: bool = True) -> bool:
     """Put a failed row back in line (boutik outbox replay ID)."""
     with unit_of_work(rt.session_factory) as session:
         done = session.execute(
@@ -364,7 +365,7 @@ def replay(rt: Runtime, outbox_id: int) -> bool:
             )
             .execution_options(synchronize_session=False)
         ).rowcount
-    if done:
+    if done and dispatch:
         rt.dispatcher.dispatch([outbox_id])
     return bool(done)
 

@@ -13,22 +13,24 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper(threading.Thread):
-    def __init__(self, rt: Runtime, *, every_s: float = 10.0) -> None:
+    def __init__(self, rt: Runtime, *, every_s: float | None = None) -> None:
         super().__init__(name="outbox-sweeper", daemon=True)
         self.rt = rt
-        self.every_s = every_s
+        self.every_s = every_s if every_s is not None else rt.config.queue.sweep_every_s
         self.stopped = threading.Event()
 
     def run(self) -> None:
         from workers.outbox import sweep
 
-        while not self.stopped.wait(self.every_s):
+        while True:
             try:
                 ids = sweep(self.rt)
                 if ids:
                     self.rt.dispatcher.dispatch(ids)
             except Exception:  # keep sweeping through a database or Redis hiccup
                 log.exception("outbox sweep failed")
+            if self.stopped.wait(self.every_s):
+                return
 
     def stop(self) -> None:
         self.stopped.set()

@@ -1,0 +1,192 @@
+"""Outbox delivery through RQ on real Redis and PostgreSQL, including crashes.
+
+- SimpleWorker(...).work(burst=True) drains the outbox;
+- worker processes killed with SIGKILL mid-send and Redis restarted (its queue lost): every
+  row still ends sent, and none is sent twice.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+
+from boutik.runtime import Runtime
+from commerce.messaging.models import Outbox, OutboxStatus
+from commerce.messaging.outbox import notify
+from commerce.users import actions as users
+from commerce.users.models import Role
+from tests.e2e.conftest import Emulator, boutik_config, emulator  # noqa: F401 - fixture
+from tests.support import PG_URL, REDIS_URL, Db, phone
+from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from workers import context
+from workers.dispatch import QUEUE
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_START = [
+    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
+    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
+    "--logfile", "/var/log/redis/ci.log",
+]  # fmt: skip
+
+
+def _couriers_with_notifications(db: Db, n: int) -> list[int]:
+    """n SMS notifications, each with a body of its own, waiting in the outbox."""
+    ids = []
+    with db.uow() as s:
+        for i in range(n):
+            user = users.get_or_create_by_phone(s, phone=phone(), name=f"C{i}", role=Role.COURIER)
+            row = notify(
+                s, user_id=user.id, kind="job_assigned", params={"order_id": 10_000 + i},
+                essential=True,
+            )  # fmt: skip
+            ids.append(row.id)
+    return ids
+
+
+@pytest.fixture
+def rq_runtime(
+    pg: Db, redis_conn: redis.Redis, emulator: Emulator, tmp_path: Path
+) -> Iterator[Runtime]:  # noqa: F811
+    emulator.store.reset()
+    config = boutik_config(
+        emulator,
+        tmp_path / "media",
+        queue__redis_url=REDIS_URL,
+        twilio__sms_segments_per_s=500.0,
+        twilio__whatsapp_rate_per_s=500.0,
+    )
+    rt = Runtime(config)
+    context.install(rt)
+    yield rt
+    context.install(None)
+    rt.dispose()
+
+
+def test_simple_worker_burst_drains_the_outbox(
+    pg: Db,
+    redis_conn: redis.Redis,
+    rq_runtime: Runtime,
+    emulator: Emulator,  # noqa: F811
+) -> None:
+    ids = _couriers_with_notifications(pg, 40)
+    rq_runtime.dispatcher.dispatch(ids)
+    queue = Queue(QUEUE, connection=redis_conn)
+    assert queue.count == 40
+
+    SimpleWorker([queue], connection=redis_conn).work(burst=True)
+
+    with pg.session() as s:
+        statuses = Counter(r.status for r in s.scalars(select(Outbox)))
+    assert statuses == {OutboxStatus.SENT: 40}
+    bodies = [m.body for m in emulator.store.twilio_messages()]
+    assert len(bodies) == 40 and len(set(bodies)) == 40
+
+
+def _redis_restart() -> None:
+    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, timeout=10)
+    for _ in range(50):
+        if subprocess.run(["redis-cli", "-p", "6379", "ping"], capture_output=True).returncode:
+            break
+        time.sleep(0.1)
+    subprocess.run(REDIS_START, check=True, timeout=10)
+    conn = redis.Redis.from_url(REDIS_URL)
+    for _ in range(100):
+        try:
+            if conn.ping():
+                return
+        except redis.RedisError:
+            time.sleep(0.1)
+    pytest.fail("Redis did not come back after the restart")
+
+
+def _start_worker(overlay: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "BOUTIK_CONFIG": str(overlay),
+        "DATABASE_URL": PG_URL,
+        "REDIS_URL": REDIS_URL,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "boutik.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_sigkilled_workers_and_a_redis_restart_lose_nothing_and_send_nothing_twice(
+    pg: Db,
+    redis_conn: redis.Redis,
+    rq_runtime: Runtime,
+    emulator: Emulator,
+    tmp_path: Path,  # noqa: F811
+) -> None:
+    overlay = tmp_path / "boutik.toml"
+    overlay.write_text(
+        f"""
+[web]
+public_base_url = "https://boutik.example.gn"
+[twilio]
+api_base_url = "{emulator.base_url}"
+sms_segments_per_s = 60.0
+[telegram]
+api_base_url = "{emulator.base_url}/telegram/bot"
+[queue]
+stale_sending_s = 2
+sweep_every_s = 1.0
+"""
+    )
+    ids = _couriers_with_notifications(pg, 150)
+    rq_runtime.dispatcher.dispatch(ids)
+    rng = random.Random(1042)
+    worker = _start_worker(overlay)
+    try:
+        for round_ in range(6):
+            # Kill only once this worker is sending, at a random moment of its stream.
+            seen = len(emulator.store.twilio_messages())
+            emulator.store.wait_for(
+                lambda seen=seen: len(emulator.store.twilio_messages()) >= seen + 3, timeout=30
+            )
+            time.sleep(rng.uniform(0.0, 0.25))
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=10)
+            if round_ == 2:
+                _redis_restart()  # the queue and the rate-limit keys are gone
+            worker = _start_worker(overlay)
+
+        def all_sent() -> bool:
+            with pg.session() as s:
+                rows = s.scalars(select(Outbox.status).where(Outbox.id.in_(ids))).all()
+            return all(status == OutboxStatus.SENT for status in rows)
+
+        emulator.store.wait_for(all_sent, timeout=90)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    with pg.session() as s:
+        retried = s.scalars(select(Outbox.attempts).where(Outbox.attempts > 1)).all()
+    assert retried, "no send was interrupted: the test proved nothing"
+    per_body = Counter(m.body for m in emulator.store.twilio_messages())
+    assert len(per_body) == 150
+    twice = {body: n for body, n in per_body.items() if n > 1}
+    assert not twice, f"sent more than once: {twice}"
