@@ -58,7 +58,7 @@ def _couriers_with_notifications(db: Db, n: int) -> list[int]:
 @pytest.fixture
 def rq_runtime(
     pg: Db, redis_conn: redis.Redis, emulator: Emulator, tmp_path: Path
-) -> Iterator[Runtime]:  # noqa: F811
+) -> Iterator[Runtime]:
     emulator.store.reset()
     config = boutik_config(
         emulator,
@@ -136,7 +136,7 @@ def test_sigkilled_workers_and_a_redis_restart_lose_nothing_and_send_nothing_twi
     redis_conn: redis.Redis,
     rq_runtime: Runtime,
     emulator: Emulator,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     overlay = tmp_path / "boutik.toml"
     overlay.write_text(

@@ -8,7 +8,10 @@ from bot.messages import AskContact, AskLocation, Choice, Choices, Image, Text
 from channels_adapters import render
 from channels_adapters.sms_text import is_gsm7, segments
 
-MENU3 = Choices("Que voulez-vous faire ?", (Choice("a", "Catalogue"), Choice("b", "Rechercher un produit très long"), Choice("c", "Aide")))  # fmt: skip
+MENU3 = Choices(
+    "Que voulez-vous faire ?",
+    (Choice("a", "Catalogue"), Choice("b", "Rechercher un produit très long"), Choice("c", "Aide")),
+)
 MENU10 = Choices(
     "Choisissez :",
     tuple(Choice(f"cat:{i}", f"Catégorie numéro {i} avec un nom long", "desc") for i in range(10)),
