@@ -16,6 +16,8 @@ import pytest
 from commerce import clock, rules
 from tests.support import Db, migrate, open_db
 
+pytest_plugins = ["tests.services"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_rules_and_clock() -> Iterator[None]:

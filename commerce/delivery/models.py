@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce import clock
@@ -61,8 +61,15 @@ class DeliveryJob(Base):
 
     __tablename__ = "delivery_jobs"
     __table_args__ = (
-        # At most one delivery per order and one pickup per return, enforced by the database.
-        UniqueConstraint("order_id", "kind"),
+        # At most one delivery per order and one pickup per return, enforced by the database
+        # (a partial index: an order may have several return pickups, one per return).
+        Index(
+            "uq_delivery_jobs_one_delivery_per_order",
+            "order_id",
+            unique=True,
+            sqlite_where=text("kind = 'delivery'"),
+            postgresql_where=text("kind = 'delivery'"),
+        ),
         UniqueConstraint("return_id"),
         CheckConstraint("commission >= 0", name="commission_non_negative"),
         Index("ix_delivery_jobs_courier_status", "courier_id", "status"),

@@ -68,6 +68,8 @@ def request_return(
 ) -> Return:
     """`items` is [(order_item_id, quantity)]. Reserved at once so two requests cannot overlap."""
     order = buyer_order(session, buyer_id, order_id)
+    if order.status == OrderStatus.COMPLETED:
+        raise ReturnWindowClosed("return window closed", order_id=order_id)
     if order.status != OrderStatus.DELIVERED or order.delivered_at is None:
         raise ReturnNotAllowed("only delivered orders", order_id=order_id)
     window = dt.timedelta(days=rules.current().return_window_days)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 01:26:32.268435
+Create Date: 2026-11-23 01:39:23.600915
 """
 
 from collections.abc import Sequence
@@ -728,7 +728,6 @@ def upgrade() -> None:
             ["shop_id"], ["shops.id"], name=op.f("fk_delivery_jobs_shop_id_shops")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_jobs")),
-        sa.UniqueConstraint("order_id", "kind", name=op.f("uq_delivery_jobs_order_id_kind")),
         sa.UniqueConstraint("return_id", name=op.f("uq_delivery_jobs_return_id")),
     )
     with op.batch_alter_table("delivery_jobs", schema=None) as batch_op:
@@ -736,6 +735,13 @@ def upgrade() -> None:
             "ix_delivery_jobs_courier_status", ["courier_id", "status"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_delivery_jobs_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "uq_delivery_jobs_one_delivery_per_order",
+            ["order_id"],
+            unique=True,
+            sqlite_where=sa.text("kind = 'delivery'"),
+            postgresql_where=sa.text("kind = 'delivery'"),
+        )
 
     op.create_table(
         "refunds",
@@ -825,6 +831,11 @@ def downgrade() -> None:
 
     op.drop_table("refunds")
     with op.batch_alter_table("delivery_jobs", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_delivery_jobs_one_delivery_per_order",
+            sqlite_where=sa.text("kind = 'delivery'"),
+            postgresql_where=sa.text("kind = 'delivery'"),
+        )
         batch_op.drop_index(batch_op.f("ix_delivery_jobs_status"))
         batch_op.drop_index("ix_delivery_jobs_courier_status")
 

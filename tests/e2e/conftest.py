@@ -18,33 +18,12 @@ from sqlalchemy import select
 
 from boutik.config import load_config
 from boutik.runtime import Runtime
-from channels_adapters.emulators import create_emulator_app, serve_in_thread
 from channels_adapters.emulators.store import EmulatorStore
 from channels_adapters.web import create_app
 from commerce.messaging.models import Outbox, OutboxStatus
-from tests.integration.conftest import pg, pg_migrated, redis_conn  # noqa: F401 - fixtures
+from tests.services import Emulator
 from tests.support import PG_URL, Db
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
-
-
-@dataclass
-class Emulator:
-    store: EmulatorStore
-    base_url: str
-
-
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[Emulator]:
-    store = EmulatorStore()
-    app = create_emulator_app(
-        store,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        telegram_token=TELEGRAM_TOKEN,
-    )
-    base_url, shutdown = serve_in_thread(app)
-    yield Emulator(store=store, base_url=base_url)
-    shutdown()
 
 
 def boutik_config(emulator: Emulator, media_dir: Path, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -92,7 +71,7 @@ class Boutik:
 
 
 @pytest.fixture
-def boutik(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[Boutik]:  # noqa: F811
+def boutik(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[Boutik]:
     emulator.store.reset()
     rt = Runtime(boutik_config(emulator, tmp_path / "media"))
     app = create_app(rt.config, runtime=rt)

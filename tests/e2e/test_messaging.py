@@ -20,6 +20,7 @@ from tests.webhooks import (
     sms_form,
     telegram_callback,
     telegram_message,
+    twilio_signature,
     whatsapp_form,
 )
 
@@ -299,3 +300,35 @@ def test_a_dead_workers_row_is_recovered_without_sending_twice(boutik: Boutik) -
     assert deliver(boutik.rt, ids[0]) == "sent"
     assert len(_wa_bodies(boutik, number)) == 1  # found at Twilio, not sent again
     assert boutik.outbox()[0].provider_message_id
+
+
+def test_in_human_mode_the_bot_stays_silent_until_released(boutik: Boutik) -> None:
+    from bot.handoff import hand_off, release
+
+    number = phone()
+    post_twilio(boutik.client, WA, whatsapp_form(number, "bonjour"))
+    boutik.settle()
+    with boutik.db.uow() as s:
+        hand_off(s, channel=Channel.WHATSAPP, address=number, to_user_id=1)
+    post_twilio(boutik.client, WA, whatsapp_form(number, "il y a quelqu'un ?"))
+    boutik.settle()
+    assert len(_wa_bodies(boutik, number)) == 1
+    with boutik.db.session() as s:
+        assert s.scalar(select(func.count(InboundMessage.id))) == 2  # recorded all the same
+    with boutik.db.uow() as s:
+        release(s, channel=Channel.WHATSAPP, address=number)
+    post_twilio(boutik.client, WA, whatsapp_form(number, "menu"))
+    boutik.store.wait_for(lambda: len(_wa_bodies(boutik, number)) == 2, timeout=10)
+
+
+def test_forwarded_headers_are_ignored_unless_trusted(boutik: Boutik) -> None:
+    form = whatsapp_form(phone(), "bonjour")
+    proxy_url = "https://proxy.internal/webhooks/twilio/whatsapp"
+    headers = {
+        "X-Twilio-Signature": twilio_signature(proxy_url, form),
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "proxy.internal",
+    }
+    assert boutik.client.post(WA, data=form, headers=headers).status_code == 403
+    boutik.rt.config = boutik.rt.config.replace(web__trust_forwarded=True)
+    assert boutik.client.post(WA, data=form, headers=headers).status_code == 200

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import Emulator, emulator  # noqa: F401 - fixture
-from tests.integration.conftest import pg, pg_migrated  # noqa: F401 - fixtures
+from tests.services import Emulator
 from tests.support import PG_URL, Db, phone
 from tests.webhooks import (
     ACCOUNT_SID,
@@ -37,7 +36,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[str]:  # noqa: F811
+def server(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[str]:
     emulator.store.reset()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -97,7 +96,7 @@ def _post_wa(base: str, form: dict[str, str], *, token: str = AUTH_TOKEN) -> req
 
 def test_a_running_server_greets_refuses_forgeries_and_answers_once(
     server: str,
-    emulator: Emulator,  # noqa: F811
+    emulator: Emulator,
 ) -> None:
     health = requests.get(f"{server}/healthz", timeout=5).json()
     assert health == {"status": "ok", "database": "postgresql"}

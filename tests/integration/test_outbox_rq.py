@@ -27,7 +27,8 @@ from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
 from commerce.users import actions as users
 from commerce.users.models import Role
-from tests.e2e.conftest import Emulator, boutik_config, emulator  # noqa: F401 - fixture
+from tests.e2e.conftest import boutik_config
+from tests.services import Emulator
 from tests.support import PG_URL, REDIS_URL, Db, phone
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN
 from workers import context
@@ -78,7 +79,7 @@ def test_simple_worker_burst_drains_the_outbox(
     pg: Db,
     redis_conn: redis.Redis,
     rq_runtime: Runtime,
-    emulator: Emulator,  # noqa: F811
+    emulator: Emulator,
 ) -> None:
     ids = _couriers_with_notifications(pg, 40)
     rq_runtime.dispatcher.dispatch(ids)

@@ -8,7 +8,6 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from commerce import clock, rules
 from commerce.cart import actions as cart
@@ -398,12 +397,6 @@ def test_refund_does_not_include_the_delivery_fee_and_stays_within_the_total(db)
     assert refund(db, rid).amount <= order.total
 
 
-@pytest.mark.xfail(
-    raises=IntegrityError,
-    strict=True,
-    reason="delivery_jobs has UNIQUE (order_id, kind): one return pickup per order, so the "
-    "second approved return of an order breaks it (schema change left to the lead)",
-)
 def test_several_returns_on_one_order_each_get_a_pickup_and_stay_within_the_total(db):
     """Returning one item now and another later must work: the quantities rule counts earlier
     requests precisely so that a buyer can return in several steps."""
