@@ -1,5 +1,7 @@
 """Message catalogs: every sentence a user reads, in French (default) and English.
 
+One TOML file per flow and language (bot/locales/fr/buyer.toml …), merged at load.
+
 Why TOML files rather than strings in handlers: translators edit one file per language, a
 missing key is caught by a test that compares the catalogs, and handlers stay free of wording.
 """
@@ -29,10 +31,16 @@ def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
+    """All of a language's files (bot/locales/<lang>/*.toml, one per flow) merged into one."""
     lang = lang if lang in LANGUAGES else DEFAULT
-    raw = tomllib.loads((LOCALES_DIR / f"{lang}.toml").read_text(encoding="utf-8"))
     out: dict[str, str] = {}
-    _flatten("", raw, out)
+    for path in sorted((LOCALES_DIR / lang).glob("*.toml")):
+        table: dict[str, str] = {}
+        _flatten("", tomllib.loads(path.read_text(encoding="utf-8")), table)
+        clash = set(table) & set(out)
+        if clash:
+            raise ValueError(f"{path.name}: keys defined twice: {sorted(clash)[:5]}")
+        out.update(table)
     return out
 
 

@@ -102,6 +102,9 @@ def serve(port: int | None, host: str | None) -> None:
     host = host or rt.config.web.host
     port = port or rt.config.web.port
     click.echo(f"Boutik listening on http://{host}:{port}  (health: /healthz)")
+    from workers import context
+
+    context.install(rt)  # in-process jobs use this server's runtime
     if not rt.uses_redis:
         from workers.sweeper import Sweeper
 

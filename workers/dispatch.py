@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -28,6 +29,7 @@ QUEUE = "boutik"
 class Dispatcher(Protocol):
     def dispatch(self, ids: list[int]) -> None: ...
     def schedule(self, outbox_id: int, delay_s: float) -> None: ...
+    def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None: ...
 
 
 class InProcessDispatcher:
@@ -51,6 +53,22 @@ class InProcessDispatcher:
         timer = threading.Timer(max(0.0, delay_s), self.dispatch, args=([outbox_id],))
         timer.daemon = True
         timer.start()
+
+    def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
+        """Run a module-level job function (ids only) here, now or after `delay_s`."""
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("in-process job %s%r failed", fn.__name__, args)
+
+        if delay_s > 0:
+            timer = threading.Timer(delay_s, self.pool.submit, args=(run,))
+            timer.daemon = True
+            timer.start()
+        else:
+            self.pool.submit(run)
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True)
@@ -78,6 +96,17 @@ class RQDispatcher:
                 log.warning(
                     "enqueue of outbox %s failed (%s): the sweeper will retry", outbox_id, exc
                 )
+
+    def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
+        """Queue a module-level job function (ids only), now or after `delay_s` (RQ scheduler)."""
+        try:
+            if delay_s > 0:
+                self.queue.enqueue_in(dt.timedelta(seconds=delay_s), fn, *args, result_ttl=0)
+            else:
+                self.queue.enqueue(fn, *args, result_ttl=0)
+        except RedisError as exc:
+            log.warning("enqueue of %s%r failed: %s", fn.__name__, args, exc)
+            raise
 
     def schedule(self, outbox_id: int, delay_s: float) -> None:
         from workers.jobs import deliver_outbox

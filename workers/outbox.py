@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import i18n
-from bot.messages import Reply, Text, reply_from_json
+from bot.messages import Reply, reply_from_json
+from bot.notifications import render_notification
 from channels_adapters import render
 from channels_adapters.media import signed_media_url
 from channels_adapters.senders import SendError, SendResult
@@ -70,14 +70,6 @@ def _in_window(ident: ChannelIdentity | None) -> bool:
     return bool(ident and ident.last_inbound_at and clock.now() - ident.last_inbound_at < WINDOW)
 
 
-def _notification_text(row: Outbox, lang: str) -> str:
-    params: dict[str, Any] = dict(row.payload.get("params") or {})
-    for money in ("total", "commission", "amount"):
-        if isinstance(params.get(money), int):
-            params[f"{money}_gnf"] = params[money]
-    return i18n.t(lang, f"notify.{row.kind}", **params)
-
-
 def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
     """Choose channel, address and content for a claimed row."""
     user = session.get(User, row.user_id) if row.user_id else None
@@ -93,7 +85,8 @@ def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
         plan.reply = reply_from_json(row.payload["params"]["reply"])
         plan.callback_query_id = str(row.payload["params"].get("callback_query_id", ""))
     else:
-        plan.reply = Text(_notification_text(row, plan.lang))
+        params: dict[str, Any] = dict(row.payload.get("params") or {})
+        plan.reply = render_notification(session, user, row.kind, params, plan.lang)
     channel, address = row.channel, row.address
     if channel is None and user is not None:
         channel, address = _preferred_channel(session, user)
