@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,7 +41,7 @@ from commerce.messaging.outbox import notify
 from commerce.phones import mask_phone
 from commerce.text import fold
 from commerce.users import actions as users
-from commerce.users.models import Channel, User
+from commerce.users.models import Channel, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,20 @@ def _resolve_choice(msg: InboundMessage, conv: ConversationState) -> InboundMess
 
 
 class Engine:
-    def __init__(self, pick_flow: FlowPicker, *, public_base_url: str = "") -> None:
+    def __init__(
+        self,
+        pick_flow: FlowPicker,
+        *,
+        public_base_url: str = "",
+        media_dir: Path | None = None,
+        admin_telegram_ids: tuple[int, ...] = (),
+        flow_named: Callable[[str], Flow] | None = None,
+    ) -> None:
         self.pick_flow = pick_flow
         self.public_base_url = public_base_url
+        self.media_dir = media_dir or Path("var/media")
+        self.admin_telegram_ids = frozenset(admin_telegram_ids)
+        self.flow_named = flow_named
 
     def handle(self, session: Session, msg: InboundMessage) -> Turn:
         if not self._record(session, msg):
@@ -111,6 +123,8 @@ class Engine:
             log.warning("unidentifiable sender on %s: %s", msg.channel, exc)
             return Turn()
         users.touch_identity(session, user_id=user.id, channel=msg.channel, address=msg.address)
+        if msg.telegram_user_id in self.admin_telegram_ids and not user.has_role(Role.ADMIN):
+            users.grant_role(session, user_id=user.id, role=Role.ADMIN)  # [telegram] admin_ids
         session.execute(
             InboundRecord.__table__.update()
             .where(
@@ -196,6 +210,7 @@ class Engine:
             inbound=msg,
             data=data,
             public_base_url=self.public_base_url,
+            media_dir=self.media_dir,
         )
         handler = flow.entry if not conv.state else flow.route(conv.state, msg, ctx)
         if handler is None:
@@ -211,6 +226,14 @@ class Engine:
             log.exception("handler failed in flow %s state %s", flow.name, conv.state)
             return [i18n_text(lang, "engine.error")]
         savepoint.commit()
+        if next_state.startswith("@") and self.flow_named is not None:
+            # A handler hands the conversation to another flow ("@buyer"): run its entry now.
+            target = self.flow_named(next_state[1:])
+            conv.flow, conv.state, conv.data = target.name, "", {}
+            data = {}
+            ctx.data = data
+            next_state, more = target.entry(msg, ctx)
+            replies = [*replies, *more]
         menus = [r for r in replies if isinstance(r, Choices)]
         if menus:
             data["menu"] = [[c.id, c.label] for c in menus[-1].choices]

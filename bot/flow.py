@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,6 +29,8 @@ class Context:
     inbound: InboundMessage
     data: dict[str, Any]
     public_base_url: str = ""
+    # Where generated images (QR codes, charts, downloaded photos) are written.
+    media_dir: Path = field(default_factory=lambda: Path("var/media"))
 
     @property
     def lang(self) -> str:

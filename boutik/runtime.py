@@ -69,9 +69,15 @@ class Runtime:
     @cached_property
     def bot_engine(self):  # type: ignore[no-untyped-def]
         from bot.engine import Engine
-        from bot.router import pick_flow
+        from bot.router import flow_named, pick_flow
 
-        return Engine(pick_flow, public_base_url=self.config.web.public_base_url)
+        return Engine(
+            pick_flow,
+            public_base_url=self.config.web.public_base_url,
+            media_dir=self.config.media_dir,
+            admin_telegram_ids=self.config.telegram.admin_ids,
+            flow_named=flow_named,
+        )
 
     @cached_property
     def dispatcher(self):  # type: ignore[no-untyped-def]
