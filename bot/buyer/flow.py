@@ -1,39 +1,180 @@
-"""The buyer flow, declared as a table (see flow.mmd beside it)."""
+"""The buyer flow, declared as a table (see flow.mmd beside it).
+
+Routes are tried in order: the current state's routes, then the fallbacks. Every state that
+waits for typed words (a quantity, a landmark, a comment…) first lets the whole-message
+keywords through — menu, panier/cart, commandes/orders, langue/language — so they work
+everywhere; taps on any button are fallbacks, so an old button still lands somewhere sensible.
+"""
 
 from __future__ import annotations
 
-from bot.buyer import handlers as h
-from bot.buyer.states import BuyerState as S
-from bot.flow import Flow, payload, words
+from collections.abc import Sequence
 
-GLOBAL = (
-    (words("menu", "accueil", "bonjour", "salut", "bonsoir", "hello", "hi"), h.show_menu),
-    (words("english", "anglais", "en"), h.switch_language),
-    (words("francais", "french", "fr"), h.switch_language),
+from bot.buyer import checkout as co
+from bot.buyer import handlers as h
+from bot.buyer import orders as o
+from bot.buyer.states import BuyerState as S
+from bot.flow import ANY_TEXT, Context, Flow, Handler, Intent, Route, command, kind, payload, words
+from bot.messages import InboundKind, InboundMessage
+from commerce.text import fold
+
+
+def exactly(*accepted: str) -> Intent:
+    """The whole message (case, accents and punctuation aside) is one of `accepted`."""
+    folded = {fold(w) for w in accepted}
+    return Intent(
+        f"exactly:{'|'.join(sorted(folded))}",
+        lambda m, _c: m.kind == InboundKind.TEXT and fold(m.text) in folded,
+    )
+
+
+def _greeting(msg: InboundMessage, _ctx: Context) -> bool:
+    words_ = fold(msg.text).split()
+    return msg.kind == InboundKind.TEXT and bool(words_) and words_[0] in h.GREETINGS
+
+
+def _in_checkout(msg: InboundMessage, ctx: Context) -> bool:
+    return bool(ctx.data.get("co"))
+
+
+GREETING = Intent("greeting", _greeting)
+LOCATION_IN_CHECKOUT = Intent(
+    "location_in_checkout", lambda m, c: m.kind == InboundKind.LOCATION and _in_checkout(m, c)
+)
+
+# Whole-message keywords: safe in states that wait for free text.
+KEYWORDS: tuple[Route, ...] = (
+    (exactly("menu", "accueil", "home", "retour", "back"), h.show_menu),
+    (exactly("panier", "cart", "mon panier", "my cart"), h.show_cart),
+    (exactly("commandes", "orders", "mes commandes", "my orders"), o.show_orders),
+    (exactly("langue", "language", "lang"), h.ask_language),
+    (exactly("en", "english", "anglais"), h.switch_language),
+    (exactly("fr", "francais", "french"), h.switch_language),
+    (exactly("catalogue", "catalog", "categories"), h.show_categories),
+    (command("menu", "aide", "help"), h.show_menu),
+    (command("panier", "cart"), h.show_cart),
+    (command("commandes", "orders"), o.show_orders),
+)
+
+TAPS: tuple[Route, ...] = (
+    (payload("menu:main"), h.show_menu),
     (payload("menu:catalog"), h.show_categories),
-    (words("catalogue", "catalog", "categories"), h.show_categories),
     (payload("menu:search"), h.ask_search),
     (payload("menu:cart"), h.show_cart),
-    (words("panier", "cart"), h.show_cart),
-    (payload("menu:orders"), h.show_orders),
-    (words("commandes", "orders"), h.show_orders),
+    (payload("menu:orders"), o.show_orders),
     (payload("menu:help"), h.show_help),
+    (payload("menu:lang"), h.ask_language),
+    (payload("lang:"), h.switch_language),
     (payload("cat:"), h.pick_category),
     (payload("prod:"), h.show_product),
-    (payload("add:"), h.add_to_cart),
     (payload("more"), h.more),
-    (words("plus", "more", "suite"), h.more),
+    (payload("buy:"), h.buy_now),
+    (payload("add:"), h.ask_quantity),
+    (payload("qty:"), h.got_quantity),
+    (payload("ask:"), h.ask_about),
+    (payload("line:"), h.edit_line),
+    (payload("cart:clear"), h.clear_cart),
+    (payload("promo:ask"), h.ask_promo),
+    (payload("promo:drop:co"), co.drop_promo_and_summarise),
+    (payload("promo:drop"), h.drop_promo),
+    # checkout
+    (payload("co:start"), co.start),
+    (payload("co:ok:"), co.confirm),
+    (payload("co:payer"), co.ask_payer),
+    (payload("co:pay"), co.ask_payment),
+    (payload("co:addr"), co.change_address),
+    (payload("co:stop"), co.stop),
+    (payload("addr:new"), co.new_address),
+    (payload("addr:pin"), co.ask_pin),
+    (payload("addr:pickup"), co.pick_pickup),
+    (payload("addr:"), co.pick_address),
+    (payload("reg:"), co.pick_region),
+    (payload("pref:"), co.pick_prefecture),
+    (payload("qtr:"), co.pick_quartier),
+    (payload("lm:skip"), co.got_landmark),
+    (payload("pay:"), co.pick_payment),
+    (payload("payer:"), co.pick_payer),
+    # after the order
+    (payload("order:"), o.show_order),
+    (payload("qr:"), o.resend_code),
+    (payload("cancel:"), o.ask_cancel),
+    (payload("cx:"), o.do_cancel),
+    (payload("cash:"), o.cash_button),
+    (payload("rate:"), o.rate),
+    (payload("rv:skip"), o.got_comment),
+    (payload("ret:"), o.start_return),
+    (payload("ri:"), o.pick_return_item),
+    (payload("rr:"), o.got_reason),
+    (payload("rp:skip"), o.got_photo),
+    (payload("rep:"), o.ask_report),
+    (payload("rpr:"), o.got_report),
+    (payload("refund:"), o.refund_received),
 )
+
+PHRASES: tuple[Route, ...] = (
+    (GREETING, h.hello),
+    (o.MENTIONS_ORDER, o.order_by_text),
+    (o.SAYS_CANCEL, o.ask_cancel),
+    (o.SAYS_YES, o.says_yes),
+    (o.SAYS_NO, o.says_no),
+    (words("commandes", "orders"), o.show_orders),
+    (words("panier", "cart"), h.show_cart),
+    (words("commander", "checkout"), co.start),
+    (words("promo", "code"), h.typed_promo),
+    (words("points", "fidelite", "loyalty"), h.show_points),
+    (exactly("plus", "more", "suite", "next"), h.more),
+    (words("rechercher", "chercher", "search"), h.search_words),
+    (LOCATION_IN_CHECKOUT, co.got_pin),
+)
+
+
+def _waiting_for_text(handler: Handler, *extra: Route) -> Sequence[Route]:
+    """A state that takes free text: keywords first, then its own routes, then the text."""
+    return (*KEYWORDS, *extra, (ANY_TEXT, handler))
+
+
+def _waiting_for_tap(handler: Handler, *extra: Route) -> Sequence[Route]:
+    """A state that wants a tap: keywords and known phrases ("code X", "commande 1042")
+    still work; other typed words re-ask the question rather than start a search."""
+    return (*KEYWORDS, *extra, *PHRASES, (ANY_TEXT, handler))
+
 
 FLOW = Flow(
     name="buyer",
     entry=h.greet,
     states={
         S.MENU: (),
-        S.SEARCH: (),
         S.BROWSE: (),
         S.PRODUCT: (),
+        S.CART: (),
+        S.ORDERS: (),
+        S.ORDER: (),
+        S.LANGUAGE: (),
+        S.SEARCH: _waiting_for_text(h.search),
+        S.QUANTITY: _waiting_for_text(h.got_quantity),
+        S.PROMO: _waiting_for_text(h.got_promo),
+        S.QUESTION: _waiting_for_text(h.got_question),
+        S.ADDRESS: _waiting_for_text(co.typed_place, (kind(InboundKind.LOCATION), co.got_pin)),
+        S.REGION: _waiting_for_text(co.typed_place, (kind(InboundKind.LOCATION), co.got_pin)),
+        S.PREFECTURE: _waiting_for_text(co.typed_place),
+        S.QUARTIER: _waiting_for_text(co.typed_place),
+        S.LANDMARK: _waiting_for_text(co.got_landmark),
+        S.PIN: _waiting_for_text(co.typed_place, (kind(InboundKind.LOCATION), co.got_pin)),
+        S.SUMMARY: _waiting_for_tap(co.reprompt, (o.SAYS_YES, co.reprompt)),
+        S.PAYMENT: _waiting_for_tap(co.reprompt),
+        S.PAYER: _waiting_for_tap(co.reprompt),
+        S.CANCEL: (
+            *KEYWORDS,
+            (o.SAYS_YES, o.cancel_yes),
+            (o.SAYS_NO, o.cancel_no),
+        ),
+        S.REVIEW_COMMENT: _waiting_for_text(o.got_comment),
+        S.RETURN_ITEMS: (),
+        S.RETURN_REASON: _waiting_for_text(o.got_reason),
+        S.RETURN_PHOTO: _waiting_for_text(o.got_photo, (kind(InboundKind.MEDIA), o.got_photo)),
+        S.REPORT: _waiting_for_text(o.got_report),
     },
-    fallbacks=GLOBAL,
+    fallbacks=(*KEYWORDS, *TAPS, *PHRASES),
     unknown=h.unknown,
+    help_key="buyer.help",
 )

@@ -1,120 +1,218 @@
-"""Buyer handlers: greeting, menu, catalogue, search, product card, cart and orders views.
+"""Buyer handlers: greeting, menu, language, catalogue, search, product card, cart and promo.
 
 Each handler calls the commerce core and answers with channel-neutral replies; wording comes
-from the catalogs (bot/locales).
+from the catalogs (bot/locales/*/buyer.toml). Checkout lives in checkout.py, and everything
+after the order (status, cancel, cash, review, return, report) in orders.py.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import dataclasses
 
+from bot.buyer.common import BUTTON_MAX, arg, choices, cut, is_sms, main_menu, to_menu
+from bot.buyer.filters import parse
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
-from bot.messages import Choice, Choices, Image, InboundMessage, Text
+from bot.messages import Choice, Image, InboundKind, InboundMessage, Reply, Text
 from commerce.cart import actions as cart
 from commerce.catalog.actions import effective_price, get_visible_product
-from commerce.catalog.models import Category, Product
+from commerce.catalog.models import Product
+from commerce.catalog.questions import ask_question
 from commerce.catalog.search import search_products
-from commerce.errors import NotFound
-from commerce.orders.actions import orders_of_buyer
+from commerce.errors import (
+    CommerceError,
+    InvalidQuantity,
+    NotFound,
+    OutOfStock,
+    ProductUnavailable,
+    PromoExhausted,
+    PromoExpired,
+    PromoNotStarted,
+    PromoUnknown,
+)
+from commerce.loyalty.actions import balance
+from commerce.orders import queries
 from commerce.reviews.actions import product_rating
 from commerce.text import fold
 from commerce.users import actions as users
 
-PAGE = 8
-LABEL_MAX = 24  # WhatsApp list rows; buttons are cut to 20 by the renderer
+PAGE = 8  # products per list: 8 rows + "plus" + "menu" stay within WhatsApp's 10
+QUICK_QUANTITIES = 5  # choices "1".."5": a typed digit and the numbered menu agree
 
 
-def _label(text: str, limit: int = LABEL_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def main_menu(ctx: Context, *, greeting: str = "") -> Choices:
-    text = greeting or ctx.t("buyer.menu.title")
-    return Choices(
-        text=text,
-        choices=(
-            Choice("menu:catalog", ctx.t("buyer.menu.catalog")),
-            Choice("menu:search", ctx.t("buyer.menu.search")),
-            Choice("menu:cart", ctx.t("buyer.menu.cart")),
-            Choice("menu:orders", ctx.t("buyer.menu.orders")),
-            Choice("menu:help", ctx.t("buyer.menu.help")),
-        ),
-        button=ctx.t("buyer.menu.button"),
-    )
+# --- greeting, menu, language, help ---------------------------------------------------------
 
 
 def greet(msg: InboundMessage, ctx: Context) -> Result:
-    name = (ctx.user.name or "").split(" ")[0]
+    """First contact (or back after a flow change): hello by name, the English switch, menu.
+
+    Someone whose first message already asks something ("telefone samsng", "où est ma
+    commande 1042") gets the greeting and then the answer, not a menu to start over from.
+    """
+    name = (ctx.user.name or msg.profile_name or "").strip().split(" ")[0]
     hello = ctx.t("buyer.greeting.named", name=name) if name else ctx.t("buyer.greeting.anonymous")
-    return BuyerState.MENU, [main_menu(ctx, greeting=f"{hello}\n{ctx.t('buyer.greeting.lang')}")]
+    greeting = f"{hello}\n{ctx.t('buyer.greeting.lang')}"
+    if not _is_greeting(msg.text) or msg.kind != InboundKind.TEXT:
+        from bot.buyer.flow import FLOW
+
+        handler = FLOW.route(BuyerState.MENU, msg, ctx)
+        tapped_unknown = msg.kind != InboundKind.TEXT and handler is FLOW.unknown
+        if handler is not None and not tapped_unknown and handler not in (greet, hello, show_menu):
+            state, replies = handler(msg, ctx)
+            return state, [Text(greeting), *replies]
+    rest = _after_greeting(msg.text)
+    if rest:
+        state, replies = search(dataclasses.replace(msg, text=rest), ctx)
+        return state, [Text(greeting), *replies]
+    return BuyerState.MENU, [main_menu(ctx, greeting=greeting)]
+
+
+def hello(msg: InboundMessage, ctx: Context) -> Result:
+    """ "bonjour" → the menu; "bonjour je cherche un frigo" → the search for "frigo"."""
+    rest = _after_greeting(msg.text)
+    if rest:
+        return search(dataclasses.replace(msg, text=rest), ctx)
+    return show_menu(msg, ctx)
+
+
+FILLER_WORDS = frozenset(
+    {"je", "cherche", "voudrais", "veux", "besoin", "un", "une", "des", "d", "i", "want",
+     "need", "looking", "for", "a", "am", "m", "s", "il", "vous", "plait", "svp", "please",
+     "merci", "thanks", "avez", "do", "you", "have", "est", "ce", "que"}
+)  # fmt: skip
+
+
+def _after_greeting(text: str) -> str:
+    words = fold(text).split()
+    while words and words[0] in GREETINGS:
+        words = words[1:]
+    return " ".join(w for w in words if w not in FILLER_WORDS)
+
+
+def search_words(msg: InboundMessage, ctx: Context) -> Result:
+    """ "rechercher chaussures" → the search; "rechercher" alone asks what."""
+    rest = " ".join(fold(msg.text).split()[1:])
+    if not rest:
+        return ask_search(msg, ctx)
+    return search(dataclasses.replace(msg, text=rest), ctx)
+
+
+GREETINGS = frozenset(
+    {"bonjour", "bonsoir", "salut", "hello", "hi", "hey", "slt", "bjr", "cc", "coucou", "menu"}
+)
+
+
+def _is_greeting(text: str) -> bool:
+    words = fold(text).split()
+    return not words or words[0] in GREETINGS
 
 
 def show_menu(msg: InboundMessage, ctx: Context) -> Result:
     return BuyerState.MENU, [main_menu(ctx)]
 
 
-def switch_language(msg: InboundMessage, ctx: Context) -> Result:
-    text = fold(msg.payload.removeprefix("lang:") if msg.payload else msg.text)
-    lang = "en" if text.startswith("en") else "fr"
-    users.set_language(ctx.session, user_id=ctx.user.id, language=lang)
-    return BuyerState.MENU, [main_menu(ctx, greeting=ctx.t("buyer.language_set"))]
-
-
-def show_help(msg: InboundMessage, ctx: Context) -> Result:
-    return BuyerState.MENU, [Text(ctx.t("engine.help")), main_menu(ctx)]
-
-
-def show_categories(msg: InboundMessage, ctx: Context) -> Result:
-    cats = ctx.session.scalars(select(Category).order_by(Category.position, Category.id)).all()
-    if not cats:
-        return BuyerState.MENU, [Text(ctx.t("buyer.catalog.empty")), main_menu(ctx)]
-    name = "name_en" if ctx.lang == "en" else "name_fr"
-    return BuyerState.BROWSE, [
-        Choices(
-            text=ctx.t("buyer.catalog.pick"),
-            choices=tuple(Choice(f"cat:{c.id}", _label(getattr(c, name))) for c in cats[:10]),
-            button=ctx.t("buyer.catalog.button"),
+def ask_language(msg: InboundMessage, ctx: Context) -> Result:
+    return BuyerState.LANGUAGE, [
+        choices(
+            ctx.t("buyer.language.ask"),
+            [Choice("lang:fr", "Français"), Choice("lang:en", "English")],
         )
     ]
 
 
-def _product_list(ctx: Context, *, query: str = "", category_id: int | None, offset: int) -> Result:
+def switch_language(msg: InboundMessage, ctx: Context) -> Result:
+    text = fold(msg.payload.removeprefix("lang:") if msg.payload else msg.text)
+    lang = "en" if text.startswith(("en", "an")) else "fr"
+    users.set_language(ctx.session, user_id=ctx.user.id, language=lang)
+    greeting = ctx.t("buyer.language_set") + "\n" + ctx.t("buyer.menu.title")
+    return BuyerState.MENU, [main_menu(ctx, greeting=greeting)]
+
+
+def show_help(msg: InboundMessage, ctx: Context) -> Result:
+    return BuyerState.MENU, [Text(ctx.t("buyer.help")), main_menu(ctx)]
+
+
+# --- catalogue and search -------------------------------------------------------------------
+
+
+def show_categories(msg: InboundMessage, ctx: Context) -> Result:
+    cats = queries.categories(ctx.session)
+    if not cats:
+        return to_menu(ctx, "buyer.catalog.empty")
+    name = "name_en" if ctx.lang == "en" else "name_fr"
+    rows = [Choice(f"cat:{c.id}", getattr(c, name)) for c in cats[:9]]
+    rows.append(Choice("menu:search", ctx.t("buyer.menu.search")))
+    return BuyerState.BROWSE, [
+        choices(ctx.t("buyer.catalog.pick"), rows, button=ctx.t("buyer.catalog.button"))
+    ]
+
+
+def _product_list(ctx: Context, spec: dict[str, object], offset: int) -> Result:
+    """One page of products for a search or category (`spec` is kept for "plus")."""
     page = search_products(
-        ctx.session, query=query, category_id=category_id, limit=PAGE, offset=offset
+        ctx.session,
+        query=str(spec.get("q") or ""),
+        category_id=spec.get("cat"),  # type: ignore[arg-type]
+        min_price=spec.get("min"),  # type: ignore[arg-type]
+        max_price=spec.get("max"),  # type: ignore[arg-type]
+        colour=spec.get("col"),  # type: ignore[arg-type]
+        limit=PAGE,
+        offset=offset,
     )
     if not page.products:
-        key = "buyer.search.none" if query else "buyer.catalog.none"
-        return BuyerState.MENU, [Text(ctx.t(key, query=query)), main_menu(ctx)]
-    choices = [
+        if offset:
+            return to_menu(ctx, "buyer.list.end")
+        if spec.get("said"):
+            return BuyerState.SEARCH, [
+                Text(ctx.t("buyer.search.none", query=spec["said"])),
+                main_menu(ctx),
+            ]
+        return to_menu(ctx, "buyer.catalog.none")
+    rows = [
         Choice(
             f"prod:{p.id}",
-            _label(p.name),
+            _row_label(p.name, effective_price(p)),
             description=ctx.t("buyer.product.row", price_gnf=effective_price(p)),
         )
         for p in page.products
     ]
     if page.has_more:
-        ctx.data["more"] = {"q": query, "cat": category_id, "offset": offset + PAGE}
-        choices.append(Choice("more", ctx.t("buyer.list.more")))
+        ctx.data["more"] = {**spec, "offset": offset + PAGE}
+        rows.append(Choice("more", ctx.t("buyer.list.more")))
     else:
         ctx.data.pop("more", None)
-    header = ctx.t("buyer.list.header", shown=offset + len(page.products), total=page.total)
-    return BuyerState.BROWSE, [
-        Choices(text=header, choices=tuple(choices[:10]), button=ctx.t("buyer.list.button"))
-    ]
+    rows.append(Choice("menu:main", ctx.t("buyer.list.menu")))
+    text = ctx.t("buyer.list.header", shown=offset + len(page.products), total=page.total)
+    return BuyerState.BROWSE, [choices(text, rows, button=ctx.t("buyer.list.button"))]
+
+
+def compact_price(amount: int) -> str:
+    """250000 → "250k", 1500000 → "1,5M": a price that fits beside a name in 24 characters."""
+    if amount >= 1_000_000:
+        text = f"{amount / 1_000_000:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+        return f"{text}M"
+    if amount >= 10_000:
+        return f"{amount // 1000}k"
+    return str(amount)
+
+
+def _row_label(name: str, price: int) -> str:
+    tag = compact_price(price)
+    return f"{cut(name, BUTTON_MAX - len(tag) - 1)} {tag}"  # 20: fits buttons and list rows
 
 
 def pick_category(msg: InboundMessage, ctx: Context) -> Result:
-    category_id = int(msg.payload.split(":", 1)[1])
-    return _product_list(ctx, category_id=category_id, offset=0)
+    category_id = arg(msg, 1)
+    if category_id is None or all(c.id != category_id for c in queries.categories(ctx.session)):
+        return stale(msg, ctx)
+    return _product_list(ctx, {"cat": category_id}, 0)
 
 
 def more(msg: InboundMessage, ctx: Context) -> Result:
-    state = ctx.data.get("more")
-    if not state:
-        return show_menu(msg, ctx)
-    return _product_list(ctx, query=state["q"], category_id=state["cat"], offset=state["offset"])
+    spec = ctx.data.get("more")
+    if not spec:
+        return to_menu(ctx, "buyer.list.end")
+    return _product_list(ctx, spec, int(spec.get("offset", 0)))
 
 
 def ask_search(msg: InboundMessage, ctx: Context) -> Result:
@@ -122,99 +220,342 @@ def ask_search(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def search(msg: InboundMessage, ctx: Context) -> Result:
-    query = msg.text.strip()[:200]
-    if not fold(query):
-        return BuyerState.MENU, [Text(ctx.t("engine.unknown")), main_menu(ctx)]
-    return _product_list(ctx, query=query, category_id=None, offset=0)
+    said = " ".join(msg.text.split())[:200]
+    if not fold(said):
+        return BuyerState.MENU, [Text(ctx.t("buyer.unknown")), main_menu(ctx)]
+    cats = queries.categories(ctx.session)
+    names = [(c.id, c.name_fr) for c in cats] + [(c.id, c.name_en) for c in cats]
+    f = parse(said, names)
+    spec: dict[str, object] = {
+        "q": f.words,
+        "cat": f.category_id,
+        "min": f.min_price,
+        "max": f.max_price,
+        "col": f.colour,
+        "said": said,
+    }
+    state, replies = _product_list(ctx, spec, 0)
+    if state == BuyerState.BROWSE or not (f.category_id or f.colour):
+        return state, replies
+    # A word taken for a category or a colour may have narrowed too much: try the plain words.
+    fallback = {"q": fold(said), "min": f.min_price, "max": f.max_price, "said": said}
+    return _product_list(ctx, fallback, 0)
+
+
+# --- product card ---------------------------------------------------------------------------
 
 
 def show_product(msg: InboundMessage, ctx: Context) -> Result:
-    product_id = int(msg.payload.split(":", 1)[1])
+    product_id = arg(msg, 1)
     try:
-        product = get_visible_product(ctx.session, product_id)
+        product = get_visible_product(ctx.session, product_id or 0)
     except NotFound:
-        return BuyerState.MENU, [Text(ctx.t("error.not_found")), main_menu(ctx)]
+        return to_menu(ctx, "buyer.product.gone")
+    ctx.data["product"] = product.id
     return BuyerState.PRODUCT, product_card(ctx, product)
 
 
-def product_card(ctx: Context, product: Product) -> list:  # type: ignore[type-arg]
+def _stock_line(ctx: Context, product: Product) -> str:
+    if product.stock <= 0:
+        return ctx.t("buyer.product.out_of_stock")
+    if product.stock <= product.low_stock_threshold:
+        return ctx.t("buyer.product.few_left", n=product.stock)
+    return ctx.t("buyer.product.in_stock")
+
+
+def product_card(ctx: Context, product: Product) -> list[Reply]:
     avg, count = product_rating(ctx.session, product.id)
     rating = (
         ctx.t("buyer.product.rating", avg=f"{avg:.1f}", count=count)
-        if count
+        if count and avg is not None
         else ctx.t("buyer.product.no_rating")
     )
-    if product.stock <= 0:
-        stock = ctx.t("buyer.product.out_of_stock")
-    elif product.stock <= product.low_stock_threshold:
-        stock = ctx.t("buyer.product.few_left", n=product.stock)
-    else:
-        stock = ctx.t("buyer.product.in_stock")
+    price = effective_price(product)
     card = ctx.t(
         "buyer.product.card",
         name=product.name,
-        price_gnf=effective_price(product),
+        price_gnf=price,
         shop=product.shop.name,
         rating=rating,
-        stock=stock,
+        stock=_stock_line(ctx, product),
     )
-    replies: list = []  # type: ignore[type-arg]
-    if product.photos:
+    if price != product.price:
+        card += "\n" + ctx.t("buyer.product.was", price_gnf=product.price)
+    if product.description and not is_sms(ctx):
+        card += "\n" + cut(product.description, 300)
+    replies: list[Reply] = []
+    if product.photos and not is_sms(ctx):
         replies.append(Image(media_path=product.photos[0].path, caption=product.name))
-    choices = [Choice("menu:catalog", ctx.t("buyer.product.back"))]
+    rows: list[Choice] = []
     if product.stock > 0:
-        choices.insert(0, Choice(f"add:{product.id}", ctx.t("buyer.product.add")))
-    replies.append(Choices(text=card, choices=tuple(choices)))
+        rows.append(Choice(f"buy:{product.id}", ctx.t("buyer.product.buy")))
+        rows.append(Choice(f"add:{product.id}", ctx.t("buyer.product.add")))
+    rows += [
+        Choice(f"ask:{product.id}", ctx.t("buyer.product.ask")),
+        Choice(f"rep:p:{product.id}", ctx.t("buyer.product.report")),
+        Choice("menu:catalog", ctx.t("buyer.product.back")),
+    ]
+    replies.append(choices(card, rows, button=ctx.t("buyer.product.button")))
     return replies
 
 
-def add_to_cart(msg: InboundMessage, ctx: Context) -> Result:
-    product_id = int(msg.payload.split(":", 1)[1])
-    summary_cart = cart.add_to_cart(ctx.session, user_id=ctx.user.id, product_id=product_id)
-    count = sum(i.quantity for i in summary_cart.items)
-    return BuyerState.MENU, [
-        Text(ctx.t("buyer.cart.added", count=count)),
-        main_menu(ctx),
+def _product_or_stale(msg: InboundMessage, ctx: Context) -> Product | None:
+    try:
+        return get_visible_product(ctx.session, arg(msg, 1) or 0)
+    except NotFound:
+        return None
+
+
+def ask_quantity(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Ajouter au panier": how many? 1–5 as choices, any other number typed."""
+    product = _product_or_stale(msg, ctx)
+    if product is None:
+        return to_menu(ctx, "buyer.product.gone")
+    if product.stock <= 0:
+        return BuyerState.PRODUCT, [
+            Text(ctx.t("buyer.product.sold_out")),
+            *product_card(ctx, product),
+        ]
+    ctx.data["qty"] = {"product": product.id, "edit": False}
+    return BuyerState.QUANTITY, [
+        _quantity_menu(ctx, ctx.t("buyer.cart.how_many", name=product.name))
     ]
 
 
-def show_cart(msg: InboundMessage, ctx: Context) -> Result:
+def _quantity_menu(ctx: Context, text: str) -> Reply:
+    rows = [Choice(f"qty:{n}", str(n)) for n in range(1, QUICK_QUANTITIES + 1)]
+    return choices(text + "\n" + ctx.t("buyer.cart.type_number"), rows)
+
+
+def _quantity_of(msg: InboundMessage) -> int | None:
+    if msg.kind == InboundKind.BUTTON:
+        return arg(msg, 1)
+    text = fold(msg.text)
+    if text in ("retirer", "supprimer", "remove", "delete", "enlever"):
+        return 0
+    digits = text.split()[0] if text else ""
+    return int(digits) if digits.isdigit() and len(digits) <= 4 else None
+
+
+def got_quantity(msg: InboundMessage, ctx: Context) -> Result:
+    pending = ctx.data.get("qty") or {}
+    product_id = pending.get("product")
+    quantity = _quantity_of(msg)
+    if product_id is None:
+        return show_cart(msg, ctx)
+    if quantity is None:
+        return BuyerState.QUANTITY, [
+            Text(ctx.t("buyer.cart.bad_quantity")),
+            _quantity_menu(ctx, ctx.t("buyer.cart.how_many_again")),
+        ]
+    try:
+        if pending.get("edit"):
+            cart.set_quantity(
+                ctx.session, user_id=ctx.user.id, product_id=product_id, quantity=quantity
+            )
+        else:
+            if quantity == 0:
+                ctx.data.pop("qty", None)
+                return show_cart(msg, ctx)
+            cart.add_to_cart(
+                ctx.session, user_id=ctx.user.id, product_id=product_id, quantity=quantity
+            )
+    except (InvalidQuantity, OutOfStock) as exc:
+        key = f"error.{exc.code.value}"
+        return BuyerState.QUANTITY, [
+            Text(ctx.t(key, **{k: v for k, v in exc.params.items() if isinstance(v, int | str)})),
+            _quantity_menu(ctx, ctx.t("buyer.cart.how_many_again")),
+        ]
+    except (NotFound, ProductUnavailable):
+        ctx.data.pop("qty", None)
+        return to_menu(ctx, "buyer.product.gone")
+    ctx.data.pop("qty", None)
+    if pending.get("edit"):
+        return show_cart(msg, ctx, note=ctx.t("buyer.cart.updated"))
+    return _added(ctx)
+
+
+def _added(ctx: Context) -> Result:
     summary = cart.cart_summary(ctx.session, user_id=ctx.user.id)
+    count = sum(line.quantity for line in summary.lines)
+    return BuyerState.CART, [
+        choices(
+            ctx.t("buyer.cart.added", count=count, total_gnf=summary.total),
+            [
+                Choice("co:start", ctx.t("buyer.cart.checkout")),
+                Choice("menu:catalog", ctx.t("buyer.cart.continue")),
+                Choice("menu:cart", ctx.t("buyer.cart.view")),
+            ],
+        )
+    ]
+
+
+def buy_now(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Acheter": one in the cart (unless already there) and straight to checkout."""
+    from bot.buyer import checkout
+
+    product = _product_or_stale(msg, ctx)
+    if product is None:
+        return to_menu(ctx, "buyer.product.gone")
+    summary = cart.cart_summary(ctx.session, user_id=ctx.user.id)
+    if all(line.product.id != product.id for line in summary.lines):
+        try:
+            cart.add_to_cart(ctx.session, user_id=ctx.user.id, product_id=product.id, quantity=1)
+        except (OutOfStock, ProductUnavailable):
+            return BuyerState.PRODUCT, [
+                Text(ctx.t("buyer.product.sold_out")),
+                *product_card(ctx, product),
+            ]
+    return checkout.start(msg, ctx)
+
+
+# --- cart -----------------------------------------------------------------------------------
+
+
+def show_cart(msg: InboundMessage, ctx: Context, *, note: str = "") -> Result:
+    summary = cart.cart_summary(ctx.session, user_id=ctx.user.id)
+    replies: list[Reply] = [Text(note)] if note else []
+    if summary.unavailable:
+        names = ", ".join(p.name for p in summary.unavailable)
+        replies.append(Text(ctx.t("buyer.cart.unavailable", names=names)))
+        for product in summary.unavailable:
+            cart.remove_from_cart(ctx.session, user_id=ctx.user.id, product_id=product.id)
     if not summary.lines:
-        return BuyerState.MENU, [Text(ctx.t("buyer.cart.empty")), main_menu(ctx)]
+        return BuyerState.MENU, [*replies, Text(ctx.t("buyer.cart.empty")), main_menu(ctx)]
     lines = [
         ctx.t("buyer.cart.line", qty=line.quantity, name=line.product.name, total_gnf=line.total)
         for line in summary.lines
     ]
-    text = ctx.t(
-        "buyer.cart.summary",
-        lines="\n".join(lines),
-        subtotal_gnf=summary.subtotal,
-        discount_gnf=summary.discount,
-        total_gnf=summary.total,
-        points=ctx.user.loyalty_points,
-    )
-    return BuyerState.MENU, [Text(text), main_menu(ctx)]
-
-
-def show_orders(msg: InboundMessage, ctx: Context) -> Result:
-    orders = orders_of_buyer(ctx.session, buyer_id=ctx.user.id, limit=5)
-    if not orders:
-        return BuyerState.MENU, [Text(ctx.t("buyer.orders.none")), main_menu(ctx)]
-    lines = [
-        ctx.t(
-            "buyer.orders.line",
-            number=o.number,
-            status=ctx.t(f"status.{o.status.value}"),
-            total_gnf=o.total,
+    text = ctx.t("buyer.cart.summary", lines="\n".join(lines), subtotal_gnf=summary.subtotal)
+    if summary.promo_code:
+        text += "\n" + ctx.t(
+            "buyer.cart.promo_line", code=summary.promo_code, discount_gnf=summary.discount
         )
-        for o in orders
+    text += "\n" + ctx.t(
+        "buyer.cart.total",
+        total_gnf=summary.total,
+        points=balance(ctx.session, user_id=ctx.user.id),
+    )
+    rows = [Choice("co:start", ctx.t("buyer.cart.checkout"))]
+    for line in summary.lines[:5]:
+        rows.append(
+            Choice(
+                f"line:{line.product.id}",
+                ctx.t("buyer.cart.edit_line", name=cut(line.product.name, 14)),
+            )
+        )
+    if summary.promo_code:
+        rows.append(Choice("promo:drop", ctx.t("buyer.cart.promo_drop")))
+    else:
+        rows.append(Choice("promo:ask", ctx.t("buyer.cart.promo")))
+    rows.append(Choice("cart:clear", ctx.t("buyer.cart.clear")))
+    rows.append(Choice("menu:catalog", ctx.t("buyer.cart.continue")))
+    replies.append(choices(text, rows, button=ctx.t("buyer.cart.button")))
+    return BuyerState.CART, replies
+
+
+def edit_line(msg: InboundMessage, ctx: Context) -> Result:
+    product_id = arg(msg, 1)
+    summary = cart.cart_summary(ctx.session, user_id=ctx.user.id)
+    line = next((ln for ln in summary.lines if ln.product.id == product_id), None)
+    if line is None:
+        return show_cart(msg, ctx, note=ctx.t("buyer.stale"))
+    ctx.data["qty"] = {"product": line.product.id, "edit": True}
+    text = ctx.t("buyer.cart.edit_ask", name=line.product.name, qty=line.quantity)
+    return BuyerState.QUANTITY, [
+        _quantity_menu(ctx, text + "\n" + ctx.t("buyer.cart.zero_removes"))
     ]
-    return BuyerState.MENU, [Text("\n".join(lines)), main_menu(ctx)]
+
+
+def clear_cart(msg: InboundMessage, ctx: Context) -> Result:
+    cart.clear_cart(ctx.session, user_id=ctx.user.id)
+    return to_menu(ctx, "buyer.cart.cleared")
+
+
+def ask_promo(msg: InboundMessage, ctx: Context) -> Result:
+    return BuyerState.PROMO, [Text(ctx.t("buyer.promo.ask"))]
+
+
+def typed_promo(msg: InboundMessage, ctx: Context) -> Result:
+    """ "promo BIENVENUE" / "code BIENVENUE" typed anywhere."""
+    words = msg.text.split()
+    if len(words) < 2:
+        return ask_promo(msg, ctx)
+    return _apply_promo(ctx, words[-1])
+
+
+def got_promo(msg: InboundMessage, ctx: Context) -> Result:
+    words = msg.text.split()
+    return _apply_promo(ctx, words[-1] if words else "")
+
+
+PROMO_ERRORS = (PromoUnknown, PromoExpired, PromoNotStarted, PromoExhausted)
+
+
+def _apply_promo(ctx: Context, code: str) -> Result:
+    try:
+        cart.apply_promo(ctx.session, user_id=ctx.user.id, code=code)
+    except PROMO_ERRORS as exc:
+        return BuyerState.PROMO, [
+            choices(
+                ctx.t(f"error.{exc.code.value}") + "\n" + ctx.t("buyer.promo.again"),
+                [Choice("menu:cart", ctx.t("buyer.cart.view"))],
+            )
+        ]
+    summary = cart.cart_summary(ctx.session, user_id=ctx.user.id)
+    note = ctx.t("buyer.promo.applied", code=code.strip().upper(), discount_gnf=summary.discount)
+    if summary.lines and summary.discount == 0:
+        note = ctx.t("buyer.promo.applied_later", code=code.strip().upper())
+    return show_cart(ctx.inbound, ctx, note=note)
+
+
+def drop_promo(msg: InboundMessage, ctx: Context) -> Result:
+    cart.remove_promo(ctx.session, user_id=ctx.user.id)
+    return show_cart(msg, ctx, note=ctx.t("buyer.promo.removed"))
+
+
+def show_points(msg: InboundMessage, ctx: Context) -> Result:
+    return to_menu(ctx, "buyer.points", points=balance(ctx.session, user_id=ctx.user.id))
+
+
+# --- a question about a product -------------------------------------------------------------
+
+
+def ask_about(msg: InboundMessage, ctx: Context) -> Result:
+    product = _product_or_stale(msg, ctx)
+    if product is None:
+        return to_menu(ctx, "buyer.product.gone")
+    ctx.data["product"] = product.id
+    return BuyerState.QUESTION, [Text(ctx.t("buyer.question.ask", name=product.name))]
+
+
+def got_question(msg: InboundMessage, ctx: Context) -> Result:
+    product_id = ctx.data.get("product")
+    if not product_id:
+        return show_menu(msg, ctx)
+    try:
+        ask_question(ctx.session, buyer_id=ctx.user.id, product_id=product_id, text=msg.text)
+    except NotFound:
+        return to_menu(ctx, "buyer.product.gone")
+    except CommerceError:
+        return BuyerState.QUESTION, [Text(ctx.t("buyer.question.again"))]
+    return to_menu(ctx, "buyer.question.sent")
+
+
+# --- what nothing else understood -----------------------------------------------------------
+
+
+def stale(msg: InboundMessage, ctx: Context) -> Result:
+    """An old button (or one from another menu): say so, and show where we are now."""
+    return to_menu(ctx, "buyer.stale")
 
 
 def unknown(msg: InboundMessage, ctx: Context) -> Result:
-    """Anything else: a typed sentence is treated as a search; other input gets the menu."""
-    if msg.text.strip() and fold(msg.text):
+    """Anything else: a tap is a stale button; typed words are a search; the rest the menu."""
+    if msg.kind == InboundKind.BUTTON:
+        return stale(msg, ctx)
+    if msg.kind == InboundKind.TEXT and fold(msg.text):
         return search(msg, ctx)
-    return BuyerState.MENU, [Text(ctx.t("engine.unknown")), main_menu(ctx)]
+    if msg.kind in (InboundKind.MEDIA, InboundKind.LOCATION, InboundKind.CONTACT):
+        return to_menu(ctx, "buyer.not_now")
+    return BuyerState.MENU, [Text(ctx.t("buyer.unknown")), main_menu(ctx)]

@@ -1,0 +1,116 @@
+"""How the buyer sees the notifications the core writes about their orders.
+
+Registered with `@renders(kind)`; the worker renders at send time in the buyer's language.
+Notifications that ask something (cash handed over? how many stars?) carry buttons whose ids
+the buyer flow routes like any tap ("cash:yes:1042", "rate:1042:5").
+
+Why the menu is remembered here: a buyer on SMS (or WhatsApp without button templates) reads
+"1. Oui 2. Non" and answers "1". The engine maps a number to the *last menu of the
+conversation*, which a notification never was; so the renderer records its choices as that
+menu, in the buyer's conversations, in the same transaction that claims the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import i18n
+from bot.buyer.common import BUTTON_MAX, cut, first_name
+from bot.messages import Choice, Choices, Reply, Text
+from bot.notifications import renders
+from commerce.messaging.models import ConversationState
+from commerce.orders import queries
+from commerce.orders.models import Order
+from commerce.users.models import User
+
+
+def _remember_menu(session: Session, user: User, reply: Choices) -> None:
+    menu = [[c.id, c.label] for c in reply.choices]
+    for conv in session.scalars(
+        select(ConversationState).where(
+            ConversationState.user_id == user.id, ConversationState.flow == "buyer"
+        )
+    ):
+        conv.data = {**(conv.data or {}), "menu": menu}
+
+
+def _int(params: dict[str, Any], key: str) -> int:
+    value = params.get(key)
+    return value if isinstance(value, int) else 0
+
+
+def _menu(session: Session, user: User, text: str, options: list[Choice]) -> Choices:
+    reply = Choices(
+        text=text, choices=tuple(Choice(c.id, cut(c.label, BUTTON_MAX)) for c in options)
+    )
+    _remember_menu(session, user, reply)
+    return reply
+
+
+@renders("confirm_cash")
+def confirm_cash(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    order_id = _int(params, "order_id")
+    text = i18n.t(
+        lang, "buyer.notify.confirm_cash", order_id=order_id, total_gnf=_int(params, "total")
+    )
+    return _menu(
+        session,
+        user,
+        text,
+        [
+            Choice(f"cash:yes:{order_id}", i18n.t(lang, "buyer.notify.yes")),
+            Choice(f"cash:no:{order_id}", i18n.t(lang, "buyer.notify.no")),
+        ],
+    )
+
+
+@renders("review_prompt")
+def review_prompt(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    order_id = _int(params, "order_id")
+    text = i18n.t(lang, "buyer.notify.review_prompt", order_id=order_id)
+    options = [
+        Choice(f"rate:{order_id}:{n}", i18n.t(lang, f"buyer.review.r{n}")) for n in range(1, 6)
+    ]
+    return _menu(session, user, text, options)
+
+
+@renders("courier_assigned")
+def courier_assigned(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    order = session.get(Order, _int(params, "order_id"))
+    name = first_name(queries.courier_name(session, order)) if order else ""
+    if not name:
+        return Text(i18n.t(lang, "notify.courier_assigned", order_id=_int(params, "order_id")))
+    return Text(
+        i18n.t(lang, "buyer.notify.courier_assigned", order_id=_int(params, "order_id"), name=name)
+    )
+
+
+@renders("return_approved")
+def return_approved(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return_id = _int(params, "return_id")
+    text = i18n.t(
+        lang, "buyer.notify.return_approved", return_id=return_id, order_id=_int(params, "order_id")
+    )
+    return _menu(
+        session,
+        user,
+        text,
+        [Choice(f"refund:{return_id}", i18n.t(lang, "buyer.notify.refund_received"))],
+    )
+
+
+@renders("buyer_question")
+def buyer_question(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """Sent to the seller: the question about their product (the buyer stays anonymous)."""
+    return Text(
+        i18n.t(
+            lang,
+            "buyer.notify.question",
+            product=str(params.get("product", "")),
+            product_id=_int(params, "product_id"),
+            question=str(params.get("question", "")),
+        )
+    )

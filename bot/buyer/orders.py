@@ -1,0 +1,545 @@
+"""After the order: status, cancellation, cash at the door, review, return, report.
+
+Order numbers are what people type ("où est ma commande 1042", "oui 1042", "annuler 1042"),
+and the buttons carry the same number, so a tap and a typed answer take the same path.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.buyer.checkout import confirmation
+from bot.buyer.common import arg, choices, cut, first_name, is_sms, main_menu, to_menu
+from bot.buyer.states import BuyerState
+from bot.flow import Context, Intent, Result
+from bot.messages import Choice, InboundKind, InboundMessage, Reply, Text
+from commerce import clock, rules
+from commerce.delivery.actions import confirm_cash
+from commerce.errors import (
+    AlreadyExists,
+    AlreadyReviewed,
+    CommerceError,
+    IllegalTransition,
+    NotFound,
+    PermissionDenied,
+    RefundState,
+    ReturnNotAllowed,
+    ReturnWindowClosed,
+    ReviewNotAllowed,
+)
+from commerce.moderation.actions import report
+from commerce.orders import queries
+from commerce.orders.actions import buyer_order, cancel_order, orders_of_buyer
+from commerce.orders.models import DeliveryMode, Order, OrderStatus
+from commerce.returns.actions import confirm_refund, request_return
+from commerce.reviews.actions import add_review
+from commerce.text import fold
+
+_NUMBER = re.compile(r"\b(\d{1,9})\b")
+ORDER_WORDS = frozenset(
+    {"commande", "commandes", "order", "orders", "cmd", "colis", "suivi", "track"}
+)
+
+
+def number_in(text: str) -> int | None:
+    m = _NUMBER.search(fold(text))
+    return int(m.group(1)) if m else None
+
+
+def _mentions_order(msg: InboundMessage, _ctx: Context) -> bool:
+    """ "où est ma commande 1042", "order 1042?", "suivi 1042"."""
+    if msg.kind != InboundKind.TEXT:
+        return False
+    words = set(fold(msg.text).split())
+    return bool(words & ORDER_WORDS) and number_in(msg.text) is not None
+
+
+def _first_word(*accepted: str) -> Intent:
+    folded = {fold(w) for w in accepted}
+
+    def test(m: InboundMessage, _c: Context) -> bool:
+        words = fold(m.text).split()
+        return m.kind == InboundKind.TEXT and bool(words) and words[0] in folded
+
+    return Intent(f"first:{'|'.join(sorted(folded))}", test)
+
+
+MENTIONS_ORDER = Intent("mentions_order", _mentions_order)
+SAYS_YES = _first_word("oui", "yes", "ok")
+SAYS_NO = _first_word("non", "no")
+SAYS_CANCEL = _first_word("annuler", "annule", "annulez")
+
+
+def _find(ctx: Context, order_id: int | None) -> Order | None:
+    if order_id is None:
+        return None
+    try:
+        return buyer_order(ctx.session, ctx.user.id, order_id)
+    except NotFound:
+        return None
+
+
+# --- list and status ------------------------------------------------------------------------
+
+
+def _status(ctx: Context, order: Order) -> str:
+    return ctx.t(f"status.{order.status.value}")
+
+
+def show_orders(msg: InboundMessage, ctx: Context) -> Result:
+    orders = orders_of_buyer(ctx.session, buyer_id=ctx.user.id, limit=8)
+    if not orders:
+        return to_menu(ctx, "buyer.orders.none")
+    rows = [
+        Choice(
+            f"order:{o.id}",
+            ctx.t(
+                "buyer.orders.row", number=o.number, status=ctx.t(f"buyer.short.{o.status.value}")
+            ),
+            description=ctx.t("buyer.product.row", price_gnf=o.total),
+        )
+        for o in orders
+    ]
+    rows.append(Choice("menu:main", ctx.t("buyer.list.menu")))
+    return BuyerState.ORDERS, [
+        choices(ctx.t("buyer.orders.pick"), rows, button=ctx.t("buyer.orders.button"))
+    ]
+
+
+def show_order(msg: InboundMessage, ctx: Context) -> Result:
+    order = _find(ctx, arg(msg, 1))
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    return order_view(ctx, order)
+
+
+def order_by_text(msg: InboundMessage, ctx: Context) -> Result:
+    order_id = number_in(msg.text)
+    order = _find(ctx, order_id)
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown_number", number=order_id or "")
+    return order_view(ctx, order)
+
+
+def order_view(ctx: Context, order: Order, note: str = "") -> Result:
+    lines = [
+        ctx.t("buyer.orders.head", number=order.number, status=_status(ctx, order)),
+    ]
+    for item in order.items:
+        lines.append(
+            ctx.t(
+                "buyer.cart.line",
+                qty=item.quantity,
+                name=cut(item.name, 40),
+                total_gnf=item.unit_price * item.quantity,
+            )
+        )
+    lines.append(
+        ctx.t(
+            "buyer.orders.total",
+            total_gnf=order.total,
+            method=ctx.t(f"buyer.pay.{_pay_key(order)}"),
+        )
+    )
+    courier = first_name(queries.courier_name(ctx.session, order))
+    if courier and order.status in (OrderStatus.COURIER_ASSIGNED, OrderStatus.PICKED_UP):
+        key = (
+            "buyer.orders.courier_coming"
+            if order.status == OrderStatus.PICKED_UP
+            else "buyer.orders.courier"
+        )
+        lines.append(ctx.t(key, name=courier))
+    if order.status == OrderStatus.REFUSED and order.refusal_reason:
+        lines.append(ctx.t("buyer.orders.refused_reason", reason=order.refusal_reason))
+    rows: list[Choice] = []
+    if (
+        order.status in (OrderStatus.PICKED_UP, OrderStatus.ACCEPTED)
+        and order.cash_confirmed_at is None
+        and (order.status == OrderStatus.PICKED_UP or order.delivery_mode == DeliveryMode.PICKUP)
+    ):
+        rows.append(Choice(f"cash:yes:{order.id}", ctx.t("buyer.orders.paid")))
+    if order.status in queries.CANCELLABLE or order.status == OrderStatus.PICKED_UP:
+        rows.append(Choice(f"qr:{order.id}", ctx.t("buyer.orders.show_code")))
+    if order.status in queries.CANCELLABLE:
+        rows.append(Choice(f"cancel:{order.id}", ctx.t("buyer.orders.cancel")))
+    if queries.reviewable_items(ctx.session, order):
+        rows.append(Choice(f"rate:{order.id}", ctx.t("buyer.orders.rate")))
+    if _can_return(order) and queries.returnable_items(order):
+        rows.append(Choice(f"ret:{order.id}", ctx.t("buyer.orders.return")))
+    rows.append(Choice(f"rep:s:{order.id}", ctx.t("buyer.orders.report")))
+    rows.append(Choice("menu:orders", ctx.t("buyer.orders.all")))
+    replies: list[Reply] = [Text(note)] if note else []
+    replies.append(choices("\n".join(lines), rows, button=ctx.t("buyer.orders.actions")))
+    return BuyerState.ORDER, replies
+
+
+def _pay_key(order: Order) -> str:
+    from bot.buyer.checkout import PAYMENT_KEYS
+
+    return PAYMENT_KEYS[order.payment_method]
+
+
+def _can_return(order: Order) -> bool:
+    if order.status != OrderStatus.DELIVERED or order.delivered_at is None:
+        return False
+    import datetime as dt
+
+    return clock.now() <= order.delivered_at + dt.timedelta(days=rules.current().return_window_days)
+
+
+def resend_code(msg: InboundMessage, ctx: Context) -> Result:
+    """The QR and PIN again (lost the message, new phone): only while the code can serve."""
+    order = _find(ctx, arg(msg, 1))
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    code = queries.code_of(ctx.session, order)
+    usable = (
+        code is not None
+        and code.used_at is None
+        and code.locked_at is None
+        and clock.now() < code.expires_at
+    )
+    if not usable or order.status not in (*queries.CANCELLABLE, OrderStatus.PICKED_UP):
+        return order_view(ctx, order, ctx.t("buyer.orders.code_unusable"))
+
+    class _P:  # the shape confirmation() reads: .order and .code
+        def __init__(self) -> None:
+            self.order, self.code = order, code
+
+    replies = confirmation(ctx, [_P()], pickup=order.delivery_mode == DeliveryMode.PICKUP)
+    return BuyerState.MENU, [*replies[:-1], main_menu(ctx)]
+
+
+# --- cancel ---------------------------------------------------------------------------------
+
+
+def ask_cancel(msg: InboundMessage, ctx: Context) -> Result:
+    order_id = arg(msg, 1) if msg.kind == InboundKind.BUTTON else number_in(msg.text)
+    order = _find(ctx, order_id)
+    if order is None:
+        if order_id is None:
+            return show_orders(msg, ctx)
+        return to_menu(ctx, "buyer.orders.unknown_number", number=order_id)
+    if order.status not in queries.CANCELLABLE:
+        return order_view(ctx, order, ctx.t("buyer.cancel.too_late"))
+    ctx.data["cancel"] = order.id
+    return BuyerState.CANCEL, [
+        choices(
+            ctx.t("buyer.cancel.ask", number=order.number, total_gnf=order.total),
+            [
+                Choice(f"cx:yes:{order.id}", ctx.t("buyer.cancel.yes")),
+                Choice(f"cx:no:{order.id}", ctx.t("buyer.cancel.no")),
+            ],
+        )
+    ]
+
+
+def do_cancel(msg: InboundMessage, ctx: Context) -> Result:
+    ctx.data.pop("cancel", None)
+    order = _find(ctx, arg(msg, 2))
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    if msg.payload.startswith("cx:no"):
+        return order_view(ctx, order, ctx.t("buyer.cancel.kept"))
+    try:
+        cancel_order(ctx.session, buyer_id=ctx.user.id, order_id=order.id)
+    except IllegalTransition:
+        return order_view(ctx, order, ctx.t("buyer.cancel.too_late"))
+    return to_menu(ctx, "buyer.cancel.done", number=order.number)
+
+
+def cancel_typed(msg: InboundMessage, ctx: Context, *, yes: bool) -> Result:
+    order_id = ctx.data.pop("cancel", None)
+    if order_id is None:
+        return to_menu(ctx, "buyer.stale")
+    fake = InboundMessage(
+        provider=msg.provider,
+        external_id=msg.external_id,
+        channel=msg.channel,
+        address=msg.address,
+        kind=InboundKind.BUTTON,
+        payload=f"cx:{'yes' if yes else 'no'}:{order_id}",
+    )
+    return do_cancel(fake, ctx)
+
+
+def cancel_yes(msg: InboundMessage, ctx: Context) -> Result:
+    return cancel_typed(msg, ctx, yes=True)
+
+
+def cancel_no(msg: InboundMessage, ctx: Context) -> Result:
+    return cancel_typed(msg, ctx, yes=False)
+
+
+# --- cash at the door -----------------------------------------------------------------------
+
+
+def cash_button(msg: InboundMessage, ctx: Context) -> Result:
+    answer = msg.payload.split(":")[1] if msg.payload.count(":") >= 2 else ""
+    return _cash(ctx, arg(msg, 2), yes=answer == "yes")
+
+
+def cash_typed(msg: InboundMessage, ctx: Context, *, yes: bool) -> Result | None:
+    """ "OUI", "oui 1042", "non": the order is the number given, else the one at the door."""
+    order_id = number_in(msg.text)
+    if order_id is None:
+        waiting = queries.awaiting_cash(ctx.session, buyer_id=ctx.user.id)
+        if len(waiting) != 1:
+            return None
+        order_id = waiting[0].id
+    return _cash(ctx, order_id, yes=yes)
+
+
+def says_yes(msg: InboundMessage, ctx: Context) -> Result:
+    from bot.buyer.handlers import unknown
+
+    return cash_typed(msg, ctx, yes=True) or unknown(msg, ctx)
+
+
+def says_no(msg: InboundMessage, ctx: Context) -> Result:
+    from bot.buyer.handlers import unknown
+
+    return cash_typed(msg, ctx, yes=False) or unknown(msg, ctx)
+
+
+def _cash(ctx: Context, order_id: int | None, *, yes: bool) -> Result:
+    order = _find(ctx, order_id)
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    if order.cash_confirmed_at is not None:
+        return order_view(ctx, order, ctx.t("buyer.cash.already"))
+    if not yes:
+        return order_view(ctx, order, ctx.t("buyer.cash.denied"))
+    try:
+        result = confirm_cash(ctx.session, buyer_id=ctx.user.id, order_id=order.id)
+    except IllegalTransition:
+        return order_view(ctx, order, ctx.t("buyer.cash.not_yet"))
+    if result.delivered:
+        # The review prompt follows as a notification; offer it here too, in the same turn.
+        return _rating_menu(ctx, order, ctx.t("buyer.cash.closed", number=order.number))
+    return to_menu(ctx, "buyer.cash.noted", number=order.number)
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+def _rating_menu(ctx: Context, order: Order, intro: str = "") -> Result:
+    text = (intro + "\n" if intro else "") + ctx.t("buyer.review.ask", number=order.number)
+    rows = [Choice(f"rate:{order.id}:{n}", ctx.t(f"buyer.review.r{n}")) for n in range(1, 6)]
+    return BuyerState.MENU, [choices(text, rows)]
+
+
+def rate(msg: InboundMessage, ctx: Context) -> Result:
+    """rate:<order> asks for the stars; rate:<order>:<n> records them and asks a comment."""
+    order = _find(ctx, arg(msg, 1))
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    stars = arg(msg, 2)
+    if not queries.reviewable_items(ctx.session, order):
+        key = (
+            "error.already_reviewed"
+            if order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+            else "error.review_not_allowed"
+        )
+        return order_view(ctx, order, ctx.t(key))
+    if stars is None or not 1 <= stars <= 5:
+        return _rating_menu(ctx, order)
+    ctx.data["review"] = {"order": order.id, "stars": stars}
+    return BuyerState.REVIEW_COMMENT, [
+        choices(
+            ctx.t("buyer.review.comment", stars=stars), [Choice("rv:skip", ctx.t("buyer.co.skip"))]
+        )
+    ]
+
+
+def got_comment(msg: InboundMessage, ctx: Context) -> Result:
+    pending = ctx.data.pop("review", None)
+    if not pending:
+        return to_menu(ctx, "buyer.stale")
+    skipping = msg.payload == "rv:skip" or fold(msg.text) in ("passer", "skip", "non", "no")
+    comment = "" if skipping else " ".join(msg.text.split())[:1000]
+    order = _find(ctx, pending["order"])
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    saved = 0
+    for item in queries.reviewable_items(ctx.session, order):
+        try:
+            add_review(
+                ctx.session,
+                buyer_id=ctx.user.id,
+                order_item_id=item.id,
+                rating=int(pending["stars"]),
+                comment=comment,
+            )
+            saved += 1
+        except (AlreadyReviewed, ReviewNotAllowed):
+            continue
+    return to_menu(ctx, "buyer.review.thanks" if saved else "error.already_reviewed")
+
+
+# --- return ---------------------------------------------------------------------------------
+
+
+def start_return(msg: InboundMessage, ctx: Context) -> Result:
+    order = _find(ctx, arg(msg, 1))
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    if not _can_return(order):
+        key = (
+            "error.return_window_closed"
+            if order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+            else "error.return_not_allowed"
+        )
+        return order_view(ctx, order, ctx.t(key))
+    items = queries.returnable_items(order)
+    if not items:
+        return order_view(ctx, order, ctx.t("buyer.ret.nothing_left"))
+    if len(items) == 1:
+        return _ask_reason(ctx, order, [items[0].id])
+    rows = [Choice(f"ri:{order.id}:{i.id}", i.name) for i in items[:8]]
+    rows.append(Choice(f"ri:{order.id}:0", ctx.t("buyer.ret.all")))
+    return BuyerState.RETURN_ITEMS, [choices(ctx.t("buyer.ret.which"), rows)]
+
+
+def pick_return_item(msg: InboundMessage, ctx: Context) -> Result:
+    order = _find(ctx, arg(msg, 1))
+    item_id = arg(msg, 2)
+    if order is None or item_id is None:
+        return to_menu(ctx, "buyer.stale")
+    items = queries.returnable_items(order)
+    chosen = [i.id for i in items] if item_id == 0 else [i.id for i in items if i.id == item_id]
+    if not chosen:
+        return order_view(ctx, order, ctx.t("buyer.stale"))
+    return _ask_reason(ctx, order, chosen)
+
+
+REASONS = ("broken", "not_as_shown", "wrong_size", "other")
+
+
+def _ask_reason(ctx: Context, order: Order, item_ids: list[int]) -> Result:
+    ctx.data["ret"] = {"order": order.id, "items": item_ids}
+    rows = [Choice(f"rr:{r}", ctx.t(f"buyer.ret.reason_{r}")) for r in REASONS]
+    return BuyerState.RETURN_REASON, [choices(ctx.t("buyer.ret.why"), rows)]
+
+
+def got_reason(msg: InboundMessage, ctx: Context) -> Result:
+    pending = dict(ctx.data.get("ret") or {})
+    if not pending:
+        return to_menu(ctx, "buyer.stale")
+    if msg.kind == InboundKind.BUTTON:
+        key = msg.payload.removeprefix("rr:")
+        if key == "other":
+            return BuyerState.RETURN_REASON, [Text(ctx.t("buyer.ret.type_reason"))]
+        if key not in REASONS:
+            return to_menu(ctx, "buyer.stale")
+        reason = ctx.t(f"buyer.ret.reason_{key}")
+    else:
+        reason = " ".join(msg.text.split())[:500]
+        if len(reason) < 3:
+            return BuyerState.RETURN_REASON, [Text(ctx.t("buyer.ret.type_reason"))]
+    ctx.data["ret"] = {**pending, "reason": reason}
+    text = ctx.t("buyer.ret.photo_sms" if is_sms(ctx) else "buyer.ret.photo")
+    return BuyerState.RETURN_PHOTO, [
+        choices(text, [Choice("rp:skip", ctx.t("buyer.ret.no_photo"))])
+    ]
+
+
+def got_photo(msg: InboundMessage, ctx: Context) -> Result:
+    """A photo (kept as a reference the worker can fetch), or none: the request is sent."""
+    pending = ctx.data.pop("ret", None)
+    if not pending or "reason" not in pending:
+        return to_menu(ctx, "buyer.stale")
+    photo = ""
+    if msg.kind == InboundKind.MEDIA and msg.media:
+        media = msg.media[0]
+        photo = f"telegram:{media.file_id}" if media.file_id else f"twilio:{media.url}"
+        photo = photo[:255]
+    elif msg.payload != "rp:skip" and fold(msg.text) not in ("passer", "skip", "non", "no"):
+        ctx.data["ret"] = pending
+        return BuyerState.RETURN_PHOTO, [
+            choices(
+                ctx.t("buyer.ret.photo_again"), [Choice("rp:skip", ctx.t("buyer.ret.no_photo"))]
+            )
+        ]
+    order = _find(ctx, pending["order"])
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    wanted = {i: i for i in pending["items"]}
+    items = [
+        (i.id, i.quantity - i.returned_quantity)
+        for i in queries.returnable_items(order)
+        if i.id in wanted
+    ]
+    try:
+        ret = request_return(
+            ctx.session,
+            buyer_id=ctx.user.id,
+            order_id=order.id,
+            items=items,
+            reason=pending["reason"],
+            photo_path=photo,
+        )
+    except (ReturnNotAllowed, ReturnWindowClosed) as exc:
+        return order_view(ctx, order, ctx.t(f"error.{exc.code.value}"))
+    except CommerceError:
+        return order_view(ctx, order, ctx.t("buyer.ret.nothing_left"))
+    return to_menu(ctx, "buyer.ret.sent", number=ret.id, order=order.number)
+
+
+def refund_received(msg: InboundMessage, ctx: Context) -> Result:
+    try:
+        confirm_refund(ctx.session, buyer_id=ctx.user.id, return_id=arg(msg, 1) or 0)
+    except (RefundState, NotFound):
+        return to_menu(ctx, "buyer.ret.refund_not_yet")
+    return to_menu(ctx, "buyer.ret.refund_thanks")
+
+
+# --- report ---------------------------------------------------------------------------------
+
+REPORT_REASONS = ("scam", "fake", "offensive", "other")
+
+
+def ask_report(msg: InboundMessage, ctx: Context) -> Result:
+    """rep:p:<product> or rep:s:<order> (the order's seller)."""
+    parts = msg.payload.split(":")
+    target = arg(msg, 2)
+    if len(parts) != 3 or parts[1] not in ("p", "s") or target is None:
+        return to_menu(ctx, "buyer.stale")
+    ctx.data["report"] = {"kind": parts[1], "id": target}
+    rows = [Choice(f"rpr:{r}", ctx.t(f"buyer.report.reason_{r}")) for r in REPORT_REASONS]
+    key = "buyer.report.ask_product" if parts[1] == "p" else "buyer.report.ask_seller"
+    return BuyerState.REPORT, [choices(ctx.t(key), rows)]
+
+
+def got_report(msg: InboundMessage, ctx: Context) -> Result:
+    pending = ctx.data.get("report")
+    if not pending:
+        return to_menu(ctx, "buyer.stale")
+    if msg.kind == InboundKind.BUTTON:
+        key = msg.payload.removeprefix("rpr:")
+        if key == "other":
+            return BuyerState.REPORT, [Text(ctx.t("buyer.report.type_reason"))]
+        if key not in REPORT_REASONS:
+            return to_menu(ctx, "buyer.stale")
+        reason = ctx.t(f"buyer.report.reason_{key}")
+    else:
+        reason = " ".join(msg.text.split())[:500]
+        if len(reason) < 3:
+            return BuyerState.REPORT, [Text(ctx.t("buyer.report.type_reason"))]
+    ctx.data.pop("report", None)
+    try:
+        if pending["kind"] == "p":
+            report(ctx.session, reporter_id=ctx.user.id, reason=reason, product_id=pending["id"])
+        else:
+            order = _find(ctx, pending["id"])
+            shop = queries.shop(ctx.session, order.shop_id) if order else None
+            if shop is None:
+                return to_menu(ctx, "buyer.orders.unknown")
+            report(
+                ctx.session, reporter_id=ctx.user.id, reason=reason, target_user_id=shop.owner_id
+            )
+    except AlreadyExists:
+        return to_menu(ctx, "buyer.report.already")
+    except (NotFound, PermissionDenied):
+        return to_menu(ctx, "buyer.stale")
+    return to_menu(ctx, "buyer.report.thanks")
