@@ -1,0 +1,53 @@
+"""The admin flow, declared as one table (see flow.mmd beside it).
+
+Only Telegram users listed in `[telegram] admin_ids` (granted the admin role) are routed here;
+everything else — commands and buttons — works from any state.
+"""
+
+from __future__ import annotations
+
+from bot.admin import handlers as h
+from bot.admin.states import AdminState as S
+from bot.flow import ANY_TEXT, Flow, command, payload
+
+GLOBAL = (
+    (command("start", "menu", "annuler", "cancel"), h.entry),
+    (command("aide", "help"), h.show_help),
+    (command("moderation"), h.moderation),
+    (command("signalements", "reports"), h.reports),
+    (command("utilisateurs", "users"), h.users_ask),
+    (command("export"), h.export_menu),
+    (command("chiffres", "figures"), h.figures),
+    (payload("a:mod"), h.moderation),
+    (payload("a:rep"), h.reports),
+    (payload("a:users"), h.users_ask),
+    (payload("a:export"), h.export_menu),
+    (payload("a:fig"), h.figures),
+    (payload("ms:a:"), h.approve),
+    (payload("mp:a:"), h.approve),
+    (payload("mc:a:"), h.approve),
+    (payload("ms:r:"), h.refuse_ask),
+    (payload("mp:r:"), h.refuse_ask),
+    (payload("mc:r:"), h.refuse_ask),
+    (payload("mv:"), h.view_item),
+    (payload("m:skip:"), h.skip),
+    (payload("rp:v:"), h.report_view),
+    (payload("rp:ok:"), h.report_close),
+    (payload("rp:no:"), h.report_close),
+    (payload("u:v:"), h.user_view),
+    (payload("u:on:"), h.user_set_active),
+    (payload("u:off:"), h.user_set_active),
+    (payload("x:"), h.export_kind),
+)
+
+FLOW = Flow(
+    name="admin",
+    entry=h.entry,
+    states={
+        S.MENU: (),
+        S.MOD_REASON: ((ANY_TEXT, h.refuse_reason),),
+        S.USER_QUERY: ((ANY_TEXT, h.users_query),),
+    },
+    fallbacks=GLOBAL,
+    unknown=h.unknown,
+)

@@ -1,0 +1,440 @@
+"""Admin handlers: the moderation queue, reports, users, CSV exports and platform figures.
+
+Only admins reach this flow (bot/router.py), and every action and query below checks the admin
+role again in the core. Callback data carry ids only; a stale one (an item another admin has
+already decided) gets the core's refusal as a sentence, never a crash.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from typing import Any
+
+from bot.admin.states import AdminState as S
+from bot.flow import Context, Result
+from bot.messages import (
+    Choice,
+    Choices,
+    Document,
+    Image,
+    InboundKind,
+    InboundMessage,
+    Reply,
+    Text,
+)
+from commerce import backoffice, clock
+from commerce.catalog.models import Product, Shop
+from commerce.delivery import actions as delivery
+from commerce.delivery.models import Courier
+from commerce.errors import InvalidInput, PermissionDenied
+from commerce.exports import ExportKind, count, rows
+from commerce.moderation import actions as mod
+from commerce.moderation.actions import open_reports_against
+from commerce.stats import platform_figures
+from commerce.users import actions as users
+from commerce.users.models import User
+
+LARGE_EXPORT = 1000  # rows: above this, a progress message goes first
+KINDS = {"s": "shop", "p": "product", "c": "courier"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _id(msg: InboundMessage, index: int = -1) -> int:
+    parts = msg.payload.split(":")
+    try:
+        value = int(parts[index])
+    except (IndexError, ValueError):
+        raise InvalidInput("bad button", payload=msg.payload[:64]) from None
+    if value <= 0 or value > 2**31:
+        raise InvalidInput("bad button", payload=msg.payload[:64])
+    return value
+
+
+def _label(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def admin_menu(ctx: Context, text: str = "") -> Choices:
+    return Choices(
+        text=text or ctx.t("admin.menu.title"),
+        choices=(
+            Choice("a:mod", ctx.t("admin.menu.moderation")),
+            Choice("a:rep", ctx.t("admin.menu.reports")),
+            Choice("a:users", ctx.t("admin.menu.users")),
+            Choice("a:export", ctx.t("admin.menu.export")),
+            Choice("a:fig", ctx.t("admin.menu.figures")),
+        ),
+    )
+
+
+def entry(msg: InboundMessage, ctx: Context) -> Result:
+    """The menu; a first message that is already a command or a button is routed instead."""
+    is_start = msg.kind == InboundKind.COMMAND and msg.text.split()[0].split("@")[0] in (
+        "/start", "/menu", "/annuler", "/cancel"
+    )  # fmt: skip
+    if not is_start and msg.kind in (InboundKind.COMMAND, InboundKind.BUTTON):
+        from bot.admin.flow import FLOW  # the table imports this module
+
+        handler = FLOW.route(S.MENU, msg, ctx)
+        if handler is not None and handler is not entry:
+            return handler(msg, ctx)
+    ctx.data.pop("mod", None)
+    return S.MENU, [admin_menu(ctx)]
+
+
+def show_help(msg: InboundMessage, ctx: Context) -> Result:
+    return S.MENU, [Text(ctx.t("admin.help"))]
+
+
+def unknown(msg: InboundMessage, ctx: Context) -> Result:
+    return S.MENU, [Text(ctx.t("admin.unknown")), admin_menu(ctx)]
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+def _shop_card(ctx: Context, shop: Shop) -> list[Reply]:
+    owner = ctx.session.get(User, shop.owner_id)
+    text = ctx.t(
+        "admin.mod.shop",
+        id=shop.id,
+        name=shop.name,
+        owner=(owner.name if owner else "") or "—",
+        phone=(owner.phone if owner else "") or "—",
+        prefecture=shop.prefecture,
+        quartier=shop.quartier or "—",
+        landmark=shop.landmark or "—",
+        status=ctx.t(f"admin.shop_status.{shop.status.value}"),
+    )
+    return [Choices(text=text[:3500], choices=_decision("s", shop.id, ctx))]
+
+
+def _product_card(ctx: Context, product: Product) -> list[Reply]:
+    text = ctx.t(
+        "admin.mod.product",
+        id=product.id,
+        name=product.name,
+        shop=product.shop.name,
+        category=product.category.name_en if ctx.lang == "en" else product.category.name_fr,
+        brand=product.brand or "—",
+        colour=product.colour or "—",
+        price_gnf=product.price,
+        stock=product.stock,
+        description=(product.description or "—")[:1500],
+        status=ctx.t(f"admin.product_status.{product.status.value}"),
+    )
+    replies: list[Reply] = []
+    if product.photos:
+        replies.append(Image(media_path=product.photos[0].path, caption=_label(product.name, 1000)))
+    else:
+        text += "\n" + ctx.t("admin.mod.no_photo")
+    replies.append(Choices(text=text[:3500], choices=_decision("p", product.id, ctx)))
+    return replies
+
+
+def _courier_card(ctx: Context, courier: Courier) -> list[Reply]:
+    user = ctx.session.get(User, courier.user_id)
+    text = ctx.t(
+        "admin.mod.courier",
+        id=courier.id,
+        name=(user.name if user else "") or "—",
+        phone=(user.phone if user else "") or "—",
+        prefecture=courier.prefecture,
+        quartier=courier.quartier or "—",
+        vehicle=courier.vehicle.value,
+    )
+    return [Choices(text=text[:3500], choices=_decision("c", courier.id, ctx))]
+
+
+def _decision(kind: str, item_id: int, ctx: Context) -> tuple[Choice, ...]:
+    return (
+        Choice(f"m{kind}:a:{item_id}", ctx.t("admin.mod.approve")),
+        Choice(f"m{kind}:r:{item_id}", ctx.t("admin.mod.refuse")),
+        Choice(f"m:skip:{kind}:{item_id}", ctx.t("admin.mod.skip")),
+    )
+
+
+def _card(ctx: Context, kind: str, item_id: int) -> list[Reply]:
+    if kind == "shop":
+        shop = ctx.session.get(Shop, item_id)
+        return _shop_card(ctx, shop) if shop else [Text(ctx.t("error.not_found"))]
+    if kind == "product":
+        product = ctx.session.get(Product, item_id)
+        return _product_card(ctx, product) if product else [Text(ctx.t("error.not_found"))]
+    courier = ctx.session.get(Courier, item_id)
+    return _courier_card(ctx, courier) if courier else [Text(ctx.t("error.not_found"))]
+
+
+def _skipped(ctx: Context) -> frozenset[tuple[str, int]]:
+    return frozenset((k, int(i)) for k, i in ctx.data.get("skip", []))
+
+
+def next_card(ctx: Context, before: list[Reply] | None = None) -> Result:
+    item, waiting = backoffice.moderation_queue(
+        ctx.session, admin_id=ctx.user.id, skip=_skipped(ctx)
+    )
+    replies = list(before or [])
+    if item is None:
+        ctx.data.pop("skip", None)
+        replies.append(Text(ctx.t("admin.mod.empty", waiting=waiting)))
+        return S.MENU, replies
+    replies.append(Text(ctx.t("admin.mod.waiting", waiting=waiting)))
+    return S.MENU, replies + _card(ctx, item.kind, item.id)
+
+
+def moderation(msg: InboundMessage, ctx: Context) -> Result:
+    ctx.data.pop("skip", None)
+    return next_card(ctx)
+
+
+def view_item(msg: InboundMessage, ctx: Context) -> Result:
+    """ "mv:p:12": one item's card, from a notification's button."""
+    kind = KINDS.get(msg.payload.split(":")[1] if msg.payload.count(":") == 2 else "")
+    if kind is None:
+        raise InvalidInput("bad button", payload=msg.payload[:64])
+    backoffice.moderation_queue(ctx.session, admin_id=ctx.user.id)  # checks the role
+    return S.MENU, _card(ctx, kind, _id(msg))
+
+
+def skip(msg: InboundMessage, ctx: Context) -> Result:
+    parts = msg.payload.split(":")
+    if len(parts) == 4 and parts[2] in KINDS:
+        # A new list, not an append: nested values changed in place would not be saved.
+        ctx.data["skip"] = [*ctx.data.get("skip", []), [KINDS[parts[2]], _id(msg)]][-200:]
+    return next_card(ctx)
+
+
+def _decide(ctx: Context, kind: str, item_id: int, approve: bool, reason: str = "") -> str:
+    if kind == "s":
+        shop = mod.decide_shop(
+            ctx.session, admin_id=ctx.user.id, shop_id=item_id, approve=approve, reason=reason
+        )
+        name = shop.name
+    elif kind == "p":
+        product = mod.decide_product(
+            ctx.session, admin_id=ctx.user.id, product_id=item_id, approve=approve, reason=reason
+        )
+        name = product.name
+    else:
+        courier = delivery.decide_courier(
+            ctx.session, admin_id=ctx.user.id, courier_id=item_id, approve=approve, reason=reason
+        )
+        user = ctx.session.get(User, courier.user_id)
+        name = (user.name if user else "") or f"#{courier.id}"
+    key = "admin.mod.approved" if approve else "admin.mod.refused"
+    return ctx.t(key, name=name)
+
+
+def approve(msg: InboundMessage, ctx: Context) -> Result:
+    kind = msg.payload[1:2]
+    if kind not in KINDS:
+        raise InvalidInput("bad button", payload=msg.payload[:64])
+    done = _decide(ctx, kind, _id(msg), approve=True)
+    return next_card(ctx, [Text(done)])
+
+
+def refuse_ask(msg: InboundMessage, ctx: Context) -> Result:
+    kind = msg.payload[1:2]
+    if kind not in KINDS:
+        raise InvalidInput("bad button", payload=msg.payload[:64])
+    backoffice.moderation_queue(ctx.session, admin_id=ctx.user.id)  # checks the role
+    ctx.data["mod"] = [kind, _id(msg)]
+    return S.MOD_REASON, [Text(ctx.t("admin.mod.reason"))]
+
+
+def refuse_reason(msg: InboundMessage, ctx: Context) -> Result:
+    pending = ctx.data.get("mod")
+    if not isinstance(pending, list) or len(pending) != 2:
+        return S.MENU, [admin_menu(ctx)]
+    kind, item_id = pending
+    done = _decide(ctx, kind, int(item_id), approve=False, reason=msg.text.strip()[:500])
+    ctx.data.pop("mod", None)
+    return next_card(ctx, [Text(done)])
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def reports(msg: InboundMessage, ctx: Context) -> Result:
+    shown, total = backoffice.open_reports(ctx.session, admin_id=ctx.user.id)
+    if not shown:
+        return S.MENU, [Text(ctx.t("admin.reports.none"))]
+    choices = []
+    for rep in shown:
+        target = ctx.session.get(User, rep.target_user_id)
+        label = ctx.t("admin.reports.row", id=rep.id, target=(target.name if target else "") or "—")
+        choices.append(Choice(f"rp:v:{rep.id}", _label(label)))
+    return S.MENU, [
+        Choices(
+            text=ctx.t("admin.reports.header", shown=len(shown), total=total),
+            choices=tuple(choices),
+        )
+    ]
+
+
+def report_view(msg: InboundMessage, ctx: Context) -> Result:
+    rep = backoffice.report_for_admin(ctx.session, admin_id=ctx.user.id, report_id=_id(msg))
+    target = ctx.session.get(User, rep.target_user_id)
+    reporter = ctx.session.get(User, rep.reporter_id)
+    product = ctx.session.get(Product, rep.product_id) if rep.product_id else None
+    text = ctx.t(
+        "admin.reports.card",
+        id=rep.id,
+        status=ctx.t(f"admin.report_status.{rep.status.value}"),
+        target=(target.name if target else "") or "—",
+        target_id=rep.target_user_id,
+        reporter=(reporter.name if reporter else "") or "—",
+        product=product.name if product else "—",
+        reason=rep.reason[:1500],
+        open=open_reports_against(ctx.session, rep.target_user_id),
+    )
+    choices = (
+        Choice(f"rp:ok:{rep.id}", ctx.t("admin.reports.resolve")),
+        Choice(f"rp:no:{rep.id}", ctx.t("admin.reports.dismiss")),
+        Choice(f"u:v:{rep.target_user_id}", ctx.t("admin.reports.account")),
+    )
+    return S.MENU, [Choices(text=text[:3500], choices=choices)]
+
+
+def report_close(msg: InboundMessage, ctx: Context) -> Result:
+    dismiss = msg.payload.startswith("rp:no:")
+    rep = mod.resolve_report(ctx.session, admin_id=ctx.user.id, report_id=_id(msg), dismiss=dismiss)
+    key = "admin.reports.dismissed" if dismiss else "admin.reports.resolved"
+    return S.MENU, [Text(ctx.t(key, id=rep.id))]
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def users_ask(msg: InboundMessage, ctx: Context) -> Result:
+    words = msg.text.split(maxsplit=1) if msg.text.startswith("/") else []
+    if len(words) == 2:  # "/utilisateurs 622 12 34 56"
+        return _search(ctx, words[1])
+    backoffice.find_users(ctx.session, admin_id=ctx.user.id, query="")  # checks the role
+    return S.USER_QUERY, [Text(ctx.t("admin.users.ask"))]
+
+
+def users_query(msg: InboundMessage, ctx: Context) -> Result:
+    return _search(ctx, msg.text)
+
+
+def _search(ctx: Context, query: str) -> Result:
+    found = backoffice.find_users(ctx.session, admin_id=ctx.user.id, query=query)
+    if not found:
+        return S.USER_QUERY, [Text(ctx.t("admin.users.none"))]
+    if len(found) == 1:
+        return S.MENU, [_user_card(ctx, found[0])]
+    return S.MENU, [
+        Choices(
+            text=ctx.t("admin.users.found", n=len(found)),
+            choices=tuple(
+                Choice(f"u:v:{u.id}", _label(f"{u.name or '—'} · {u.phone or u.telegram_id or ''}"))
+                for u in found
+            ),
+        )
+    ]
+
+
+def _user_card(ctx: Context, user: User) -> Reply:
+    text = ctx.t(
+        "admin.users.card",
+        id=user.id,
+        name=user.name or "—",
+        phone=user.phone or "—",
+        roles=", ".join(sorted(r.role.value for r in user.roles)) or "—",
+        state=ctx.t("admin.users.active" if user.is_active else "admin.users.inactive"),
+        reports=open_reports_against(ctx.session, user.id),
+    )
+    toggle = (
+        Choice(f"u:off:{user.id}", ctx.t("admin.users.deactivate"))
+        if user.is_active
+        else Choice(f"u:on:{user.id}", ctx.t("admin.users.activate"))
+    )
+    return Choices(text=text, choices=(toggle,))
+
+
+def user_view(msg: InboundMessage, ctx: Context) -> Result:
+    user = backoffice.user_for_admin(ctx.session, admin_id=ctx.user.id, user_id=_id(msg))
+    return S.MENU, [_user_card(ctx, user)]
+
+
+def user_set_active(msg: InboundMessage, ctx: Context) -> Result:
+    active = msg.payload.startswith("u:on:")
+    user_id = _id(msg)
+    if user_id == ctx.user.id and not active:
+        raise PermissionDenied("an admin cannot deactivate themselves")
+    user = users.set_user_active(ctx.session, admin_id=ctx.user.id, user_id=user_id, active=active)
+    key = "admin.users.activated" if active else "admin.users.deactivated"
+    return S.MENU, [Text(ctx.t(key, name=user.name or f"#{user.id}"))]
+
+
+# --- exports and figures ----------------------------------------------------------------------
+
+
+def export_menu(msg: InboundMessage, ctx: Context) -> Result:
+    words = msg.text.split() if msg.text.startswith("/") else []
+    if len(words) == 2 and words[1].lower() in {k.value for k in ExportKind}:
+        return _export(ctx, ExportKind(words[1].lower()))
+    count(ctx.session, admin_id=ctx.user.id, kind=ExportKind.USERS)  # checks the role
+    return S.MENU, [
+        Choices(
+            text=ctx.t("admin.export.pick"),
+            choices=tuple(
+                Choice(f"x:{k.value}", ctx.t(f"admin.export.{k.value}")) for k in ExportKind
+            ),
+        )
+    ]
+
+
+def export_kind(msg: InboundMessage, ctx: Context) -> Result:
+    try:
+        kind = ExportKind(msg.payload.removeprefix("x:"))
+    except ValueError:
+        raise InvalidInput("bad button", payload=msg.payload[:64]) from None
+    return _export(ctx, kind)
+
+
+def _cell(value: Any) -> Any:
+    """Defuse spreadsheet formulas in free text ("=HYPERLINK(…)"), keep numbers and phones."""
+    formula = isinstance(value, str) and value.startswith(FORMULA_START)
+    if formula and not re.fullmatch(r"[+-]?\d[\d .]*", value):
+        return "'" + value
+    return value
+
+
+def _export(ctx: Context, kind: ExportKind) -> Result:
+    total = count(ctx.session, admin_id=ctx.user.id, kind=kind)
+    stamp = f"{clock.now():%Y%m%d-%H%M%S}"
+    filename = f"boutik-{kind.value}-{stamp}.csv"
+    relative = f"exports/{ctx.user.id}-{filename}"
+    target = ctx.media_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        for row in rows(ctx.session, admin_id=ctx.user.id, kind=kind):
+            writer.writerow([_cell(v) for v in row])
+    replies: list[Reply] = []
+    if total > LARGE_EXPORT:
+        replies.append(Text(ctx.t("admin.export.progress", n=total)))
+    caption = ctx.t("admin.export.caption", kind=ctx.t(f"admin.export.{kind.value}"), n=total)
+    replies.append(Document(media_path=relative, filename=filename, caption=caption))
+    return S.MENU, replies
+
+
+def figures(msg: InboundMessage, ctx: Context) -> Result:
+    f = platform_figures(ctx.session, admin_id=ctx.user.id)
+    text = ctx.t(
+        "admin.figures",
+        gmv_gnf=f.gmv,
+        orders=f.orders,
+        orders_30d=f.orders_30d,
+        delivered=f.delivered,
+        returns=f.returns,
+        return_rate=f"{f.return_rate * 100:.1f}",
+        sellers=f.active_sellers,
+        couriers=f.active_couriers,
+        available=f.available_couriers,
+        users=f.users,
+    )
+    return S.MENU, [Text(text)]

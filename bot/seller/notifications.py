@@ -1,0 +1,164 @@
+"""What sellers see when the core tells them something: alerts with the buttons to act on them.
+
+Rendered at send time, in the seller's language. The buttons carry ids only; the seller flow's
+handlers check ownership again through the core when they are tapped. A record that has gone
+(a product deleted since) falls back to the plain catalog sentence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import i18n
+from bot.messages import Choice, Choices, Reply, Text
+from bot.notifications import default_text, renders
+from bot.seller.handlers import order_actions, order_text
+from commerce.catalog.models import Product, Shop
+from commerce.orders.models import Order
+from commerce.returns.models import Return
+from commerce.reviews.models import Review
+from commerce.users.models import User
+
+
+class _Ctx:
+    """Just enough of a flow Context for the shared order formatting (t and lang)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def t(self, key: str, **params: Any) -> str:
+        return i18n.t(self.lang, key, **params)
+
+
+def _int(params: dict[str, Any], key: str) -> int | None:
+    value = params.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _owned_order(session: Session, user: User, params: dict[str, Any]) -> Order | None:
+    order_id = _int(params, "order_id")
+    order = session.get(Order, order_id) if order_id else None
+    if order is None:
+        return None
+    shop = session.get(Shop, order.shop_id)
+    return order if shop is not None and shop.owner_id == user.id else None
+
+
+@renders("order_placed")
+def order_placed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    order = _owned_order(session, user, params)
+    if order is None:
+        return default_text("order_placed", params, lang)
+    ctx = _Ctx(lang)
+    text = i18n.t(lang, "seller.notify.new_order") + "\n\n" + order_text(ctx, order)  # type: ignore[arg-type]
+    actions = order_actions(ctx, order)  # type: ignore[arg-type]
+    return Choices(text=text, choices=actions) if actions else Text(text)
+
+
+@renders("order_cancelled")
+def order_cancelled(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return Text(i18n.t(lang, "seller.notify.order_cancelled", number=params.get("order_id", "?")))
+
+
+@renders("job_claimed")
+def job_claimed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return Text(i18n.t(lang, "seller.notify.job_claimed", number=params.get("order_id", "?")))
+
+
+@renders("low_stock")
+def low_stock(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    product_id = _int(params, "product_id")
+    product = session.get(Product, product_id) if product_id else None
+    if product is None:
+        return default_text("low_stock", params, lang)
+    return Choices(
+        text=i18n.t(
+            lang, "seller.notify.low_stock", name=product.name, stock=params.get("stock", "?")
+        ),
+        choices=(Choice(f"ps:{product.id}", i18n.t(lang, "seller.product.restock")),),
+    )
+
+
+@renders("return_requested")
+def return_requested(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return_id = _int(params, "return_id")
+    ret = session.get(Return, return_id) if return_id else None
+    if ret is None:
+        return default_text("return_requested", params, lang)
+    text = i18n.t(
+        lang,
+        "seller.notify.return_requested",
+        id=ret.id,
+        number=ret.order_id,
+        reason=ret.reason[:1000],
+        items=sum(i.quantity for i in ret.items),
+    )
+    return Choices(
+        text=text,
+        choices=(
+            Choice(f"r:a:{ret.id}", i18n.t(lang, "seller.return.approve")),
+            Choice(f"r:r:{ret.id}", i18n.t(lang, "seller.return.refuse")),
+        ),
+    )
+
+
+@renders("return_received")
+def return_received(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return Text(
+        i18n.t(
+            lang,
+            "seller.notify.return_received",
+            id=params.get("return_id", "?"),
+            number=params.get("order_id", "?"),
+        )
+    )
+
+
+@renders("new_review", "negative_review")
+def review(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    review_id = _int(params, "review_id")
+    found = session.get(Review, review_id) if review_id else None
+    product = session.get(Product, found.product_id) if found else None
+    if found is None or product is None:
+        return default_text("new_review", params, lang)
+    key = "seller.notify.negative_review" if found.rating <= 2 else "seller.notify.new_review"
+    return Choices(
+        text=i18n.t(
+            lang, key, rating=found.rating, product=product.name, comment=found.comment or "—"
+        )[:3500],
+        choices=(Choice(f"rv:{found.id}", i18n.t(lang, "seller.review.reply")),),
+    )
+
+
+@renders("shop_approved")
+def shop_approved(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return Text(i18n.t(lang, "seller.notify.shop_approved"))
+
+
+@renders("shop_refused")
+def shop_refused(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return Text(i18n.t(lang, "seller.notify.shop_refused", reason=params.get("reason") or "—"))
+
+
+def _product_name(session: Session, params: dict[str, Any]) -> str:
+    product_id = _int(params, "product_id")
+    product = session.get(Product, product_id) if product_id else None
+    return product.name if product else f"#{params.get('product_id', '?')}"
+
+
+@renders("product_approved")
+def product_approved(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    name = _product_name(session, params)
+    return Text(i18n.t(lang, "seller.notify.product_approved", name=name))
+
+
+@renders("product_rejected")
+def product_rejected(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    name = _product_name(session, params)
+    return Text(
+        i18n.t(
+            lang, "seller.notify.product_rejected", name=name, reason=params.get("reason") or "—"
+        )
+    )

@@ -1,0 +1,117 @@
+"""Admins on the running app: moderation, reports and deactivation, a CSV export sent as a
+Telegram document and checked line by line, and a non-admin refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+from commerce import rules
+from commerce.catalog.models import ModerationStatus, Product
+from commerce.moderation import actions as moderation
+from commerce.users.models import User
+from tests.e2e.conftest import Boutik
+from tests.support import make_admin, make_buyer, make_product, make_seller, uid
+from tests.unit import flows
+from tests.webhooks import post_telegram, telegram_callback, telegram_message
+
+
+@pytest.fixture(autouse=True)
+def _fast_chats(boutik: Boutik) -> None:
+    """Telegram's 1 message/s per chat is honoured in production; here it would only wait."""
+    boutik.rt.config = boutik.rt.config.replace(telegram__rate_per_chat_per_s=1000.0)
+
+
+def _flush(boutik: Boutik) -> None:
+    """Send every due row, including those written by world builders outside any turn."""
+    from workers.outbox import sweep
+
+    boutik.rt.dispatcher.dispatch(sweep(boutik.rt))
+    boutik.settle()
+
+
+def _say(boutik: Boutik, tg: int, text: str) -> None:
+    assert post_telegram(boutik.client, telegram_message(tg, text)).status_code == 200
+    _flush(boutik)
+
+
+def _tap(boutik: Boutik, tg: int, data: str) -> None:
+    assert post_telegram(boutik.client, telegram_callback(tg, data)).status_code == 200
+    _flush(boutik)
+
+
+def _texts(boutik: Boutik, tg: int) -> list[str]:
+    return [
+        str(c.params.get("text") or c.params.get("caption") or "")
+        for c in boutik.store.telegram_calls(chat_id=tg)
+        if c.method.lower() in ("sendmessage", "sendphoto", "senddocument")
+    ]
+
+
+def test_csv_export_is_a_document_with_every_order(boutik: Boutik) -> None:
+    admin_tg = 880_000 + uid()
+    make_admin(boutik.db, telegram_id=admin_tg)
+    placed = [flows.place(boutik.db) for _ in range(3)]
+    _say(boutik, admin_tg, "/export")
+    _tap(boutik, admin_tg, "x:orders")
+    [doc] = boutik.store.telegram_calls(method="sendDocument", chat_id=admin_tg)
+    upload = doc.files["document"]
+    assert upload.filename.startswith("boutik-orders-") and upload.filename.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(upload.data.decode("utf-8-sig"))))
+    assert sorted(int(r["id"]) for r in rows) == sorted(p.order_id for p in placed)
+    assert {r["status"] for r in rows} == {"placed"}
+    assert [int(r["total_gnf"]) for r in sorted(rows, key=lambda r: int(r["id"]))] == [
+        p.total for p in sorted(placed, key=lambda p: p.order_id)
+    ]
+    assert "3 ligne(s)" in str(doc.params.get("caption"))
+
+
+def test_moderation_refusal_reason_reaches_the_seller(boutik: Boutik) -> None:
+    admin_tg = 880_000 + uid()
+    make_admin(boutik.db, telegram_id=admin_tg)
+    seller_id, _shop = make_seller(boutik.db)
+    product_id = make_product(boutik.db, seller_id=seller_id, approve=False)
+    _say(boutik, admin_tg, "/moderation")
+    assert any("Téléphone Samsung" in t for t in _texts(boutik, admin_tg))
+    _tap(boutik, admin_tg, f"mp:r:{product_id}")
+    _say(boutik, admin_tg, "Prix incohérent")
+    with boutik.db.session() as s:
+        product = s.get(Product, product_id)
+        assert product is not None and product.status == ModerationStatus.REJECTED
+        seller_tg = s.get(User, seller_id).telegram_id  # type: ignore[union-attr]
+    boutik.rt.dispatcher.dispatch([r.id for r in boutik.outbox(kind="product_rejected")])
+    _flush(boutik)
+    assert any("Prix incohérent" in t for t in _texts(boutik, seller_tg))
+
+
+def test_reports_deactivate_and_the_admin_reactivates(boutik: Boutik) -> None:
+    rules.configure(rules.Rules(reports_to_deactivate=2))
+    admin_tg = 880_000 + uid()
+    make_admin(boutik.db, telegram_id=admin_tg)
+    seller_id, _shop = make_seller(boutik.db)
+    for _ in range(2):
+        buyer_id, _a = make_buyer(boutik.db)
+        with boutik.db.uow() as s:
+            moderation.report(
+                s, reporter_id=buyer_id, reason="Faux produit", target_user_id=seller_id
+            )
+    with boutik.db.session() as s:
+        assert not s.get(User, seller_id).is_active  # type: ignore[union-attr]
+    boutik.rt.dispatcher.dispatch([r.id for r in boutik.outbox(kind="account_deactivated")])
+    _flush(boutik)
+    assert any("désactivé automatiquement" in t for t in _texts(boutik, admin_tg))
+    _tap(boutik, admin_tg, f"u:on:{seller_id}")
+    with boutik.db.session() as s:
+        assert s.scalar(select(User.is_active).where(User.id == seller_id))
+
+
+def test_a_non_admin_is_refused_politely(boutik: Boutik) -> None:
+    tg = 770_000 + uid()
+    for command in ("/moderation", "/export", "/chiffres"):
+        _say(boutik, tg, command)
+    texts = _texts(boutik, tg)
+    assert sum("réservée aux administrateurs" in t for t in texts) == 3
+    assert not boutik.store.telegram_calls(method="sendDocument", chat_id=tg)
