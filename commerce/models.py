@@ -17,6 +17,7 @@ from commerce.delivery.models import (
     DeliveryCode,
     DeliveryJob,
     JobKind,
+    JobOffer,
     JobStatus,
     Vehicle,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "DeliveryMode",
     "InboundMessage",
     "JobKind",
+    "JobOffer",
     "JobStatus",
     "Language",
     "LoyaltyEntry",

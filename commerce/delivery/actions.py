@@ -37,6 +37,7 @@ from commerce.errors import (
     TooManyJobs,
 )
 from commerce.loyalty.actions import credit_for_order
+from commerce.messaging import events
 from commerce.messaging.outbox import notify, notify_many
 from commerce.orders.actions import (
     Destination,
@@ -48,6 +49,7 @@ from commerce.orders.actions import (
 from commerce.orders.lifecycle import Actor, transition
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
 from commerce.returns.actions import receive_return
+from commerce.returns.models import Refund
 from commerce.users.actions import admins, require_actor, validate_place
 from commerce.users.models import Role, User, UserRole
 
@@ -206,7 +208,15 @@ def publish_job(session: Session, *, seller_id: int, order_id: int, bonus: int =
             "accept the order first", order_id=order.id, from_status=order.status.value
         )
     job = _new_delivery_job(session, order, bonus=bonus)
+    _start_offers(session, job)
     return job
+
+
+def _start_offers(session: Session, job: DeliveryJob) -> None:
+    """A new offer round: the courier waves start after commit (see commerce.messaging.events)."""
+    job.offer_round += 1
+    session.flush()
+    events.record(session, "job_published", job.id, job.offer_round)
 
 
 @action
@@ -217,7 +227,9 @@ def raise_bonus(session: Session, *, seller_id: int, job_id: int, bonus: int) ->
     order = seller_order(session, seller_id, job.order_id)
     if job.status != JobStatus.OPEN:
         raise JobTaken("job no longer open", job_id=job_id)
-    return _new_delivery_job(session, order, bonus=bonus)
+    job = _new_delivery_job(session, order, bonus=bonus)
+    _start_offers(session, job)
+    return job
 
 
 @action
@@ -356,6 +368,20 @@ def mark_picked_up(session: Session, *, user_id: int, job_id: int) -> DeliveryJo
             user_id=order.buyer_id,
             kind="order_picked_up",
             params={"order_id": order.id},
+            essential=True,
+        )
+    elif job.return_id is not None:
+        # The courier hands the refund over as the parcel is collected: the buyer confirms it.
+        refund = session.scalar(select(Refund).where(Refund.return_id == job.return_id))
+        notify(
+            session,
+            user_id=order.buyer_id,
+            kind="confirm_refund",
+            params={
+                "return_id": job.return_id,
+                "order_id": order.id,
+                "amount": refund.amount if refund is not None else 0,
+            },
             essential=True,
         )
     session.flush()

@@ -95,6 +95,28 @@ class DeliveryJob(Base):
     picked_up_at: Mapped[dt.datetime | None]
     done_at: Mapped[dt.datetime | None]
     paid_out: Mapped[bool] = mapped_column(default=False)
+    # Bumped at each publication (and bonus raise): offer waves of an older round stop.
+    offer_round: Mapped[int] = mapped_column(default=0)
+
+
+class JobOffer(Base):
+    """One offer of one job to one courier, per publication round.
+
+    Why a row: the waves must never text a courier twice for the same round (a retried job
+    stays idempotent through the unique constraint), and the wave that finds nobody new can
+    tell who was already asked.
+    """
+
+    __tablename__ = "job_offers"
+    __table_args__ = (UniqueConstraint("job_id", "courier_id", "offer_round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("delivery_jobs.id"), index=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    offer_round: Mapped[int] = mapped_column(default=0)
+    wave: Mapped[int] = mapped_column(default=1)
+    distance_km: Mapped[float] = mapped_column(default=0.0)
+    offered_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class DeliveryCode(Base):

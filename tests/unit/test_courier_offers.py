@@ -1,0 +1,269 @@
+"""Offer waves with a simulated scheduler and clock: nearest first, wider after each timeout,
+the seller told after the last wave, no courier ever texted twice in a round."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.courier import notifications as courier_notes
+from bot.messages import Choices
+from commerce import clock
+from commerce.delivery import actions as delivery
+from commerce.delivery import offers
+from commerce.messaging.events import take_events
+from commerce.users import actions as users
+from commerce.users.models import User
+from tests.support import Db, ensure_admin, make_courier
+from tests.unit import flows
+from workers import context
+from workers.offers import offer_wave
+
+TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class DeliveryCfg:
+    # Kaloum's Boulbinet to: Kaloum 1.1 km (wave 1), Dixinn 6.0 (wave 2), Matam 7.0 (wave 3).
+    offer_radius_km: float = 3.0
+    offer_radius_step_km: float = 3.5
+    offer_waves: int = 3
+    offer_timeout_s: int = TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class Cfg:
+    delivery: DeliveryCfg = field(default_factory=DeliveryCfg)
+
+
+@dataclass
+class SimScheduler:
+    """RQ's enqueue_in on commerce.clock: jobs run when the simulated clock reaches them."""
+
+    jobs: list[tuple[dt.datetime, Callable[..., Any], tuple[Any, ...]]] = field(
+        default_factory=list
+    )
+    sent: list[int] = field(default_factory=list)
+
+    def dispatch(self, ids: list[int]) -> None:
+        self.sent.extend(ids)
+
+    def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
+        self.jobs.append((clock.now() + dt.timedelta(seconds=delay_s), fn, args))
+
+    def run_due(self) -> int:
+        ran = 0
+        while True:
+            due = [j for j in self.jobs if j[0] <= clock.now()]
+            if not due:
+                return ran
+            job = min(due, key=lambda j: j[0])
+            self.jobs.remove(job)
+            job[1](*job[2])
+            ran += 1
+
+
+@dataclass
+class FakeRuntime:
+    session_factory: Any
+    dispatcher: SimScheduler
+    config: Cfg = field(default_factory=Cfg)
+
+
+@pytest.fixture
+def sim(db: Db) -> Iterator[SimScheduler]:
+    scheduler = SimScheduler()
+    context.install(FakeRuntime(db.factory, scheduler))  # type: ignore[arg-type]
+    yield scheduler
+    context.install(None)
+
+
+def publish(db: Db, sim: SimScheduler, p: flows.Placed, bonus: int = 0) -> int:
+    """What run_turn does for the seller's publish: commit, then start the events' jobs."""
+    from workers.events import start
+
+    with db.uow() as s:
+        job = delivery.publish_job(s, seller_id=p.seller_id, order_id=p.order_id, bonus=bonus)
+        events = take_events(s)
+        job_id = job.id
+    start(context.runtime(), events)  # type: ignore[arg-type]
+    return job_id
+
+
+def offered_to(db: Db, job_id: int) -> set[int]:
+    return {
+        r.user_id
+        for r in flows.outbox(db, kind="job_offer")
+        if r.payload["params"]["job_id"] == job_id and r.user_id is not None
+    }
+
+
+def later(seconds: float) -> None:
+    clock.advance(dt.timedelta(seconds=seconds))
+
+
+def test_waves_widen_after_each_timeout_then_the_seller_is_told(
+    db: Db, sim: SimScheduler, tmp_path: Path
+) -> None:
+    near = make_courier(db, prefecture="Kaloum")
+    middle = make_courier(db, prefecture="Dixinn")
+    far = make_courier(db, prefecture="Matam")
+    too_far = make_courier(db, prefecture="Ratoma")
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+
+    sim.run_due()
+    assert offered_to(db, job_id) == {near}
+    later(TIMEOUT_S - 1)
+    assert sim.run_due() == 0  # not before the timeout
+    later(1)
+    sim.run_due()
+    assert offered_to(db, job_id) == {near, middle}
+    later(TIMEOUT_S)
+    sim.run_due()
+    assert offered_to(db, job_id) == {near, middle, far}
+    assert not flows.outbox(db, kind="job_unclaimed")
+    later(TIMEOUT_S)
+    sim.run_due()
+
+    assert too_far not in offered_to(db, job_id)
+    [notice] = flows.outbox(db, user_id=p.seller_id, kind="job_unclaimed")
+    assert sim.jobs == []  # the chain ended
+    with db.session() as s:
+        seller = s.get(User, p.seller_id)
+        reply = courier_notes.job_unclaimed(s, seller, notice.payload["params"], "fr")
+    assert isinstance(reply, Choices)
+    assert [c.id for c in reply.choices] == [
+        f"bonus:{job_id}:2000",
+        f"bonus:{job_id}:5000",
+        f"bonus:{job_id}:10000",
+    ]
+
+
+def test_an_accepted_job_stops_the_waves(db: Db, sim: SimScheduler) -> None:
+    near = make_courier(db, prefecture="Kaloum")
+    make_courier(db, prefecture="Dixinn")
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+    sim.run_due()
+    flows.claim(db, near, job_id)
+
+    later(10 * TIMEOUT_S)
+    sim.run_due()
+
+    assert offered_to(db, job_id) == {near}
+    assert not flows.outbox(db, kind="job_unclaimed")
+
+
+def test_off_opted_out_deactivated_and_busy_couriers_get_no_offer(
+    db: Db, sim: SimScheduler
+) -> None:
+    admin_id = ensure_admin(db)
+    ok = make_courier(db, prefecture="Kaloum")
+    off = make_courier(db, prefecture="Kaloum", available=False)
+    opted_out = make_courier(db, prefecture="Kaloum")
+    inactive = make_courier(db, prefecture="Kaloum")
+    busy = make_courier(db, prefecture="Kaloum")
+    with db.uow() as s:
+        users.set_opt_out(s, user_id=opted_out, opted_out=True)
+        users.set_user_active(s, admin_id=admin_id, user_id=inactive, active=False)
+    for _ in range(5):
+        q = flows.place(db)
+        flows.accept(db, q)
+        flows.claim(db, busy, flows.publish(db, q))
+    p = flows.place(db)
+    flows.accept(db, p)
+
+    job_id = publish(db, sim, p)
+    sim.run_due()
+
+    assert offered_to(db, job_id) == {ok}
+    assert not {off, opted_out, inactive, busy} & offered_to(db, job_id)
+
+
+def test_a_wave_that_finds_nobody_new_widens_at_once(db: Db, sim: SimScheduler) -> None:
+    middle = make_courier(db, prefecture="Dixinn")
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+
+    sim.run_due()
+
+    assert offered_to(db, job_id) == {middle}  # wave 1 was empty: wave 2 ran right away
+
+
+def test_a_rerun_wave_texts_nobody_twice(db: Db, sim: SimScheduler) -> None:
+    near = make_courier(db, prefecture="Kaloum")
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+    sim.run_due()
+    round_ = flows.job(db, job_id).offer_round
+
+    offer_wave(job_id, 1, round_)  # an RQ retry of the same wave
+    with db.uow() as s:
+        again = offers.offer_wave(
+            s,
+            job_id=job_id,
+            wave=1,
+            offer_round=round_,
+            plan=offers.WavePlan(radius_km=3, step_km=3.5, waves=3),
+        )
+
+    assert again.offered == []
+    assert [r.user_id for r in flows.outbox(db, kind="job_offer")] == [near]
+
+
+def test_raising_the_bonus_starts_a_new_round_and_stops_the_old_one(
+    db: Db, sim: SimScheduler
+) -> None:
+    near = make_courier(db, prefecture="Kaloum")
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+    sim.run_due()
+    for _ in range(4):
+        later(TIMEOUT_S)
+        sim.run_due()
+    assert flows.outbox(db, kind="job_unclaimed")
+
+    from workers.events import start
+
+    with db.uow() as s:
+        delivery.raise_bonus(s, seller_id=p.seller_id, job_id=job_id, bonus=5000)
+        events = take_events(s)
+    start(context.runtime(), events)  # type: ignore[arg-type]
+    sim.run_due()
+
+    offers_rows = [r for r in flows.outbox(db, kind="job_offer") if r.user_id == near]
+    assert len(offers_rows) == 2  # asked again, with the bonus
+    assert flows.job(db, job_id).offer_round == 2
+    assert flows.job(db, job_id).bonus == 5000
+    # A wave of the first round arriving late does nothing.
+    assert offer_wave(job_id, 2, 1) == "stale"
+
+
+def test_the_offer_sms_reads_like_the_spec(db: Db, sim: SimScheduler) -> None:
+    near = make_courier(db, prefecture="Kaloum")
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+    sim.run_due()
+    [row] = flows.outbox(db, kind="job_offer")
+    with db.session() as s:
+        courier = s.get(User, near)
+        reply = courier_notes.job_offer(s, courier, row.payload["params"], "fr")
+    job = flows.job(db, job_id)
+    km = f"{job.distance_km:.1f}".replace(".", ",")
+    commission = f"{job.commission:,}".replace(",", " ")
+    assert reply.text == (  # type: ignore[union-attr]
+        f"Course {p.order_id}: Kaloum > Ratoma {km} km, {commission} GNF. "
+        f"Répondez A{p.order_id} pour accepter"
+    )

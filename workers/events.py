@@ -1,0 +1,40 @@
+"""Starting the jobs the core asked for after a commit (`commerce.messaging.events`).
+
+Called by the edge that committed the transaction. Never fails the caller: a queue that cannot
+be reached is logged (the job stays open; the seller can publish again or raise the bonus).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from commerce.messaging.events import Event
+
+if TYPE_CHECKING:
+    from boutik.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def _jobs() -> dict[str, Callable[..., Any]]:
+    from workers.offers import offer_wave
+
+    return {"job_published": lambda job_id, offer_round: (offer_wave, job_id, 1, offer_round)}
+
+
+def start(rt: Runtime, events: list[Event]) -> None:
+    if not events:
+        return
+    jobs = _jobs()
+    for event in events:
+        make = jobs.get(event.name)
+        if make is None:
+            log.warning("no job for event %s", event.name)
+            continue
+        fn, *args = make(*event.args)
+        try:
+            rt.dispatcher.enqueue(fn, *args)
+        except Exception:  # the webhook is answered anyway; the loss is logged
+            log.exception("could not start %s%r", event.name, event.args)
