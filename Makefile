@@ -14,11 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Embedded default: SQLite (WAL), no Redis, demo data, the web server.
+## Embedded default: SQLite (WAL), no Redis, demo data, the web server with the browser
+## simulator (provider emulators in-process; it prints http://127.0.0.1:8000/simulator last).
 run: install
 	$(BIN)/boutik db upgrade
 	$(BIN)/boutik seed demo --if-empty
-	$(BIN)/boutik serve
+	$(BIN)/boutik serve --simulator
 
 ## The whole suite against real PostgreSQL and Redis (started when down; never skipped).
 test: install services
@@ -26,6 +27,7 @@ test: install services
 
 services:
 	scripts/ensure_services.sh
+	scripts/ensure_browser.sh
 
 lint: install
 	$(BIN)/ruff check .

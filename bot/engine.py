@@ -195,7 +195,7 @@ class Engine:
             users.set_opt_out(session, user_id=user.id, opted_out=False)
             return [i18n_text(lang, "engine.opted_in")]
         if keyword == Keyword.HELP:
-            return [i18n_text(lang, "engine.help")]
+            return [i18n_text(lang, self.pick_flow(user, msg, conv).help_key)]
         if conv.human_mode:
             return []  # a person is answering; the bot keeps quiet until released
         flow = self.pick_flow(user, msg, conv)
@@ -219,7 +219,10 @@ class Engine:
         try:
             next_state, replies = handler(msg, ctx)
         except CommerceError as exc:
-            savepoint.rollback()
+            if exc.keeps_changes:
+                savepoint.commit()  # a wrong PIN stays counted, as in commerce.db.action
+            else:
+                savepoint.rollback()
             return [i18n_text(lang, f"error.{exc.code.value}", **_safe(exc.params))]
         except Exception:
             savepoint.rollback()

@@ -101,6 +101,8 @@ class Flow:
     fallbacks: Sequence[Route] = field(default_factory=tuple)
     # Last resort for input nothing matched: must answer helpfully, never stay silent.
     unknown: Handler | None = None
+    # The catalog key the engine answers a bare AIDE/HELP/INFO with for this flow's users.
+    help_key: str = "engine.help"
 
     def route(self, state: str, msg: InboundMessage, ctx: Context) -> Handler | None:
         for intent, handler in list(self.states.get(state, ())) + list(self.fallbacks):

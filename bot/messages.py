@@ -91,9 +91,18 @@ class AskContact:
     button: str = ""
 
 
-Reply = Text | Choices | Image | AskLocation | AskContact
+@dataclass(frozen=True)
+class Document:
+    """A file to download (a CSV export): a Telegram document, a media link elsewhere."""
+
+    media_path: str  # relative to the media directory
+    filename: str
+    caption: str = ""
+
+
+Reply = Text | Choices | Image | AskLocation | AskContact | Document
 _TYPES: dict[str, type] = {
-    cls.__name__: cls for cls in (Text, Choices, Image, AskLocation, AskContact)
+    cls.__name__: cls for cls in (Text, Choices, Image, AskLocation, AskContact, Document)
 }
 
 

@@ -92,15 +92,37 @@ def seed_demo_cmd(if_empty: bool) -> None:
 @main.command(help="Run the web server (webhooks, health, media).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default: [web] port.")
 @click.option("--host", default=None, help="Default: [web] host.")
-def serve(port: int | None, host: str | None) -> None:
+@click.option(
+    "--simulator",
+    is_flag=True,
+    help="Development: the browser simulator at /simulator, with the Twilio and Telegram "
+    "emulators in this server (nothing is sent to the real providers).",
+)
+def serve(port: int | None, host: str | None, simulator: bool) -> None:
+    import os
+
     from werkzeug.serving import run_simple
 
     from channels_adapters.web import create_app
 
-    rt = _runtime()
+    try:
+        config = get_config()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
+    host = host or config.web.host
+    port = port or config.web.port
+    if simulator or config.simulator.enabled:
+        from channels_adapters.simulator import prepare_config
+
+        config = prepare_config(config, port=port, environ=os.environ)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            click.echo(
+                f"WARNING: the simulator lets anyone who can reach {host}:{port} act as any "
+                "user; keep it on 127.0.0.1",
+                err=True,
+            )
+    rt = Runtime(config)
     app = create_app(rt.config, runtime=rt)
-    host = host or rt.config.web.host
-    port = port or rt.config.web.port
     click.echo(f"Boutik listening on http://{host}:{port}  (health: /healthz)")
     from workers import context
 
@@ -109,8 +131,31 @@ def serve(port: int | None, host: str | None) -> None:
         from workers.sweeper import Sweeper
 
         Sweeper(rt).start()  # no Redis: retries and recovery run in this process
+    if config.simulator.enabled:
+        _serve_simulator(app, host, port)
+        return
     # Threaded Werkzeug is the embedded default; production runs gunicorn (see README).
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def _serve_simulator(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+    """The same threaded Werkzeug server, with the simulator URL as the last line printed.
+
+    Printed once the socket is bound, so the URL works when it appears; the request log hides
+    the page's polling and the emulator paths (they carry the bot token).
+    """
+    from werkzeug.serving import make_server
+
+    from channels_adapters.simulator.serving import SimulatorRequestHandler
+
+    server = make_server(host, port, app, threaded=True, request_handler=SimulatorRequestHandler)
+    click.echo(f"Simulator: http://127.0.0.1:{port}/simulator   (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @main.command(help="Run the background workers (RQ) with the scheduler.")
@@ -195,6 +240,35 @@ def telegram_set_webhook() -> None:
     finally:
         sender.close()
     click.echo(f"Telegram webhook set to {url}")
+
+
+# The seller commands Telegram shows in its "/" menu, per language (descriptions from the
+# catalogs, bot/locales/*/seller.toml [seller.commands]).
+TELEGRAM_COMMANDS = {
+    "fr": ("start", "nouveau", "produits", "promo", "commandes", "stats", "aide"),
+    "en": ("start", "new", "products", "promo", "orders", "stats", "help"),
+}
+_COMMAND_KEYS = ("start", "new", "products", "promo", "orders", "stats", "help")
+
+
+@telegram.command("set-commands", help="Register the bot's command menu in French and English.")
+def telegram_set_commands() -> None:
+    from bot import i18n
+
+    rt = _runtime()
+    if not rt.config.secrets.telegram_bot_token:
+        raise click.ClickException("set TELEGRAM_BOT_TOKEN first")
+    sender = rt.telegram_sender
+    try:
+        for lang, names in TELEGRAM_COMMANDS.items():
+            commands = [
+                (name, i18n.t(lang, f"seller.commands.{key}"))
+                for name, key in zip(names, _COMMAND_KEYS, strict=True)
+            ]
+            sender.set_my_commands(commands, language_code=lang)
+            click.echo(f"{lang}: {', '.join('/' + n for n in names)}")
+    finally:
+        sender.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

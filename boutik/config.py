@@ -136,6 +136,17 @@ class MediaConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SimulatorConfig:
+    """The browser simulator (`boutik serve --simulator`): development only, never production.
+
+    When enabled, `serve` mounts the provider emulators in the same app, points the senders at
+    them and uses per-process development secrets when none are set in the environment.
+    """
+
+    enabled: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class Secrets:
     """Only ever read from the environment; repr hides the values so logs never leak them."""
 
@@ -159,6 +170,7 @@ class Config:
     moderation: ModerationConfig
     llm: LlmConfig
     media: MediaConfig
+    simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     @property

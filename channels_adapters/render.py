@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import i18n
-from bot.messages import AskContact, AskLocation, Choices, Image, Reply, Text
+from bot.messages import AskContact, AskLocation, Choices, Document, Image, Reply, Text
 from channels_adapters.sms_text import fits_one_segment, split_words, to_gsm7
 
 WA_BUTTONS, WA_BUTTON_LABEL = 3, 20
@@ -63,6 +63,10 @@ def render_whatsapp(
         return TwilioRequest(body=reply.text + "\n" + i18n.t(lang, "render.share_location_wa"))
     if isinstance(reply, AskContact):
         return TwilioRequest(body=reply.text)
+    if isinstance(reply, Document):
+        return TwilioRequest(
+            body=_cut(reply.caption, 1024), media_urls=(media_url(reply.media_path),)
+        )
     assert isinstance(reply, Choices)
     fits_buttons = len(reply.choices) <= WA_BUTTONS
     if fits_buttons and templates.get("quick_reply"):
@@ -88,7 +92,7 @@ def render_sms(reply: Reply, *, lang: str) -> list[str]:
     """GSM-7 parts: one SMS when it fits 160 characters, else parts split between words."""
     if isinstance(reply, Choices):
         text = numbered(reply, lang)
-    elif isinstance(reply, Image):
+    elif isinstance(reply, Image | Document):
         text = reply.caption
     elif isinstance(reply, AskLocation):
         text = reply.text + "\n" + i18n.t(lang, "render.share_location_sms")
@@ -104,10 +108,11 @@ def render_sms(reply: Reply, *, lang: str) -> list[str]:
 
 @dataclass(frozen=True)
 class TelegramRequest:
-    method: str  # "send_message" | "send_photo"
+    method: str  # "send_message" | "send_photo" | "send_document"
     text: str = ""
-    photo_path: str = ""
+    photo_path: str = ""  # relative to the media dir, or "telegram:<file_id>" (not yet fetched)
     reply_markup: dict[str, Any] | None = None
+    filename: str = ""
 
 
 def _callback(data: str) -> str:
@@ -123,6 +128,13 @@ def render_telegram(reply: Reply, *, lang: str) -> TelegramRequest:
     if isinstance(reply, Image):
         return TelegramRequest(
             "send_photo", text=_cut(reply.caption, TG_CAPTION_MAX), photo_path=reply.media_path
+        )
+    if isinstance(reply, Document):
+        return TelegramRequest(
+            "send_document",
+            text=_cut(reply.caption, TG_CAPTION_MAX),
+            photo_path=reply.media_path,
+            filename=reply.filename,
         )
     if isinstance(reply, AskContact):
         return TelegramRequest(

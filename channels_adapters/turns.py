@@ -10,7 +10,9 @@ from flask import current_app
 
 from bot.messages import InboundMessage, Turn
 from commerce.db import unit_of_work
+from commerce.messaging.events import take_events
 from commerce.messaging.outbox import take_pending_ids
+from workers.events import start as start_jobs
 
 
 def run_turn(msg: InboundMessage) -> Turn:
@@ -18,7 +20,9 @@ def run_turn(msg: InboundMessage) -> Turn:
     with unit_of_work(rt.session_factory) as session:
         turn = rt.bot_engine.handle(session, msg)
         ids = take_pending_ids(session)
+        events = take_events(session)
     rt.dispatcher.dispatch(ids)
+    start_jobs(rt, events)  # e.g. a published job's courier offer waves
     return turn
 
 

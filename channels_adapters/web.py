@@ -36,6 +36,14 @@ def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(twilio_inbound.bp)
     app.register_blueprint(telegram_inbound.bp)
     app.register_blueprint(media.bp)
+    from channels_adapters import qr_page
+
+    app.register_blueprint(qr_page.bp)  # GET /q/<token>: the buyer's QR, scanned by the courier
+    if config.simulator.enabled:
+        # Development only (`boutik serve --simulator`): emulators and the browser simulator.
+        from channels_adapters import simulator
+
+        simulator.install(app, rt)
     return app
 
 

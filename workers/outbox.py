@@ -37,6 +37,7 @@ WINDOW = dt.timedelta(hours=24)
 BACKOFF_S = (2, 5, 15, 30, 60, 120, 300, 600)
 MAX_ATTEMPTS = len(BACKOFF_S) + 1
 MAX_SLEEP_S = 30.0
+TELEGRAM_FILE = "telegram:"  # a media path naming a Telegram file_id (see workers/seller_media)
 
 
 @dataclass
@@ -238,10 +239,18 @@ def _send_telegram(rt: Runtime, plan: Plan) -> SendResult:
         except SendError as exc:  # an expired spinner is not worth failing the reply for
             log.info("answerCallbackQuery failed: %s", exc)
     if req.method == "send_photo":
-        data = (cfg.media_dir / req.photo_path).read_bytes()
+        photo: bytes | str
+        if req.photo_path.startswith(TELEGRAM_FILE):
+            # A seller's photo not downloaded yet: Telegram re-sends its own file by id.
+            photo = req.photo_path.removeprefix(TELEGRAM_FILE)
+        else:
+            photo = (cfg.media_dir / req.photo_path).read_bytes()
         return sender.send_photo(
-            plan.address, data, caption=req.text or None, reply_markup=req.reply_markup
+            plan.address, photo, caption=req.text or None, reply_markup=req.reply_markup
         )
+    if req.method == "send_document":
+        data = (cfg.media_dir / req.photo_path).read_bytes()
+        return sender.send_document(plan.address, data, req.filename, caption=req.text or None)
     return sender.send_message(plan.address, req.text, reply_markup=req.reply_markup)
 
 

@@ -29,6 +29,12 @@ class Sweeper(threading.Thread):
                     self.rt.dispatcher.dispatch(ids)
             except Exception:  # keep sweeping through a database or Redis hiccup
                 log.exception("outbox sweep failed")
+            try:
+                from workers.seller_media import sweep_photos
+
+                sweep_photos(self.rt)  # sellers' Telegram photos still to download
+            except Exception:
+                log.exception("photo sweep failed")
             if self.stopped.wait(self.every_s):
                 return
 

@@ -26,6 +26,7 @@ from commerce.errors import (
     ReturnNotAllowed,
     ReturnWindowClosed,
 )
+from commerce.messaging import events
 from commerce.messaging.outbox import notify
 from commerce.orders.actions import (
     Destination,
@@ -158,21 +159,20 @@ def approve_return(session: Session, *, seller_id: int, return_id: int) -> Retur
     )
     start, end = buyer_place.point(), shop_point(shop)
     km, commission = delivery_quote(shop, buyer_place) if start else (0.0, 0)
-    session.add(
-        DeliveryJob(
-            kind=JobKind.RETURN_PICKUP,
-            order_id=order.id,
-            return_id=ret.id,
-            shop_id=shop.id,
-            status=JobStatus.OPEN,
-            from_lat=start[0] if start else None,
-            from_lng=start[1] if start else None,
-            to_lat=end[0] if end else None,
-            to_lng=end[1] if end else None,
-            distance_km=km,
-            commission=commission,
-        )
+    job = DeliveryJob(
+        kind=JobKind.RETURN_PICKUP,
+        order_id=order.id,
+        return_id=ret.id,
+        shop_id=shop.id,
+        status=JobStatus.OPEN,
+        from_lat=start[0] if start else None,
+        from_lng=start[1] if start else None,
+        to_lat=end[0] if end else None,
+        to_lng=end[1] if end else None,
+        distance_km=km,
+        commission=commission,
     )
+    session.add(job)
     notify(
         session,
         user_id=ret.buyer_id,
@@ -181,6 +181,7 @@ def approve_return(session: Session, *, seller_id: int, return_id: int) -> Retur
         essential=True,
     )
     session.flush()
+    events.record(session, "job_published", job.id, job.offer_round)  # offered to couriers
     return ret
 
 

@@ -265,9 +265,11 @@ def test_an_opted_out_number_at_twilio_ends_the_row_and_marks_the_user(boutik: B
 def test_telegram_callback_is_answered_and_blocked_users_are_marked(boutik: Boutik) -> None:
     post_telegram(boutik.client, telegram_message(777003, "/start"))
     boutik.settle()
-    post_telegram(boutik.client, telegram_callback(777003, "menu:help"))
+    post_telegram(boutik.client, telegram_callback(777003, "w:buy"))  # "I want to buy"
     boutik.settle()
     assert boutik.store.telegram_calls(method="answerCallbackQuery")
+    post_telegram(boutik.client, telegram_message(777003, "AIDE"))
+    boutik.settle()
     texts = [c.params.get("text", "") for c in boutik.store.telegram_calls(method="sendMessage")]
     assert any("STOP" in t for t in texts)
     boutik.store.blocked_chats.add(777003)

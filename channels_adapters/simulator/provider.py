@@ -1,0 +1,244 @@
+"""What a provider would POST when the person holding a simulated phone does something.
+
+Why build the providers' own payloads and sign them as they do: the webhooks must be exercised
+exactly as in production — Twilio's form fields with `X-Twilio-Signature` computed by the SDK's
+`RequestValidator` over `[web] public_base_url` + path, Telegram's update JSON with
+`X-Telegram-Bot-Api-Secret-Token` — so a page click takes the same path, signature check
+included, as a message from a real phone. Nothing here talks to the bot directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from twilio.request_validator import RequestValidator
+
+from boutik.config import Config
+from channels_adapters.sms_text import segments
+
+WHATSAPP_PATH = "/webhooks/twilio/whatsapp"
+SMS_PATH = "/webhooks/twilio/sms"
+TELEGRAM_PATH = "/webhooks/telegram"
+
+_update_ids = itertools.count(secrets.randbelow(10**8) + 10**8)
+
+
+def message_sid() -> str:
+    return "SM" + secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One signed request ready to be posted to the application."""
+
+    path: str
+    headers: dict[str, str]
+    form: dict[str, str] | None = None
+    json: dict[str, Any] | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def sign_twilio(config: Config, path: str, form: dict[str, str]) -> dict[str, str]:
+    url = config.web.public_base_url.rstrip("/") + path
+    signature = RequestValidator(config.secrets.twilio_auth_token).compute_signature(url, form)
+    return {
+        "X-Twilio-Signature": signature,
+        "User-Agent": "TwilioProxy/1.1",
+        "I-Twilio-Idempotency-Token": secrets.token_hex(16),
+    }
+
+
+def twilio_form(
+    config: Config,
+    *,
+    whatsapp: bool,
+    number: str,
+    body: str = "",
+    profile_name: str = "",
+    **extra: str,
+) -> dict[str, str]:
+    """The fields Twilio sends for an inbound message (more may come: validation covers all)."""
+    sid = message_sid()
+    form = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": config.secrets.twilio_account_sid,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
+    if whatsapp:
+        form |= {
+            "From": f"whatsapp:{number}",
+            "To": config.twilio.whatsapp_from,
+            "WaId": number.removeprefix("+"),
+            "ProfileName": profile_name or number,
+            "MessageType": "text",
+            "ChannelMetadata": "{}",
+        }
+    else:
+        form |= {
+            "From": number,
+            "To": config.twilio.sms_from,
+            "FromCountry": "GN",
+            "ToCountry": "US",
+            "NumSegments": str(segments(body)[1]),
+        }
+    form.update(extra)
+    return form
+
+
+def whatsapp(config: Config, number: str, profile_name: str, action: dict[str, Any]) -> Webhook:
+    """A WhatsApp text, button or list tap, location pin or photo, as Twilio posts it."""
+    if "button" in action:
+        button = action["button"]
+        title, payload = str(button.get("title", "")), str(button.get("id", ""))
+        if button.get("list"):
+            extra = {"ListId": payload, "ListTitle": title, "MessageType": "interactive"}
+        else:
+            extra = {"ButtonPayload": payload, "ButtonText": title, "MessageType": "button"}
+        form = twilio_form(
+            config, whatsapp=True, number=number, body=title, profile_name=profile_name, **extra
+        )
+        summary = {"kind": "button", "text": title}
+    elif "location" in action:
+        loc = action["location"]
+        extra = {
+            "Latitude": f"{float(loc['lat']):.6f}",
+            "Longitude": f"{float(loc['lng']):.6f}",
+            "MessageType": "location",
+        }
+        if loc.get("label"):
+            extra["Label"] = str(loc["label"])
+            extra["Address"] = str(loc.get("address") or loc["label"])
+        form = twilio_form(config, whatsapp=True, number=number, profile_name=profile_name, **extra)
+        summary = {"kind": "location", **_location_summary(loc)}
+    elif "media_url" in action:
+        form = twilio_form(
+            config,
+            whatsapp=True,
+            number=number,
+            body=str(action.get("text") or ""),
+            profile_name=profile_name,
+            NumMedia="1",
+            MediaUrl0=action["media_url"],
+            MediaContentType0=action.get("content_type", "image/jpeg"),
+            MessageType="image",
+        )
+        summary = {"kind": "photo", "photo": action["preview"], "text": action.get("text", "")}
+    else:
+        text = str(action.get("text", ""))
+        form = twilio_form(
+            config, whatsapp=True, number=number, body=text, profile_name=profile_name
+        )
+        summary = {"kind": "text", "text": text}
+    return Webhook(
+        WHATSAPP_PATH, sign_twilio(config, WHATSAPP_PATH, form), form=form, summary=summary
+    )
+
+
+def sms(config: Config, number: str, text: str) -> Webhook:
+    form = twilio_form(config, whatsapp=False, number=number, body=text)
+    kind, count = segments(text)
+    summary = {"kind": "text", "text": text, "segments": count, "encoding": kind}
+    return Webhook(SMS_PATH, sign_twilio(config, SMS_PATH, form), form=form, summary=summary)
+
+
+def _location_summary(loc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lat": float(loc["lat"]),
+        "lng": float(loc["lng"]),
+        "label": str(loc.get("label") or ""),
+    }
+
+
+def _telegram_user(user_id: int, name: str) -> dict[str, Any]:
+    first, _, last = (name or "Utilisateur").partition(" ")
+    user: dict[str, Any] = {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": first,
+        "language_code": "fr",
+    }
+    if last:
+        user["last_name"] = last
+    return user
+
+
+def telegram(
+    config: Config,
+    user_id: int,
+    name: str,
+    action: dict[str, Any],
+    *,
+    message_id: int,
+    callback_message: dict[str, Any] | None = None,
+) -> Webhook:
+    """A Telegram update: message (text, /command, contact, location, photo) or button tap.
+
+    ``message_id`` comes from the emulator's per-chat counter, shared with the bot's own
+    messages as in a real chat; ``callback_message`` is the bot message whose inline button
+    was tapped, as the emulator holds it.
+    """
+    sender = _telegram_user(user_id, name)
+    chat = {"id": user_id, "type": "private", "first_name": sender["first_name"]}
+    update: dict[str, Any] = {"update_id": next(_update_ids)}
+    if "callback" in action:
+        data = str(action["callback"].get("data", ""))
+        update["callback_query"] = {
+            "id": str(secrets.randbelow(10**18) + 10**18),
+            "from": sender,
+            "chat_instance": str(-(user_id * 7 + 3)),
+            "data": data,
+            "message": callback_message
+            or {"message_id": message_id, "date": int(time.time()), "chat": chat},
+        }
+        summary = {"kind": "button", "text": str(action["callback"].get("text") or data)}
+    else:
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": sender,
+            "chat": chat,
+            "date": int(time.time()),
+        }
+        if "contact" in action:
+            contact = action["contact"]
+            number = str(contact.get("phone_number", ""))
+            message["contact"] = {
+                # Telegram gives the user's own number without the "+".
+                "phone_number": number.removeprefix("+"),
+                "first_name": sender["first_name"],
+                "user_id": user_id,
+            }
+            if "last_name" in sender:
+                message["contact"]["last_name"] = sender["last_name"]
+            summary = {"kind": "contact", "text": number}
+        elif "location" in action:
+            loc = action["location"]
+            message["location"] = {
+                "latitude": float(loc["lat"]),
+                "longitude": float(loc["lng"]),
+            }
+            summary = {"kind": "location", **_location_summary(loc)}
+        elif "file_id" in action:
+            message["photo"] = action["sizes"]
+            if action.get("text"):
+                message["caption"] = str(action["text"])
+            summary = {"kind": "photo", "photo": action["preview"], "text": action.get("text", "")}
+        else:
+            text = str(action.get("text", ""))
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            summary = {"kind": "text", "text": text}
+        update["message"] = message
+    headers = {"X-Telegram-Bot-Api-Secret-Token": config.secrets.telegram_webhook_secret}
+    return Webhook(TELEGRAM_PATH, headers, json=update, summary=summary)

@@ -1,0 +1,178 @@
+"""Wiring the simulator into one process: configuration, emulators, blueprint, status pump.
+
+Why everything in the one `boutik serve` app: a newcomer runs `make run` and nothing else — no
+second process, no account, no internet. The provider emulators are mounted under `/emu/…` of
+the same server, the SDK senders are pointed at them through the ordinary `api_base_url` keys,
+and the webhooks stay the production routes with the production signature checks: the
+simulator is only one more client of them, holding the same secrets a provider would hold.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from boutik.config import Config, ConfigError, Secrets
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from boutik.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+EMU_TWILIO = "/emu/twilio"
+EMU_TELEGRAM = "/emu/telegram"
+
+# ContentSids of the two dynamic menus the renderer uses inside the 24 h window
+# (`channels_adapters.render.render_whatsapp`): registered with the emulator at start-up.
+QUICK_REPLY_SID = "HX" + "51" * 16
+LIST_PICKER_SID = "HX" + "52" * 16
+QUICK_REPLY_BUTTONS = 3
+LIST_PICKER_ROWS = 10
+
+
+def dev_secrets(environ: Mapping[str, str]) -> Secrets:
+    """The environment's provider secrets, and random per-process values for the unset ones.
+
+    Why random and never written anywhere: the simulator signs what the page sends with these
+    values and the real webhooks validate with them, so they only need to agree inside this
+    process. A fixed development token in the repository would sooner or later be tried
+    against a production deployment that forgot to set its own.
+    """
+    sid = environ.get("TWILIO_ACCOUNT_SID") or "AC" + secrets.token_hex(16)
+    token = environ.get("TWILIO_AUTH_TOKEN") or secrets.token_hex(16)
+    bot_token = environ.get("TELEGRAM_BOT_TOKEN") or (
+        f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(26)}"
+    )
+    webhook_secret = environ.get("TELEGRAM_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+    return Secrets(
+        twilio_account_sid=sid,
+        twilio_auth_token=token,
+        telegram_bot_token=bot_token,
+        telegram_webhook_secret=webhook_secret,
+        openai_api_key=environ.get("OPENAI_API_KEY", ""),
+    )
+
+
+def prepare_config(config: Config, *, port: int, environ: Mapping[str, str]) -> Config:
+    """The configuration `serve --simulator` runs with.
+
+    The server calls itself at http://127.0.0.1:<port> (whatever interface it listens on):
+    the senders reach the emulators there, Twilio status callbacks and media links point
+    there, and Twilio signatures are computed over it.
+    """
+    base = f"http://127.0.0.1:{port}"
+    templates = {
+        "quick_reply": QUICK_REPLY_SID,
+        "list_picker": LIST_PICKER_SID,
+        **config.twilio.content_templates,
+    }
+    return config.replace(
+        simulator__enabled=True,
+        web__public_base_url=base,
+        web__trust_forwarded=False,
+        # Jobs run in this process, where the emulators and the simulated clock are: a
+        # separate `boutik worker` would know neither.
+        queue__redis_url="",
+        twilio__api_base_url=base + EMU_TWILIO,
+        twilio__content_templates=templates,
+        telegram__api_base_url=base + EMU_TELEGRAM,
+        secrets=dev_secrets(environ),
+    )
+
+
+def quick_reply_definition() -> dict[str, Any]:
+    """The dynamic quick reply: body {{1}}, then title/id pairs {{2}}/{{3}}, {{4}}/{{5}}…"""
+    return {
+        "body": "{{1}}",
+        "actions": [
+            {"title": f"{{{{{2 + 2 * i}}}}}", "id": f"{{{{{3 + 2 * i}}}}}"}
+            for i in range(QUICK_REPLY_BUTTONS)
+        ],
+    }
+
+
+def list_picker_definition() -> dict[str, Any]:
+    """The dynamic list picker: body {{1}}, button {{2}}, then item/id/description triples."""
+    return {
+        "body": "{{1}}",
+        "button": "{{2}}",
+        "items": [
+            {
+                "item": f"{{{{{3 + 3 * i}}}}}",
+                "id": f"{{{{{4 + 3 * i}}}}}",
+                "description": f"{{{{{5 + 3 * i}}}}}",
+            }
+            for i in range(LIST_PICKER_ROWS)
+        ],
+    }
+
+
+def _check_wired(config: Config) -> None:
+    base = config.web.public_base_url.rstrip("/")
+    if (
+        config.twilio.api_base_url != base + EMU_TWILIO
+        or not config.telegram.api_base_url.startswith(base + EMU_TELEGRAM)
+    ):
+        raise ConfigError(
+            "simulator.enabled: the senders must point at the in-app emulators; "
+            "start it with `boutik serve --simulator`"
+        )
+    missing = [
+        name
+        for name in ("twilio_account_sid", "twilio_auth_token", "telegram_bot_token")
+        if not getattr(config.secrets, name)
+    ]
+    if missing or not config.secrets.telegram_webhook_secret:
+        raise ConfigError("simulator.enabled: provider secrets missing (use prepare_config)")
+
+
+def install(app: Flask, rt: Runtime) -> None:
+    """Mount the emulators and the simulator on `app`, and start the delivery-tick pump."""
+    from channels_adapters.emulators.store import EmulatorStore
+    from channels_adapters.emulators.telegram_api import make_telegram_blueprint
+    from channels_adapters.emulators.twilio_api import make_twilio_blueprint
+    from channels_adapters.simulator.pump import StatusPump
+    from channels_adapters.simulator.routes import Simulator, make_blueprint
+    from channels_adapters.simulator.timers import ClockAwareDispatcher
+
+    config = rt.config
+    _check_wired(config)
+    if rt.uses_redis:
+        raise ConfigError("simulator.enabled: jobs must run in-process ([queue] redis_url empty)")
+    rt.dispatcher = ClockAwareDispatcher(rt.dispatcher)  # delayed jobs follow clock jumps
+    store = EmulatorStore()
+    store.register_content(QUICK_REPLY_SID, "twilio/quick-reply", quick_reply_definition())
+    store.register_content(LIST_PICKER_SID, "twilio/list-picker", list_picker_definition())
+    s = config.secrets
+    app.register_blueprint(
+        make_twilio_blueprint(
+            store, account_sid=s.twilio_account_sid, auth_token=s.twilio_auth_token
+        ),
+        url_prefix=EMU_TWILIO,
+    )
+    app.register_blueprint(
+        make_telegram_blueprint(store, token=s.telegram_bot_token), url_prefix=EMU_TELEGRAM
+    )
+    # Telegram accepts 10 MB photos from the bot; the provider webhooks stay small anyway.
+    app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
+    sim = Simulator(app=app, rt=rt, store=store)
+    sim.pump = StatusPump(sim)
+    app.extensions["simulator"] = sim
+    app.register_blueprint(make_blueprint(sim), url_prefix="/simulator")
+    sim.pump.start()
+    # The SDK logs every request it makes at INFO: here they all go to this same server.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    log.warning(
+        "simulator mode: provider emulators mounted at %s and %s; nothing leaves this machine",
+        EMU_TWILIO,
+        EMU_TELEGRAM,
+    )
+
+
+def simulator_of(app: Flask) -> Any:
+    """The app's Simulator (tests read its store and journal)."""
+    return app.extensions["simulator"]

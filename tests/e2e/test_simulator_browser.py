@@ -1,0 +1,202 @@
+"""The simulator page in a real browser: Debian's Chromium driven by Playwright.
+
+The browser comes from the system package manager (`apt-get install chromium`), never from a
+Playwright download; the test fails — it does not skip — when it is missing, naming the command.
+It plays what every conversation offers whatever its wording (a greeting, a menu, a tap, the
+clock), and keeps a screenshot in var/screenshots/ as the run's artefact.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from boutik.seed import seed_demo
+from tests.e2e.test_simulator import SimServer, start_simulator
+from tests.support import ROOT, Db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+@pytest.fixture
+def demo(pg: Db, tmp_path: Path) -> Iterator[SimServer]:
+    seed_demo(pg.factory, tmp_path / "media")
+    server, stop = start_simulator(pg, tmp_path / "media")
+    yield server
+    stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is required: apt-get update && apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is required: pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_three_phones_talk_to_the_bot_in_the_browser(demo: SimServer, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1480, "height": 860})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{demo.base_url}/simulator/")
+
+    buyer, seller, courier = (page.locator(f".phone.{k}") for k in ("wa", "tg", "sms"))
+    expect(buyer.locator(".name")).to_have_text("Mariama Diallo")
+    expect(seller.locator(".channel-tag")).to_have_text("Telegram")
+
+    buyer.locator(".input").fill("bonjour")
+    buyer.locator(".input").press("Enter")
+    expect(buyer.locator(".bubble.in").first).to_contain_text("bonjour")
+    expect(buyer.locator(".bubble.out").first).to_be_visible(timeout=15_000)
+    expect(buyer.locator(".ticks").first).to_be_visible()
+
+    seller.locator(".input").fill("/start")
+    seller.locator(".input").press("Enter")
+    expect(seller.locator(".bubble.out").first).to_be_visible(timeout=15_000)
+
+    courier.locator(".input").fill("AIDE")
+    expect(courier.locator(".counter")).to_contain_text("1 SMS")
+    courier.locator(".input").press("Enter")
+    expect(courier.locator(".sms-meta").first).to_contain_text(re.compile(r"segments? · GSM-7"))
+
+    # Whatever menu the buyer got, tapping its first option goes through the webhook.
+    option = buyer.locator(".wa-buttons button").first
+    if option.count():
+        option.click()
+        rows = page.locator("#modal .list-rows button")
+        if page.locator("#modal").is_visible() and rows.count():
+            rows.first.click()
+        expect(buyer.locator(".bubble.in")).to_have_count(2)
+        expect(buyer.locator(".webhook-error")).to_have_count(0)
+
+    before = page.locator("#clock-now").inner_text()
+    page.get_by_role("button", name="+24 h").click()
+    expect(page.locator("#clock-now")).not_to_have_text(before)
+
+    seller.locator(".phone-head").click()
+    expect(page.locator("#panel-phone")).to_have_text(re.compile(r"^tg:\d+$"))
+    expect(page.locator("#panel-body")).to_contain_text("Conversations")
+
+    buyer.locator(".phone-head").click()
+    expect(page.locator("#panel-body")).to_contain_text("Last outbox rows")
+    page.wait_for_timeout(1500)  # let the ticks settle for the picture
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "simulator.png"))
+    assert errors == []
+
+
+# ---------------------------------------------------------------------- the whole story
+
+
+def _tap(page: Any, phone: Any, id_prefix: str) -> None:
+    """Tap the newest button (WhatsApp reply, list row, Telegram inline) whose id starts so.
+
+    Payload ids, not wording: the story survives a reworded message, and fails loudly when a
+    step of the conversation disappears.
+    """
+    from playwright.sync_api import expect
+
+    target = phone.locator(
+        f'.wa-buttons button[data-id^="{id_prefix}"], .tg-keyboard button[data-id^="{id_prefix}"],'
+        f' .wa-list-open[data-rows*="{id_prefix}"]'
+    ).last
+    expect(target).to_be_visible(timeout=15_000)
+    before = phone.locator(".bubble.in").count()
+    if "wa-list-open" in (target.get_attribute("class") or ""):
+        target.click()
+        page.locator(f'#modal button[data-id^="{id_prefix}"]').first.click()
+    else:
+        target.click()
+    expect(phone.locator(".bubble.in")).to_have_count(before + 1)
+
+
+def _type(phone: Any, text: str) -> None:
+    phone.locator(".input").fill(text)
+    phone.locator(".input").press("Enter")
+
+
+def _shot(page: Any, name: str) -> None:
+    page.wait_for_timeout(1200)  # ticks and the panel settle
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def test_the_whole_story_in_the_browser(demo: SimServer, browser: Any) -> None:
+    """Order, accept, publish, courier by SMS, pickup, PIN, cash, review — all by clicking."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1480, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{demo.base_url}/simulator/")
+    buyer, seller, courier = (page.locator(f".phone.{k}") for k in ("wa", "tg", "sms"))
+
+    # The buyer finds a phone in the catalogue and orders it, cash on delivery.
+    _type(buyer, "bonjour")
+    _tap(page, buyer, "menu:catalog")
+    _tap(page, buyer, "cat:")
+    _tap(page, buyer, "prod:")
+    _tap(page, buyer, "buy:")
+    _tap(page, buyer, "addr:")
+    _tap(page, buyer, "co:ok:")
+    pin_bubble = buyer.locator(".bubble.out", has_text=re.compile(r"PIN\D*\d{6}")).last
+    expect(pin_bubble).to_be_visible(timeout=15_000)
+    expect(pin_bubble.locator("img")).to_be_visible()  # the QR code
+    pin = re.search(r"PIN\D*(\d{6})", pin_bubble.inner_text()).group(1)  # type: ignore[union-attr]
+
+    # The seller accepts on Telegram and publishes the delivery to the couriers.
+    _tap(page, seller, "o:a:")
+    order_id = (
+        seller.locator('.tg-keyboard button[data-id^="o:a:"]')
+        .last.get_attribute("data-id")
+        .split(":")[-1]
+    )  # type: ignore[union-attr]
+    _tap(page, seller, "d:p:")
+    _tap(page, seller, "d:b:")
+    _shot(page, "story-1-ordered.png")
+
+    # The nearest courier gets the offer by SMS, accepts, picks up, delivers with the PIN.
+    expect(courier.locator(".bubble.out", has_text=f"A{order_id}").last).to_be_visible(
+        timeout=20_000
+    )
+    for command in (f"A{order_id}", f"P{order_id}", f"D{order_id} {pin}"):
+        before = courier.locator(".bubble.out").count()
+        _type(courier, command)
+        expect(courier.locator(".bubble.out")).not_to_have_count(before, timeout=15_000)
+    _shot(page, "story-2-delivered.png")
+
+    # The buyer confirms the cash and leaves a review; the seller hears of it.
+    _tap(page, buyer, f"cash:yes:{order_id}")
+    _tap(page, buyer, f"rate:{order_id}:5")
+    _type(buyer, "Très bon téléphone, livraison rapide")
+    expect(seller.locator(".bubble.out", has_text="Très bon téléphone").last).to_be_visible(
+        timeout=15_000
+    )
+    expect(buyer.locator(".ticks.read").first).to_be_visible()
+    buyer.locator(".phone-head").click()
+    expect(page.locator("#panel-body")).to_contain_text("Last outbox rows")
+    _shot(page, "story-3-reviewed.png")
+    assert errors == []
