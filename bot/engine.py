@@ -12,6 +12,7 @@ Order of work inside the caller's transaction:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from collections.abc import Callable
@@ -202,7 +203,9 @@ class Engine:
         if conv.flow != flow.name:
             conv.flow, conv.state, conv.data = flow.name, "", {}
         msg = _resolve_choice(msg, conv)
-        data = dict(conv.data)
+        # A deep copy: handlers may change nested values in place, and the JSON column only
+        # saves a value that compares different from the one loaded.
+        data = copy.deepcopy(conv.data)
         ctx = Context(
             session=session,
             user=user,

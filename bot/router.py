@@ -36,6 +36,32 @@ def load(name: str) -> Flow | None:
     return getattr(module, "FLOW", None)
 
 
+def owns(flow: Flow, payload: str) -> bool:
+    """Does one of `flow`'s routes answer a button with this payload?
+
+    A seller who is half-way through buying on Telegram still taps the Accept button of a new
+    order alert: the tap must reach the flow that made the button, whatever flow the chat is in.
+    """
+    routes = [*flow.fallbacks, *(r for rs in flow.states.values() for r in rs)]
+    return any(
+        intent.name.startswith("payload:") and payload.startswith(intent.name[len("payload:") :])
+        for intent, _handler in routes
+    )
+
+
+def _button_owner(user: User, msg: InboundMessage, conv: ConversationState) -> str | None:
+    candidates = [conv.flow, "seller", "courier", "buyer"]
+    if not user.has_role(Role.SELLER):
+        candidates.remove("seller")
+    if not user.has_role(Role.COURIER):
+        candidates.remove("courier")
+    for name in candidates:
+        flow = load(name) if name in FLOW_NAMES else None
+        if flow is not None and owns(flow, msg.payload):
+            return name
+    return None
+
+
 def choose(user: User, msg: InboundMessage, conv: ConversationState) -> str:
     words = fold(msg.text).split()
     first = words[0] if words else ""
@@ -45,6 +71,10 @@ def choose(user: User, msg: InboundMessage, conv: ConversationState) -> str:
         is_start = msg.kind == InboundKind.COMMAND and msg.text.split()[0].split("@")[0] == "/start"
         if is_start:
             return "seller"
+        if msg.kind == InboundKind.BUTTON and msg.payload:
+            owner = _button_owner(user, msg, conv)
+            if owner is not None:
+                return owner
         if conv.flow in FLOW_NAMES and conv.state:
             return conv.flow
         if user.has_role(Role.SELLER):

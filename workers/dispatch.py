@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 QUEUE = "boutik"
+# One job sends up to this many rows, in order: a turn's replies arrive in the order written.
+BATCH = 20
+
+
+def batches(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
 
 
 class Dispatcher(Protocol):
@@ -45,12 +51,22 @@ class InProcessDispatcher:
         except Exception:  # the sweeper retries; one bad row must not kill the pool
             log.exception("in-process delivery of outbox %s failed", outbox_id)
 
-    def dispatch(self, ids: list[int]) -> None:
+    def _run_batch(self, ids: list[int]) -> None:
         for outbox_id in ids:
-            self.pool.submit(self._run, outbox_id)
+            self._run(outbox_id)
+
+    def dispatch(self, ids: list[int]) -> None:
+        for batch in batches(ids):
+            self.pool.submit(self._run_batch, batch)
+
+    def _dispatch_quietly(self, ids: list[int]) -> None:
+        try:
+            self.dispatch(ids)
+        except RuntimeError:  # shut down meanwhile: the row stays pending for the sweeper
+            log.info("in-process retry dropped at shutdown")
 
     def schedule(self, outbox_id: int, delay_s: float) -> None:
-        timer = threading.Timer(max(0.0, delay_s), self.dispatch, args=([outbox_id],))
+        timer = threading.Timer(max(0.0, delay_s), self._dispatch_quietly, args=([outbox_id],))
         timer.daemon = True
         timer.start()
 
@@ -58,17 +74,26 @@ class InProcessDispatcher:
         """Run a module-level job function (ids only) here, now or after `delay_s`."""
 
         def run() -> None:
+            from workers.context import using
+
             try:
-                fn(*args)
+                with using(self.rt):
+                    fn(*args)
             except Exception:
                 log.exception("in-process job %s%r failed", fn.__name__, args)
 
         if delay_s > 0:
-            timer = threading.Timer(delay_s, self.pool.submit, args=(run,))
+            timer = threading.Timer(delay_s, self._submit, args=(run,))
             timer.daemon = True
             timer.start()
         else:
+            self._submit(run)
+
+    def _submit(self, run: Callable[[], None]) -> None:
+        try:
             self.pool.submit(run)
+        except RuntimeError:  # shut down meanwhile: the sweeper or the next start picks it up
+            log.info("in-process job dropped at shutdown")
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True)
@@ -80,22 +105,20 @@ class RQDispatcher:
         self.queue = Queue(QUEUE, connection=self.conn)
 
     def dispatch(self, ids: list[int]) -> None:
-        from workers.jobs import deliver_outbox
+        from workers.jobs import deliver_outbox_batch
 
-        for outbox_id in ids:
+        for batch in batches(ids):
             try:
                 self.queue.enqueue(
-                    deliver_outbox,
-                    outbox_id,
+                    deliver_outbox_batch,
+                    batch,
                     retry=Retry(max=3, interval=[5, 30, 120]),
                     result_ttl=0,
                     failure_ttl=7 * 24 * 3600,
-                    description=f"outbox {outbox_id}",
+                    description=f"outbox {batch[0]}..{batch[-1]}",
                 )
             except RedisError as exc:
-                log.warning(
-                    "enqueue of outbox %s failed (%s): the sweeper will retry", outbox_id, exc
-                )
+                log.warning("enqueue of outbox %s failed (%s): the sweeper will retry", batch, exc)
 
     def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
         """Queue a module-level job function (ids only), now or after `delay_s` (RQ scheduler)."""

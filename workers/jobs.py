@@ -11,6 +11,14 @@ def deliver_outbox(outbox_id: int) -> str:
     return deliver(runtime(), outbox_id)
 
 
+def deliver_outbox_batch(outbox_ids: list[int]) -> list[str]:
+    """Send rows one after the other, in the order given (a turn's replies stay in order)."""
+    from workers.outbox import deliver
+
+    rt = runtime()
+    return [deliver(rt, outbox_id) for outbox_id in outbox_ids]
+
+
 def sweep_outbox() -> int:
     from workers.outbox import sweep
 

@@ -12,6 +12,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def sweep_once(rt: Runtime) -> None:
+    """One pass of every periodic step; a failing step never stops the others."""
+    from workers.media_fetch import sweep_return_photos
+    from workers.outbox import sweep
+    from workers.seller_media import sweep_photos
+
+    def outbox() -> None:
+        ids = sweep(rt)
+        if ids:
+            rt.dispatcher.dispatch(ids)
+
+    steps = (
+        ("outbox", outbox),  # due retries and rows a dead worker left "sending"
+        ("product photos", lambda: sweep_photos(rt)),  # sellers' Telegram photos to download
+        ("return photos", lambda: sweep_return_photos(rt)),  # buyers' return photos
+    )
+    for name, step in steps:
+        try:
+            step()
+        except Exception:  # keep sweeping through a database or Redis hiccup
+            log.exception("%s sweep failed", name)
+
+
 class Sweeper(threading.Thread):
     def __init__(self, rt: Runtime, *, every_s: float | None = None) -> None:
         super().__init__(name="outbox-sweeper", daemon=True)
@@ -20,21 +43,11 @@ class Sweeper(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        from workers.outbox import sweep
+        from workers.context import using
 
         while True:
-            try:
-                ids = sweep(self.rt)
-                if ids:
-                    self.rt.dispatcher.dispatch(ids)
-            except Exception:  # keep sweeping through a database or Redis hiccup
-                log.exception("outbox sweep failed")
-            try:
-                from workers.seller_media import sweep_photos
-
-                sweep_photos(self.rt)  # sellers' Telegram photos still to download
-            except Exception:
-                log.exception("photo sweep failed")
+            with using(self.rt):
+                sweep_once(self.rt)
             if self.stopped.wait(self.every_s):
                 return
 

@@ -102,6 +102,24 @@ def return_approved(session: Session, user: User, params: dict[str, Any], lang: 
     )
 
 
+@renders("confirm_refund")
+def confirm_refund(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """The courier collected the parcel and handed the refund over: ask the buyer to confirm."""
+    return_id = _int(params, "return_id")
+    text = i18n.t(
+        lang,
+        "buyer.notify.confirm_refund",
+        return_id=return_id,
+        amount_gnf=_int(params, "amount"),
+    )
+    return _menu(
+        session,
+        user,
+        text,
+        [Choice(f"refund:{return_id}", i18n.t(lang, "buyer.notify.refund_received"))],
+    )
+
+
 @renders("buyer_question")
 def buyer_question(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """Sent to the seller: the question about their product (the buyer stays anonymous)."""

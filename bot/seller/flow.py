@@ -54,6 +54,7 @@ GLOBAL = (
     (payload("d:k:"), h.deliver_known),
     (payload("d:p:"), h.deliver_publish),
     (payload("d:b:"), h.publish_bonus),
+    (payload("bonus:"), h.raise_bonus),
     (payload("r:a:"), h.return_approve),
     (payload("r:r:"), h.return_refuse),
     (payload("rv:"), h.review_reply_ask),

@@ -878,6 +878,23 @@ def publish_bonus(msg: InboundMessage, ctx: Context) -> Result:
     return _publish(ctx, _id(msg, 2), int(parts[3]))
 
 
+def raise_bonus(msg: InboundMessage, ctx: Context) -> Result:
+    """The "raise the bonus" buttons sent after the last offer wave: bonus:<job>:<total bonus>."""
+    parts = msg.payload.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise InvalidInput("bad button", payload=msg.payload[:64])
+    job = delivery.raise_bonus(
+        ctx.session, seller_id=ctx.user.id, job_id=int(parts[1]), bonus=int(parts[2])
+    )
+    return S.MENU, [
+        Text(
+            ctx.t(
+                "seller.delivery.bonus_raised", number=job.order_id, commission_gnf=job.commission
+            )
+        )
+    ]
+
+
 def bonus_text(msg: InboundMessage, ctx: Context) -> Result:
     order_id = ctx.data.get("publish")
     if not isinstance(order_id, int):

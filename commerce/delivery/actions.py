@@ -227,7 +227,16 @@ def raise_bonus(session: Session, *, seller_id: int, job_id: int, bonus: int) ->
     order = seller_order(session, seller_id, job.order_id)
     if job.status != JobStatus.OPEN:
         raise JobTaken("job no longer open", job_id=job_id)
-    job = _new_delivery_job(session, order, bonus=bonus)
+    if job.kind == JobKind.RETURN_PICKUP:
+        # A return pickup is not the order's delivery: re-price this job where it stands.
+        if not isinstance(bonus, int) or isinstance(bonus, bool) or not 0 <= bonus <= MAX_BONUS:
+            raise InvalidInput("bonus must be a whole number of GNF", field="bonus")
+        job.commission = job.commission - job.bonus + bonus
+        job.bonus = bonus
+        job.published_at = clock.now()
+        session.flush()
+    else:
+        job = _new_delivery_job(session, order, bonus=bonus)
     _start_offers(session, job)
     return job
 

@@ -143,3 +143,37 @@ def test_a_running_server_greets_refuses_forgeries_and_answers_once(
     )  # fmt: skip
     assert ok.status_code == 200
     emulator.store.wait_for(lambda: emulator.store.telegram_calls(method="sendMessage"), 10)
+
+
+def test_gunicorn_serves_the_wsgi_entry_point(pg: Db, tmp_path: Path) -> None:
+    """The production command of the README: gunicorn on channels_adapters.wsgi:app."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": PG_URL, "REDIS_URL": "", "BOUTIK_CONFIG": ""}
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4",
+            "-b", f"127.0.0.1:{port}", "channels_adapters.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        for _ in range(150):
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            proc.kill()
+            pytest.fail(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        assert response.json() == {"status": "ok", "database": "postgresql"}
+        unsigned = requests.post(
+            f"http://127.0.0.1:{port}/webhooks/twilio/sms", data={"Body": "x"}, timeout=5
+        )
+        assert unsigned.status_code == 403
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
