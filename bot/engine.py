@@ -4,7 +4,8 @@ Order of work inside the caller's transaction:
 1. record the provider's message id (UNIQUE): a redelivery stops here with no effect;
 2. identify the user on this channel and remember the inbound time (WhatsApp window);
 3. opt-out / opt-in / help keywords, handled the same on every channel;
-4. human hand-off: the bot stays silent while a person holds the conversation;
+4. human hand-off: the bot stays silent while a person holds the conversation, and what the
+   user writes is relayed to that person (bot/handoff_flow.py);
 5. the role's flow table picks a handler for (state, message); its replies and the new state
    are written with the business change. A refusal from the core becomes a polite reply; an
    unexpected error rolls back the handler's work only and still answers.
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot import i18n
 from bot.flow import Context, Flow
+from bot.handoff_flow import relay_in_human_mode
 from bot.keywords import Keyword, keyword_of
 from bot.messages import (
     Choices,
@@ -198,7 +200,9 @@ class Engine:
         if keyword == Keyword.HELP:
             return [i18n_text(lang, self.pick_flow(user, msg, conv).help_key)]
         if conv.human_mode:
-            return []  # a person is answering; the bot keeps quiet until released
+            # A person is answering: the words go to them through the hand-off thread, and the
+            # bot keeps quiet until released.
+            return relay_in_human_mode(session, conv=conv, user=user, msg=msg)
         flow = self.pick_flow(user, msg, conv)
         if conv.flow != flow.name:
             conv.flow, conv.state, conv.data = flow.name, "", {}

@@ -35,6 +35,7 @@ from commerce.orders.models import (
 )
 from commerce.returns.models import Refund, RefundStatus, Return, ReturnItem, ReturnStatus
 from commerce.reviews.models import Review
+from commerce.threads import SupportThread, ThreadKind, ThreadMessage, ThreadStatus
 from commerce.users.models import Address, Channel, ChannelIdentity, Language, Role, User, UserRole
 
 __all__ = [
@@ -81,6 +82,10 @@ __all__ = [
     "Role",
     "Shop",
     "ShopStatus",
+    "SupportThread",
+    "ThreadKind",
+    "ThreadMessage",
+    "ThreadStatus",
     "User",
     "UserRole",
     "Vehicle",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.admin import handlers as h
 from bot.admin.states import AdminState as S
 from bot.flow import ANY_TEXT, Flow, command, payload
+from bot.threads import REPLY_ROUTES, REPLY_STATE, STAFF_ROUTES
 
 GLOBAL = (
     (command("start", "menu", "annuler", "cancel"), h.entry),
@@ -38,6 +39,7 @@ GLOBAL = (
     (payload("u:on:"), h.user_set_active),
     (payload("u:off:"), h.user_set_active),
     (payload("x:"), h.export_kind),
+    *STAFF_ROUTES,  # support threads handed to an admin
 )
 
 FLOW = Flow(
@@ -47,6 +49,7 @@ FLOW = Flow(
         S.MENU: (),
         S.MOD_REASON: ((ANY_TEXT, h.refuse_reason),),
         S.USER_QUERY: ((ANY_TEXT, h.users_query),),
+        REPLY_STATE: REPLY_ROUTES,
     },
     fallbacks=GLOBAL,
     unknown=h.unknown,

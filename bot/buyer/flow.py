@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot.buyer import checkout as co
 from bot.buyer import handlers as h
 from bot.buyer import orders as o
+from bot.buyer import threads as th
 from bot.buyer.states import BuyerState as S
 from bot.flow import ANY_TEXT, Context, Flow, Handler, Intent, Route, command, kind, payload, words
 from bot.messages import InboundKind, InboundMessage
@@ -44,6 +45,8 @@ LOCATION_IN_CHECKOUT = Intent(
 
 # Whole-message keywords: safe in states that wait for free text.
 KEYWORDS: tuple[Route, ...] = (
+    (th.WANTS_HUMAN, th.ask_human),
+    (th.CLOSES_THREAD, th.close_thread),
     (exactly("menu", "accueil", "home", "retour", "back"), h.show_menu),
     (exactly("panier", "cart", "mon panier", "my cart"), h.show_cart),
     (exactly("commandes", "orders", "mes commandes", "my orders"), o.show_orders),
@@ -174,7 +177,7 @@ FLOW = Flow(
         S.RETURN_PHOTO: _waiting_for_text(o.got_photo, (kind(InboundKind.MEDIA), o.got_photo)),
         S.REPORT: _waiting_for_text(o.got_report),
     },
-    fallbacks=(*KEYWORDS, *TAPS, *PHRASES),
+    fallbacks=(*KEYWORDS, *TAPS, (th.IN_THREAD, th.to_thread), *PHRASES),
     unknown=h.unknown,
     help_key="buyer.help",
 )

@@ -14,6 +14,8 @@ from bot.buyer.filters import parse
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
 from bot.messages import Choice, Image, InboundKind, InboundMessage, Reply, Text
+from bot.support.handlers import ask as support_ask
+from bot.support.handlers import looks_like_support_question
 from commerce.cart import actions as cart
 from commerce.catalog.actions import effective_price, get_visible_product
 from commerce.catalog.models import Product
@@ -534,7 +536,14 @@ def got_question(msg: InboundMessage, ctx: Context) -> Result:
     if not product_id:
         return show_menu(msg, ctx)
     try:
-        ask_question(ctx.session, buyer_id=ctx.user.id, product_id=product_id, text=msg.text)
+        ask_question(
+            ctx.session,
+            buyer_id=ctx.user.id,
+            product_id=product_id,
+            text=msg.text,
+            buyer_channel=ctx.inbound.channel,
+            buyer_address=ctx.inbound.address,
+        )
     except NotFound:
         return to_menu(ctx, "buyer.product.gone")
     except CommerceError:
@@ -551,9 +560,12 @@ def stale(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def unknown(msg: InboundMessage, ctx: Context) -> Result:
-    """Anything else: a tap is a stale button; typed words are a search; the rest the menu."""
+    """Anything else: a tap is a stale button; a question goes to the support assistant; other
+    typed words are a search; the rest the menu."""
     if msg.kind == InboundKind.BUTTON:
         return stale(msg, ctx)
+    if msg.kind == InboundKind.TEXT and looks_like_support_question(msg.text):
+        return support_ask(msg, ctx)
     if msg.kind == InboundKind.TEXT and fold(msg.text):
         return search(msg, ctx)
     if msg.kind in (InboundKind.MEDIA, InboundKind.LOCATION, InboundKind.CONTACT):

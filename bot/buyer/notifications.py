@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import bot.threads  # noqa: F401 - registers the support-thread renderers
 from bot import i18n
 from bot.buyer.common import BUTTON_MAX, cut, first_name
 from bot.messages import Choice, Choices, Reply, Text
@@ -117,18 +118,4 @@ def confirm_refund(session: Session, user: User, params: dict[str, Any], lang: s
         user,
         text,
         [Choice(f"refund:{return_id}", i18n.t(lang, "buyer.notify.refund_received"))],
-    )
-
-
-@renders("buyer_question")
-def buyer_question(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
-    """Sent to the seller: the question about their product (the buyer stays anonymous)."""
-    return Text(
-        i18n.t(
-            lang,
-            "buyer.notify.question",
-            product=str(params.get("product", "")),
-            product_id=_int(params, "product_id"),
-            question=str(params.get("question", "")),
-        )
     )

@@ -32,7 +32,7 @@ from commerce.orders import queries
 from commerce.orders.actions import buyer_order, cancel_order, orders_of_buyer
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
 from commerce.returns.actions import confirm_refund, request_return
-from commerce.reviews.actions import add_review
+from commerce.reviews.actions import add_review, add_review_comment
 from commerce.text import fold
 
 _NUMBER = re.compile(r"\b(\d{1,9})\b")
@@ -344,7 +344,17 @@ def rate(msg: InboundMessage, ctx: Context) -> Result:
         return order_view(ctx, order, ctx.t(key))
     if stars is None or not 1 <= stars <= 5:
         return _rating_menu(ctx, order)
-    ctx.data["review"] = {"order": order.id, "stars": stars}
+    # The stars count as soon as they are tapped; the comment is a bonus the buyer may skip.
+    saved: list[int] = []
+    for item in queries.reviewable_items(ctx.session, order):
+        try:
+            add_review(ctx.session, buyer_id=ctx.user.id, order_item_id=item.id, rating=stars)
+            saved.append(item.id)
+        except (AlreadyReviewed, ReviewNotAllowed):
+            continue
+    if not saved:
+        return to_menu(ctx, "error.already_reviewed")
+    ctx.data["review"] = {"order": order.id, "stars": stars, "items": saved}
     return BuyerState.REVIEW_COMMENT, [
         choices(
             ctx.t("buyer.review.comment", stars=stars), [Choice("rv:skip", ctx.t("buyer.co.skip"))]
@@ -358,23 +368,16 @@ def got_comment(msg: InboundMessage, ctx: Context) -> Result:
         return to_menu(ctx, "buyer.stale")
     skipping = msg.payload == "rv:skip" or fold(msg.text) in ("passer", "skip", "non", "no")
     comment = "" if skipping else " ".join(msg.text.split())[:1000]
-    order = _find(ctx, pending["order"])
-    if order is None:
-        return to_menu(ctx, "buyer.orders.unknown")
-    saved = 0
-    for item in queries.reviewable_items(ctx.session, order):
-        try:
-            add_review(
-                ctx.session,
-                buyer_id=ctx.user.id,
-                order_item_id=item.id,
-                rating=int(pending["stars"]),
-                comment=comment,
-            )
-            saved += 1
-        except (AlreadyReviewed, ReviewNotAllowed):
-            continue
-    return to_menu(ctx, "buyer.review.thanks" if saved else "error.already_reviewed")
+    if comment:
+        # The stars were saved at the tap: the comment joins them.
+        for item_id in pending.get("items") or []:
+            try:
+                add_review_comment(
+                    ctx.session, buyer_id=ctx.user.id, order_item_id=int(item_id), comment=comment
+                )
+            except (AlreadyReviewed, NotFound):
+                continue
+    return to_menu(ctx, "buyer.review.thanks")
 
 
 # --- return ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from bot.flow import ANY_TEXT, Flow, command, kind, payload
 from bot.messages import InboundKind
 from bot.seller import handlers as h
 from bot.seller.states import SellerState as S
+from bot.threads import REPLY_ROUTES, REPLY_STATE, STAFF_ROUTES
 
 ADMIN_COMMANDS = command(
     "moderation", "signalements", "reports", "utilisateurs", "users", "export", "chiffres",
@@ -58,6 +59,8 @@ GLOBAL = (
     (payload("r:a:"), h.return_approve),
     (payload("r:r:"), h.return_refuse),
     (payload("rv:"), h.review_reply_ask),
+    (payload("d:c:"), h.pin_ask),
+    *STAFF_ROUTES,
 )
 
 FLOW = Flow(
@@ -90,6 +93,8 @@ FLOW = Flow(
         S.BONUS: ((ANY_TEXT, h.bonus_text),),
         S.RETURN_REASON: ((ANY_TEXT, h.return_reason),),
         S.REVIEW_REPLY: ((ANY_TEXT, h.review_reply),),
+        S.PIN: ((ANY_TEXT, h.pin_typed),),
+        REPLY_STATE: REPLY_ROUTES,
     },
     fallbacks=GLOBAL,
     unknown=h.unknown,

@@ -12,7 +12,9 @@ import datetime as dt
 import re
 from typing import Any
 
-from bot.flow import Context, Result
+from sqlalchemy.orm import object_session
+
+from bot.flow import Context, Result, payload_id
 from bot.messages import (
     AskContact,
     Choice,
@@ -28,7 +30,7 @@ from commerce import backoffice, clock
 from commerce.catalog import actions as catalog
 from commerce.catalog.models import Product, Shop, ShopStatus
 from commerce.delivery import actions as delivery
-from commerce.errors import InvalidInput, InvalidPhone, NotFound
+from commerce.errors import CodeLocked, InvalidInput, InvalidPhone, NotFound, WrongPin
 from commerce.orders import actions as orders
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
 from commerce.returns import actions as returns
@@ -62,16 +64,7 @@ def _label(text: str, limit: int = LABEL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _id(msg: InboundMessage, index: int = -1) -> int:
-    """The number at `index` in a callback ("o:a:1042" → 1042); a forged one is refused."""
-    parts = msg.payload.split(":")
-    try:
-        value = int(parts[index])
-    except (IndexError, ValueError):
-        raise InvalidInput("bad button", payload=msg.payload[:64]) from None
-    if value <= 0 or value > 2**31:
-        raise InvalidInput("bad button", payload=msg.payload[:64])
-    return value
+_id = payload_id  # the id at an index of a button payload
 
 
 def _amount(text: str) -> int | None:
@@ -743,7 +736,31 @@ def order_actions(ctx: Context, order: Order) -> tuple[Choice, ...]:
         )
     if order.status == OrderStatus.ACCEPTED and order.delivery_mode == DeliveryMode.HOME:
         return _delivery_choices(ctx, order.id)
+    if _seller_hands_over(order):
+        return (_pin_choice(ctx, order.id),)
     return ()
+
+
+def _seller_hands_over(order: Order) -> bool:
+    """The seller meets the buyer: a pickup at the shop, or a delivery they ride themselves."""
+    if order.delivery_mode == DeliveryMode.PICKUP:
+        return order.status == OrderStatus.ACCEPTED
+    session = object_session(order)
+    shop = session.get(Shop, order.shop_id) if session is not None else None
+    owner = shop.owner_id if shop is not None else None
+    return (
+        order.courier_id is not None
+        and order.courier_id == owner
+        and order.status
+        in (
+            OrderStatus.COURIER_ASSIGNED,
+            OrderStatus.PICKED_UP,
+        )
+    )
+
+
+def _pin_choice(ctx: Context, order_id: int) -> Choice:
+    return Choice(f"d:c:{order_id}", ctx.t("seller.pin.button"))
 
 
 def _delivery_choices(ctx: Context, order_id: int) -> tuple[Choice, ...]:
@@ -768,7 +785,12 @@ def order_view(msg: InboundMessage, ctx: Context) -> Result:
 def order_accept(msg: InboundMessage, ctx: Context) -> Result:
     order = orders.accept_order(ctx.session, seller_id=ctx.user.id, order_id=_id(msg))
     if order.delivery_mode == DeliveryMode.PICKUP:
-        return S.MENU, [Text(ctx.t("seller.order.accepted_pickup", number=order.number))]
+        return S.MENU, [
+            Choices(
+                text=ctx.t("seller.order.accepted_pickup", number=order.number),
+                choices=(_pin_choice(ctx, order.id),),
+            )
+        ]
     return S.MENU, [
         Choices(
             text=ctx.t("seller.order.accepted", number=order.number),
@@ -798,7 +820,51 @@ def refuse_reason(msg: InboundMessage, ctx: Context) -> Result:
 
 def deliver_myself(msg: InboundMessage, ctx: Context) -> Result:
     job = delivery.assign_courier(ctx.session, seller_id=ctx.user.id, order_id=_id(msg))
-    return S.MENU, [Text(ctx.t("seller.delivery.myself_done", number=job.order_id))]
+    return S.MENU, [
+        Choices(
+            text=ctx.t("seller.delivery.myself_done", number=job.order_id),
+            choices=(_pin_choice(ctx, job.order_id),),
+        )
+    ]
+
+
+def pin_ask(msg: InboundMessage, ctx: Context) -> Result:
+    """d:c:<order>: the seller is with the buyer (at the door or in the shop) and types the PIN."""
+    order = orders.seller_order(ctx.session, ctx.user.id, _id(msg))
+    if not _seller_hands_over(order):
+        return S.MENU, [Text(ctx.t("seller.pin.not_now", number=order.number))]
+    ctx.data["pin"] = order.id
+    return S.PIN, [Text(ctx.t("seller.pin.ask", number=order.number))]
+
+
+def pin_typed(msg: InboundMessage, ctx: Context) -> Result:
+    order_id = ctx.data.get("pin")
+    if not isinstance(order_id, int):
+        return _lost(ctx)
+    pin = "".join(msg.text.split())
+    if not pin.isdigit():
+        return S.PIN, [Text(ctx.t("seller.pin.digits"))]
+    order = orders.seller_order(ctx.session, ctx.user.id, order_id)
+    if not _seller_hands_over(order):
+        ctx.data.pop("pin", None)
+        return S.MENU, [Text(ctx.t("seller.pin.not_now", number=order.number))]
+    if order.status == OrderStatus.COURIER_ASSIGNED:
+        # Riding it personally: the parcel left the shop with the seller.
+        job = delivery.job_for_order_number(ctx.session, user_id=ctx.user.id, order_id=order.id)
+        delivery.mark_picked_up(ctx.session, user_id=ctx.user.id, job_id=job.id)
+    try:
+        proof = delivery.prove_with_pin(
+            ctx.session, user_id=ctx.user.id, order_id=order.id, pin=pin
+        )
+    except WrongPin as exc:
+        left = exc.params.get("attempts_left", 0)
+        return S.PIN, [Text(ctx.t("seller.pin.wrong", attempts_left=left))]
+    except CodeLocked:
+        ctx.data.pop("pin", None)
+        return S.MENU, [Text(ctx.t("error.code_locked"))]
+    ctx.data.pop("pin", None)
+    key = "seller.pin.delivered" if proof.delivered else "seller.pin.ok"
+    return S.MENU, [Text(ctx.t(key, number=order.number))]
 
 
 def deliver_known(msg: InboundMessage, ctx: Context) -> Result:

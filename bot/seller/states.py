@@ -30,3 +30,4 @@ class SellerState(StrEnum):
     BONUS = "bonus"  # publishing to the courier marketplace
     RETURN_REASON = "return_reason"
     REVIEW_REPLY = "review_reply"
+    PIN = "pin"  # delivering personally (or at the shop): waiting for the buyer's PIN

@@ -68,6 +68,35 @@ def add_review(
 
 
 @action
+def add_review_comment(
+    session: Session, *, buyer_id: int, order_item_id: int, comment: str
+) -> Review:
+    """The comment typed after the stars (the rating is saved at the tap): once, by its buyer."""
+    require_actor(session, buyer_id)
+    text = (comment or "").strip()
+    if not text or len(text) > MAX_COMMENT:
+        raise InvalidInput("comment of 1 to 1000 characters", max=MAX_COMMENT)
+    review = session.scalar(select(Review).where(Review.order_item_id == order_item_id))
+    if review is None or review.buyer_id != buyer_id:
+        raise NotFound("unknown review", entity="review", order_item_id=order_item_id)
+    if review.comment:
+        raise AlreadyReviewed("comment already given", order_item_id=order_item_id)
+    review.comment = text
+    session.flush()
+    # The seller was told of the stars at the tap; the words deserve their own alert.
+    product = session.get(Product, review.product_id)
+    shop = session.get(Shop, product.shop_id) if product else None
+    if shop is not None:
+        notify(
+            session,
+            user_id=shop.owner_id,
+            kind="negative_review" if review.rating <= NEGATIVE_AT_MOST else "new_review",
+            params={"review_id": review.id, "rating": review.rating},
+        )
+    return review
+
+
+@action
 def reply_to_review(session: Session, *, seller_id: int, review_id: int, text: str) -> Review:
     require_actor(session, seller_id, Role.SELLER)
     review = session.get(Review, review_id)

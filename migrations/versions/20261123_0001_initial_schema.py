@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 01:53:16.395821
+Create Date: 2026-11-23 02:37:47.556563
 """
 
 from collections.abc import Sequence
@@ -675,6 +675,53 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_returns_order_id"), ["order_id"], unique=False)
 
     op.create_table(
+        "support_threads",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("buyer_id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("question", "handoff", name="threadkind", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum("open", "closed", name="threadstatus", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("product_id", sa.Integer(), nullable=True),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "buyer_channel",
+            sa.Enum("whatsapp", "sms", "telegram", name="channel", native_enum=False, length=32),
+            nullable=True,
+        ),
+        sa.Column("buyer_address", sa.String(length=64), nullable=False),
+        sa.Column("created_at", commerce.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", commerce.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["buyer_id"], ["users.id"], name=op.f("fk_support_threads_buyer_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["closed_by"], ["users.id"], name=op.f("fk_support_threads_closed_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_support_threads_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_support_threads_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["users.id"], name=op.f("fk_support_threads_staff_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_threads")),
+    )
+    with op.batch_alter_table("support_threads", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_support_threads_buyer_id"), ["buyer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_support_threads_staff_id"), ["staff_id"], unique=False)
+
+    op.create_table(
         "delivery_jobs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column(
@@ -815,6 +862,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_reviews_product_id"), ["product_id"], unique=False)
 
     op.create_table(
+        "thread_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("thread_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", commerce.db.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["users.id"], name=op.f("fk_thread_messages_author_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["thread_id"],
+            ["support_threads.id"],
+            name=op.f("fk_thread_messages_thread_id_support_threads"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_thread_messages")),
+    )
+    with op.batch_alter_table("thread_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_thread_messages_thread_id"), ["thread_id"], unique=False
+        )
+
+    op.create_table(
         "job_offers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("job_id", sa.Integer(), nullable=False),
@@ -851,6 +920,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_job_offers_courier_id"))
 
     op.drop_table("job_offers")
+    with op.batch_alter_table("thread_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_thread_messages_thread_id"))
+
+    op.drop_table("thread_messages")
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reviews_product_id"))
 
@@ -873,6 +946,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_delivery_jobs_courier_status")
 
     op.drop_table("delivery_jobs")
+    with op.batch_alter_table("support_threads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_threads_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_support_threads_buyer_id"))
+
+    op.drop_table("support_threads")
     with op.batch_alter_table("returns", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_returns_order_id"))
 
