@@ -1,0 +1,245 @@
+"""The only reads the support assistant can make, each one scoped to the asking user in code.
+
+Why a reader object rather than queries inside the tools: the offline mode and the model's
+tools must obey exactly the same rule (the user id comes from the conversation, never from the
+question or the model), and every read must land in the audit log with the ids it touched.
+Nothing here writes to the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from commerce import clock, rules
+from commerce.catalog.search import search_products
+from commerce.errors import CommerceError
+from commerce.orders import queries
+from commerce.orders.actions import buyer_order, orders_of_buyer
+from commerce.orders.models import Order, OrderStatus
+
+log = logging.getLogger("boutik.support.audit")
+
+# Digit runs that look like phone numbers (8+ digits, spaces/dots/dashes allowed inside).
+_PHONE = re.compile(r"\+?\d(?:[\s.\-]?\d){7,}")
+MAX_DESCRIPTION = 200
+
+
+def mask_phones(text: str) -> str:
+    """Hide every phone-like number except its last 4 digits: '+224622123456' → '+********3456'.
+
+    Applied to whatever goes into a prompt, a tool result or a log line, so a number typed in a
+    question or a landmark never reaches a model provider or a log file in full.
+    """
+
+    def hide(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        digits = [c for c in raw if c.isdigit()]
+        keep = "".join(digits[-4:])
+        prefix = "+" if raw.startswith("+") else ""
+        return prefix + "*" * (len(digits) - 4) + keep
+
+    return _PHONE.sub(hide, text or "")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One read: who asked, through which tool, and every row id it returned."""
+
+    user_id: int
+    tool: str
+    args: dict[str, Any]
+    order_ids: tuple[int, ...] = ()
+    # The buyer of each order read: equal to user_id, always — the test of the scoping.
+    order_owner_ids: tuple[int, ...] = ()
+    product_ids: tuple[int, ...] = ()
+
+
+@dataclass
+class AuditLog:
+    """The reads of one support request, kept in memory and written to the audit logger."""
+
+    user_id: int
+    entries: list[AuditEntry] = field(default_factory=list)
+
+    def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+        log.info(
+            "support read user=%s tool=%s args=%s orders=%s products=%s",
+            entry.user_id,
+            entry.tool,
+            mask_phones(repr(entry.args)),
+            list(entry.order_ids),
+            list(entry.product_ids),
+        )
+
+    def cross_user_reads(self) -> list[AuditEntry]:
+        """Entries that returned an order of someone other than the asking user (must be [])."""
+        return [
+            e
+            for e in self.entries
+            if e.user_id != self.user_id or any(o != e.user_id for o in e.order_owner_ids)
+        ]
+
+    def order_ids_read(self) -> set[int]:
+        return {i for e in self.entries for i in e.order_ids}
+
+
+def _iso(value: dt.datetime | None) -> str:
+    return value.date().isoformat() if value is not None else ""
+
+
+class ScopedReader:
+    """Read-only access to one user's orders, the public catalog and the FAQ.
+
+    `user_id` is fixed at construction from the conversation; no method takes a user id. A lock
+    serialises reads because the agent's tool node may call tools from worker threads while the
+    session is one; `closed` stops late tool calls after the caller gave up waiting. A plain
+    class (not a dataclass) so pydantic, which inspects tool signatures, leaves it alone.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        user_id: int,
+        *,
+        lang: str = "fr",
+        lock: threading.Lock | None = None,
+    ) -> None:
+        self.session = session
+        self.user_id = user_id
+        self.lang = lang
+        self.audit = AuditLog(user_id)
+        self.lock = lock or threading.Lock()
+        self.closed = False
+
+    # --- orders -------------------------------------------------------------------------------
+
+    def _order_fact(self, order: Order) -> dict[str, Any]:
+        courier = queries.courier_name(self.session, order)
+        return {
+            "order_id": order.id,
+            "status": order.status.value,
+            "total_gnf": order.total,
+            "delivery_fee_gnf": order.delivery_fee,
+            "payment_method": order.payment_method.value,
+            "delivery_mode": order.delivery_mode.value,
+            "placed_on": _iso(order.created_at),
+            "delivered_on": _iso(order.delivered_at),
+            "courier_first_name": courier.split()[0] if courier else "",
+            "refusal_reason": order.refusal_reason,
+            "delivery_note": mask_phones(order.landmark),
+            "items": [{"name": i.name, "quantity": i.quantity} for i in order.items],
+        }
+
+    def _order(self, order_id: int) -> Order | None:
+        try:
+            return buyer_order(self.session, self.user_id, order_id)
+        except CommerceError:
+            return None  # missing and not-yours look the same, on purpose
+
+    def my_orders(self, *, limit: int = 5) -> list[dict[str, Any]]:
+        with self.lock:
+            if self.closed:
+                return []
+            found = orders_of_buyer(self.session, buyer_id=self.user_id, limit=limit)
+            facts = [self._order_fact(o) for o in found]
+            self.audit.record(
+                AuditEntry(
+                    self.user_id,
+                    "my_orders",
+                    {"limit": limit},
+                    order_ids=tuple(o.id for o in found),
+                    order_owner_ids=tuple(o.buyer_id for o in found),
+                )
+            )
+            return facts
+
+    def order(self, order_id: int, *, tool: str = "order_status") -> dict[str, Any] | None:
+        with self.lock:
+            if self.closed:
+                return None
+            found = self._order(order_id)
+            self.audit.record(
+                AuditEntry(
+                    self.user_id,
+                    tool,
+                    {"order_id": order_id},
+                    order_ids=(found.id,) if found else (),
+                    order_owner_ids=(found.buyer_id,) if found else (),
+                )
+            )
+            return self._order_fact(found) if found else None
+
+    def latest_order_id(self) -> int | None:
+        orders = self.my_orders(limit=1)
+        return orders[0]["order_id"] if orders else None
+
+    def return_eligibility(self, order_id: int) -> dict[str, Any] | None:
+        """Whether the user's order can be returned, and until when (the core's rules)."""
+        fact = self.order(order_id, tool="return_eligibility")
+        if fact is None:
+            return None
+        days = rules.current().return_window_days
+        status = OrderStatus(fact["status"])
+        result: dict[str, Any] = {"order_id": order_id, "window_days": days, "deadline": ""}
+        if status in (OrderStatus.CANCELLED, OrderStatus.REFUSED):
+            result["verdict"] = "cancelled"
+        elif status == OrderStatus.COMPLETED:
+            result["verdict"] = "closed"
+        elif status != OrderStatus.DELIVERED or not fact["delivered_on"]:
+            result["verdict"] = "not_delivered"
+        else:
+            with self.lock:
+                order = self._order(order_id)
+            assert order is not None and order.delivered_at is not None
+            deadline = order.delivered_at + dt.timedelta(days=days)
+            result["deadline"] = deadline.date().isoformat()
+            result["verdict"] = "ok" if clock.now() <= deadline else "closed"
+        return result
+
+    # --- public data --------------------------------------------------------------------------
+
+    def products(self, query: str, *, limit: int = 5) -> list[dict[str, Any]]:
+        with self.lock:
+            if self.closed:
+                return []
+            try:
+                page = search_products(self.session, query=query[:200], limit=limit)
+            except CommerceError:
+                return []
+            found = [
+                {
+                    "product_id": p.id,
+                    "name": p.name,
+                    "price_gnf": p.price,
+                    "shop": p.shop.name,
+                    "in_stock": p.stock > 0,
+                    "description": mask_phones(p.description[:MAX_DESCRIPTION]),
+                }
+                for p in page.products
+            ]
+            self.audit.record(
+                AuditEntry(
+                    self.user_id,
+                    "search_products",
+                    {"query": query[:200]},
+                    product_ids=tuple(p["product_id"] for p in found),
+                )
+            )
+            return found
+
+    def faq(
+        self, question: str, *, lang: str | None = None, limit: int = 2
+    ) -> list[dict[str, Any]]:
+        from bot.support.retrieval import search_faq
+
+        hits = search_faq(question, lang or self.lang)[:limit]
+        self.audit.record(AuditEntry(self.user_id, "faq_lookup", {"question": question[:200]}))
+        return [{"topic": h.entry.id, "answer": h.answer, "score": h.score} for h in hits]
