@@ -126,6 +126,9 @@ def set_available(session: Session, *, user_id: int, available: bool) -> Courier
     if courier.status != CourierStatus.APPROVED:
         raise CourierUnavailable("not approved yet", status=courier.status.value)
     courier.available = available
+    if available:
+        # The open jobs already within reach are offered after commit (workers.offers).
+        events.record(session, "courier_available", user_id)
     return courier
 
 

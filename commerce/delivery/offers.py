@@ -9,21 +9,32 @@ once per round. Raising the bonus starts a new round: older waves then stop by t
 The scheduling itself lives in `workers.offers` (RQ `enqueue_in`); this module only decides,
 inside one transaction, who gets an offer now and what comes next — so the rule is tested
 without a queue and a retried job cannot text anyone twice (UNIQUE job, courier, round).
+
+The database is the truth, not the queue: a round's progress is read back from its offer rows
+(the highest wave that texted someone, and when) and the seller's `job_unclaimed` notice (the
+round is over). `overdue_waves` finds the open jobs whose chain of waves never started or was
+lost (a publish outside a turn, Redis down at enqueue, a worker killed between commit and
+scheduling); the sweeper reruns them in `recover` mode, which schedules nothing when it finds
+nobody, so sweeping again and again adds no duplicate chain. A courier who switches ON gets the
+open jobs already within their current wave radius (`offer_open_jobs`), as wave 0 rows: they
+do not move the waves' own progress.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from commerce import rules
+from commerce import clock, rules
 from commerce.catalog.models import Shop
 from commerce.db import action
 from commerce.delivery.actions import active_job_count, available_couriers_near
 from commerce.delivery.models import DeliveryJob, JobKind, JobOffer, JobStatus
+from commerce.messaging.models import Outbox
 from commerce.messaging.outbox import notify
 from commerce.users.models import User
 
@@ -35,6 +46,11 @@ class WavePlan:
     radius_km: float
     step_km: float
     waves: int
+    timeout_s: float = 0.0  # [delivery] offer_timeout_s: between two waves
+
+    @property
+    def timeout(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.timeout_s)
 
     def radius(self, wave: int) -> float:
         return self.radius_km + (wave - 1) * self.step_km
@@ -46,7 +62,64 @@ class WaveOutcome:
     wave: int = 0  # the wave that texted them (waves that found nobody are skipped)
     next_wave: int | None = None  # schedule this wave after the timeout; None: stop
     unclaimed: bool = False  # the seller was told nobody took it
-    stopped: str = ""  # why nothing more happens: "taken", "stale", "missing"
+    stopped: str = ""  # why nothing more happens: "taken", "stale", "missing", "done",
+    # "duplicate" (another run of the chain got there first), "waiting" (recovery found nobody)
+
+
+# Waves started by a turn's after-commit event run within a second or two; a chain that has not
+# moved this long after its due time was lost (see `overdue_waves`).
+START_GRACE = dt.timedelta(seconds=10)
+LATE_GRACE = dt.timedelta(seconds=30)
+OFFERED_ON = 0  # JobOffer.wave of an offer made when the courier switched ON
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a round stands, from its rows: the highest wave that texted someone, and when."""
+
+    wave: int  # 0: no wave texted anyone yet
+    last: dt.datetime  # that wave's time; the publication time when none
+    finished: bool  # the seller was told nobody took it (the round is over)
+
+    def next_due(self, plan: WavePlan) -> dt.datetime:
+        """When the next wave should have run."""
+        return self.last if self.wave == 0 else self.last + plan.timeout
+
+    def final_due(self, plan: WavePlan) -> dt.datetime:
+        """When the seller is told at the latest if nobody new is found from now on."""
+        if self.wave == 0 or self.wave >= plan.waves:
+            return self.last + plan.timeout
+        return self.last + 2 * plan.timeout  # the next wave finds nobody, then one timeout
+
+    def current_wave(self, plan: WavePlan, now: dt.datetime) -> int:
+        """The wave whose radius applies now (a wave that found nobody new widened at once)."""
+        if self.finished:
+            return plan.waves
+        if self.wave == 0:
+            return 1 if now < self.last + START_GRACE else plan.waves
+        return self.wave if now < self.next_due(plan) else plan.waves
+
+
+def _unclaimed_key(job_id: int, offer_round: int) -> str:
+    return f"unclaimed:{job_id}:{offer_round}"
+
+
+def progress(session: Session, job: DeliveryJob) -> Progress:
+    wave, last = session.execute(
+        select(func.max(JobOffer.wave), func.max(JobOffer.offered_at)).where(
+            JobOffer.job_id == job.id,
+            JobOffer.offer_round == job.offer_round,
+            JobOffer.wave > OFFERED_ON,
+        )
+    ).one()
+    finished = session.scalar(
+        select(Outbox.id).where(Outbox.dedupe_key == _unclaimed_key(job.id, job.offer_round))
+    )
+    return Progress(
+        wave=wave or 0,
+        last=last if last is not None else job.published_at,
+        finished=finished is not None,
+    )
 
 
 def _eligible(session: Session, job: DeliveryJob, radius_km: float) -> list[tuple[int, float]]:
@@ -106,9 +179,20 @@ def _offer(session: Session, job: DeliveryJob, courier_id: int, km: float, wave:
 
 @action
 def offer_wave(
-    session: Session, *, job_id: int, wave: int, offer_round: int, plan: WavePlan
+    session: Session,
+    *,
+    job_id: int,
+    wave: int,
+    offer_round: int,
+    plan: WavePlan,
+    recover: bool = False,
 ) -> WaveOutcome:
-    """Run wave `wave` of round `offer_round` for a job (see the module docstring)."""
+    """Run wave `wave` of round `offer_round` for a job (see the module docstring).
+
+    `recover`: the sweeper's rerun of a lost chain. It offers like any wave, but when nobody new
+    is found it schedules nothing: it tells the seller if the round's last timeout is over, and
+    otherwise leaves the job to the next sweep.
+    """
     job = session.scalar(select(DeliveryJob).where(DeliveryJob.id == job_id).with_for_update())
     if job is None:
         return WaveOutcome(stopped="missing")
@@ -116,6 +200,16 @@ def offer_wave(
         return WaveOutcome(stopped="stale")
     if job.status != JobStatus.OPEN:
         return WaveOutcome(stopped="taken")
+    now = clock.now()
+    state = progress(session, job)
+    if state.finished:
+        return WaveOutcome(stopped="done")
+    if recover:
+        wave = max(wave, state.wave + 1)
+    elif state.wave >= wave:
+        return WaveOutcome(stopped="duplicate")  # a rerun, or the sweeper got there first
+    if not recover and wave > plan.waves and plan.timeout_s and state.last > now - plan.timeout:
+        return WaveOutcome(stopped="duplicate")  # a fresher run of the chain offered since
     for current in range(max(1, wave), plan.waves + 1):
         offered = [
             courier_id
@@ -124,11 +218,59 @@ def offer_wave(
         ]
         if offered:
             return WaveOutcome(offered=offered, wave=current, next_wave=current + 1)
-    if wave <= plan.waves:
+    if recover and now < state.final_due(plan):
+        return WaveOutcome(wave=wave, stopped="waiting")
+    if not recover and wave <= plan.waves:
         # Nobody new anywhere: give those already asked (or coming ON) one timeout to answer.
         return WaveOutcome(wave=wave, next_wave=plan.waves + 1)
     _tell_seller(session, job)
     return WaveOutcome(unclaimed=True, stopped="unclaimed")
+
+
+@dataclass(frozen=True)
+class Overdue:
+    job_id: int
+    wave: int
+    offer_round: int
+
+
+def overdue_waves(session: Session, *, plan: WavePlan, now: dt.datetime) -> list[Overdue]:
+    """Open jobs whose next wave is past due with no sign of it: the waves to (re)run.
+
+    No wave texted anyone yet and the job was published more than START_GRACE ago (its first
+    wave may never have been queued); or the next wave is LATE_GRACE past its due time. The
+    rerun is idempotent (UNIQUE job, courier, round), so a chain that was only slow is harmless.
+    """
+    found = []
+    for job in session.scalars(
+        select(DeliveryJob).where(DeliveryJob.status == JobStatus.OPEN).order_by(DeliveryJob.id)
+    ):
+        state = progress(session, job)
+        if state.finished:
+            continue
+        grace = START_GRACE if state.wave == 0 else LATE_GRACE
+        if now >= state.next_due(plan) + grace:
+            found.append(Overdue(job.id, state.wave + 1, job.offer_round))
+    return found
+
+
+@action
+def offer_open_jobs(session: Session, *, courier_user_id: int, plan: WavePlan) -> list[int]:
+    """A courier switched ON: offer the open jobs whose current wave radius reaches them.
+
+    Returns the job ids offered. Jobs already offered to them in the round are skipped (UNIQUE
+    job, courier, round), so switching ON twice texts nothing twice.
+    """
+    now = clock.now()
+    offered = []
+    for job in session.scalars(
+        select(DeliveryJob).where(DeliveryJob.status == JobStatus.OPEN).order_by(DeliveryJob.id)
+    ):
+        radius = plan.radius(progress(session, job).current_wave(plan, now))
+        for courier_id, km in _eligible(session, job, radius):
+            if courier_id == courier_user_id and _offer(session, job, courier_id, km, OFFERED_ON):
+                offered.append(job.id)
+    return offered
 
 
 def _tell_seller(session: Session, job: DeliveryJob) -> None:
@@ -157,5 +299,5 @@ def _notify_seller(session: Session, job: DeliveryJob, owner_id: int) -> None:
             "can_raise": job.kind == JobKind.DELIVERY,
         },
         essential=True,
-        dedupe_key=f"unclaimed:{job.id}:{job.offer_round}",
+        dedupe_key=_unclaimed_key(job.id, job.offer_round),
     )

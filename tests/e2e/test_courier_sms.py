@@ -213,3 +213,19 @@ def test_qr_page_before_pickup_does_not_text_anyone(app: Boutik) -> None:
     with app.db.session() as s:
         assert s.scalar(select(User.phone).where(User.id == courier_id))
     assert not flows.outbox(app.db, user_id=courier_id, kind="courier_qr_link")
+
+
+def test_a_courier_texting_on_is_offered_the_job_already_open_near_them(app: Boutik) -> None:
+    courier_id = make_courier(app.db, prefecture="Kaloum", available=False)
+    number = phone_of(app, courier_id)
+    p = flows.place(app.db)
+    flows.accept(app.db, p)
+    job_id = flows.publish(app.db, p)  # no waves here: only switching ON can offer it
+
+    text(app, number, "on")
+
+    offer = wait_sms(app, number, 2)[-1]
+    assert offer.startswith(f"Course {p.order_id}: Kaloum > ")
+    text(app, number, "ON")  # again: no second offer
+    assert sum(b.startswith("Course ") for b in bodies(app, number)) == 1
+    assert flows.job(app.db, job_id).status.value == "open"

@@ -267,3 +267,137 @@ def test_the_offer_sms_reads_like_the_spec(db: Db, sim: SimScheduler) -> None:
         f"Course {p.order_id}: Kaloum > Ratoma {km} km, {commission} GNF. "
         f"Répondez A{p.order_id} pour accepter"
     )
+
+
+# --- the database is the truth: lost chains, never-started waves, couriers switching ON --------
+
+
+def sweep() -> list[str]:
+    from workers.offers import sweep_offers
+
+    return sweep_offers(context.runtime())  # type: ignore[arg-type]
+
+
+def switch_on(db: Db, courier_id: int) -> None:
+    """What run_turn does for the courier's ON: commit, then start the events' jobs."""
+    from workers.events import start
+
+    with db.uow() as s:
+        delivery.set_available(s, user_id=courier_id, available=True)
+        events = take_events(s)
+    start(context.runtime(), events)  # type: ignore[arg-type]
+
+
+def test_a_job_published_outside_a_turn_is_started_by_the_sweeper_once(
+    db: Db, sim: SimScheduler
+) -> None:
+    near = make_courier(db, prefecture="Kaloum")
+    middle = make_courier(db, prefecture="Dixinn")
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = flows.publish(db, p)  # no after-commit events: a CLI, a seed, Redis down
+
+    assert sweep() == []  # a turn's own first wave gets a few seconds
+    later(offers.START_GRACE.total_seconds())
+    sweep()
+    sweep()  # sweeping again starts no second chain
+
+    assert offered_to(db, job_id) == {near}
+    assert len(sim.jobs) == 1  # wave 2, after the timeout
+    later(TIMEOUT_S)
+    sim.run_due()
+    assert offered_to(db, job_id) == {near, middle}
+    assert [r.user_id for r in flows.outbox(db, kind="job_offer")].count(near) == 1
+
+
+def test_a_lost_chain_is_continued_and_the_seller_told_once(db: Db, sim: SimScheduler) -> None:
+    near = make_courier(db, prefecture="Kaloum")
+    middle = make_courier(db, prefecture="Dixinn")
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+    sim.run_due()
+    assert offered_to(db, job_id) == {near}
+    sim.jobs.clear()  # the scheduled wave 2 is lost (Redis flushed, enqueue failed)
+
+    later(TIMEOUT_S + offers.LATE_GRACE.total_seconds() - 1)
+    assert sweep() == []  # not yet: the chain may only be slow
+    later(1)
+    sweep()
+    assert offered_to(db, job_id) == {near, middle}
+    [(_due, _fn, args)] = sim.jobs  # the recovered chain goes on by itself
+    assert args == (job_id, 3, 1)
+    sim.jobs.clear()  # and is lost again
+
+    later(TIMEOUT_S + offers.LATE_GRACE.total_seconds())
+    assert sweep() == ["waiting"]  # wave 3 finds nobody new: one more timeout to answer
+    assert sweep() == ["waiting"] and sim.jobs == []  # no chain piles up
+    assert not flows.outbox(db, kind="job_unclaimed")
+    later(TIMEOUT_S)
+    sweep()
+    sweep()
+
+    assert len(flows.outbox(db, user_id=p.seller_id, kind="job_unclaimed")) == 1
+    assert sweep() == []  # the round is over
+    assert [r.user_id for r in flows.outbox(db, kind="job_offer")] == [near, middle]
+
+
+def test_a_slow_wave_after_the_sweeper_recovered_it_does_nothing(db: Db, sim: SimScheduler) -> None:
+    make_courier(db, prefecture="Kaloum")
+    make_courier(db, prefecture="Dixinn")
+    p = flows.place(db)
+    flows.accept(db, p)
+    publish(db, sim, p)
+    sim.run_due()
+    [(_due, fn, args)] = sim.jobs
+    sim.jobs.clear()
+    later(TIMEOUT_S + offers.LATE_GRACE.total_seconds())
+    sweep()
+
+    assert fn(*args) == "duplicate"  # the original wave 2, out of a long queue
+    assert len(sim.jobs) == 1  # only the recovered chain's wave 3
+    assert len(flows.outbox(db, kind="job_offer")) == 2
+
+
+def test_a_courier_switching_on_gets_the_open_jobs_within_the_current_radius(
+    db: Db, sim: SimScheduler
+) -> None:
+    middle = make_courier(db, prefecture="Dixinn")
+    near = make_courier(db, prefecture="Kaloum", available=False)
+    far = make_courier(db, prefecture="Matam", available=False)
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+    sim.run_due()
+    assert offered_to(db, job_id) == {middle}  # wave 2 (wave 1 found nobody)
+
+    switch_on(db, near)
+    switch_on(db, far)
+    sim.run_due()
+    assert offered_to(db, job_id) == {middle, near}  # Matam is beyond wave 2's radius
+    switch_on(db, near)
+    sim.run_due()
+    assert [r.user_id for r in flows.outbox(db, kind="job_offer")].count(near) == 1
+
+    later(TIMEOUT_S)
+    sim.run_due()  # the ON offer did not move the waves: wave 3 comes on time
+    assert offered_to(db, job_id) == {middle, near, far}
+
+
+def test_a_courier_switching_on_after_the_last_wave_gets_the_job_still_open(
+    db: Db, sim: SimScheduler
+) -> None:
+    far = make_courier(db, prefecture="Matam", available=False)
+    p = flows.place(db)
+    flows.accept(db, p)
+    job_id = publish(db, sim, p)
+    sim.run_due()
+    later(TIMEOUT_S)
+    sim.run_due()
+    assert flows.outbox(db, kind="job_unclaimed")
+
+    switch_on(db, far)
+    sim.run_due()
+
+    assert offered_to(db, job_id) == {far}  # the widest radius: every wave has run
+    flows.claim(db, far, job_id)
