@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot import i18n
 from bot.messages import InboundKind, InboundMessage, Reply
+from commerce.errors import InvalidInput
 from commerce.messaging.models import ConversationState
 from commerce.text import fold
 from commerce.users.models import User
@@ -85,6 +86,22 @@ def command(*names: str) -> Intent:
         return m.text.split()[0].lstrip("/").split("@")[0].lower() in wanted
 
     return Intent(f"command:{'|'.join(sorted(wanted))}", test)
+
+
+def payload_id(msg: InboundMessage, index: int = -1) -> int:
+    """The id at `index` of a button payload ("o:a:1042" → 1042).
+
+    Callback data come back from buttons kept for days, or forged: anything that is not a
+    positive 32-bit id is refused as InvalidInput (a polite reply), never a crash.
+    """
+    parts = msg.payload.split(":")
+    try:
+        value = int(parts[index])
+    except (IndexError, ValueError):
+        raise InvalidInput("bad button", payload=msg.payload[:64]) from None
+    if value <= 0 or value > 2**31:
+        raise InvalidInput("bad button", payload=msg.payload[:64])
+    return value
 
 
 ANY_TEXT = Intent("any_text", lambda m, _c: m.kind == InboundKind.TEXT and bool(m.text.strip()))

@@ -1,19 +1,23 @@
-"""Rows of the admins' CSV exports: orders, products, users.
+"""The admins' CSV exports: orders, products, users.
 
-Why rows and not a file: the core knows nothing of where files go; the admin flow writes the
-CSV into the media storage and sends it as a Telegram document. Rows are streamed in id order
-with `yield_per`, so a large export never holds every object in memory at once.
+The core yields the rows and writes them to a path its caller chooses (the media storage); the
+admin flow or, for a large export, a worker job sends the file as a Telegram document. Rows are
+streamed in id order with `yield_per`, so a large export never holds every object in memory.
 """
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commerce import clock
 from commerce.catalog.models import Product, Shop
 from commerce.orders.models import Order
 from commerce.users.actions import require_actor
@@ -81,3 +85,32 @@ def rows(session: Session, *, admin_id: int, kind: ExportKind) -> Iterator[tuple
                 "|".join(sorted(r.role.value for r in u.roles)), u.language.value,
                 int(u.is_active), int(u.opted_out), u.loyalty_points, u.created_at.isoformat(),
             )  # fmt: skip
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Defuse spreadsheet formulas in free text ("=HYPERLINK(…)"), keep numbers and phones."""
+    formula = isinstance(value, str) and value.startswith(FORMULA_START)
+    if formula and not re.fullmatch(r"[+-]?\d[\d .]*", value):
+        return "'" + value
+    return value
+
+
+def write_csv(session: Session, *, admin_id: int, kind: ExportKind, target: Path) -> int:
+    """Write the export to `target` (UTF-8 with BOM, for spreadsheets); returns the row count."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = -1  # the header is not a record
+    with target.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        for row in rows(session, admin_id=admin_id, kind=kind):
+            writer.writerow([_cell(v) for v in row])
+            written += 1
+    return written
+
+
+def export_filename(kind: ExportKind, admin_id: int) -> tuple[str, str]:
+    """(file name shown to the admin, path relative to the media directory)."""
+    filename = f"boutik-{kind.value}-{clock.now():%Y%m%d-%H%M%S}.csv"
+    return filename, f"exports/{admin_id}-{filename}"

@@ -1,7 +1,8 @@
 """Starting the jobs the core asked for after a commit (`commerce.messaging.events`).
 
 Called by the edge that committed the transaction. Never fails the caller: a queue that cannot
-be reached is logged (the job stays open; the seller can publish again or raise the bonus).
+be reached is logged: the job stays open and the sweeper starts its waves from the database
+(`workers.offers.sweep_offers`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _jobs() -> dict[str, Callable[..., Any]]:
-    from workers.offers import offer_wave
+def _jobs() -> dict[str, Callable[..., tuple[Any, ...]]]:
+    """Event name → (job function, *its arguments) built from the event's ids."""
+    from workers.assistant import answer_support_question
+    from workers.exports import build_export
+    from workers.offers import offer_open_jobs, offer_wave
 
-    return {"job_published": lambda job_id, offer_round: (offer_wave, job_id, 1, offer_round)}
+    return {
+        "job_published": lambda job_id, offer_round: (offer_wave, job_id, 1, offer_round),
+        "courier_available": lambda user_id: (offer_open_jobs, user_id),
+        "support_question": lambda *ids: (answer_support_question, *ids),
+        "export_requested": lambda admin_id, kind: (build_export, admin_id, kind),
+    }
 
 
 def start(rt: Runtime, events: list[Event]) -> None:

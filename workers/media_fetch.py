@@ -14,17 +14,16 @@ webhook: 404) leaves it for the next sweep.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from typing import TYPE_CHECKING
 
-from PIL import Image as PILImage
 from sqlalchemy import or_, select, update
 
 from channels_adapters.senders import SendError
 from commerce.db import unit_of_work
 from commerce.returns.models import Return
+from workers.images import image_extension
 
 if TYPE_CHECKING:
     from boutik.runtime import Runtime
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 
 TWILIO, TELEGRAM = "twilio:", "telegram:"
 MAX_BYTES = 5 * 1024 * 1024  # WhatsApp's own media limit
-FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 def pending_return_ids(rt: Runtime, *, limit: int = 100) -> list[int]:
@@ -58,15 +56,6 @@ def sweep_return_photos(rt: Runtime) -> int:
     for return_id in ids:
         rt.dispatcher.enqueue(fetch_return_photo, return_id)
     return len(ids)
-
-
-def _extension(data: bytes) -> str | None:
-    try:
-        with PILImage.open(io.BytesIO(data)) as img:
-            img.verify()
-            return FORMATS.get(img.format or "")
-    except Exception:
-        return None
 
 
 def _download(rt: Runtime, reference: str) -> bytes:
@@ -100,7 +89,7 @@ def fetch_return_photo(return_id: int, rt: Runtime | None = None) -> str:
         log.warning("return %s photo refused for good: %s", return_id, err.code)
         _swap(rt, return_id, reference, "")
         return ""
-    ext = _extension(data)
+    ext = image_extension(data)
     if ext is None:
         log.warning("return %s photo is not an image: dropped", return_id)
         _swap(rt, return_id, reference, "")

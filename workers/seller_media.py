@@ -14,16 +14,15 @@ that is not an image, is dropped from the product rather than retried forever.
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import TYPE_CHECKING
 
-from PIL import Image as PILImage
 from sqlalchemy import delete, select, update
 
 from channels_adapters.senders import SendError
 from commerce.catalog.models import ProductPhoto
 from commerce.db import unit_of_work
+from workers.images import image_extension
 
 if TYPE_CHECKING:
     from boutik.runtime import Runtime
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "telegram:"
 MAX_BYTES = 10 * 1024 * 1024
-FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 def pending_product_ids(rt: Runtime, *, limit: int = 100) -> list[int]:
@@ -54,15 +52,6 @@ def sweep_photos(rt: Runtime) -> int:
     for product_id in ids:
         rt.dispatcher.enqueue(fetch_product_photo, product_id)
     return len(ids)
-
-
-def _extension(data: bytes) -> str | None:
-    try:
-        with PILImage.open(io.BytesIO(data)) as img:
-            img.verify()
-            return FORMATS.get(img.format or "")
-    except Exception:
-        return None
 
 
 def fetch_product_photo(product_id: int, rt: Runtime | None = None) -> int:
@@ -90,7 +79,7 @@ def fetch_product_photo(product_id: int, rt: Runtime | None = None) -> int:
                 log.info("photo %s of product %s: retry later (%s)", photo_id, product_id, exc)
                 continue
             data = b""
-        ext = _extension(data) if 0 < len(data) <= MAX_BYTES else None
+        ext = image_extension(data) if 0 < len(data) <= MAX_BYTES else None
         with unit_of_work(rt.session_factory) as session:
             if ext is None:
                 log.warning("photo %s of product %s unusable: dropped", photo_id, product_id)

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 def sweep_once(rt: Runtime) -> None:
     """One pass of every periodic step; a failing step never stops the others."""
     from workers.media_fetch import sweep_return_photos
+    from workers.offers import sweep_offers
     from workers.outbox import sweep
     from workers.seller_media import sweep_photos
 
@@ -27,6 +28,7 @@ def sweep_once(rt: Runtime) -> None:
         ("outbox", outbox),  # due retries and rows a dead worker left "sending"
         ("product photos", lambda: sweep_photos(rt)),  # sellers' Telegram photos to download
         ("return photos", lambda: sweep_return_photos(rt)),  # buyers' return photos
+        ("courier offers", lambda: sweep_offers(rt)),  # waves never started or lost
     )
     for name, step in steps:
         try:

@@ -7,12 +7,8 @@ already decided) gets the core's refusal as a sentence, never a crash.
 
 from __future__ import annotations
 
-import csv
-import re
-from typing import Any
-
 from bot.admin.states import AdminState as S
-from bot.flow import Context, Result
+from bot.flow import Context, Result, payload_id
 from bot.messages import (
     Choice,
     Choices,
@@ -23,12 +19,13 @@ from bot.messages import (
     Reply,
     Text,
 )
-from commerce import backoffice, clock
+from commerce import backoffice
 from commerce.catalog.models import Product, Shop
 from commerce.delivery import actions as delivery
 from commerce.delivery.models import Courier
 from commerce.errors import InvalidInput, PermissionDenied
-from commerce.exports import ExportKind, count, rows
+from commerce.exports import ExportKind, count, export_filename, write_csv
+from commerce.messaging import events
 from commerce.moderation import actions as mod
 from commerce.moderation.actions import open_reports_against
 from commerce.stats import platform_figures
@@ -37,18 +34,10 @@ from commerce.users.models import User
 
 LARGE_EXPORT = 1000  # rows: above this, a progress message goes first
 KINDS = {"s": "shop", "p": "product", "c": "courier"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_KINDS = list(ExportKind)  # event arguments are ints: the kind travels as its index
 
 
-def _id(msg: InboundMessage, index: int = -1) -> int:
-    parts = msg.payload.split(":")
-    try:
-        value = int(parts[index])
-    except (IndexError, ValueError):
-        raise InvalidInput("bad button", payload=msg.payload[:64]) from None
-    if value <= 0 or value > 2**31:
-        raise InvalidInput("bad button", payload=msg.payload[:64])
-    return value
+_id = payload_id  # the id at an index of a button payload
 
 
 def _label(text: str, limit: int = 40) -> str:
@@ -395,31 +384,16 @@ def export_kind(msg: InboundMessage, ctx: Context) -> Result:
     return _export(ctx, kind)
 
 
-def _cell(value: Any) -> Any:
-    """Defuse spreadsheet formulas in free text ("=HYPERLINK(…)"), keep numbers and phones."""
-    formula = isinstance(value, str) and value.startswith(FORMULA_START)
-    if formula and not re.fullmatch(r"[+-]?\d[\d .]*", value):
-        return "'" + value
-    return value
-
-
 def _export(ctx: Context, kind: ExportKind) -> Result:
     total = count(ctx.session, admin_id=ctx.user.id, kind=kind)
-    stamp = f"{clock.now():%Y%m%d-%H%M%S}"
-    filename = f"boutik-{kind.value}-{stamp}.csv"
-    relative = f"exports/{ctx.user.id}-{filename}"
-    target = ctx.media_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        for row in rows(ctx.session, admin_id=ctx.user.id, kind=kind):
-            writer.writerow([_cell(v) for v in row])
-    replies: list[Reply] = []
     if total > LARGE_EXPORT:
-        replies.append(Text(ctx.t("admin.export.progress", n=total)))
+        # Built by a worker after this turn commits; the admin hears now that it is coming.
+        events.record(ctx.session, "export_requested", ctx.user.id, EXPORT_KINDS.index(kind))
+        return S.MENU, [Text(ctx.t("admin.export.progress", n=total))]
+    filename, relative = export_filename(kind, ctx.user.id)
+    write_csv(ctx.session, admin_id=ctx.user.id, kind=kind, target=ctx.media_dir / relative)
     caption = ctx.t("admin.export.caption", kind=ctx.t(f"admin.export.{kind.value}"), n=total)
-    replies.append(Document(media_path=relative, filename=filename, caption=caption))
-    return S.MENU, replies
+    return S.MENU, [Document(media_path=relative, filename=filename, caption=caption)]
 
 
 def figures(msg: InboundMessage, ctx: Context) -> Result:

@@ -69,6 +69,25 @@ def test_csv_export_is_a_document_with_every_order(boutik: Boutik) -> None:
     assert "3 ligne(s)" in str(doc.params.get("caption"))
 
 
+def test_a_large_export_answers_at_once_and_the_file_follows_from_a_worker(
+    boutik: Boutik, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.admin.handlers
+
+    monkeypatch.setattr(bot.admin.handlers, "LARGE_EXPORT", 2)
+    admin_tg = 880_000 + uid()
+    make_admin(boutik.db, telegram_id=admin_tg)
+    placed = [flows.place(boutik.db) for _ in range(3)]
+    _say(boutik, admin_tg, "/export")
+    _tap(boutik, admin_tg, "x:orders")
+    assert any("le fichier suit" in t for t in _texts(boutik, admin_tg))
+    [doc] = boutik.store.wait_for(
+        lambda: boutik.store.telegram_calls(method="sendDocument", chat_id=admin_tg), timeout=10
+    )
+    rows = list(csv.DictReader(io.StringIO(doc.files["document"].data.decode("utf-8-sig"))))
+    assert sorted(int(r["id"]) for r in rows) == sorted(p.order_id for p in placed)
+
+
 def test_moderation_refusal_reason_reaches_the_seller(boutik: Boutik) -> None:
     admin_tg = 880_000 + uid()
     make_admin(boutik.db, telegram_id=admin_tg)

@@ -232,8 +232,8 @@ def test_ask_a_question_goes_to_the_seller(db: Db, media: Path) -> None:
     assert chat.current == S.QUESTION
     chat.say("Il est garanti combien de temps ?")
     assert "transmise au vendeur" in chat.texts()
-    [row] = flows.outbox(db, user_id=seller, kind="buyer_question")
-    assert row.payload["params"]["question"] == "Il est garanti combien de temps ?"
+    [row] = flows.outbox(db, user_id=seller, kind="thread_opened")
+    assert row.payload["params"]["text"] == "Il est garanti combien de temps ?"
 
 
 # --- cart and promo -------------------------------------------------------------------------
