@@ -6,13 +6,17 @@ registered here as they are built.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, jsonify
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from boutik.config import Config
 from boutik.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
@@ -31,13 +35,22 @@ def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
             return jsonify(status="error", database=type(exc).__name__), 503
         return jsonify(status="ok", database=rt.engine.dialect.name)
 
-    from channels_adapters import media, telegram_inbound, twilio_inbound
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc: Exception) -> Any:
+        """The database is unreachable: 503, so Twilio and Telegram deliver again later.
+
+        Never a 200 for a turn that was not committed: the provider's retry is what keeps the
+        message from being lost.
+        """
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return jsonify(status="unavailable"), 503
+
+    from channels_adapters import media, qr_page, telegram_inbound, twilio_inbound
 
     app.register_blueprint(twilio_inbound.bp)
     app.register_blueprint(telegram_inbound.bp)
     app.register_blueprint(media.bp)
-    from channels_adapters import qr_page
-
     app.register_blueprint(qr_page.bp)  # GET /q/<token>: the buyer's QR, scanned by the courier
     if config.simulator.enabled:
         # Development only (`boutik serve --simulator`): emulators and the browser simulator.
