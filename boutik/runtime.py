@@ -97,14 +97,6 @@ class Runtime:
             return RedisRateLimiter(Redis.from_url(self.config.queue.redis_url))
         return MemoryRateLimiter()
 
-    def pace(self, keys_rates: list[tuple[str, float, int]], *, cost: int = 1) -> None:
-        """Wait for a send slot on every limit in `keys_rates` (sender-wide, all workers)."""
-        import time
-
-        delay = self.limiter.reserve_all(keys_rates, cost=cost)
-        if delay > 0:
-            time.sleep(min(delay, 30.0))
-
     @cached_property
     def twilio_sender(self):  # type: ignore[no-untyped-def]
         from channels_adapters.senders import TwilioSender

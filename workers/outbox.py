@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,30 @@ log = logging.getLogger(__name__)
 WINDOW = dt.timedelta(hours=24)
 BACKOFF_S = (2, 5, 15, 30, 60, 120, 300, 600)
 MAX_ATTEMPTS = len(BACKOFF_S) + 1
-MAX_SLEEP_S = 30.0
+HEARTBEAT_S = 10.0  # a row waiting for its send slot longer than this says it is alive
+
+
+def _pace(rt: Runtime, outbox_id: int, keys_rates: list[tuple[str, float, int]]) -> None:
+    """Wait for the shared send slot, keeping the claimed row visibly alive meanwhile.
+
+    Under a backlog (an SMS sender at 1 segment/s) the wait can outlast `stale_sending_s`; the
+    row's updated_at is touched every few seconds so the sweeper never mistakes a patient
+    worker for a dead one and sends the message a second time.
+    """
+    delay = rt.limiter.reserve_all(keys_rates, cost=1)
+    deadline = time.monotonic() + delay
+    while (remaining := deadline - time.monotonic()) > 0:
+        time.sleep(min(remaining, HEARTBEAT_S))
+        if deadline - time.monotonic() > 0:
+            with unit_of_work(rt.session_factory) as session:
+                session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == outbox_id, Outbox.status == OutboxStatus.SENDING)
+                    .values(updated_at=clock.now())
+                    .execution_options(synchronize_session=False)
+                )
+
+
 TELEGRAM_FILE = "telegram:"  # a media path naming a Telegram file_id (see workers/seller_media)
 
 
@@ -182,7 +206,7 @@ def _send(rt: Runtime, plan: Plan) -> SendResult:
             sid = rt.twilio_sender.find_sent(to=to, body=req.body or None, since=plan.check_since)
             if sid:
                 return SendResult(provider_id=sid)
-        rt.pace([(f"wa:{from_}", cfg.twilio.whatsapp_rate_per_s, 1)], cost=1)
+        _pace(rt, plan.outbox_id, [(f"wa:{from_}", cfg.twilio.whatsapp_rate_per_s, 1)])
         return rt.twilio_sender.send(
             to=to,
             from_=from_,
@@ -203,7 +227,11 @@ def _send(rt: Runtime, plan: Plan) -> SendResult:
         if found:
             result = SendResult(provider_id=found)
         else:
-            rt.pace([(f"sms:{cfg.twilio.sms_from}", cfg.twilio.sms_segments_per_s, 1)], cost=1)
+            _pace(
+                rt,
+                plan.outbox_id,
+                [(f"sms:{cfg.twilio.sms_from}", cfg.twilio.sms_segments_per_s, 1)],
+            )
             result = rt.twilio_sender.send(
                 to=plan.address,
                 from_=cfg.twilio.sms_from,
@@ -225,12 +253,13 @@ def _record_part(rt: Runtime, outbox_id: int, parts_sent: int) -> None:
 def _send_telegram(rt: Runtime, plan: Plan) -> SendResult:
     cfg = rt.config
     req = render.render_telegram(plan.reply, lang=plan.lang)  # type: ignore[arg-type]
-    rt.pace(
+    _pace(
+        rt,
+        plan.outbox_id,
         [
             ("tg", cfg.telegram.rate_per_s, 1),
             (f"tg:{plan.address}", cfg.telegram.rate_per_chat_per_s, 1),
         ],
-        cost=1,
     )
     sender = rt.telegram_sender
     if plan.callback_query_id:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from sqlalchemy import func, select, update
 
 from commerce import clock
 from commerce.messaging.models import ConversationState, InboundMessage, Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
+from commerce.users import actions as users
 from commerce.users.models import Channel, ChannelIdentity, User
 from tests.e2e.conftest import Boutik
 from tests.support import phone
@@ -350,3 +352,23 @@ def test_media_is_served_only_through_a_valid_signed_link(boutik: Boutik) -> Non
     assert boutik.client.get("/media/qr/1042.png").status_code == 403
     escape = signed_media_url("https://boutik.example.gn", "../config.toml", ttl_s=60)
     assert boutik.client.get(escape.removeprefix("https://boutik.example.gn")).status_code == 404
+
+
+def test_a_row_waiting_for_its_send_slot_keeps_itself_alive(
+    boutik: Boutik, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long wait for the shared rate limit must not look like a dead worker to the sweeper."""
+    import workers.outbox as outbox_worker
+
+    monkeypatch.setattr(outbox_worker, "HEARTBEAT_S", 0.2)
+    with boutik.db.uow() as s:
+        user = users.get_or_create_by_phone(s, phone=phone(), name="Awa")
+        row = notify(s, user_id=user.id, kind="order_accepted", params={"order_id": 1})
+        row.status = OutboxStatus.SENDING
+        row.updated_at = clock.now() - dt.timedelta(hours=1)
+        row_id = row.id
+    outbox_worker._pace(boutik.rt, row_id, [("test:heartbeat", 1.0, 1)])  # first slot: now
+    outbox_worker._pace(boutik.rt, row_id, [("test:heartbeat", 1.0, 1)])  # waits ~1 s
+    [after] = boutik.outbox(id=row_id)
+    assert clock.now() - after.updated_at < dt.timedelta(seconds=2)
+    assert outbox_worker.sweep(boutik.rt, stale_after=dt.timedelta(seconds=5)) == []
