@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests import processes
 from tests.services import Emulator
 from tests.support import PG_URL, Db, phone
 from tests.webhooks import (
@@ -63,7 +64,7 @@ dir = "{tmp_path / "media"}"
         "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
     }
-    proc = subprocess.Popen(
+    proc = processes.start(
         [sys.executable, "-m", "boutik.cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
@@ -82,8 +83,7 @@ dir = "{tmp_path / "media"}"
             pytest.fail(f"boutik serve did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         yield base
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        processes.stop(proc)
 
 
 def _post_wa(base: str, form: dict[str, str], *, token: str = AUTH_TOKEN) -> requests.Response:
@@ -149,7 +149,7 @@ def test_gunicorn_serves_the_wsgi_entry_point(pg: Db, tmp_path: Path) -> None:
     """The production command of the README: gunicorn on channels_adapters.wsgi:app."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": PG_URL, "REDIS_URL": "", "BOUTIK_CONFIG": ""}
-    proc = subprocess.Popen(
+    proc = processes.start(
         [
             sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4",
             "-b", f"127.0.0.1:{port}", "channels_adapters.wsgi:app",
@@ -175,5 +175,4 @@ def test_gunicorn_serves_the_wsgi_entry_point(pg: Db, tmp_path: Path) -> None:
         )
         assert unsigned.status_code == 403
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        processes.stop(proc)

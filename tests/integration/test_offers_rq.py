@@ -40,6 +40,7 @@ from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import take_pending_ids
 from commerce.orders.models import OrderStatus
 from commerce.users.models import User
+from tests import processes
 from tests.e2e.conftest import boutik_config
 from tests.services import Emulator
 from tests.support import REDIS_URL, Db, make_courier, migrate, open_db
@@ -267,7 +268,7 @@ offer_timeout_s = {TIMEOUT_S}
     }
     logs = [tmp_path / "serve.log", tmp_path / "worker.log"]
     procs = [
-        subprocess.Popen(
+        processes.start(
             [sys.executable, "-m", "boutik.cli", *command],
             cwd=ROOT,
             env=env,
@@ -288,12 +289,7 @@ offer_timeout_s = {TIMEOUT_S}
         yield base, db
     finally:
         for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            processes.stop(proc)
         db.engine.dispose()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
 from commerce.users import actions as users
 from commerce.users.models import Role
+from tests import processes
 from tests.e2e.conftest import boutik_config
 from tests.services import Emulator
 from tests.support import PG_URL, REDIS_URL, Db, phone
@@ -123,7 +123,7 @@ def _start_worker(overlay: Path) -> subprocess.Popen[bytes]:
         "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
     }
-    return subprocess.Popen(
+    return processes.start(
         [sys.executable, "-m", "boutik.cli", "worker"],
         cwd=ROOT,
         env=env,
@@ -166,7 +166,7 @@ sweep_every_s = 1.0
                 lambda seen=seen: len(emulator.store.twilio_messages()) >= seen + 3, timeout=30
             )
             time.sleep(rng.uniform(0.0, 0.25))
-            worker.send_signal(signal.SIGKILL)
+            processes.kill_group(worker)  # SIGKILL: the worker and its scheduler die mid-send
             worker.wait(timeout=10)
             if round_ == 2:
                 _redis_restart()  # the queue and the rate-limit keys are gone
@@ -179,11 +179,7 @@ sweep_every_s = 1.0
 
         emulator.store.wait_for(all_sent, timeout=90)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        processes.stop(worker)
     with pg.session() as s:
         retried = s.scalars(select(Outbox.attempts).where(Outbox.attempts > 1)).all()
     assert retried, "no send was interrupted: the test proved nothing"
