@@ -28,6 +28,7 @@ from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.phones import mask_phone
 from commerce.users.models import Channel, ChannelIdentity, Role, User
+from workers.rate_limit import with_headroom
 
 if TYPE_CHECKING:
     from boutik.runtime import Runtime
@@ -47,7 +48,7 @@ def _pace(rt: Runtime, outbox_id: int, keys_rates: list[tuple[str, float, int]])
     row's updated_at is touched every few seconds so the sweeper never mistakes a patient
     worker for a dead one and sends the message a second time.
     """
-    delay = rt.limiter.reserve_all(keys_rates, cost=1)
+    delay = rt.limiter.reserve_all(with_headroom(keys_rates), cost=1)
     deadline = time.monotonic() + delay
     while (remaining := deadline - time.monotonic()) > 0:
         time.sleep(min(remaining, HEARTBEAT_S))
