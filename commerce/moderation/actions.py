@@ -14,23 +14,16 @@ from commerce.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
-    ReasonRequired,
 )
 from commerce.messaging.outbox import notify, notify_many
 from commerce.moderation.models import Report, ReportStatus
+from commerce.reasons import reason_text
 from commerce.users.actions import admins, require_actor
 from commerce.users.models import Role, User
 
-MAX_REASON = 500
-
 
 def _reason(reason: str, *, required: bool) -> str:
-    text = (reason or "").strip()
-    if required and not text:
-        raise ReasonRequired("a reason is required")
-    if len(text) > MAX_REASON:
-        raise InvalidInput("reason too long", max=MAX_REASON)
-    return text
+    return reason_text(reason, required=required)
 
 
 @action

@@ -26,7 +26,6 @@ from commerce.errors import (
     PermissionDenied,
     ProductUnavailable,
     PromoExhausted,
-    ReasonRequired,
 )
 from commerce.messaging.outbox import notify
 from commerce.orders.lifecycle import Actor, transition
@@ -39,10 +38,9 @@ from commerce.orders.models import (
     OrderStatusChange,
     PaymentMethod,
 )
+from commerce.reasons import reason_text
 from commerce.users.actions import require_actor
 from commerce.users.models import Address, Role
-
-MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -383,12 +381,7 @@ def buyer_order(session: Session, buyer_id: int, order_id: int) -> Order:
 
 
 def _reason(reason: str) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ReasonRequired("a reason is required")
-    if len(text) > MAX_REASON:
-        raise InvalidInput("reason too long", max=MAX_REASON)
-    return text
+    return reason_text(reason)
 
 
 @action

@@ -36,9 +36,8 @@ from commerce.orders.actions import (
     shop_point,
 )
 from commerce.orders.models import Order, OrderItem, OrderStatus
+from commerce.reasons import MAX_REASON, reason_text
 from commerce.returns.models import Refund, RefundStatus, Return, ReturnItem, ReturnStatus
-
-MAX_REASON = 500
 
 
 def _return(session: Session, return_id: int) -> Return:
@@ -76,11 +75,7 @@ def request_return(
     window = dt.timedelta(days=rules.current().return_window_days)
     if clock.now() > order.delivered_at + window:
         raise ReturnWindowClosed("return window closed", order_id=order_id)
-    text = (reason or "").strip()
-    if not text:
-        raise ReasonRequired("a reason is required")
-    if len(text) > MAX_REASON:
-        raise InvalidInput("reason too long", max=MAX_REASON)
+    text = reason_text(reason)
     if not items:
         raise InvalidInput("choose at least one item")
     ret = Return(order_id=order.id, buyer_id=buyer_id, reason=text, photo_path=photo_path)
