@@ -188,6 +188,16 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def analyze(db: Db) -> None:
+    """Fresh planner statistics for every table, as autovacuum keeps them in production.
+
+    Stale statistics on `shops` (40 rows estimated as 1) once made PostgreSQL walk the products
+    shop by shop instead of using the trigram index: 1.8 s instead of 20 ms per query.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=1_000)
@@ -203,10 +213,10 @@ def main() -> None:
     results: dict[int, list[float]] = {}
     t0 = time.perf_counter()
     bulk_insert(db, product_rows(rng, args.small, shops, category_id))
+    analyze(db)
     results[args.small] = time_queries(db, args.budget, 400)
     bulk_insert(db, product_rows(rng, args.large - args.small, shops, category_id))
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE products")
+    analyze(db)
     setup = time.perf_counter() - t0
     results[args.large] = time_queries(db, args.budget, 400)
     print(f"search_products on PostgreSQL, {len(QUERIES)} typed queries cycled, limit 10")

@@ -48,10 +48,21 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def _include_object(dialect: str):  # type: ignore[no-untyped-def]
+    """Leave out objects the models mark for another database (`info={"only_dialect": …}`)."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+        only = getattr(obj, "info", {}).get("only_dialect")
+        return only is None or only == dialect
+
+    return include
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object(connection.dialect.name),
         # Batch mode lets ALTERs work on SQLite by copying the table.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,

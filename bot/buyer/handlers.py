@@ -184,7 +184,8 @@ def _product_list(ctx: Context, spec: dict[str, object], offset: int) -> Result:
     else:
         ctx.data.pop("more", None)
     rows.append(Choice("menu:main", ctx.t("buyer.list.menu")))
-    text = ctx.t("buyer.list.header", shown=offset + len(page.products), total=page.total)
+    header = "buyer.list.header_many" if page.total_is_lower_bound else "buyer.list.header"
+    text = ctx.t(header, shown=offset + len(page.products), total=page.total)
     return BuyerState.BROWSE, [choices(text, rows, button=ctx.t("buyer.list.button"))]
 
 
