@@ -20,6 +20,7 @@ SQLite, the embedded mode for small shops, scores every candidate as before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from commerce.catalog.actions import visible_products_query
 from commerce.catalog.models import Product
 from commerce.errors import InvalidInput
-from commerce.text import fold, tokens
+from commerce.text import fold
 
 # Words that carry no meaning for matching, in both languages.
 STOPWORDS = frozenset(
@@ -64,6 +65,7 @@ STOPWORDS = frozenset(
     ]
 )
 WORD_THRESHOLD = 75.0
+_NUMBER_EDGE = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 MAX_QUERY = 200
 # pg_trgm word similarity each query word needs. Loose: words rapidfuzz accepts (≥ 75) score
 # ≥ 0.4 here ("iphnoe" → "iphone" 0.43), so 0.3 loses none (tests/integration/test_search_pg.py
@@ -101,9 +103,23 @@ def word_score(word: str, candidates: list[str]) -> float:
     return best
 
 
+def split_units(text: str) -> str:
+    """ "sac riz 50kg" → "sac riz 50 kg": buyers glue numbers to units, sellers may not."""
+    return _NUMBER_EDGE.sub(" ", text)
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query that must each match: folded, units split, stopwords dropped."""
+    return [
+        w
+        for w in split_units(fold(query)).split()
+        if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+    ]
+
+
 def match_score(query_words: list[str], text: str) -> float:
     """Every query word must match some word (AND); the score is the mean of the matches."""
-    cands = text.split()
+    cands = split_units(text).split()
     if not query_words:
         return 100.0
     scores = []
@@ -140,7 +156,7 @@ def search_products(
         raise InvalidInput("bad page")
     if min_price is not None and max_price is not None and min_price > max_price:
         min_price, max_price = max_price, min_price
-    words = [w for w in tokens(query) if w not in STOPWORDS and len(w) > 1]
+    words = query_words(query)
     stmt = visible_products_query().with_only_columns(
         Product.id, Product.search_text, Product.brand, Product.colour
     )

@@ -92,6 +92,15 @@ def test_prefix_of_a_word_matches(db, shelf):
     assert set(names(db, query="chauss nik")) == {"Chaussures Nike Air"}
 
 
+def test_numbers_glued_to_units_match_either_way(db, shelf):
+    seller = shelf["sellers"][0]
+    rice = make_product(db, seller_id=seller, name="Sac de riz 50 kg")
+    oil = make_product(db, seller_id=seller, name="Huile d'arachide 5L")
+    assert ids(db, query="riz 50kg") == {rice}
+    assert ids(db, query="huile 5 l") == {oil}
+    assert ids(db, query="riz 25kg") == set()
+
+
 def test_category_name_is_searchable(db, shelf):
     # The Sac's own words do not say "sacs" but its category does.
     assert set(ids(db, query="sacs")) == {shelf["ids"]["sac"]}
