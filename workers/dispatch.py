@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 QUEUE = "boutik"
-# One job sends up to this many rows, in order: a turn's replies arrive in the order written.
-BATCH = 20
+# One job sends up to this many rows, a recipient's rows in order (a turn's replies arrive in
+# the order written). Each job claims its rows in one transaction and records them in a few, so
+# a backlog drains faster in larger batches (bench/outbound_drain.py: 50 rather than 20).
+BATCH = 50
 
 
 def batches(ids: list[int]) -> list[list[int]]:

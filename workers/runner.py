@@ -8,6 +8,8 @@ worker that dies mid-job loses nothing: the job is retried.
 
 from __future__ import annotations
 
+import logging
+
 from redis import Redis
 from rq import Queue, SimpleWorker
 
@@ -30,6 +32,10 @@ def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
     from workers.sweeper import Sweeper
 
     context.install(rt)
+    # The Twilio SDK logs every request and response at INFO (eight lines with headers): in a
+    # worker sending hundreds a second that is most of its log and a measurable share of its
+    # CPU. Errors still surface as SendError, logged by workers.outbox.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     conn = redis_connection(rt.config.queue.redis_url)
     if burst:
         rt.dispatcher.dispatch(sweep(rt))  # pick up what a lost queue forgot, then drain

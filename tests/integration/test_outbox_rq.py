@@ -32,7 +32,7 @@ from tests.services import Emulator
 from tests.support import PG_URL, REDIS_URL, Db, phone
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN
 from workers import context
-from workers.dispatch import QUEUE
+from workers.dispatch import BATCH, QUEUE
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_START = [
@@ -84,7 +84,7 @@ def test_simple_worker_burst_drains_the_outbox(
     ids = _couriers_with_notifications(pg, 40)
     rq_runtime.dispatcher.dispatch(ids)
     queue = Queue(QUEUE, connection=redis_conn)
-    assert queue.count == 2  # two ordered batches of 20
+    assert queue.count == -(-40 // BATCH)  # ordered batches of BATCH rows
 
     SimpleWorker([queue], connection=redis_conn).work(burst=True)
 

@@ -1,0 +1,317 @@
+"""Benchmark #2 — one queue worker draining the outbox, against a bare loop of the same SDK sends.
+
+Why: Boutik must be fast enough that the providers, not our code, are the ceiling. The worker
+does far more per message than a bare `Client.messages.create` — claim the row, pick channel
+and content, pace on the shared Redis limiter, send, record the outcome, plus RQ's own job
+bookkeeping — and this ratio says how much of the SDK's own speed survives all that.
+
+Set-up (all on this machine, loopback):
+- The Twilio emulator runs in its own process (`bench.emulator_proc`).
+- World: N buyers (distinct +22462… numbers), each with a WhatsApp identity inside the 24 h
+  window, each with one `order_accepted` notification written by
+  `commerce.messaging.outbox.notify` (so the worker renders it, picks WhatsApp, sends free text).
+  PostgreSQL db `bench_out` (truncated), Redis db 11 (flushed).
+- Worker: one real `boutik worker` process (RQ SimpleWorker + scheduler + sweeper), started
+  and warmed up (W rows) before timing. Timed: enqueue the N ids the way the web process does
+  after commit (`RQDispatcher.dispatch`, batches of `workers.dispatch.BATCH`) until the
+  emulator has accepted all N.
+  Provider limits are set to 100 000/s so pacing is not the ceiling (it still runs: one Redis
+  reservation per message).
+- Baseline: in this process, a bare loop of `twilio.rest.Client.messages.create` (the same SDK
+  and HTTP client class the worker uses) with the same arguments, to the same emulator, N sends
+  after W warm-up sends. Run before and after the worker; the mean is the baseline.
+
+Figure: worker messages/s ÷ bare messages/s. Target ≥ 0.7.
+Also printed, for honesty: the worker sends to up to `workers.outbox.SEND_THREADS` recipients
+at once, so the same sends from that many threads are measured as a second reference; and the
+CPU the worker and emulator processes used per message (/proc), since on 2 cores the worker
+shares them with PostgreSQL, Redis and the emulator while the bare loop shares them with the
+emulator only.
+
+Needs: createdb -h 127.0.0.1 -U postgres bench_out; Redis on 127.0.0.1:6379.
+Reproduce:
+    .venv/bin/python -m bench.outbound_drain
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+import requests
+from rq import Worker
+from sqlalchemy import func, select
+from twilio.rest import Client
+
+from bench import emulator_proc
+from channels_adapters.senders import _RewritingHttpClient
+from commerce.db import unit_of_work
+from commerce.messaging.models import Outbox, OutboxStatus
+from commerce.messaging.outbox import notify
+from commerce.users import actions as users
+from commerce.users.models import Channel
+from tests.support import migrate, open_db, truncate_all
+from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from workers import outbox as outbox_worker
+from workers.dispatch import RQDispatcher
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_URL = os.environ.get(
+    "BENCH_OUT_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_out"
+)
+REDIS_URL = os.environ.get("BENCH_OUT_REDIS_URL", "redis://127.0.0.1:6379/11")
+WHATSAPP_FROM = "whatsapp:+14155238886"
+STATUS_CALLBACK = f"{PUBLIC}/webhooks/twilio/status"
+
+
+def build_world(n: int) -> list[int]:
+    """n buyers with an open WhatsApp window and one notification each; returns outbox ids."""
+    migrate(DB_URL)
+    db = open_db(DB_URL)
+    truncate_all(db.engine)
+    ids: list[int] = []
+    chunk = 250
+    for start in range(0, n, chunk):
+        with unit_of_work(db.factory) as s:
+            for i in range(start, min(n, start + chunk)):
+                number = f"+22462{i:07d}"
+                user = users.get_or_create_by_phone(s, phone=number, name=f"Acheteur {i}")
+                users.touch_identity(s, user_id=user.id, channel=Channel.WHATSAPP, address=number)
+                row = notify(s, user_id=user.id, kind="order_accepted", params={"order_id": i})
+                ids.append(row.id)
+    db.engine.dispose()
+    return ids
+
+
+def overlay(emulator_url: str) -> Path:
+    """The worker's config file: emulator URLs, and limits high enough not to be the ceiling."""
+    path = Path(tempfile.mkdtemp(prefix="bench-out-")) / "boutik.toml"
+    path.write_text(
+        f"""
+[web]
+public_base_url = "{PUBLIC}"
+[twilio]
+api_base_url = "{emulator_url}"
+whatsapp_from = "{WHATSAPP_FROM}"
+whatsapp_rate_per_s = 100000.0
+sms_segments_per_s = 100000.0
+[telegram]
+api_base_url = "{emulator_url}/telegram/bot"
+rate_per_s = 100000.0
+rate_per_chat_per_s = 100000.0
+[media]
+dir = "{path.parent / "media"}"
+"""
+    )
+    return path
+
+
+def worker_env(config_path: Path, database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "BOUTIK_CONFIG": str(config_path),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+    }
+
+
+def start_worker(env: dict[str, str], log_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """A real `boutik worker` (its own session, so its scheduler child dies with it)."""
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "boutik.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT if log_path else subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> None:
+    import contextlib
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+
+def wait_until(predicate, timeout: float, what: str, every: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+def bare_loop(emulator_url: str, n: int, warmup: int, offset: int) -> float:
+    """Messages/s of a bare `Client.messages.create` loop to the emulator (after a warm-up)."""
+    client = Client(
+        ACCOUNT_SID, AUTH_TOKEN, http_client=_RewritingHttpClient(emulator_url, timeout=10.0)
+    )
+
+    def send(i: int) -> None:
+        client.messages.create(
+            to=f"whatsapp:+22463{offset + i:07d}",
+            from_=WHATSAPP_FROM,
+            body=f"Bonne nouvelle : votre commande {i} est acceptée par le vendeur.",
+            status_callback=STATUS_CALLBACK,
+        )
+
+    for i in range(warmup):
+        send(i)
+    t0 = time.perf_counter()
+    for i in range(warmup, warmup + n):
+        send(i)
+    return n / (time.perf_counter() - t0)
+
+
+def bare_threaded(emulator_url: str, n: int, threads: int, offset: int) -> float:
+    """The same sends from `threads` threads sharing one client: the reference for a worker
+    that sends to several recipients at once (workers.outbox.SEND_THREADS)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = Client(
+        ACCOUNT_SID, AUTH_TOKEN, http_client=_RewritingHttpClient(emulator_url, timeout=10.0)
+    )
+
+    def send(i: int) -> None:
+        client.messages.create(
+            to=f"whatsapp:+22464{offset + i:07d}",
+            from_=WHATSAPP_FROM,
+            body=f"Bonne nouvelle : votre commande {i} est acceptée par le vendeur.",
+            status_callback=STATUS_CALLBACK,
+        )
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(send, range(threads * 5)))
+        t0 = time.perf_counter()
+        list(pool.map(send, range(n)))
+    return n / (time.perf_counter() - t0)
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc; 0.0 where unavailable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=60)
+    parser.add_argument("--timeout", type=float, default=120.0, help="max seconds for the drain")
+    parser.add_argument("--worker-log", type=Path, default=None)
+    args = parser.parse_args()
+    n, warm = args.messages, args.warmup
+
+    t_setup = time.monotonic()
+    ids = build_world(warm + n)
+    print(f"world: {warm + n} buyers and outbox rows in {time.monotonic() - t_setup:.1f} s")
+    conn = redis.Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    emu, emu_url = emulator_proc.start()
+    worker = None
+    config_path: Path | None = None
+    try:
+        bare_before = bare_loop(emu_url, n, warm, offset=0)
+        print(f"bare SDK loop (before): {bare_before:.1f} msg/s")
+        base = emulator_proc.count(emu_url)
+
+        config_path = overlay(emu_url)
+        env = worker_env(config_path, DB_URL, REDIS_URL)
+        worker = start_worker(env, args.worker_log)
+        wait_until(lambda: len(Worker.all(connection=conn)) >= 1, 30, "the worker to register")
+        dispatcher = RQDispatcher(REDIS_URL)
+        poll = requests.Session()
+
+        dispatcher.dispatch(ids[:warm])
+        wait_until(lambda: emulator_proc.count(emu_url, poll) >= base + warm, 60, "warm-up")
+        cpu0 = (cpu_s(worker.pid), cpu_s(emu.pid))
+        t0 = time.perf_counter()
+        dispatcher.dispatch(ids[warm:])
+        target = base + warm + n
+        wait_until(
+            lambda: emulator_proc.count(emu_url, poll) >= target,
+            args.timeout,
+            "the drain",
+            every=0.02,
+        )
+        elapsed = time.perf_counter() - t0
+        cpu_worker = cpu_s(worker.pid) - cpu0[0]
+        cpu_emu = cpu_s(emu.pid) - cpu0[1]
+        worker_rate = n / elapsed
+        print(f"worker drain: {n} messages in {elapsed:.2f} s = {worker_rate:.1f} msg/s")
+
+        db = open_db(DB_URL)
+        wait_until(
+            lambda: _count_sent(db) == warm + n, 30, "the last rows to be recorded sent", 0.1
+        )
+        with db.session() as s:
+            statuses = dict(
+                s.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
+            )
+        db.engine.dispose()
+        stop_group(worker)
+        worker = None
+
+        bare_after = bare_loop(emu_url, n, warm, offset=100_000)
+        print(f"bare SDK loop (after): {bare_after:.1f} msg/s")
+        threads = outbox_worker.SEND_THREADS
+        bare_thr = bare_threaded(emu_url, n, threads, offset=200_000)
+        print(f"bare SDK sends from {threads} threads (reference): {bare_thr:.1f} msg/s")
+        bodies = emulator_proc.bodies(emu_url)
+        worker_bodies = [b for b in bodies[2 * warm + n : 2 * warm + 2 * n]]
+        dupes = len(worker_bodies) - len(set(worker_bodies))
+    finally:
+        if worker is not None:
+            stop_group(worker)
+        stop_group(emu)
+        conn.flushdb()
+        if config_path is not None:
+            shutil.rmtree(config_path.parent, ignore_errors=True)
+
+    bare = statistics.mean([bare_before, bare_after])
+    print()
+    print(f"outbox rows by status: { {str(k): v for k, v in statuses.items()} }")
+    print(f"duplicate bodies among the worker's {n} sends: {dupes}")
+    print(f"bare SDK loop: {bare:.1f} msg/s (before {bare_before:.1f}, after {bare_after:.1f})")
+    print(f"queue worker:  {worker_rate:.1f} msg/s ({n} messages, {elapsed:.2f} s)")
+    print(
+        f"CPU during the drain: worker process {1000 * cpu_worker / n:.2f} ms/message, "
+        f"emulator {1000 * cpu_emu / n:.2f} ms/message (2 cores)"
+    )
+    print(
+        f"reference: worker / bare sends from {threads} threads = {worker_rate / bare_thr:.3f} "
+        f"(the worker sends to up to {threads} recipients at once)"
+    )
+    print(f"RATIO worker/bare = {worker_rate / bare:.3f}   (target >= 0.7)")
+    print(f"reproduce: .venv/bin/python -m bench.outbound_drain --messages {n} --warmup {warm}")
+
+
+def _count_sent(db) -> int:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        stmt = select(func.count()).where(Outbox.status == OutboxStatus.SENT)
+        return int(s.scalar(stmt) or 0)
+
+
+if __name__ == "__main__":
+    main()
