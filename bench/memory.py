@@ -57,8 +57,9 @@ WA = "/webhooks/twilio/whatsapp"
 TARGET, EVERY, WARMUP = 10_000, 1_000, 200
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
+def rss_mb(pid: int | str = "self") -> float:
+    """VmRSS of a process (this one by default), in MB; the soak samples other processes."""
+    with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
