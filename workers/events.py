@@ -24,12 +24,14 @@ def _jobs() -> dict[str, Callable[..., tuple[Any, ...]]]:
     from workers.assistant import answer_support_question
     from workers.exports import build_export
     from workers.offers import offer_open_jobs, offer_wave
+    from workers.seller_charts import send_seller_chart  # matplotlib loads only in the job
 
     return {
         "job_published": lambda job_id, offer_round: (offer_wave, job_id, 1, offer_round),
         "courier_available": lambda user_id: (offer_open_jobs, user_id),
         "support_question": lambda *ids: (answer_support_question, *ids),
         "export_requested": lambda admin_id, kind: (build_export, admin_id, kind),
+        "stats_requested": lambda *ids: (send_seller_chart, *ids),
     }
 
 

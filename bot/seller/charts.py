@@ -1,25 +1,48 @@
 """The seller's /stats picture: one PNG with five panels, drawn with matplotlib (Agg).
 
-Why Agg and a file: handlers run in web threads with no display, and replies travel through
-the outbox as a media path, so the chart is written under media_dir/charts/ and sent from there.
+Drawn by a worker job (`workers.seller_charts`), never in a webhook turn: a chart takes seconds
+and the first import of matplotlib adds about 50 MB to the process. matplotlib is therefore
+imported inside `draw_seller_chart`, so the handler can use `stats_text` from this module
+without loading it (tests/unit/test_stats.py checks that a web process queuing the job never
+does).
+
+Why Agg and a file: workers have no display, and replies travel through the outbox as a media
+path, so the chart is written under media_dir/charts/ and sent from there.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
+from types import ModuleType
 
 from bot import i18n
 from commerce import clock
 from commerce.stats import Forecast, SellerStats
 
 _LOCK = threading.Lock()  # pyplot's figure registry is not thread-safe
+
+# One chart at a time per seller: /stats stores the request's reference (its time in epoch
+# milliseconds) under this key of the conversation's data; the job clears it once the PNG is in
+# the outbox. A marker older than CHART_PENDING_S is ignored, so a job lost with its worker never
+# blocks /stats for good (the job's retries end well within it: 5 + 30 + 120 s).
+CHART_PENDING_KEY = "stats_chart"
+CHART_PENDING_S = 300
+
+
+def chart_pending(marker: object, now_ms: int) -> bool:
+    """Whether `marker` (the conversation's CHART_PENDING_KEY value) is a chart still coming."""
+    return type(marker) is int and 0 <= now_ms - marker < CHART_PENDING_S * 1000
+
+
+def _pyplot() -> ModuleType:
+    """matplotlib.pyplot on the Agg backend, imported on first use (see the module docstring)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _short(name: str, limit: int = 22) -> str:
@@ -48,8 +71,23 @@ def forecast_line(forecast: Forecast, lang: str) -> str:
     )
 
 
+def stats_text(stats: SellerStats, lang: str) -> str:
+    """The figures in words (this month, orders, rating, low stock) and the forecast line."""
+    avg = stats.rating_average
+    summary = i18n.t(
+        lang,
+        "seller.stats.summary",
+        month_gnf=stats.revenue_by_month[-1][1],
+        orders=stats.total_orders,
+        rating=f"{avg:.1f}" if avg is not None else "—",
+        low=len(stats.low_stock),
+    )
+    return summary + "\n" + forecast_line(stats.forecast, lang)
+
+
 def draw_seller_chart(stats: SellerStats, *, media_dir: Path, user_id: int, lang: str) -> str:
     """Write the chart; returns its path relative to `media_dir`."""
+    plt = _pyplot()
     relative = f"charts/seller-{user_id}-{clock.now():%Y%m%d%H%M%S%f}.png"
     target = media_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,12 +25,14 @@ from bot.messages import (
     Reply,
     Text,
 )
+from bot.seller.charts import CHART_PENDING_KEY, chart_pending, stats_text
 from bot.seller.states import SellerState as S
 from commerce import backoffice, clock
 from commerce.catalog import actions as catalog
 from commerce.catalog.models import Product, Shop, ShopStatus
 from commerce.delivery import actions as delivery
 from commerce.errors import CodeLocked, InvalidInput, InvalidPhone, NotFound, WrongPin
+from commerce.messaging import events
 from commerce.orders import actions as orders
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
 from commerce.returns import actions as returns
@@ -70,7 +72,7 @@ _id = payload_id  # the id at an index of a button payload
 def _amount(text: str) -> int | None:
     """ "250 000", "250000 GNF", "250.000" → 250000; anything else None."""
     cleaned = re.sub(r"(?i)gnf|fg|[\s.,'_]", "", text or "")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) <= 12 else None
+    return int(cleaned) if cleaned.isdecimal() and len(cleaned) <= 12 else None
 
 
 def _skipped(text: str) -> bool:
@@ -88,9 +90,10 @@ def _status(ctx: Context, product: Product) -> str:
 
 
 def _reset(ctx: Context, *keep: str) -> None:
-    """Forget the previous dialogue's answers (keep the engine's own keys)."""
+    """Forget the previous dialogue's answers (keep the engine's own keys and the marker of a
+    chart still being drawn, which is not an answer: /stats must keep seeing it)."""
     for key in list(ctx.data):
-        if key not in keep and key != "menu":
+        if key not in keep and key not in ("menu", CHART_PENDING_KEY):
             ctx.data.pop(key)
 
 
@@ -471,7 +474,7 @@ def products(msg: InboundMessage, ctx: Context, offset: int = 0) -> Result:
 
 
 def products_page(msg: InboundMessage, ctx: Context) -> Result:
-    offset = int(msg.payload.split(":")[1]) if msg.payload.split(":")[1].isdigit() else 0
+    offset = int(msg.payload.split(":")[1]) if msg.payload.split(":")[1].isdecimal() else 0
     return products(msg, ctx, offset=min(offset, 100_000))
 
 
@@ -939,7 +942,7 @@ def _publish(ctx: Context, order_id: int, bonus: int) -> Result:
 
 def publish_bonus(msg: InboundMessage, ctx: Context) -> Result:
     parts = msg.payload.split(":")
-    if len(parts) != 4 or not parts[3].isdigit():
+    if len(parts) != 4 or not parts[3].isdecimal() or len(parts[3]) > 9:
         raise InvalidInput("bad button", payload=msg.payload[:64])
     return _publish(ctx, _id(msg, 2), int(parts[3]))
 
@@ -947,7 +950,7 @@ def publish_bonus(msg: InboundMessage, ctx: Context) -> Result:
 def raise_bonus(msg: InboundMessage, ctx: Context) -> Result:
     """The "raise the bonus" buttons sent after the last offer wave: bonus:<job>:<total bonus>."""
     parts = msg.payload.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+    if len(parts) != 3 or not all(p.isdecimal() and len(p) <= 9 for p in parts[1:]):
         raise InvalidInput("bad button", payload=msg.payload[:64])
     job = delivery.raise_bonus(
         ctx.session, seller_id=ctx.user.id, job_id=int(parts[1]), bonus=int(parts[2])
@@ -1059,25 +1062,24 @@ def review_reply(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def stats(msg: InboundMessage, ctx: Context) -> Result:
-    from bot.seller.charts import draw_seller_chart, forecast_line
+    """The figures at once; the PNG chart follows from a worker job after this turn commits.
 
+    Why split: the figures are a few indexed queries over one shop's last year (milliseconds),
+    while drawing takes seconds of matplotlib, which must not hold a webhook thread and its
+    database connection (`workers.seller_charts`). While a chart is pending, /stats says so and
+    queues nothing: a seller tapping twice gets one chart, not a pile.
+    """
     refused = _need_shop(ctx)
     if refused:
         return refused
+    now_ms = int(clock.now().timestamp() * 1000)
+    if chart_pending(ctx.data.get(CHART_PENDING_KEY), now_ms):
+        return S.MENU, [Text(ctx.t("seller.stats.pending"))]
     figures = seller_stats(ctx.session, seller_id=ctx.user.id)
-    path = draw_seller_chart(figures, media_dir=ctx.media_dir, user_id=ctx.user.id, lang=ctx.lang)
-    avg = figures.rating_average
-    summary = ctx.t(
-        "seller.stats.summary",
-        month_gnf=figures.revenue_by_month[-1][1],
-        orders=figures.total_orders,
-        rating=f"{avg:.1f}" if avg is not None else "—",
-        low=len(figures.low_stock),
-    )
-    return S.MENU, [
-        Image(media_path=path, caption=ctx.t("seller.stats.caption")),
-        Text(summary + "\n" + forecast_line(figures.forecast, ctx.lang)),
-    ]
+    ctx.data[CHART_PENDING_KEY] = now_ms
+    events.record(ctx.session, "stats_requested", ctx.user.id, ctx.conv.id, now_ms)
+    text = stats_text(figures, ctx.lang) + "\n\n" + ctx.t("seller.stats.preparing")
+    return S.MENU, [Text(text)]
 
 
 def show_help(msg: InboundMessage, ctx: Context) -> Result:

@@ -158,7 +158,7 @@ def test_forged_callback_for_another_sellers_order_is_refused(boutik: Boutik) ->
     assert flows.order(boutik.db, p.order_id).status == OrderStatus.PLACED
 
 
-def test_stats_sends_a_png_chart_and_a_forecast(boutik: Boutik) -> None:
+def test_stats_answers_at_once_and_a_worker_sends_the_png_chart(boutik: Boutik) -> None:
     p = flows.place(boutik.db)
     flows.deliver(boutik.db, p)
     with boutik.db.session() as s:
@@ -166,14 +166,27 @@ def test_stats_sends_a_png_chart_and_a_forecast(boutik: Boutik) -> None:
 
         tg = s.get(User, p.seller_id).telegram_id  # type: ignore[union-attr]
     _flush(boutik)  # the order's own alerts first
-    _say(boutik, tg, "/stats")
-    [photo] = boutik.store.telegram_calls(method="sendPhoto", chat_id=tg)
+    before = len(boutik.store.telegram_calls(chat_id=tg))
+    assert post_telegram(boutik.client, telegram_message(tg, "/stats")).status_code == 200
+    # The webhook's own reply: the figures, the forecast and the chart announced.
+    [now] = boutik.store.wait_for(
+        lambda: [
+            c
+            for c in boutik.store.telegram_calls(method="sendMessage", chat_id=tg)[before:]
+            if "Je prépare votre graphique" in str(c.params.get("text", ""))
+        ],
+        timeout=10,
+    )
+    assert "Prévision du mois prochain" in str(now.params["text"])
+    # Then the job (in-process here, RQ with Redis) draws the PNG and sends it as a photo.
+    [photo] = boutik.store.wait_for(
+        lambda: boutik.store.telegram_calls(method="sendPhoto", chat_id=tg), timeout=30
+    )
     assert photo.params["caption"] == "Vos statistiques"
-    # The turn's two replies are separate outbox rows: their order on arrival is not fixed.
-    sent = [str(c.params.get("text", "")) for c in boutik.store.telegram_calls(chat_id=tg)]
-    assert any("Prévision du mois prochain" in t for t in sent)
     charts = list((boutik.rt.config.media_dir / "charts").glob("*.png"))
     assert charts and charts[0].read_bytes().startswith(b"\x89PNG")
+    [row] = [r for r in boutik.outbox(user_id=p.seller_id) if r.dedupe_key]
+    assert row.dedupe_key.startswith("stats_chart:")  # type: ignore[union-attr]
 
 
 def test_set_commands_registers_french_and_english_menus(

@@ -1,13 +1,15 @@
 """Driving the engine with Telegram-shaped messages, as sellers and admins send them.
 
 One `Bot` per test: the real engine and router, a media dir of the test's own, one transaction
-per message (like a webhook turn), and the replies returned for asserting.
+per message (like a webhook turn), and the replies returned for asserting. The after-commit
+events a turn records (`commerce.messaging.events`) are kept in `Bot.events`, so a test can
+start their jobs as `run_turn` would.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from bot.engine import Engine
 from bot.messages import Choices, InboundKind, InboundMessage, Media, Reply, Text
 from bot.notifications import render_notification
 from bot.router import flow_named, pick_flow
+from commerce.messaging.events import Event, take_events
 from commerce.messaging.models import ConversationState, Outbox
 from commerce.users.models import Channel, User
 from tests.support import Db
@@ -29,6 +32,7 @@ class Bot:
     db: Db
     engine: Engine
     media_dir: Path
+    events: list[Event] = field(default_factory=list)
 
     def send(
         self,
@@ -62,7 +66,9 @@ class Bot:
             **fields,
         )
         with self.db.uow() as s:
-            return self.engine.handle(s, msg).replies
+            replies = self.engine.handle(s, msg).replies
+            self.events.extend(take_events(s))
+            return replies
 
     def tap(self, tg_id: int, payload: str) -> list[Reply]:
         return self.send(tg_id, payload=payload)

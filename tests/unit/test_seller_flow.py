@@ -3,14 +3,22 @@ returns, reviews, /stats — and forged buttons refused politely."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.messages import AskContact, Choices, Image
+from bot.messages import AskContact, Choices, Image, Reply, Text, reply_from_json
+from bot.seller.charts import CHART_PENDING_S
+from commerce import clock
 from commerce.catalog.models import ModerationStatus, Product, Promotion, Shop, ShopStatus
 from commerce.delivery.models import JobStatus
+from commerce.messaging.models import ConversationState, Outbox
 from commerce.orders.models import OrderStatus
 from commerce.returns import actions as returns
 from commerce.returns.models import ReturnStatus
@@ -20,6 +28,7 @@ from commerce.users.models import User
 from tests.support import Db, make_category, make_courier, make_product, make_seller, phone, uid
 from tests.unit import flows
 from tests.unit.seller_admin_turns import Bot, choice_ids, make_bot, texts
+from workers import context
 
 ADMIN_TG = 990_001
 
@@ -299,16 +308,160 @@ def test_review_reply(bot: Bot, db: Db) -> None:
         assert s.get(Review, review.id).seller_reply == "Désolé, échange possible"  # type: ignore[union-attr]
 
 
-def test_stats_chart_is_a_png_with_a_forecast_line(bot: Bot, db: Db, tmp_path: Path) -> None:
+@dataclass
+class _Jobs:
+    """A dispatcher that keeps what it is given: jobs run when the test says, in order."""
+
+    queued: list[tuple[float, Callable[..., Any], tuple[Any, ...]]] = field(default_factory=list)
+    dispatched: list[int] = field(default_factory=list)
+
+    def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
+        self.queued.append((delay_s, fn, args))
+
+    def dispatch(self, ids: list[int]) -> None:
+        self.dispatched.extend(ids)
+
+    def schedule(self, outbox_id: int, delay_s: float) -> None:
+        self.dispatched.append(outbox_id)
+
+
+@dataclass
+class _Runtime:
+    session_factory: Any
+    dispatcher: _Jobs
+    config: Any
+
+
+@pytest.fixture
+def worker(db: Db, tmp_path: Path) -> Iterator[_Runtime]:
+    """What `run_turn` and a worker do after a turn: start its events' jobs, here on demand."""
+    rt = _Runtime(db.factory, _Jobs(), SimpleNamespace(media_dir=tmp_path))
+    with context.using(rt):  # type: ignore[arg-type]
+        yield rt
+
+
+def _start(bot: Bot, rt: _Runtime) -> None:
+    from workers.events import start
+
+    start(rt, bot.events)  # type: ignore[arg-type]
+    bot.events.clear()
+
+
+def _run_next(rt: _Runtime) -> tuple[float, Any]:
+    delay, fn, args = rt.dispatcher.queued.pop(0)
+    return delay, fn(*args)
+
+
+def _chart_replies(db: Db, seller_id: int) -> list[Reply]:
+    """The seller's outbox replies written by the chart job (the PNG, or the failure notice)."""
+    return [
+        reply_from_json(r.payload["params"]["reply"])
+        for r in flows.outbox(db, user_id=seller_id, kind="reply")
+        if (r.dedupe_key or "").startswith("stats_chart:") or "/stats" in str(r.payload)
+    ]
+
+
+def test_stats_answers_at_once_and_the_chart_follows_from_a_job(
+    bot: Bot, db: Db, tmp_path: Path, worker: _Runtime
+) -> None:
     p = flows.place(db)
     flows.deliver(db, p)
     tg = _tg(db, p.seller_id)
-    replies = bot.send(tg, "/stats")
-    image = replies[0]
-    assert isinstance(image, Image)
-    data = (tmp_path / image.media_path).read_bytes()
-    assert data.startswith(b"\x89PNG")
-    assert "Prévision du mois prochain" in texts(replies)
+    [now] = bot.send(tg, "/stats")
+    # The turn: the figures and the forecast in words, and the chart announced; no PNG yet.
+    assert isinstance(now, Text)
+    assert "Prévision du mois prochain" in now.text and "Je prépare votre graphique" in now.text
+    assert not (tmp_path / "charts").exists()
+    assert [e.name for e in bot.events] == ["stats_requested"]
+    _start(bot, worker)
+    assert _run_next(worker)[1] == "sent"
+    [photo] = _chart_replies(db, p.seller_id)
+    assert isinstance(photo, Image) and photo.caption == "Vos statistiques"
+    assert (tmp_path / photo.media_path).read_bytes().startswith(b"\x89PNG")
+    [row] = [r for r in flows.outbox(db, user_id=p.seller_id) if r.dedupe_key]
+    assert row.id in worker.dispatcher.dispatched  # handed to the sender at once
+    assert row.address == str(tg)
+    # Done: the next /stats draws a new chart.
+    bot.send(tg, "/stats")
+    assert [e.name for e in bot.events] == ["stats_requested"]
+
+
+def test_a_second_stats_while_the_chart_is_pending_queues_nothing(
+    bot: Bot, db: Db, worker: _Runtime
+) -> None:
+    seller_id, _shop = make_seller(db)
+    tg = _tg(db, seller_id)
+    bot.send(tg, "/stats")
+    again = bot.send(tg, "/stats")
+    assert "déjà en préparation" in texts(again)
+    bot.send(tg, "/nouveau")  # another dialogue in between keeps the marker
+    bot.send(tg, "/annuler")
+    assert "déjà en préparation" in texts(bot.send(tg, "/stats"))
+    assert [e.name for e in bot.events] == ["stats_requested"]
+    _start(bot, worker)
+    _run_next(worker)
+    assert len(_chart_replies(db, seller_id)) == 1
+    # A marker whose job was lost with its worker stops blocking after CHART_PENDING_S.
+    bot.send(tg, "/stats")
+    bot.events.clear()
+    clock.advance(dt.timedelta(seconds=CHART_PENDING_S + 1))
+    try:
+        assert "Je prépare" in texts(bot.send(tg, "/stats"))
+    finally:
+        clock.reset()
+    assert [e.name for e in bot.events] == ["stats_requested"]
+
+
+def test_a_failing_chart_is_retried_then_the_seller_is_told(
+    bot: Bot, db: Db, worker: _Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workers.seller_charts as jobs
+
+    seller_id, _shop = make_seller(db)
+    tg = _tg(db, seller_id)
+    real = jobs.draw_seller_chart
+    failures = iter([True])
+
+    def flaky(*args: Any, **kwargs: Any) -> str:
+        if next(failures, False):
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "draw_seller_chart", flaky)
+    bot.send(tg, "/stats")
+    _start(bot, worker)
+    assert _run_next(worker) == (0.0, "retry")
+    assert _run_next(worker) == (5, "sent")  # the retry, 5 s later, as the outbox's first
+    assert worker.dispatcher.queued == []
+    [photo] = _chart_replies(db, seller_id)
+    assert isinstance(photo, Image)
+    # Re-running a job whose chart was written sends nothing twice.
+    assert jobs.send_seller_chart(seller_id, *_conv_and_ref(db, tg, photo)) == "already sent"
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(jobs, "draw_seller_chart", broken)
+    bot.send(tg, "/stats")
+    _start(bot, worker)
+    delays = []
+    with pytest.raises(OSError):  # the last attempt fails loudly: RQ's failed registry keeps it
+        while worker.dispatcher.queued:
+            delay, fn, args = worker.dispatcher.queued.pop(0)
+            delays.append(delay)
+            fn(*args)
+    assert delays == [0.0, 5, 30, 120]
+    assert "n'a pas pu être préparé" in texts(_chart_replies(db, seller_id))
+    assert "Je prépare" in texts(bot.send(tg, "/stats"))  # the marker is cleared: ask again
+
+
+def _conv_and_ref(db: Db, tg: int, photo: Image) -> tuple[int, int]:
+    """The (conversation id, ref) of the chart just sent, read back from its outbox row."""
+    with db.session() as s:
+        conv = s.scalar(select(ConversationState).where(ConversationState.address == str(tg)))
+        row = s.scalar(select(Outbox).where(Outbox.dedupe_key.like("stats_chart:%")))
+        assert conv is not None and row is not None and row.dedupe_key is not None
+        return conv.id, int(row.dedupe_key.rsplit(":", 1)[1])
 
 
 def test_admin_commands_from_a_seller_are_refused(bot: Bot, db: Db) -> None:
