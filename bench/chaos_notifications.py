@@ -31,9 +31,11 @@ Reproduce:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -43,13 +45,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench import emulator_proc
-from bench.outbound_drain import start_worker, stop_group, worker_env
+from bench.loadgen import boutik_env, stop_process
+from bench.outbound_drain import start_worker
 from bench.private_services import PrivatePostgres, PrivateRedis
 from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
 from commerce.users import actions as users
 from commerce.users.models import Channel, Role
+from tests import processes
 from tests.support import migrate, open_db
 from tests.webhooks import PUBLIC
 from workers.dispatch import RQDispatcher
@@ -168,7 +172,7 @@ def run(
         assert pg.base is not None
         ids, markers = build_world(pg.url, n)
         emu, emu_url = emulator_proc.start()
-        env = worker_env(overlay(run_dir / "boutik.toml", emu_url, rate), pg.url, rd.url)
+        env = boutik_env(pg.url, rd.url, overlay(run_dir / "boutik.toml", emu_url, rate))
         logs = run_dir / "workers.log"
         procs = [start_worker(env, logs) for _ in range(workers)]
         RQDispatcher(rd.url).dispatch(ids)  # as the web process does after commit
@@ -231,9 +235,9 @@ def run(
         bodies = emulator_proc.bodies(emu_url)
     finally:
         for proc in procs:
-            stop_group(proc)
+            stop_process(proc)
         if emu is not None:
-            stop_group(emu)
+            stop_process(emu)
         rd.stop()
         pg.stop()
         if keep_logs is not None:
@@ -262,13 +266,7 @@ def run(
 
 def stop_group_kill(proc) -> None:  # type: ignore[no-untyped-def]
     """SIGKILL the worker's whole process group (the worker and its scheduler child)."""
-    import contextlib
-    import os
-    import signal
-    import subprocess
-
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    processes.kill_group(proc)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
 

@@ -20,7 +20,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -34,7 +33,8 @@ from pathlib import Path
 
 from twilio.request_validator import RequestValidator
 
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC
+from tests import processes
+from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
 
 WA_PATH = "/webhooks/twilio/whatsapp"
 
@@ -329,6 +329,26 @@ def open_loop(
 # --- processes ---------------------------------------------------------------------------------
 
 
+def boutik_env(
+    database_url: str, redis_url: str, config: Path | None = None, **extra: str
+) -> dict[str, str]:
+    """What a Boutik process (gunicorn, `boutik worker`) reads from its environment: this one's,
+    plus the database, Redis, the test secrets, the overlay file (BOUTIK_CONFIG) and `extra`."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        **extra,
+    }
+    if config is not None:
+        env["BOUTIK_CONFIG"] = str(config)
+    return env
+
+
 def start_process(args: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """A child in its own session, so stop_process can signal it and all its children."""
     out = log.open("ab")
@@ -338,17 +358,8 @@ def start_process(args: list[str], *, env: dict[str, str], log: Path) -> subproc
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """SIGTERM the child's process group, then SIGKILL what is left of it."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=timeout)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    """SIGTERM the child's process group, wait, then SIGKILL what is left of it."""
+    processes.stop(proc, timeout=timeout)
 
 
 def wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -52,6 +52,7 @@ from sqlalchemy import func, select
 from twilio.rest import Client
 
 from bench import emulator_proc
+from bench.loadgen import boutik_env, stop_process
 from channels_adapters.senders import _RewritingHttpClient
 from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox, OutboxStatus
@@ -59,7 +60,7 @@ from commerce.messaging.outbox import notify
 from commerce.users import actions as users
 from commerce.users.models import Channel
 from tests.support import migrate, open_db, truncate_all
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC
 from workers import outbox as outbox_worker
 from workers.dispatch import RQDispatcher
 
@@ -114,19 +115,6 @@ dir = "{path.parent / "media"}"
     return path
 
 
-def worker_env(config_path: Path, database_url: str, redis_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "BOUTIK_CONFIG": str(config_path),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-    }
-
-
 def start_worker(env: dict[str, str], log_path: Path | None = None) -> subprocess.Popen[bytes]:
     """A real `boutik worker` (its own session, so its scheduler child dies with it)."""
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -138,17 +126,6 @@ def start_worker(env: dict[str, str], log_path: Path | None = None) -> subproces
         stderr=subprocess.STDOUT if log_path else subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def stop_group(proc: subprocess.Popen[bytes]) -> None:
-    import contextlib
-    import signal
-
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
 
 
 def wait_until(predicate, timeout: float, what: str, every: float = 0.05) -> None:  # type: ignore[no-untyped-def]
@@ -237,7 +214,7 @@ def main() -> None:
         base = emulator_proc.count(emu_url)
 
         config_path = overlay(emu_url)
-        env = worker_env(config_path, DB_URL, REDIS_URL)
+        env = boutik_env(DB_URL, REDIS_URL, config_path)
         worker = start_worker(env, args.worker_log)
         wait_until(lambda: len(Worker.all(connection=conn)) >= 1, 30, "the worker to register")
         dispatcher = RQDispatcher(REDIS_URL)
@@ -270,7 +247,7 @@ def main() -> None:
                 s.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
             )
         db.engine.dispose()
-        stop_group(worker)
+        stop_process(worker)
         worker = None
 
         bare_after = bare_loop(emu_url, n, warm, offset=100_000)
@@ -283,8 +260,8 @@ def main() -> None:
         dupes = len(worker_bodies) - len(set(worker_bodies))
     finally:
         if worker is not None:
-            stop_group(worker)
-        stop_group(emu)
+            stop_process(worker)
+        stop_process(emu)
         conn.flushdb()
         if config_path is not None:
             shutil.rmtree(config_path.parent, ignore_errors=True)

@@ -6,8 +6,8 @@ processes until the cores are full, and nothing breaks when several processes ra
 duplicate effect from a provider's retry, no oversell, no lost or doubled message.
 
 Every piece is a separate process: gunicorn `channels_adapters.wsgi:app` (gthread, 4 threads per
-worker), `boutik worker` processes (RQ SimpleWorker), and the Twilio/Telegram emulator (run by
-this file with --emulator, provider rate limits set to 100 000/s so our code is the ceiling).
+worker), `boutik worker` processes (RQ SimpleWorker), and the Twilio/Telegram emulator
+(`bench.emulator_proc`, provider rate limits set to 100 000/s so our code is the ceiling).
 PostgreSQL db bench_scale and Redis db 12 are emptied for each configuration.
 
 For each configuration (web workers : queue workers, default 1:1, 2:2, 4:3):
@@ -45,13 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
-import requests
 from sqlalchemy import func, select
 
+from bench import emulator_proc
 from bench.loadgen import (
     WA_PATH,
     SignedRequest,
     Signer,
+    boutik_env,
     free_port,
     gunicorn_args,
     post_signed,
@@ -76,9 +77,8 @@ from tests.support import (
     open_db,
     truncate_all,
 )
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from tests.webhooks import PUBLIC
 
-ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get(
     "BENCH_SCALE_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"
 )
@@ -90,71 +90,6 @@ LIMITED_QUERY = "casque sennheiser"
 THREADS = 4  # per gunicorn worker
 DUPLICATES = 30
 TERMINAL_OK = (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ)
-
-
-# --- the emulator process ----------------------------------------------------------------------
-
-
-def emulator_main() -> None:
-    """Serve both emulators on a free port; print "PORT n". Two read-only bench routes:
-    /_bench/sent (what was accepted, to match against the outbox), /_bench/count (cheap, polled
-    while draining) and /_bench/reset."""
-    from flask import jsonify
-    from werkzeug.serving import make_server
-
-    from channels_adapters.emulators import _QuietHandler, create_emulator_app
-    from channels_adapters.emulators.store import EmulatorStore
-
-    store = EmulatorStore()
-    app = create_emulator_app(
-        store,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        telegram_token=TELEGRAM_TOKEN,
-    )
-
-    @app.get("/_bench/sent")
-    def sent():  # type: ignore[no-untyped-def]
-        twilio = [[m.sid, m.to] for m in store.twilio_messages()]
-        telegram = [
-            [str(c.chat_id), str(c.result.get("message_id")), c.method]
-            for c in store.telegram_calls()
-            if c.ok and c.method.lower().startswith("send") and isinstance(c.result, dict)
-        ]
-        return jsonify(twilio=twilio, telegram=telegram)
-
-    @app.get("/_bench/count")
-    def count():  # type: ignore[no-untyped-def]
-        return jsonify(len(store.twilio_messages()) + len(store.telegram_calls()))
-
-    @app.post("/_bench/reset")
-    def reset():  # type: ignore[no-untyped-def]
-        store.reset()
-        return jsonify(ok=True)
-
-    server = make_server(HOST, 0, app, threaded=True, request_handler=_QuietHandler)
-    print(f"PORT {server.server_port}", flush=True)
-    server.serve_forever()
-
-
-def start_emulator() -> tuple[subprocess.Popen[bytes], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.scale_out", "--emulator"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().decode().strip()
-    if not line.startswith("PORT "):
-        stop_process(proc)
-        raise RuntimeError(f"emulator did not start: {line!r}")
-    return proc, f"http://{HOST}:{int(line.split()[1])}"
-
-
-def emulator_sent(base: str) -> tuple[list[list[str]], list[list[str]]]:
-    data = requests.get(f"{base}/_bench/sent", timeout=30).json()
-    return data["twilio"], data["telegram"]
 
 
 # --- world and processes -----------------------------------------------------------------------
@@ -208,19 +143,13 @@ def environment(tmp: Path, emulator: str) -> dict[str, str]:
         f'[telegram]\napi_base_url = "{emulator}/telegram/bot"\n'
         "rate_per_s = 100000.0\nrate_per_chat_per_s = 100000.0\n"
     )
-    env = dict(os.environ)
-    env.update(
-        BOUTIK_CONFIG=str(overlay),
-        DATABASE_URL=DB_URL,
-        REDIS_URL=REDIS_URL,
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-        TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+    return boutik_env(
+        DB_URL,
+        REDIS_URL,
+        overlay,
         BOUTIK_SECRET_KEY="bench-scale-out-secret",  # the same on web and workers (README)
         PYTHONUNBUFFERED="1",
     )
-    return env
 
 
 # --- one configuration -------------------------------------------------------------------------
@@ -264,7 +193,8 @@ def drain(emulator: str, total: int, timeout: float) -> tuple[float, float]:
     first = last = None
     count = start_count = 0
     while time.monotonic() < deadline:
-        new = int(requests.get(f"{emulator}/_bench/count", timeout=10).json())
+        sent = emulator_proc.counts(emulator)
+        new = sent["twilio"] + sent["telegram_calls"]
         now = time.monotonic()
         if new and first is None:
             first, start_count = now, new
@@ -313,7 +243,7 @@ def run_config(
     world = seed(args)
     queue = redis.Redis.from_url(REDIS_URL)
     queue.flushdb()
-    requests.post(f"{emulator}/_bench/reset", timeout=10)
+    emulator_proc.reset(emulator)
     env = environment(tmp, emulator)
     log = tmp / f"w{web}q{workers}.log"
     signer = Signer()
@@ -462,7 +392,7 @@ def check_delivery(out: Outcome, emulator: str, args: argparse.Namespace) -> Non
             )
         ).all()
     db.engine.dispose()
-    twilio, telegram = emulator_sent(emulator)
+    twilio, telegram = emulator_proc.sent(emulator)
     sent_rows = [r for r in rows if r.status in TERMINAL_OK]
     ours_twilio = Counter(r.provider_message_id for r in sent_rows if r.sent_channel != "telegram")
     ours_tg = Counter(
@@ -518,7 +448,6 @@ def report(outcomes: list[Outcome], args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--emulator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--configs", default="1:1,2:2,4:3", help="web:queue worker counts, comma-separated"
     )
@@ -530,13 +459,10 @@ def main() -> None:
     parser.add_argument("--max-rps", type=float, default=500.0)
     parser.add_argument("--drain-timeout", type=float, default=90.0)
     args = parser.parse_args()
-    if args.emulator:
-        emulator_main()
-        return
     require_wrk()
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
-    proc, emulator = start_emulator()
+    proc, emulator = emulator_proc.start()
     outcomes = []
     try:
         for pair in args.configs.split(","):

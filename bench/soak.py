@@ -7,7 +7,7 @@ production node down after a busy week. This runs the real processes long enough
 slope, and counts what a user would notice: errors, slow acknowledgements, lost messages.
 
 What it starts (each in its own session, killed as a process group on exit or Ctrl-C):
-  - the provider emulators (`bench.soak_emulator`, own process),
+  - the provider emulators (`bench.emulator_proc`, own process),
   - gunicorn `channels_adapters.wsgi:app`, 2 workers × `--threads` threads,
   - 2 × `boutik worker` (RQ SimpleWorker + scheduler),
 on PostgreSQL db `bench_soak` (migrated, truncated, demo-seeded here) and Redis db 8 (flushed),
@@ -47,7 +47,6 @@ import re
 import secrets
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -66,6 +65,8 @@ import redis
 import requests
 from sqlalchemy import func, select, text
 
+from bench import emulator_proc
+from bench.loadgen import boutik_env, free_port
 from bench.memory import rss_mb
 from boutik.seed import seed_demo
 from commerce.messaging.models import Outbox, OutboxStatus
@@ -74,10 +75,7 @@ from commerce.users.models import Role, User, UserRole
 from tests import processes
 from tests.support import make_courier, migrate, open_db, truncate_all
 from tests.webhooks import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
     TELEGRAM_SECRET,
-    TELEGRAM_TOKEN,
     sms_form,
     telegram_callback,
     telegram_message,
@@ -97,12 +95,6 @@ DONE = (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ)
 
 
 # --- processes ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_or_zero(pid: int) -> float:
@@ -146,30 +138,21 @@ class Stack:
 
 def start_stack(args: argparse.Namespace, work: Path, logs: Path) -> Stack:
     """Emulator first (its URL goes into the config), then gunicorn and the queue workers."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": DB_URL,
-        "REDIS_URL": REDIS_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "BOUTIK_SECRET_KEY": secrets.token_urlsafe(32),
-        "PYTHONUNBUFFERED": "1",
-    }
+    overlay = work / "boutik.toml"  # written below, once the emulator's URL is known
+    env = boutik_env(
+        DB_URL,
+        REDIS_URL,
+        overlay,
+        BOUTIK_SECRET_KEY=secrets.token_urlsafe(32),
+        PYTHONUNBUFFERED="1",
+    )
     started: list[subprocess.Popen[bytes]] = []
     try:
-        emulator = processes.start(
-            [sys.executable, "-m", "bench.soak_emulator"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=(logs / "emulator.log").open("wb"),
-        )
+        try:
+            emulator, emulator_url = emulator_proc.start(stderr=(logs / "emulator.log").open("wb"))
+        except RuntimeError as e:
+            raise RuntimeError(f"{e}: see {logs / 'emulator.log'}") from e
         started.append(emulator)
-        emulator_url = emulator.stdout.readline().decode().strip()  # type: ignore[union-attr]
-        if not emulator_url.startswith("http"):
-            raise RuntimeError(f"emulator did not start: see {logs / 'emulator.log'}")
         port = free_port()
         web_url = f"http://127.0.0.1:{port}"
         twilio = f'api_base_url = "{emulator_url}"\n'
@@ -177,12 +160,10 @@ def start_stack(args: argparse.Namespace, work: Path, logs: Path) -> Stack:
         if args.fast_providers:
             twilio += "whatsapp_rate_per_s = 1000.0\nsms_segments_per_s = 1000.0\n"
             telegram += "rate_per_s = 1000.0\nrate_per_chat_per_s = 1000.0\n"
-        overlay = work / "boutik.toml"
         overlay.write_text(
             f'[web]\npublic_base_url = "{web_url}"\n[media]\ndir = "{work / "media"}"\n'
             f"[twilio]\n{twilio}[telegram]\n{telegram}"
         )
-        env["BOUTIK_CONFIG"] = str(overlay)
         web = processes.start(
             [
                 sys.executable, "-m", "gunicorn", "-w", str(args.web_workers),
