@@ -185,9 +185,12 @@ def send_link(token: str) -> Response:
 def _verify(session, signed: str) -> tuple[Order, int, str] | None:  # type: ignore[no-untyped-def]
     """(order, courier user id, QR token) for a genuine, unexpired link; else None."""
     parts = signed.split(".")
-    if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
+    # isdecimal and ≤ 10 digits: "①" or a 30-digit id would crash int() or the database.
+    if len(parts) != 4 or not all(p.isdecimal() and len(p) <= 10 for p in parts[:3]):
         return None
     order_id, user_id, expires = (int(p) for p in parts[:3])
+    if max(order_id, user_id) >= 2**31:
+        return None
     if expires < clock.now().timestamp():
         return None
     order = session.get(Order, order_id)

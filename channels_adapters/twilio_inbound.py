@@ -9,6 +9,7 @@ nothing is stored or sent.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -47,11 +48,15 @@ def authenticate() -> None:
         abort(403)
 
 
-def _float(value: str | None) -> float | None:
+def _float(value: str | None, bound: float) -> float | None:
+    """A coordinate within ±bound; "nan", "inf", "1e400" or words are no coordinate at all."""
     try:
-        return float(value) if value not in (None, "") else None
+        number = float(value) if value not in (None, "") else None
     except ValueError:
         return None
+    if number is None or not math.isfinite(number) or abs(number) > bound:
+        return None
+    return number
 
 
 def parse_form(form: MultiDict[str, str], channel: Channel) -> InboundMessage:
@@ -69,7 +74,9 @@ def parse_form(form: MultiDict[str, str], channel: Channel) -> InboundMessage:
         for i in range(min(num_media, 10))
         if form.get(f"MediaUrl{i}")
     )
-    lat, lng = _float(form.get("Latitude")), _float(form.get("Longitude"))
+    lat, lng = _float(form.get("Latitude"), 90.0), _float(form.get("Longitude"), 180.0)
+    if lat is None or lng is None:
+        lat = lng = None  # half a pin is no pin: handlers may rely on both or neither
     if button_payload or button_text:
         kind, text = InboundKind.BUTTON, button_text or body
     elif lat is not None and lng is not None:

@@ -170,7 +170,7 @@ def find_users(session: Session, *, admin_id: int, query: str, limit: int = 10) 
     conditions = [User.name.ilike(f"%{_escape_like(text)}%", escape="\\")]
     with contextlib.suppress(InvalidPhone):
         conditions.append(User.phone == normalize_phone(text))
-    if text.isdigit():
+    if text.isdecimal() and len(text) <= 9:  # "①" is a digit int() refuses; ids fit 32 bits
         conditions.append(User.id == int(text))
     return list(
         session.scalars(select(User).where(or_(*conditions)).order_by(User.id).limit(limit))

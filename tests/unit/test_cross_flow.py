@@ -62,3 +62,69 @@ def test_raising_the_bonus_of_someone_elses_job_is_refused(db: Db, tmp_path: Pat
     with db.session() as s:
         job = s.get(DeliveryJob, job_id)
         assert job is not None and job.bonus == 0
+
+
+def test_a_command_without_its_slash_is_text_not_a_crash(db: Db, tmp_path: Path) -> None:
+    """Regression (fuzz): a COMMAND whose text cleaned to nothing ("\\x00") made the router's
+    and the flows' `text.split()[0]` raise IndexError: the user got "an error occurred"."""
+    from bot.messages import InboundKind, InboundMessage
+    from commerce.users.models import Channel
+
+    bot = make_bot(db, tmp_path)
+    msg = InboundMessage(
+        provider="telegram",
+        external_id="cmd-empty",
+        channel=Channel.TELEGRAM,
+        address="4242",
+        telegram_user_id=4242,
+        kind=InboundKind.COMMAND,
+        text="\x00 ",
+    )
+    with db.uow() as s:
+        replies = bot.engine.handle(s, msg).replies
+    assert replies and "souci de notre côté" not in texts(replies)
+
+
+def test_circled_and_superscript_digits_answer_a_menu_without_a_crash(
+    db: Db, tmp_path: Path
+) -> None:
+    """Regression (fuzz): "①" and "²" pass `str.isdigit()` but not `int()`: answering a menu
+    with one was a 500 from the engine, on every channel."""
+    bot = make_bot(db, tmp_path)
+    bot.send(4343, "/start")
+    for odd in ("①", "²", "٣"):
+        assert "souci de notre côté" not in texts(bot.send(4343, odd))
+
+
+def test_provider_fields_are_cleaned_like_the_text(db: Db, tmp_path: Path) -> None:
+    """Regression (fuzz on PostgreSQL): a NUL in a WhatsApp ProfileName or a Telegram
+    first_name reached the users table, which PostgreSQL refuses (a 500 and a redelivery
+    loop); a From longer than the address column did the same. SQLite stores both silently,
+    so the promise is checked on what the engine keeps."""
+    from bot.messages import InboundKind, InboundMessage
+    from commerce.messaging.models import InboundMessage as InboundRecord
+    from commerce.users.models import Channel
+
+    bot = make_bot(db, tmp_path)
+
+    def send(**fields: object) -> list:  # type: ignore[type-arg]
+        msg = InboundMessage(
+            provider="twilio",
+            external_id=f"clean-{len(fields)}-{fields.get('address')}",
+            channel=Channel.WHATSAPP,
+            kind=InboundKind.TEXT,
+            text="bonjour",
+            **fields,  # type: ignore[arg-type]
+        )
+        with db.uow() as s:
+            return bot.engine.handle(s, msg).replies
+
+    assert send(address="+224620009911", profile_name="Ma\x00riama\x07 ")
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.phone == "+224620009911"))
+        assert user is not None and user.name == "Mariama"
+    assert send(address="+224" + "9" * 80) == []  # nobody to answer, nothing stored
+    with db.session() as s:
+        assert (
+            s.scalar(select(InboundRecord).where(InboundRecord.address.like("+2249999%"))) is None
+        )

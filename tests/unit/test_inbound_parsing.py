@@ -88,3 +88,39 @@ def test_telegram_contact_photo_location() -> None:
 def test_telegram_updates_we_do_not_act_on() -> None:
     assert parse_update({"update_id": 5, "edited_message": {"text": "x"}}) is None
     assert parse_update({"no": "id"}) is None
+
+
+def test_garbage_coordinates_are_no_location_pin() -> None:
+    """Regression (fuzz): "nan", "inf", out-of-range or half pins used to reach the flows as
+    a LOCATION with NaN/inf coordinates, or a latitude without a longitude."""
+    for lat, lng in (("nan", "-13.5"), ("9.6", "inf"), ("91", "-13.5"), ("9.6", "-181"), ("0", "")):
+        msg = _wa(Latitude=lat, Longitude=lng)
+        assert msg.kind == InboundKind.TEXT
+        assert (msg.latitude, msg.longitude) == (None, None)
+
+
+def test_telegram_fields_of_the_wrong_type_are_not_a_crash() -> None:
+    """Regression (fuzz): a number for a text, a string for a chat, a bool for an id, a list
+    for a contact raised AttributeError/TypeError in the parser: a 500 Telegram redelivers."""
+    assert parse_update({"update_id": 1, "message": {"from": "x", "chat": 5}}) is None
+    assert parse_update({"update_id": True, "message": {}}) is None
+    assert parse_update(telegram_message(42, "", chat={"id": True})) is None
+    huge = telegram_message(2**70, "salut")
+    assert parse_update(huge) is None  # no Telegram id is that wide: nothing to answer
+    numeric = telegram_message(42, "", caption=["x"])
+    numeric["message"]["text"] = 7
+    text = parse_update(numeric)
+    assert text is not None and (text.kind, text.text) == (InboundKind.TEXT, "")
+    contact = parse_update(telegram_message(42, "", contact=["+224622000112"]))
+    assert contact is not None and contact.kind == InboundKind.CONTACT
+    assert (contact.contact_phone, contact.contact_user_id) == ("", None)
+    where = parse_update(telegram_message(42, "", location={"latitude": "9.5", "longitude": 1}))
+    assert where is not None and where.kind == InboundKind.TEXT and where.latitude is None
+    photo = parse_update(telegram_message(42, "", photo=[None, {"file_size": 3}, True]))
+    assert photo is not None and photo.kind == InboundKind.TEXT
+    forged = {"update_id": 9, "callback_query": {"id": 5, "from": True, "data": {"a": 1}}}
+    assert parse_update(forged) is None
+    tap = parse_update(
+        {"update_id": 10, "callback_query": {"id": 5, "from": {"id": 42}, "data": ["o:a:1"]}}
+    )
+    assert tap is not None and (tap.payload, tap.address, tap.callback_query_id) == ("", "42", "")

@@ -15,19 +15,19 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from commerce import clock, rules
 from commerce.cart.actions import add_to_cart, clear_cart
-from commerce.catalog.models import Product
 from commerce.delivery import actions as delivery
 from commerce.delivery.codes import code_for_order
-from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobStatus
+from commerce.delivery.models import DeliveryJob
 from commerce.errors import CommerceError
 from commerce.orders import actions as orders
 from commerce.orders.models import Order, OrderItem, OrderStatus
 from commerce.returns import actions as returns
-from commerce.returns.models import Refund, Return, ReturnItem, ReturnStatus
+from commerce.returns.models import Return
+from tests import invariants
 from tests.support import (
     make_buyer,
     make_courier,
@@ -200,63 +200,15 @@ class OrderLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def stock_is_never_negative_and_is_conserved(self) -> None:
-        with self.db.session() as s:
-            for pid in self.products:
-                stock = s.scalar(select(Product.stock).where(Product.id == pid))
-                assert stock is not None and stock >= 0
-                held = s.scalar(
-                    select(func.coalesce(func.sum(OrderItem.quantity), 0))
-                    .join(Order, Order.id == OrderItem.order_id)
-                    .where(
-                        OrderItem.product_id == pid,
-                        Order.status.not_in([OrderStatus.CANCELLED, OrderStatus.REFUSED]),
-                    )
-                )
-                restocked = s.scalar(
-                    select(func.coalesce(func.sum(ReturnItem.quantity), 0))
-                    .join(Return, Return.id == ReturnItem.return_id)
-                    .join(OrderItem, OrderItem.id == ReturnItem.order_item_id)
-                    .where(
-                        OrderItem.product_id == pid,
-                        Return.status.in_([ReturnStatus.RECEIVED, ReturnStatus.CLOSED]),
-                    )
-                )
-                assert stock + held - restocked == INITIAL_STOCK
+        invariants.stock_is_never_negative_and_is_conserved(self.db, self.products, INITIAL_STOCK)
 
     @invariant()
     def refunds_never_exceed_what_was_paid(self) -> None:
-        with self.db.session() as s:
-            for order in s.scalars(select(Order)):
-                refunded = s.scalar(
-                    select(func.coalesce(func.sum(Refund.amount), 0)).where(
-                        Refund.order_id == order.id
-                    )
-                )
-                assert refunded <= order.total
-                if refunded:
-                    assert order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+        invariants.refunds_never_exceed_what_was_paid(self.db)
 
     @invariant()
     def at_most_one_delivery_per_order(self) -> None:
-        with self.db.session() as s:
-            for order in s.scalars(select(Order)):
-                jobs = s.scalars(
-                    select(DeliveryJob).where(
-                        DeliveryJob.order_id == order.id, DeliveryJob.kind == JobKind.DELIVERY
-                    )
-                ).all()
-                assert len(jobs) <= 1
-                done = [j for j in jobs if j.status == JobStatus.DONE]
-                code = s.scalar(select(DeliveryCode).where(DeliveryCode.order_id == order.id))
-                if order.status == OrderStatus.DELIVERED:
-                    assert code is not None and code.used_at is not None
-                    assert order.cash_confirmed_at is not None
-                    assert len(done) == 1
-                else:
-                    assert not done
-                history = order.history
-                delivered_moves = [h for h in history if h.to_status == OrderStatus.DELIVERED]
-                assert len(delivered_moves) <= 1
+        invariants.at_most_one_delivery_per_order(self.db)
 
 
 OrderLifecycle.TestCase.settings = settings(
