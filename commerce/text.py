@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+# A turn folds the same message and menu labels dozens of times (every intent of a state tests
+# it; `bench/turn_cpu.py --profile` shows the repeats): memoised. Pure, thread-safe, and
+# bounded: inbound text is cut at 2 000 characters, so the cache stays within a few MB.
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """ "Téléphone  SAMSUNG-Galaxy!" → "telephone samsung galaxy"."""
     decomposed = unicodedata.normalize("NFKD", text or "")

@@ -50,6 +50,10 @@ class Filters:
         return any(v is not None for v in (self.min_price, self.max_price, self.colour))
 
 
+# Above any real price (10¹² GNF) and within a 64-bit integer column on every database.
+MAX_AMOUNT = 10**12
+
+
 def _join_numbers(tokens: list[str]) -> list[str]:
     """ "200 000" and "1 500 000" arrive as separate tokens after folding: glue them back."""
     out: list[str] = []
@@ -75,7 +79,8 @@ def _amount(tokens: list[str], i: int) -> tuple[int | None, int]:
         suffix, used = tokens[i + 1], 2
     if suffix:
         value *= _MULT.get(suffix, 1_000_000)
-    return value, used
+    # "moins de 99999999999999999999": no price is that high, and no database integer either.
+    return min(value, MAX_AMOUNT), used
 
 
 def parse(text: str, categories: Iterable[tuple[int, str]] = ()) -> Filters:

@@ -17,7 +17,7 @@ from bot.messages import Choice, Image, InboundKind, InboundMessage, Reply, Text
 from bot.support.handlers import ask as support_ask
 from bot.support.handlers import looks_like_support_question
 from commerce.cart import actions as cart
-from commerce.catalog.actions import effective_price, get_visible_product
+from commerce.catalog.actions import effective_price, effective_prices, get_visible_product
 from commerce.catalog.models import Product
 from commerce.catalog.questions import ask_question
 from commerce.catalog.search import search_products
@@ -170,11 +170,12 @@ def _product_list(ctx: Context, spec: dict[str, object], offset: int) -> Result:
                 main_menu(ctx),
             ]
         return to_menu(ctx, "buyer.catalog.none")
+    prices = effective_prices(ctx.session, page.products)  # one query, not one per row
     rows = [
         Choice(
             f"prod:{p.id}",
-            _row_label(p.name, effective_price(p)),
-            description=ctx.t("buyer.product.row", price_gnf=effective_price(p)),
+            _row_label(p.name, prices[p.id]),
+            description=ctx.t("buyer.product.row", price_gnf=prices[p.id]),
         )
         for p in page.products
     ]
@@ -337,7 +338,7 @@ def _quantity_of(msg: InboundMessage) -> int | None:
     if text in ("retirer", "supprimer", "remove", "delete", "enlever"):
         return 0
     digits = text.split()[0] if text else ""
-    return int(digits) if digits.isdigit() and len(digits) <= 4 else None
+    return int(digits) if digits.isdecimal() and len(digits) <= 4 else None
 
 
 def got_quantity(msg: InboundMessage, ctx: Context) -> Result:

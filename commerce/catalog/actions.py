@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
 from commerce import clock
@@ -48,7 +50,14 @@ def visible_condition() -> ColumnElement[bool]:
     )
 
 
+@functools.cache
 def visible_products_query():  # type: ignore[no-untyped-def]
+    """Products buyers may see, with their shop and seller joined; built once.
+
+    Why cached: every search starts from it, and building the joins and the five conditions
+    is a visible part of a turn's CPU (bench/turn_cpu.py). A Select is immutable — each
+    `.where()` returns a new one — so sharing it is safe.
+    """
     return (
         select(Product)
         .join(Shop, Product.shop_id == Shop.id)
@@ -82,6 +91,48 @@ def effective_price(product: Product, at: dt.datetime | None = None) -> int:
     if promo is None:
         return product.price
     return product.price - percent_of(product.price, promo.percent)
+
+
+# Built once (a list's prices are read on every search turn): the best live percent per product.
+_BEST_LIVE_PERCENT = (
+    select(Promotion.product_id, func.max(Promotion.percent))
+    .where(
+        Promotion.product_id.in_(bindparam("b_ids", expanding=True)),
+        Promotion.starts_at <= bindparam("b_at"),
+        Promotion.ends_at > bindparam("b_at"),
+    )
+    .group_by(Promotion.product_id)
+)
+
+
+def effective_prices(
+    session: Session, products: Iterable[Product], at: dt.datetime | None = None
+) -> dict[int, int]:
+    """`effective_price` of each product by id, with one query for the whole list.
+
+    Why: a product list priced one by one lazy-loads each product's promotions — one SELECT
+    per row shown, the largest cost of a search turn (bench/turn_cpu.py). Here the best live
+    percent of every product is read at once (the same rule as `active_promotion`: the
+    highest percent among promotions with starts_at <= at < ends_at). A product whose
+    promotions are already loaded (perhaps with unflushed changes) is priced from them.
+    """
+    at = at or clock.now()
+    products = list(products)
+    prices: dict[int, int] = {}
+    unloaded: list[Product] = []
+    for product in products:
+        if "promotions" in inspect(product).unloaded:
+            unloaded.append(product)
+        else:
+            prices[product.id] = effective_price(product, at)
+    if unloaded:
+        params = {"b_ids": [p.id for p in unloaded], "b_at": at}
+        best = dict(session.execute(_BEST_LIVE_PERCENT, params).all())
+        for product in unloaded:
+            percent = best.get(product.id)
+            price = product.price
+            prices[product.id] = price if percent is None else price - percent_of(price, percent)
+    return prices
 
 
 def _seller_shop(session: Session, seller_id: int) -> Shop:

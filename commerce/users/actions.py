@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import functools
+
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.dml import Insert
 
 from commerce import clock, geo
 from commerce.db import action
@@ -18,6 +24,8 @@ from commerce.phones import normalize_phone
 from commerce.users.models import Address, Channel, ChannelIdentity, Language, Role, User, UserRole
 
 MAX_LANDMARK = 300
+# The dialects whose INSERT has ON CONFLICT DO UPDATE (see touch_identity).
+_UPSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 def require_actor(session: Session, actor_id: int, *roles: Role) -> User:
@@ -41,15 +49,61 @@ def _grant(user: User, role: Role) -> None:
         user.roles.append(UserRole(role=role))
 
 
-@action
+def _insert_or_existing(session: Session, user: User) -> User:
+    """Insert a new person, or return the one a concurrent turn inserted a moment earlier.
+
+    A new number's first two messages ("bonjour", then the question) can arrive together:
+    both turns find no user, and the second INSERT waits on the unique index, then fails once
+    the first commits. Without this the second webhook answered 500 and Twilio, which does not
+    retry messaging webhooks, dropped that message. The savepoint keeps the turn usable.
+    """
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        key = User.phone == user.phone if user.phone else User.telegram_id == user.telegram_id
+        existing = session.scalar(select(User).where(key))
+        if existing is None:
+            raise
+        return existing
+    return user
+
+
+# A user with their roles in one query (roles are otherwise a second, selectin, query); built
+# once with a bound parameter, since every inbound turn runs one (bench/turn_cpu.py).
+_BY_PHONE = select(User).where(User.phone == bindparam("b_key")).options(joinedload(User.roles))
+_BY_TELEGRAM = (
+    select(User).where(User.telegram_id == bindparam("b_key")).options(joinedload(User.roles))
+)
+
+
+def _known(session: Session, stmt: Select[tuple[User]], key: object) -> User | None:
+    return session.execute(stmt, {"b_key": key}).unique().scalar_one_or_none()
+
+
 def get_or_create_by_phone(
     session: Session, *, phone: str, name: str = "", role: Role = Role.BUYER
 ) -> User:
+    """The person behind a phone number, created on first contact, holding `role`.
+
+    Why a read-only fast path: every inbound turn identifies its sender, and almost always the
+    person already exists with that role and a name. Then nothing is written, so the SAVEPOINT
+    of an action and the second query for the roles are pure cost (bench/turn_cpu.py).
+    """
     e164 = normalize_phone(phone)
-    user = session.scalar(select(User).where(User.phone == e164))
+    user = _known(session, _BY_PHONE, e164)
+    if user is not None and user.has_role(role) and (user.name or not name):
+        return user
+    return _get_or_create_by_phone(session, e164=e164, user=user, name=name, role=role)
+
+
+@action
+def _get_or_create_by_phone(
+    session: Session, *, e164: str, user: User | None, name: str, role: Role
+) -> User:
     if user is None:
-        user = User(phone=e164, name=name.strip()[:120])
-        session.add(user)
+        user = _insert_or_existing(session, User(phone=e164, name=name.strip()[:120]))
     elif name and not user.name:
         user.name = name.strip()[:120]
     _grant(user, role)
@@ -57,14 +111,27 @@ def get_or_create_by_phone(
     return user
 
 
-@action
 def get_or_create_by_telegram(
     session: Session, *, telegram_id: int, name: str = "", role: Role = Role.BUYER
 ) -> User:
-    user = session.scalar(select(User).where(User.telegram_id == telegram_id))
+    """The person behind a Telegram account, created on first contact, holding `role`.
+
+    Read-only when they already hold the role, for the reason given in get_or_create_by_phone.
+    """
+    user = _known(session, _BY_TELEGRAM, telegram_id)
+    if user is not None and user.has_role(role):
+        return user
+    return _get_or_create_by_telegram(
+        session, telegram_id=telegram_id, user=user, name=name, role=role
+    )
+
+
+@action
+def _get_or_create_by_telegram(
+    session: Session, *, telegram_id: int, user: User | None, name: str, role: Role
+) -> User:
     if user is None:
-        user = User(telegram_id=telegram_id, name=name.strip()[:120])
-        session.add(user)
+        user = _insert_or_existing(session, User(telegram_id=telegram_id, name=name.strip()[:120]))
     _grant(user, role)
     session.flush()
     return user
@@ -125,9 +192,55 @@ def set_opt_out(session: Session, *, user_id: int, opted_out: bool) -> User:
     return user
 
 
-@action
 def touch_identity(session: Session, *, user_id: int, channel: Channel, address: str) -> None:
-    """Record an inbound message on a channel (the WhatsApp 24 h window starts here)."""
+    """Record an inbound message on a channel (the WhatsApp 24 h window starts here).
+
+    Why an upsert on PostgreSQL and SQLite: this runs on every inbound turn, and one
+    `INSERT … ON CONFLICT (channel, address) DO UPDATE` replaces a SAVEPOINT, a SELECT, an
+    UPDATE and a RELEASE (bench/turn_cpu.py). It is atomic on its own, so it needs no
+    savepoint: when it fails the whole statement has done nothing. A copy of the row already
+    loaded in the session is expired, so it is read again with the new values.
+    """
+    stmt = _touch_statement(session.get_bind().dialect.name)
+    if stmt is None:
+        _touch_identity(session, user_id=user_id, channel=channel, address=address)
+        return
+    now = clock.now()
+    session.execute(
+        stmt, {"b_user_id": user_id, "b_channel": channel, "b_address": address, "b_now": now}
+    )
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, ChannelIdentity) and (obj.channel, obj.address) == (channel, address):
+            session.expire(obj)
+
+
+@functools.cache
+def _touch_statement(dialect: str) -> Insert | None:
+    """touch_identity's upsert for `dialect`, built once; None where there is no upsert."""
+    upsert = _UPSERTS.get(dialect)
+    if upsert is None:
+        return None
+    table = ChannelIdentity.__table__
+    stmt = upsert(table).values(
+        user_id=bindparam("b_user_id"),
+        channel=bindparam("b_channel"),
+        address=bindparam("b_address"),
+        last_inbound_at=bindparam("b_now"),
+        blocked=False,
+        created_at=bindparam("b_now"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.channel, table.c.address],
+        set_={
+            "user_id": stmt.excluded.user_id,
+            "last_inbound_at": stmt.excluded.last_inbound_at,
+            "blocked": False,
+        },
+    )
+
+
+@action
+def _touch_identity(session: Session, *, user_id: int, channel: Channel, address: str) -> None:
     ident = session.scalar(
         select(ChannelIdentity).where(
             ChannelIdentity.channel == channel, ChannelIdentity.address == address

@@ -6,15 +6,30 @@ from functools import partial
 
 from sqlalchemy import func, select
 
+from bot.buyer.flow import FLOW
+from bot.engine import Engine
+from bot.messages import InboundKind, InboundMessage
 from commerce.cart.actions import add_to_cart
 from commerce.delivery import actions as delivery
 from commerce.delivery.codes import code_for_order
 from commerce.delivery.models import DeliveryCode, DeliveryJob, JobStatus
 from commerce.errors import CodeLocked, JobTaken, OutOfStock, TooManyJobs, WrongPin
+from commerce.messaging.models import ConversationState
 from commerce.orders.actions import accept_order, place_order
 from commerce.orders.models import Order
+from commerce.users import actions as users
+from commerce.users.models import Channel, User
 from tests.integration.races import race
-from tests.support import Db, make_buyer, make_courier, make_product, make_seller, stock_of
+from tests.support import (
+    Db,
+    make_buyer,
+    make_courier,
+    make_product,
+    make_seller,
+    phone,
+    stock_of,
+)
+from tests.webhooks import PUBLIC
 
 
 def _checkout(session, *, buyer_id, address_id):  # type: ignore[no-untyped-def]
@@ -125,3 +140,39 @@ def test_twenty_concurrent_wrong_pins_count_at_most_five(pg: Db) -> None:
         pg, [partial(delivery.prove_with_pin, user_id=courier, order_id=orders[0], pin=real_pin)]
     )
     assert isinstance(after, CodeLocked)
+
+
+def _first_words(number: str, text: str, sid: str) -> InboundMessage:
+    return InboundMessage(
+        provider="twilio",
+        external_id=sid,
+        channel=Channel.WHATSAPP,
+        address=number,
+        profile_name="Aïssatou",
+        kind=InboundKind.TEXT,
+        text=text,
+    )
+
+
+def test_two_first_messages_at_once_both_get_answers(pg: Db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A new number (and a known person new to a channel) sending two messages together:
+    both turns try to create the user; the later one must reuse it, not answer 500 (found by
+    the soak benchmark; without users._insert_or_existing this fails with UniqueViolation)."""
+    engine = Engine(lambda _u, _m, _c: FLOW, public_base_url=PUBLIC, media_dir=tmp_path)
+    for trial in range(8):
+        number = phone()
+        if trial % 2:  # known person, first message on WhatsApp: only the conversation races
+            with pg.uow() as s:
+                users.get_or_create_by_phone(s, phone=number, name="Aïssatou")
+        turns = race(
+            pg,
+            [
+                partial(engine.handle, msg=_first_words(number, "bonjour", f"SMa{trial}")),
+                partial(engine.handle, msg=_first_words(number, "telephone", f"SMb{trial}")),
+            ],
+        )
+        assert all(t.replies for t in turns), turns
+        with pg.session() as s:
+            assert s.scalar(select(func.count()).where(User.phone == number)) == 1
+            convs = select(func.count()).where(ConversationState.address == number)
+            assert s.scalar(convs) == 1

@@ -197,6 +197,20 @@ def test_search_forgives_typos_and_reads_plain_word_filters(db: Db, media: Path)
     assert "rien trouvé" in chat.texts()
 
 
+def test_an_absurd_budget_is_a_search_not_a_crash(db: Db, media: Path) -> None:
+    """Regression (fuzz): "moins de 99999999999999999999" overflowed the database integer in
+    the price filter; the buyer got "un souci de notre côté" instead of results."""
+    seller, _shop = make_seller(db)
+    make_product(db, seller_id=seller, name="Baskets Nike", price=150_000)
+    chat = Chat(db, media)
+    chat.say("salut")
+    for budget in ("moins de 99999999999999999999", "plus de 99999999999999999999 millions"):
+        chat.say(f"baskets {budget}")
+        assert "souci de notre côté" not in chat.texts()
+    chat.say("baskets moins de 99999999999999999999")
+    assert any("Baskets" in c.label for c in chat.menu().choices)  # type: ignore[union-attr]
+
+
 # --- product card ---------------------------------------------------------------------------
 
 
