@@ -119,17 +119,19 @@ class RQDispatcher:
             return
         pipe = self.conn.pipeline()
         chunks = batches(ids)
-        for batch in chunks:
-            self.queue.enqueue(
-                deliver_outbox_batch,
-                batch,
-                retry=Retry(max=3, interval=[5, 30, 120]),
-                result_ttl=0,
-                failure_ttl=7 * 24 * 3600,
-                description=f"outbox {batch[0]}..{batch[-1]}",
-                pipeline=pipe,
-            )
         try:
+            # RQ talks to Redis while it builds the pipeline too, so an unreachable Redis can
+            # raise here as well as at execute(): neither may fail the turn.
+            for batch in chunks:
+                self.queue.enqueue(
+                    deliver_outbox_batch,
+                    batch,
+                    retry=Retry(max=3, interval=[5, 30, 120]),
+                    result_ttl=0,
+                    failure_ttl=7 * 24 * 3600,
+                    description=f"outbox {batch[0]}..{batch[-1]}",
+                    pipeline=pipe,
+                )
             pipe.execute()
         except RedisError as exc:
             log.warning("enqueue of outbox %s failed (%s): the sweeper will retry", chunks, exc)
