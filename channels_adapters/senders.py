@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import getproxies
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -158,6 +159,12 @@ class _RewritingHttpClient(TwilioHttpClient):
         if self.session is not None:
             # The SDK only sizes the https:// pool; emulators speak plain http.
             self.session.mount("http://", HTTPAdapter(pool_maxsize=32))
+            # requests re-reads the proxy variables (and ~/.netrc) from the environment on
+            # every send: 0.3–0.6 ms of a worker's ~1.8 ms per message (bench/outbound_drain).
+            # With no proxy configured at start there is nothing to find; with one, keep
+            # requests' own handling (no_proxy and all).
+            if not getproxies():
+                self.session.trust_env = False
 
     def rewrite(self, url: str) -> str:
         if self._base is None:

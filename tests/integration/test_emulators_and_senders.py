@@ -601,3 +601,14 @@ def test_sender_can_be_used_from_many_threads(
     assert errors == []
     assert len(store.telegram_calls("sendMessage")) == 80
     assert {m["message_id"] for m in store.telegram_messages(103)} == set(range(1, 11))
+
+
+def test_twilio_sender_reads_proxies_once_unless_one_is_configured(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No proxy at start: requests stops re-reading the environment per send. A proxy: kept."""
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    plain = TwilioSender(ACCOUNT_SID, AUTH_TOKEN, "http://127.0.0.1:9")
+    assert plain._http.session is not None and plain._http.session.trust_env is False
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    proxied = TwilioSender(ACCOUNT_SID, AUTH_TOKEN)
+    assert proxied._http.session is not None and proxied._http.session.trust_env is True
