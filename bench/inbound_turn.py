@@ -50,6 +50,7 @@ from bench.loadgen import (
     OpenLoopResult,
     Signer,
     WrkResult,
+    boutik_env,
     free_port,
     gunicorn_args,
     open_loop,
@@ -62,7 +63,7 @@ from bench.loadgen import (
 )
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
 from tests.support import make_category, make_product, make_seller, migrate, open_db, truncate_all
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from tests.webhooks import PUBLIC
 
 DB_URL = os.environ.get(
     "BENCH_IN_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_in"
@@ -134,18 +135,7 @@ def app_env(tmp: Path) -> dict[str, str]:
         # nothing is sent during the run; a dead address makes an accidental send fail loudly
         '[twilio]\napi_base_url = "http://127.0.0.1:9"\n'
     )
-    env = dict(os.environ)
-    env.update(
-        BOUTIK_CONFIG=str(overlay),
-        DATABASE_URL=DB_URL,
-        REDIS_URL=REDIS_URL,
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-        TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return boutik_env(DB_URL, REDIS_URL, overlay, PYTHONUNBUFFERED="1")
 
 
 def serve(
