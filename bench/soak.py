@@ -36,6 +36,7 @@ Reproduce: .venv/bin/python -m bench.soak --minutes 30
 
 from __future__ import annotations
 
+import abc
 import argparse
 import csv
 import datetime as dt
@@ -494,7 +495,7 @@ def idle() -> Session:
     yield
 
 
-class Person:
+class Person(abc.ABC):
     """A simulated person: reads new messages, then sends at most one thing per step."""
 
     channel = "wa"
@@ -567,9 +568,11 @@ class Person:
 
     def absorb(self, new: list[Msg]) -> None:
         """Notice notifications (a PIN, an offer, an alert) among the new messages."""
+        return None  # most people notice nothing outside their own journey
 
+    @abc.abstractmethod
     def new_session(self) -> Session:
-        raise NotImplementedError
+        """The next journey of this kind of user (a generator of requests)."""
 
 
 # --- buyers (WhatsApp) ----------------------------------------------------------------------
