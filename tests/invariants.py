@@ -8,15 +8,41 @@ per order — and must check them the same way.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from commerce import clock, rules
 from commerce.catalog.models import Product
 from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobStatus
 from commerce.orders.models import Order, OrderItem, OrderStatus
 from commerce.returns.models import Refund, Return, ReturnItem, ReturnStatus
-from tests.support import Db
+from tests.support import Db, migrate, open_db
+
+
+@cache
+def _template() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="boutik-machine-")) / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+def fresh_machine_db() -> tuple[Db, Path]:
+    """A migrated SQLite database (and a directory) of one state-machine example's own.
+
+    Copied from a template migrated once per run: hypothesis runs dozens of examples, and
+    migrating each would take most of the test's time. Rules and clock start from defaults.
+    The caller removes the directory in its teardown.
+    """
+    rules.configure(rules.Rules())
+    clock.reset()
+    directory = Path(tempfile.mkdtemp(prefix="boutik-machine-"))
+    shutil.copy(_template(), directory / "db.sqlite")
+    return open_db(f"sqlite:///{directory / 'db.sqlite'}"), directory
 
 
 def stock_is_never_negative_and_is_conserved(

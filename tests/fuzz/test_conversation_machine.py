@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-from functools import cache
-from pathlib import Path
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 
-from commerce import clock, rules
+from commerce import clock
 from commerce.catalog.models import Shop
 from commerce.delivery.models import DeliveryCode
 from commerce.messaging.models import Outbox
@@ -39,7 +36,7 @@ from commerce.users.models import Channel, Role, User, UserRole
 from tests import invariants
 from tests.fuzz import helpers as h
 from tests.fuzz.conftest import make_app
-from tests.support import make_buyer, make_courier, make_product, make_seller, migrate, open_db
+from tests.support import make_buyer, make_courier, make_product, make_seller
 from tests.webhooks import (
     post_telegram,
     post_twilio,
@@ -62,21 +59,10 @@ ADVANCING = (
 )
 
 
-@cache
-def _template() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="boutik-conv-")) / "template.db"
-    migrate(f"sqlite:///{path}")
-    return path
-
-
 class Conversations(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        rules.configure(rules.Rules())
-        clock.reset()
-        self.dir = Path(tempfile.mkdtemp(prefix="boutik-conv-"))
-        shutil.copy(_template(), self.dir / "db.sqlite")
-        self.db = open_db(f"sqlite:///{self.dir / 'db.sqlite'}")
+        self.db, self.dir = invariants.fresh_machine_db()
         self.app = make_app(self.db, self.dir / "media")
         self.seller_id, self.shop_id = make_seller(self.db)
         self.products = [

@@ -8,16 +8,13 @@ above what was paid, at most one delivery per order.
 from __future__ import annotations
 
 import shutil
-import tempfile
-from functools import cache
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 
-from commerce import clock, rules
+from commerce import clock
 from commerce.cart.actions import add_to_cart, clear_cart
 from commerce.delivery import actions as delivery
 from commerce.delivery.codes import code_for_order
@@ -33,28 +30,15 @@ from tests.support import (
     make_courier,
     make_product,
     make_seller,
-    migrate,
-    open_db,
 )
 
 INITIAL_STOCK = 6
 
 
-@cache
-def _template() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="boutik-sm-")) / "template.db"
-    migrate(f"sqlite:///{path}")
-    return path
-
-
 class OrderLifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        rules.configure(rules.Rules())
-        clock.reset()
-        self.dir = Path(tempfile.mkdtemp(prefix="boutik-sm-"))
-        shutil.copy(_template(), self.dir / "db.sqlite")
-        self.db = open_db(f"sqlite:///{self.dir / 'db.sqlite'}")
+        self.db, self.dir = invariants.fresh_machine_db()
         self.seller, _shop = make_seller(self.db)
         self.products = [
             make_product(self.db, seller_id=self.seller, name=f"Article {i}", stock=INITIAL_STOCK)
