@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -41,6 +39,7 @@ from bot.messages import (
     reply_to_json,
 )
 from commerce import clock
+from commerce.db import on_conflict_insert
 from commerce.errors import CommerceError
 from commerce.messaging.models import ConversationState
 from commerce.messaging.models import InboundMessage as InboundRecord
@@ -54,8 +53,6 @@ log = logging.getLogger(__name__)
 # fold() is pure, and a turn folds the same menu labels (the last menu, shown again and again)
 # and the same text many times over; NFKD and the character loop are a visible part of a
 # turn's CPU (bench/turn_cpu.py). Bounded, and thread-safe like every lru_cache.
-# The dialects whose INSERT has ON CONFLICT DO NOTHING (see Engine._record).
-_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 MAX_TEXT = 2000  # longer inbound text is cut before any flow sees it
 FlowPicker = Callable[[User, InboundMessage, ConversationState], Flow]
@@ -101,7 +98,7 @@ _INBOUND_USER = (
 def _record_statement(dialect: str) -> Insert | None:
     """Engine._record's INSERT … ON CONFLICT DO NOTHING for `dialect`, built once; None where
     the dialect has none."""
-    upsert = _INSERTS.get(dialect)
+    upsert = on_conflict_insert(dialect)
     if upsert is None:
         return None
     table = InboundRecord.__table__

@@ -17,6 +17,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -184,3 +186,16 @@ def action(fn: Callable[P, R]) -> Callable[P, R]:
         return result
 
     return wrapper
+
+
+# The dialects whose INSERT has ON CONFLICT: hot-path writes (the inbound dedupe record, the
+# channel identity) use it as one statement where the alternative is a savepoint and a retry.
+_ON_CONFLICT_INSERTS: dict[str, Callable[..., Any]] = {
+    "postgresql": pg_insert,
+    "sqlite": sqlite_insert,
+}
+
+
+def on_conflict_insert(dialect: str) -> Callable[..., Any] | None:
+    """`insert()` with `.on_conflict_do_nothing/update` for `dialect`; None where there is none."""
+    return _ON_CONFLICT_INSERTS.get(dialect)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import functools
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.dml import Insert
 
 from commerce import clock, geo
-from commerce.db import action
+from commerce.db import action, on_conflict_insert
 from commerce.errors import (
     AccountInactive,
     AddressInvalid,
@@ -24,8 +22,6 @@ from commerce.phones import normalize_phone
 from commerce.users.models import Address, Channel, ChannelIdentity, Language, Role, User, UserRole
 
 MAX_LANDMARK = 300
-# The dialects whose INSERT has ON CONFLICT DO UPDATE (see touch_identity).
-_UPSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 def require_actor(session: Session, actor_id: int, *roles: Role) -> User:
@@ -217,7 +213,7 @@ def touch_identity(session: Session, *, user_id: int, channel: Channel, address:
 @functools.cache
 def _touch_statement(dialect: str) -> Insert | None:
     """touch_identity's upsert for `dialect`, built once; None where there is no upsert."""
-    upsert = _UPSERTS.get(dialect)
+    upsert = on_conflict_insert(dialect)
     if upsert is None:
         return None
     table = ChannelIdentity.__table__
