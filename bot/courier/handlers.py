@@ -24,8 +24,9 @@ from bot.courier.states import CourierState as S
 from bot.flow import Context, Result
 from bot.messages import Choice, Choices, InboundKind, InboundMessage, Reply, Text
 from commerce import rules
-from commerce.catalog.models import Shop
 from commerce.delivery import actions as delivery
+from commerce.delivery import briefs
+from commerce.delivery.briefs import JobBrief
 from commerce.delivery.models import (
     Courier,
     CourierStatus,
@@ -34,6 +35,7 @@ from commerce.delivery.models import (
     JobStatus,
 )
 from commerce.errors import (
+    AccountInactive,
     AddressInvalid,
     AlreadyExists,
     CodeExpired,
@@ -47,11 +49,9 @@ from commerce.errors import (
     TooManyJobs,
     WrongPin,
 )
-from commerce.orders.models import Order
-from commerce.returns.models import Refund
 from commerce.text import fold
 from commerce.users import actions as users
-from commerce.users.models import Channel, User
+from commerce.users.models import Channel
 
 SHRINK = ("landmark", "shop", "place", "name", "reason")
 
@@ -88,102 +88,83 @@ def courier_row(ctx: Context) -> Courier | None:
     return ctx.session.scalar(select(Courier).where(Courier.user_id == ctx.user.id))
 
 
-def _shop(ctx: Context, job: DeliveryJob) -> Shop:
-    shop = ctx.session.get(Shop, job.shop_id)
-    assert shop is not None
-    return shop
+# --- details texts -------------------------------------------------------------------------
+# Composed from a JobBrief only: the core hands one out to the job's own courier, and reveals
+# the buyer's door once the parcel is in hand (see commerce.delivery.briefs).
 
 
-def _order(ctx: Context, order_id: int) -> Order | None:
-    return ctx.session.get(Order, order_id)
-
-
-def _phone_of(ctx: Context, user_id: int) -> str:
-    user = ctx.session.get(User, user_id)
-    return (user.phone or "") if user is not None else ""
-
-
-def _refund(ctx: Context, job: DeliveryJob) -> int:
-    refund = ctx.session.scalar(select(Refund).where(Refund.return_id == job.return_id))
-    return refund.amount if refund is not None else 0
-
-
-# --- details texts (shared with notifications) ----------------------------------------------
-
-
-def pickup_details(ctx: Context, job: DeliveryJob) -> list[Reply]:
+def pickup_details(ctx: Context, brief: JobBrief) -> list[Reply]:
     """What a courier needs once a job is theirs: where to collect, whom to call."""
-    shop = _shop(ctx, job)
-    order = _order(ctx, job.order_id)
-    assert order is not None
-    seller_phone = _phone_of(ctx, shop.owner_id)
-    if job.kind == JobKind.RETURN_PICKUP:
-        refund = _refund(ctx, job)
+    shop = brief.shop
+    buttons = _job_buttons(ctx, brief.job_id, brief.kind, brief.status)
+    if brief.kind == JobKind.RETURN_PICKUP and brief.buyer is not None:
         first = say(
             ctx,
             "courier.job.return_accepted",
-            order_id=order.id,
-            refund_gnf=refund,
+            order_id=brief.order_id,
+            refund_gnf=brief.refund_gnf,
             shop=shop.name,
             place=wording.place(shop.quartier, shop.prefecture),
-            phone=seller_phone,
+            phone=shop.phone,
         )
         second = say(
             ctx,
             "courier.job.return_client",
-            order_id=order.id,
-            place=wording.place(order.quartier, order.prefecture),
-            landmark=order.landmark,
-            phone=_phone_of(ctx, order.buyer_id),
-            refund_gnf=refund,
+            order_id=brief.order_id,
+            place=wording.place(brief.buyer.quartier, brief.buyer.prefecture),
+            landmark=brief.buyer.landmark,
+            phone=brief.buyer.phone,
+            refund_gnf=brief.refund_gnf,
         )
-        return [first, answer(ctx, second, _job_buttons(ctx, job))]
+        return [first, answer(ctx, second, buttons)]
     text = say(
         ctx,
         "courier.job.accepted",
-        order_id=order.id,
+        order_id=brief.order_id,
         shop=shop.name,
         place=wording.place(shop.quartier, shop.prefecture),
         landmark=shop.landmark,
-        phone=seller_phone,
+        phone=shop.phone,
     )
-    return [answer(ctx, text, _job_buttons(ctx, job))]
+    return [answer(ctx, text, buttons)]
 
 
-def dropoff_details(ctx: Context, job: DeliveryJob) -> list[Reply]:
+def dropoff_details(ctx: Context, brief: JobBrief) -> list[Reply]:
     """Once the parcel is in hand: the buyer's door (or the shop, for a return)."""
-    order = _order(ctx, job.order_id)
-    assert order is not None
-    if job.kind == JobKind.RETURN_PICKUP:
-        shop = _shop(ctx, job)
+    buyer = brief.buyer
+    if brief.status != JobStatus.PICKED_UP or buyer is None:
+        return pickup_details(ctx, brief)
+    buttons = _job_buttons(ctx, brief.job_id, brief.kind, brief.status)
+    if brief.kind == JobKind.RETURN_PICKUP:
+        shop = brief.shop
         text = say(
             ctx,
             "courier.job.return_picked_up",
-            order_id=order.id,
+            order_id=brief.order_id,
             shop=shop.name,
             place=wording.place(shop.quartier, shop.prefecture),
             landmark=shop.landmark,
-            phone=_phone_of(ctx, shop.owner_id),
+            phone=shop.phone,
         )
     else:
         text = say(
             ctx,
             "courier.job.picked_up",
-            order_id=order.id,
-            place=wording.place(order.quartier, order.prefecture),
-            landmark=order.landmark,
-            phone=_phone_of(ctx, order.buyer_id),
-            total_gnf=order.total,
+            order_id=brief.order_id,
+            place=wording.place(buyer.quartier, buyer.prefecture),
+            landmark=buyer.landmark,
+            phone=buyer.phone,
+            total_gnf=brief.collect_gnf,
         )
-    return [answer(ctx, text, _job_buttons(ctx, job))]
+    return [answer(ctx, text, buttons)]
 
 
-def _job_buttons(ctx: Context, job: DeliveryJob) -> tuple[Choice, ...]:
-    if job.status == JobStatus.CLAIMED:
-        return (Choice(f"c:pick:{job.id}", ctx.t("courier.job.picked_button")),)
-    if job.kind == JobKind.RETURN_PICKUP:
-        return (Choice(f"c:drop:{job.id}", ctx.t("courier.job.returned_button")),)
-    return (Choice(f"c:pin:{job.id}", ctx.t("courier.job.delivered_button")),)
+def _job_buttons(ctx: Context, job_id: int, kind: JobKind, status: JobStatus) -> tuple[Choice, ...]:
+    if status == JobStatus.CLAIMED:
+        return (Choice(f"c:pick:{job_id}", ctx.t("courier.job.picked_button")),)
+    if kind == JobKind.RETURN_PICKUP:
+        return (Choice(f"c:drop:{job_id}", ctx.t("courier.job.returned_button")),)
+    return (Choice(f"c:pin:{job_id}", ctx.t("courier.job.delivered_button")),)
 
 
 # --- entry, help, unknown, language ----------------------------------------------------------
@@ -360,11 +341,14 @@ def show_jobs(msg: InboundMessage, ctx: Context) -> Result:
         max=rules.current().max_active_jobs,
         items=", ".join(job_item(ctx, j) for j in jobs),
     )
-    buttons = tuple(b for j in jobs for b in _job_buttons(ctx, j))[:10]
+    buttons = tuple(b for j in jobs for b in _job_buttons(ctx, j.id, j.kind, j.status))[:10]
     return S.IDLE, [answer(ctx, text, buttons or None)]
 
 
 # --- job commands: A / R / P / D ----------------------------------------------------------------
+
+# What the core answers when someone asks about a job that is not theirs (or no longer active).
+REFUSED = (NotFound, PermissionDenied, CourierUnavailable, AccountInactive)
 
 
 def job_command(msg: InboundMessage, ctx: Context) -> Result:
@@ -374,33 +358,43 @@ def job_command(msg: InboundMessage, ctx: Context) -> Result:
     return run_command(ctx, command)
 
 
-def run_command(ctx: Context, command: JobCommand, job: DeliveryJob | None = None) -> Result:
+def run_command(ctx: Context, command: JobCommand, job_id: int | None = None) -> Result:
+    """A typed command (by order number) or a button (by job id), checked by the core first."""
     if courier_row(ctx) is None:
         return S.IDLE, [say(ctx, "courier.not_courier")]
     order_id = command.order_id
     if command.verb in (Verb.ACCEPT, Verb.RETURN):
         kind = JobKind.RETURN_PICKUP if command.verb == Verb.RETURN else JobKind.DELIVERY
-        return _accept(ctx, order_id, kind, job)
-    if job is None:
-        try:
-            job = delivery.job_for_order_number(ctx.session, user_id=ctx.user.id, order_id=order_id)
-        except NotFound:
-            return S.IDLE, [_not_mine(ctx, order_id)]
+        return _accept(ctx, order_id, kind)
+    try:
+        if job_id is None:
+            brief = briefs.brief_for_order_number(
+                ctx.session, user_id=ctx.user.id, order_id=order_id
+            )
+        else:
+            brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
+    except PermissionDenied:
+        return S.IDLE, [_stale(ctx) if job_id else _not_mine(ctx, order_id, someone_else=True)]
+    except REFUSED:
+        return S.IDLE, [_not_mine(ctx, order_id) if job_id is None else _stale(ctx)]
     if command.verb == Verb.PICKUP:
-        return _pick_up(ctx, job)
-    return _deliver(ctx, job, command.pin)
+        return _pick_up(ctx, brief)
+    return _deliver(ctx, brief, command.pin)
 
 
-def _not_mine(ctx: Context, order_id: int) -> Reply:
-    order = _order(ctx, order_id)
-    if order is not None and order.courier_id not in (None, ctx.user.id):
-        return answer(ctx, say(ctx, "courier.job.not_yours", order_id=order_id))
-    return answer(ctx, say(ctx, "courier.job.not_found", order_id=order_id))
+def _stale(ctx: Context) -> Reply:
+    """A button whose job is not (or no longer) the presser's: nothing about the job is told."""
+    return answer(ctx, say(ctx, "courier.job.button_stale"))
 
 
-def _open_job(ctx: Context, order_id: int, kind: JobKind) -> DeliveryJob | None:
+def _not_mine(ctx: Context, order_id: int, *, someone_else: bool = False) -> Reply:
+    key = "courier.job.not_yours" if someone_else else "courier.job.not_found"
+    return answer(ctx, say(ctx, key, order_id=order_id))
+
+
+def _open_job_id(ctx: Context, order_id: int, kind: JobKind) -> int | None:
     """The job to claim for an order number: its delivery, or its oldest open return pickup."""
-    stmt = select(DeliveryJob).where(DeliveryJob.order_id == order_id, DeliveryJob.kind == kind)
+    stmt = select(DeliveryJob.id).where(DeliveryJob.order_id == order_id, DeliveryJob.kind == kind)
     if kind == JobKind.RETURN_PICKUP:
         open_job = ctx.session.scalar(
             stmt.where(DeliveryJob.status == JobStatus.OPEN).order_by(DeliveryJob.id)
@@ -411,42 +405,58 @@ def _open_job(ctx: Context, order_id: int, kind: JobKind) -> DeliveryJob | None:
     return ctx.session.scalar(stmt.limit(1))
 
 
-def _accept(ctx: Context, order_id: int, kind: JobKind, job: DeliveryJob | None) -> Result:
-    job = job or _open_job(ctx, order_id, kind)
-    if job is None:
-        return S.IDLE, [answer(ctx, say(ctx, "courier.job.not_found", order_id=order_id))]
-    if job.courier_id == ctx.user.id and job.status in (JobStatus.CLAIMED, JobStatus.PICKED_UP):
-        return S.IDLE, pickup_details(ctx, job)  # a repeated "A1042": the details again
+def _accept(ctx: Context, order_id: int, kind: JobKind) -> Result:
+    job_id = _open_job_id(ctx, order_id, kind)
+    if job_id is None:
+        return S.IDLE, [_not_mine(ctx, order_id)]
+    return _take(ctx, job_id, order_id)
+
+
+def _take(ctx: Context, job_id: int, order_id: int | None) -> Result:
+    """Claim a job; a repeated "A1042" (or tap) by its own courier shows the details again."""
     try:
-        job = delivery.claim_job(ctx.session, courier_user_id=ctx.user.id, job_id=job.id)
-    except JobTaken:
-        ctx.session.refresh(job)
-        key = "courier.job.not_open" if job.status == JobStatus.CANCELLED else "courier.job.taken"
-        return S.IDLE, [answer(ctx, say(ctx, key, order_id=order_id))]
+        brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
+    except REFUSED:
+        brief = None
+    if brief is not None:
+        return S.IDLE, pickup_details(ctx, brief)
+    try:
+        job = delivery.claim_job(ctx.session, courier_user_id=ctx.user.id, job_id=job_id)
+    except JobTaken as exc:
+        gone = exc.params.get("cancelled")
+        key = "courier.job.not_open" if gone else "courier.job.taken"
+        shown = order_id if order_id is not None else exc.params.get("order_id", "")
+        return S.IDLE, [answer(ctx, say(ctx, key, order_id=shown))]
     except TooManyJobs as exc:
         return S.IDLE, [answer(ctx, say(ctx, "courier.job.too_many", max=exc.params["max"]))]
-    except CourierUnavailable:
+    except (CourierUnavailable, AccountInactive):
         return S.IDLE, [answer(ctx, say(ctx, "courier.job.not_approved"))]
-    return S.IDLE, pickup_details(ctx, job)
+    except (NotFound, PermissionDenied):
+        return S.IDLE, [_stale(ctx) if order_id is None else _not_mine(ctx, order_id)]
+    brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job.id)
+    return S.IDLE, pickup_details(ctx, brief)
 
 
-def _pick_up(ctx: Context, job: DeliveryJob) -> Result:
-    if job.status == JobStatus.CLAIMED:
-        job = delivery.mark_picked_up(ctx.session, user_id=ctx.user.id, job_id=job.id)
-    return S.IDLE, dropoff_details(ctx, job)
+def _pick_up(ctx: Context, brief: JobBrief) -> Result:
+    if brief.status == JobStatus.CLAIMED:
+        delivery.mark_picked_up(ctx.session, user_id=ctx.user.id, job_id=brief.job_id)
+        brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=brief.job_id)
+    return S.IDLE, dropoff_details(ctx, brief)
 
 
-def _deliver(ctx: Context, job: DeliveryJob, pin: str) -> Result:
-    order_id = job.order_id
-    if job.status == JobStatus.CLAIMED:
+def _deliver(ctx: Context, brief: JobBrief, pin: str) -> Result:
+    order_id = brief.order_id
+    if brief.status == JobStatus.CLAIMED:
         return S.IDLE, [answer(ctx, say(ctx, "courier.job.pick_first", order_id=order_id))]
-    if job.kind == JobKind.RETURN_PICKUP:
-        job = delivery.deliver_return(ctx.session, user_id=ctx.user.id, job_id=job.id)
-        text = say(ctx, "courier.job.return_done", order_id=order_id, commission_gnf=job.commission)
+    if brief.kind == JobKind.RETURN_PICKUP:
+        delivery.deliver_return(ctx.session, user_id=ctx.user.id, job_id=brief.job_id)
+        text = say(
+            ctx, "courier.job.return_done", order_id=order_id, commission_gnf=brief.commission
+        )
         return S.IDLE, [answer(ctx, text)]
     if not pin:
         if on_telegram(ctx):
-            return ask_pin_for(ctx, job)
+            return ask_pin_for(ctx, brief)
         return S.IDLE, [say(ctx, "courier.job.need_pin", order_id=order_id)]
     try:
         proof = delivery.prove_with_pin(
@@ -455,7 +465,8 @@ def _deliver(ctx: Context, job: DeliveryJob, pin: str) -> Result:
     except WrongPin as exc:
         left = exc.params.get("attempts_left", 0)
         text = say(ctx, "courier.job.wrong_pin", order_id=order_id, attempts_left=left)
-        return S.IDLE, [answer(ctx, text, _job_buttons(ctx, job))]
+        buttons = _job_buttons(ctx, brief.job_id, brief.kind, brief.status)
+        return S.IDLE, [answer(ctx, text, buttons)]
     except CodeLocked:
         return S.IDLE, [answer(ctx, say(ctx, "courier.job.locked", order_id=order_id))]
     except CodeExpired:
@@ -469,57 +480,73 @@ def _deliver(ctx: Context, job: DeliveryJob, pin: str) -> Result:
 
 
 # --- Telegram buttons ----------------------------------------------------------------------------
+# A button is an untrusted request: its job id goes to the core, which decides what, if
+# anything, the presser may see or do (commerce.delivery.briefs, commerce.delivery.actions).
 
 
-def _job_from_payload(ctx: Context, msg: InboundMessage) -> DeliveryJob | None:
-    try:
-        job_id = int(msg.payload.rsplit(":", 1)[-1])
-    except ValueError:
-        return None
-    return ctx.session.get(DeliveryJob, job_id)
+def _job_id(msg: InboundMessage) -> int | None:
+    tail = msg.payload.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() and len(tail) <= 12 else None
 
 
-def _button(verb_of: dict[JobKind, Verb]):  # type: ignore[no-untyped-def]
+def take_button(msg: InboundMessage, ctx: Context) -> Result:
+    job_id = _job_id(msg)
+    if job_id is None:
+        return unknown(msg, ctx)
+    if courier_row(ctx) is None:
+        return S.IDLE, [say(ctx, "courier.not_courier")]
+    return _take(ctx, job_id, None)
+
+
+def _button(verb: Verb):  # type: ignore[no-untyped-def]
     def handler(msg: InboundMessage, ctx: Context) -> Result:
-        job = _job_from_payload(ctx, msg)
-        if job is None:
+        job_id = _job_id(msg)
+        if job_id is None:
             return unknown(msg, ctx)
-        if job.courier_id not in (None, ctx.user.id) and verb_of[job.kind] not in (
-            Verb.ACCEPT,
-            Verb.RETURN,
-        ):
-            return S.IDLE, [_not_mine(ctx, job.order_id)]
-        command = JobCommand(verb_of[job.kind], job.order_id)
-        return run_command(ctx, command, job)
+        if courier_row(ctx) is None:
+            return S.IDLE, [say(ctx, "courier.not_courier")]
+        try:
+            brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
+        except REFUSED:
+            return S.IDLE, [_stale(ctx)]
+        return run_command(ctx, JobCommand(verb, brief.order_id), brief.job_id)
 
     return handler
 
 
-take_button = _button({JobKind.DELIVERY: Verb.ACCEPT, JobKind.RETURN_PICKUP: Verb.RETURN})
-pick_button = _button({JobKind.DELIVERY: Verb.PICKUP, JobKind.RETURN_PICKUP: Verb.PICKUP})
-drop_button = _button({JobKind.DELIVERY: Verb.DELIVER, JobKind.RETURN_PICKUP: Verb.DELIVER})
+pick_button = _button(Verb.PICKUP)
+drop_button = _button(Verb.DELIVER)
 
 
-def ask_pin_for(ctx: Context, job: DeliveryJob) -> Result:
-    ctx.data["pin_job"] = job.id
-    return S.WAIT_PIN, [Text(ctx.t("courier.job.ask_pin", order_id=job.order_id))]
+def ask_pin_for(ctx: Context, brief: JobBrief) -> Result:
+    ctx.data["pin_job"] = brief.job_id
+    return S.WAIT_PIN, [Text(ctx.t("courier.job.ask_pin", order_id=brief.order_id))]
 
 
 def ask_pin(msg: InboundMessage, ctx: Context) -> Result:
-    job = _job_from_payload(ctx, msg)
-    if job is None or job.courier_id != ctx.user.id:
-        return S.IDLE, [_not_mine(ctx, job.order_id if job else 0)]
-    if job.status == JobStatus.CLAIMED:
-        return S.IDLE, [answer(ctx, say(ctx, "courier.job.pick_first", order_id=job.order_id))]
-    return ask_pin_for(ctx, job)
+    job_id = _job_id(msg)
+    try:
+        if job_id is None:
+            raise NotFound("no job in the button", entity="job")
+        brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
+    except REFUSED:
+        return S.IDLE, [_stale(ctx)]
+    if brief.status == JobStatus.CLAIMED:
+        return S.IDLE, [answer(ctx, say(ctx, "courier.job.pick_first", order_id=brief.order_id))]
+    return ask_pin_for(ctx, brief)
 
 
 def pin_entered(msg: InboundMessage, ctx: Context) -> Result:
-    job = ctx.session.get(DeliveryJob, int(ctx.data.pop("pin_job", 0) or 0))
+    raw = ctx.data.pop("pin_job", 0)
+    job_id = int(raw) if isinstance(raw, int) or str(raw).isdigit() else 0
     pin = parse_pin(msg.text)
-    if job is None or pin is None:
+    if not job_id or pin is None:
         return unknown(msg, ctx)
-    return run_command(ctx, JobCommand(Verb.DELIVER, job.order_id, pin), job)
+    try:
+        brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
+    except REFUSED:
+        return S.IDLE, [_stale(ctx)]
+    return run_command(ctx, JobCommand(Verb.DELIVER, brief.order_id, pin), brief.job_id)
 
 
 def is_pin(msg: InboundMessage, ctx: Context) -> bool:

@@ -305,9 +305,16 @@ def claim_job(session: Session, *, courier_user_id: int, job_id: int) -> Deliver
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:
-        if session.get(DeliveryJob, job_id) is None:
+        lost = session.get(DeliveryJob, job_id)
+        if lost is None:
             raise NotFound("unknown job", entity="job", id=job_id)
-        raise JobTaken("job already taken", job_id=job_id)
+        session.refresh(lost)
+        raise JobTaken(
+            "job already taken",
+            job_id=job_id,
+            order_id=lost.order_id,
+            cancelled=lost.status == JobStatus.CANCELLED,
+        )
     job = session.get(DeliveryJob, job_id)
     assert job is not None
     session.refresh(job)

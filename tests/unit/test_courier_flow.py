@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.courier.flow import FLOW as COURIER
 from bot.engine import Engine
 from bot.messages import Choices, InboundKind, InboundMessage, Reply, Text
+from commerce import money
 from commerce.delivery import actions as delivery
 from commerce.delivery.models import Courier, CourierStatus, DeliveryCode, JobKind, JobStatus
 from commerce.orders.models import OrderStatus
@@ -349,3 +350,50 @@ def test_telegram_courier_accepts_picks_up_and_delivers_with_buttons(db: Db, bot
     proof = bot.send(chat, p.pin, channel=Channel.TELEGRAM, telegram_user_id=tg)
     assert "Code bon" in proof[0].text  # type: ignore[union-attr]
     assert flows.code(db, p.order_id).used_by == user_id
+
+
+def _telegram_courier(db: Db, *, approve: bool) -> tuple[int, int]:
+    """A courier signed up on Telegram; approved by an admin or still pending."""
+    admin_id = _admin(db)
+    tg = 4_600_000 + int(phone()[-6:])
+    with db.uow() as s:
+        user = users.get_or_create_by_telegram(s, telegram_id=tg, name="Alpha", role=Role.COURIER)
+        c = delivery.register_courier(s, user_id=user.id, prefecture="Matoto", vehicle="moto")
+        if approve:
+            delivery.decide_courier(s, admin_id=admin_id, courier_id=c.id, approve=True)
+        return user.id, tg
+
+
+@pytest.mark.parametrize("approved", [False, True], ids=["pending", "approved-not-assigned"])
+@pytest.mark.parametrize("verb", ["pick", "drop", "pin"])
+@pytest.mark.parametrize("stage", ["open", "claimed", "picked_up"])
+def test_a_forged_job_button_tells_nothing_and_changes_nothing(
+    db: Db, bot: Bot, approved: bool, verb: str, stage: str
+) -> None:
+    """The outside test's `c:pick:12` from a pending courier got the buyer's door and cash."""
+    p, job_id = published(db)
+    if stage != "open":
+        owner, _ = courier(db)
+        flows.claim(db, owner, job_id)
+        if stage == "picked_up":
+            flows.pick_up(db, owner, job_id)
+    attacker, tg = _telegram_courier(db, approve=approved)
+    bot.send(str(tg), "aide", channel=Channel.TELEGRAM, telegram_user_id=tg)  # first contact
+    order = flows.order(db, p.order_id)
+    secrets = {order.landmark, phone_of(db, order.buyer_id), p.pin, money.format_gnf(order.total)}
+
+    def to_others() -> list[int]:
+        return [r.id for r in flows.outbox(db) if r.user_id != attacker]
+
+    before, told_before = flows.snapshot(db), to_others()
+
+    replies = bot.send(
+        str(tg), payload=f"c:{verb}:{job_id}", channel=Channel.TELEGRAM, telegram_user_id=tg
+    )
+
+    said = " ".join(r.text for r in replies if isinstance(r, Text | Choices))
+    assert [s for s in secrets if s and s in said] == [], said
+    # The attacker's own turn: his conversation, de-duplication record, window and replies.
+    ignored = {"conversation_states", "inbound_messages", "channel_identities", "outbox"}
+    assert set(flows.diff(before, flows.snapshot(db))) - ignored == set()
+    assert to_others() == told_before
