@@ -6,16 +6,18 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import select
 
+from commerce.messaging.models import Outbox, OutboxStatus
 from tests import processes
 from tests.services import Emulator
 from tests.support import PG_URL, Db, phone
+from tests.timing import WAIT_S, http_ready
 from tests.webhooks import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -72,13 +74,8 @@ dir = "{tmp_path / "media"}"
         stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
+        ready = http_ready(f"{base}/healthz", proc)
+        if ready is None or ready.status_code != 200:
             proc.kill()
             pytest.fail(f"boutik serve did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         yield base
@@ -90,22 +87,32 @@ def _post_wa(base: str, form: dict[str, str], *, token: str = AUTH_TOKEN) -> req
     path = "/webhooks/twilio/whatsapp"
     signature = twilio_signature(base + path, form, token)
     return requests.post(
-        base + path, data=form, headers={"X-Twilio-Signature": signature}, timeout=10
+        base + path, data=form, headers={"X-Twilio-Signature": signature}, timeout=WAIT_S
+    )
+
+
+def _nothing_left_to_send(db: Db) -> bool:
+    """Every outbox row the server wrote (in the webhook's own transaction) has been sent."""
+    with db.session() as s:
+        statuses = s.scalars(select(Outbox.status)).all()
+    return bool(statuses) and all(
+        x not in (OutboxStatus.PENDING, OutboxStatus.SENDING) for x in statuses
     )
 
 
 def test_a_running_server_greets_refuses_forgeries_and_answers_once(
     server: str,
     emulator: Emulator,
+    pg: Db,
 ) -> None:
-    health = requests.get(f"{server}/healthz", timeout=5).json()
+    health = requests.get(f"{server}/healthz", timeout=WAIT_S).json()
     assert health == {"status": "ok", "database": "postgresql"}
 
     number = phone()
     greeting = whatsapp_form(number, "bonjour")
     assert _post_wa(server, greeting).status_code == 200
     bodies = emulator.store.wait_for(
-        lambda: [m.body for m in emulator.store.twilio_messages(to=f"whatsapp:{number}")], 10
+        lambda: [m.body for m in emulator.store.twilio_messages(to=f"whatsapp:{number}")], WAIT_S
     )
     assert "Bienvenue chez Boutik" in bodies[0]
 
@@ -116,9 +123,11 @@ def test_a_running_server_greets_refuses_forgeries_and_answers_once(
     for _ in range(3):
         assert _post_wa(server, again).status_code == 200
     emulator.store.wait_for(
-        lambda: len(emulator.store.twilio_messages(to=f"whatsapp:{number}")) >= 2, 10
+        lambda: len(emulator.store.twilio_messages(to=f"whatsapp:{number}")) >= 2, WAIT_S
     )
-    time.sleep(0.5)
+    # The three 200s came after their turns committed: once nothing is left to send, a second
+    # answer would be at the emulator already.
+    emulator.store.wait_for(lambda: _nothing_left_to_send(pg), WAIT_S)
     later = [m.body for m in emulator.store.twilio_messages(to=f"whatsapp:{number}")][1:]
     assert sum("panier est vide" in b for b in later) == 1
 
@@ -128,21 +137,22 @@ def test_a_running_server_greets_refuses_forgeries_and_answers_once(
         form["MessageSid"] = message_sid()
         assert _post_wa(server, form).status_code == 200
         emulator.store.wait_for(
-            lambda c=count: len(emulator.store.twilio_messages(to=f"whatsapp:{number}")) > c, 10
+            lambda c=count: len(emulator.store.twilio_messages(to=f"whatsapp:{number}")) > c,
+            WAIT_S,
         )
 
     update = telegram_message(880001, "bonjour")
     forged = requests.post(
         f"{server}/webhooks/telegram", json=update,
-        headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}, timeout=5,
+        headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}, timeout=WAIT_S,
     )  # fmt: skip
     assert forged.status_code == 403
     ok = requests.post(
         f"{server}/webhooks/telegram", json=update,
-        headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=5,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=WAIT_S,
     )  # fmt: skip
     assert ok.status_code == 200
-    emulator.store.wait_for(lambda: emulator.store.telegram_calls(method="sendMessage"), 10)
+    emulator.store.wait_for(lambda: emulator.store.telegram_calls(method="sendMessage"), WAIT_S)
 
 
 def test_gunicorn_serves_the_wsgi_entry_point(pg: Db, tmp_path: Path) -> None:
@@ -160,18 +170,13 @@ def test_gunicorn_serves_the_wsgi_entry_point(pg: Db, tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        for _ in range(150):
-            try:
-                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
+        response = http_ready(f"http://127.0.0.1:{port}/healthz", proc)
+        if response is None:
             proc.kill()
             pytest.fail(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         assert response.json() == {"status": "ok", "database": "postgresql"}
         unsigned = requests.post(
-            f"http://127.0.0.1:{port}/webhooks/twilio/sms", data={"Body": "x"}, timeout=5
+            f"http://127.0.0.1:{port}/webhooks/twilio/sms", data={"Body": "x"}, timeout=WAIT_S
         )
         assert unsigned.status_code == 403
     finally:
