@@ -27,6 +27,7 @@ from commerce.errors import (
     ReturnWindowClosed,
     ReviewNotAllowed,
 )
+from commerce.messaging import outbox
 from commerce.moderation.actions import report
 from commerce.orders import queries
 from commerce.orders.actions import buyer_order, cancel_order, orders_of_buyer
@@ -279,27 +280,53 @@ def cash_button(msg: InboundMessage, ctx: Context) -> Result:
     return _cash(ctx, arg(msg, 2), yes=answer == "yes")
 
 
-def cash_typed(msg: InboundMessage, ctx: Context, *, yes: bool) -> Result | None:
-    """ "OUI", "oui 1042", "non": the order is the number given, else the one at the door."""
-    order_id = number_in(msg.text)
-    if order_id is None:
-        waiting = queries.awaiting_cash(ctx.session, buyer_id=ctx.user.id)
-        if len(waiting) != 1:
-            return None
-        order_id = waiting[0].id
-    return _cash(ctx, order_id, yes=yes)
+def asked_cash_for(ctx: Context) -> int | None:
+    """The order whose payment the last message to this buyer asked her to confirm, if any.
+
+    A bare "oui" answers the question just asked, and nothing older: after "annuler 16" (not
+    hers) a "oui" must not confirm the cash of order 15 that happens to be at her door.
+    """
+    last = outbox.last_to(ctx.session, user_id=ctx.user.id)
+    if last is None:
+        return None
+    if last.kind == "confirm_cash":
+        order_id = (last.payload.get("params") or {}).get("order_id")
+        return int(order_id) if isinstance(order_id, int) else None
+    if last.kind != "reply":
+        return None
+    wanted = [c for c in _choice_ids(last.payload.get("reply")) if c.startswith("cash:yes:")]
+    tail = wanted[0].rsplit(":", 1)[-1] if len(wanted) == 1 else ""
+    return int(tail) if tail.isdigit() else None
+
+
+def _choice_ids(reply: object) -> list[str]:
+    if not isinstance(reply, dict):
+        return []
+    found = reply.get("choices") or []
+    return [str(c.get("id", "")) for c in found if isinstance(c, dict)]
+
+
+def cash_typed(msg: InboundMessage, ctx: Context, *, yes: bool) -> Result:
+    """ "oui 1042" names its order; a bare "oui"/"non" answers only the cash question just
+    asked. With none pending, the buyer is asked what she confirms."""
+    order_id = number_in(msg.text) or asked_cash_for(ctx)
+    if order_id is not None:
+        return _cash(ctx, order_id, yes=yes)
+    waiting = queries.awaiting_cash(ctx.session, buyer_id=ctx.user.id)
+    if not waiting or not yes:
+        return to_menu(ctx, "buyer.cash.nothing_asked")
+    rows = [
+        Choice(f"cash:yes:{o.id}", ctx.t("buyer.cash.paid_for", number=o.number)) for o in waiting
+    ]
+    return BuyerState.MENU, [choices(ctx.t("buyer.cash.which"), rows)]
 
 
 def says_yes(msg: InboundMessage, ctx: Context) -> Result:
-    from bot.buyer.handlers import unknown
-
-    return cash_typed(msg, ctx, yes=True) or unknown(msg, ctx)
+    return cash_typed(msg, ctx, yes=True)
 
 
 def says_no(msg: InboundMessage, ctx: Context) -> Result:
-    from bot.buyer.handlers import unknown
-
-    return cash_typed(msg, ctx, yes=False) or unknown(msg, ctx)
+    return cash_typed(msg, ctx, yes=False)
 
 
 def _cash(ctx: Context, order_id: int | None, *, yes: bool) -> Result:

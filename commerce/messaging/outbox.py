@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commerce.messaging.models import Outbox
@@ -54,3 +55,10 @@ def notify_many(
 def take_pending_ids(session: Session) -> list[int]:
     """Outbox ids written by this session since the last call (read after commit)."""
     return session.info.pop(_pending_key, [])
+
+
+def last_to(session: Session, *, user_id: int) -> Outbox | None:
+    """The last message written for a user: what a bare "oui" from them can be answering."""
+    return session.scalar(
+        select(Outbox).where(Outbox.user_id == user_id).order_by(Outbox.id.desc()).limit(1)
+    )

@@ -620,15 +620,53 @@ def test_cash_confirmation_tap_closes_the_delivery_then_a_review(db: Db, media: 
     assert note.payload["params"]["order_id"] == placed.order_id
 
 
-def test_typed_oui_confirms_the_one_order_at_the_door(db: Db, media: Path) -> None:
+def test_typed_oui_before_any_question_asks_which_order_then_confirms(db: Db, media: Path) -> None:
     chat, placed = _placed_by_chat(db, media)
     courier, _job = flows.to_picked_up(db, placed)
-    chat.say("OUI")  # before the courier's PIN: noted, not yet closed
+    chat.say("OUI")  # nothing was asked: which order does she confirm?
+    assert "Que confirmez-vous" in chat.texts()
+    assert flows.order(db, placed.order_id).cash_confirmed_at is None
+    menu = chat.menu()
+    assert menu is not None and [c.id for c in menu.choices] == [f"cash:yes:{placed.order_id}"]
+    chat.press(f"cash:yes:{placed.order_id}")  # before the courier's PIN: noted, not yet closed
     assert "noté" in chat.texts()
     assert flows.order(db, placed.order_id).cash_confirmed_at is not None
     assert flows.prove_pin(db, courier, placed) is True  # the second confirmation closes it
     chat.say(f"oui {placed.order_id}")
     assert "déjà confirmé" in chat.texts()
+
+
+def test_oui_answers_the_cash_question_just_asked(db: Db, media: Path) -> None:
+    chat, placed = _placed_by_chat(db, media)
+    courier, _job = flows.to_picked_up(db, placed)
+    assert flows.prove_pin(db, courier, placed) is False  # the buyer is asked: did you pay?
+    chat.say("oui")
+    assert "livrée et payée" in chat.texts()
+    assert flows.order(db, placed.order_id).cash_confirmed_at is not None
+
+
+def test_oui_after_a_refused_cancel_confirms_nothing(db: Db, media: Path) -> None:
+    """Outside test: "annuler 16" (not hers), then "oui" confirmed the cash of her order 15."""
+    chat, placed = _placed_by_chat(db, media)
+    courier, _job = flows.to_picked_up(db, placed)
+    assert flows.prove_pin(db, courier, placed) is False  # the cash question was asked…
+    someone_else = flows.place(db)
+    chat.say(f"annuler {someone_else.order_id}")  # …then another question, about another order
+    assert "Je ne trouve pas" in chat.texts()
+    chat.say("oui")
+    assert flows.order(db, placed.order_id).cash_confirmed_at is None
+    assert flows.order(db, someone_else.order_id).status == OrderStatus.PLACED
+    assert "Que confirmez-vous" in chat.texts()
+    menu = chat.menu()
+    assert menu is not None and f"cash:yes:{placed.order_id}" in [c.id for c in menu.choices]
+
+
+def test_a_bare_non_or_oui_with_nothing_pending_says_so(db: Db, media: Path) -> None:
+    chat, _placed = _placed_by_chat(db, media)
+    chat.say("non")
+    assert "pas de question en attente" in chat.texts()
+    chat.say("oui")
+    assert "pas de question en attente" in chat.texts()
 
 
 def test_oui_with_nothing_at_the_door_is_not_a_confirmation(db: Db, media: Path) -> None:
