@@ -284,12 +284,14 @@ class EmulatorStore:
             self._tg = _TelegramState()
             self._changed.notify_all()
 
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 30.0) -> T:
         """Wait until ``predicate()`` is truthy and return its value; TimeoutError otherwise.
 
         Why: deliveries happen on worker/emulator threads; polling with sleeps makes tests slow
         and flaky, so this wakes up on every record the emulators write (and at least every
-        50 ms, for predicates that watch something else).
+        50 ms, for predicates that watch something else). The default deadline is generous
+        (tests pass tests.timing.WAIT_S): a wait that succeeds returns at once, and a busy
+        machine may take seconds where a quiet one takes milliseconds.
         """
         deadline = time.monotonic() + timeout
         while True:

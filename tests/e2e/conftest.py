@@ -23,6 +23,7 @@ from channels_adapters.web import create_app
 from commerce.messaging.models import Outbox, OutboxStatus
 from tests.services import Emulator
 from tests.support import PG_URL, Db
+from tests.timing import WAIT_S
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
 
 
@@ -58,7 +59,7 @@ class Boutik:
                 stmt = stmt.where(getattr(Outbox, key) == value)
             return list(s.scalars(stmt))
 
-    def settle(self, timeout: float = 10.0) -> None:
+    def settle(self, timeout: float = WAIT_S) -> None:
         """Wait until no outbox row is waiting to be sent right now."""
 
         def done() -> bool:

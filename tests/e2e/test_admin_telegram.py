@@ -15,6 +15,7 @@ from commerce.moderation import actions as moderation
 from commerce.users.models import User
 from tests.e2e.conftest import Boutik
 from tests.support import make_admin, make_buyer, make_product, make_seller, uid
+from tests.timing import WAIT_S
 from tests.unit import flows
 from tests.webhooks import post_telegram, telegram_callback, telegram_message
 
@@ -82,7 +83,7 @@ def test_a_large_export_answers_at_once_and_the_file_follows_from_a_worker(
     _tap(boutik, admin_tg, "x:orders")
     assert any("le fichier suit" in t for t in _texts(boutik, admin_tg))
     [doc] = boutik.store.wait_for(
-        lambda: boutik.store.telegram_calls(method="sendDocument", chat_id=admin_tg), timeout=10
+        lambda: boutik.store.telegram_calls(method="sendDocument", chat_id=admin_tg), timeout=WAIT_S
     )
     rows = list(csv.DictReader(io.StringIO(doc.files["document"].data.decode("utf-8-sig"))))
     assert sorted(int(r["id"]) for r in rows) == sorted(p.order_id for p in placed)

@@ -19,6 +19,7 @@ from tests.e2e.conftest import Boutik
 from tests.e2e.test_cli import env  # noqa: F401 - the CLI's environment fixture
 from tests.services import Emulator
 from tests.support import make_admin, make_category, phone, uid
+from tests.timing import START_S, WAIT_S
 from tests.unit import flows
 from tests.webhooks import post_telegram, telegram_callback, telegram_message
 
@@ -175,12 +176,13 @@ def test_stats_answers_at_once_and_a_worker_sends_the_png_chart(boutik: Boutik) 
             for c in boutik.store.telegram_calls(method="sendMessage", chat_id=tg)[before:]
             if "Je prépare votre graphique" in str(c.params.get("text", ""))
         ],
-        timeout=10,
+        timeout=WAIT_S,
     )
     assert "Prévision du mois prochain" in str(now.params["text"])
-    # Then the job (in-process here, RQ with Redis) draws the PNG and sends it as a photo.
+    # Then the job (in-process here, RQ with Redis) draws the PNG and sends it as a photo: the
+    # first chart of the run imports matplotlib, which costs as much as starting a process.
     [photo] = boutik.store.wait_for(
-        lambda: boutik.store.telegram_calls(method="sendPhoto", chat_id=tg), timeout=30
+        lambda: boutik.store.telegram_calls(method="sendPhoto", chat_id=tg), timeout=START_S
     )
     assert photo.params["caption"] == "Vos statistiques"
     charts = list((boutik.rt.config.media_dir / "charts").glob("*.png"))

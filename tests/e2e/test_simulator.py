@@ -32,6 +32,7 @@ from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
 from tests.support import PG_URL, Db, phone
+from tests.timing import WAIT_S
 from tests.webhooks import AUTH_TOKEN, post_telegram, post_twilio, telegram_message, whatsapp_form
 from workers import context
 
@@ -57,7 +58,7 @@ class SimServer:
         assert response.status_code == 200
         return response.get_json().get("messages", [])
 
-    def wait(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+    def wait(self, predicate: Callable[[], Any], timeout: float = WAIT_S) -> Any:
         return self.sim.store.wait_for(predicate, timeout=timeout)
 
     def replies(self, phone_id: str) -> list[dict[str, Any]]:
@@ -90,7 +91,7 @@ def start_simulator(db: Db, media_dir: Path) -> tuple[SimServer, Callable[[], No
             sim.pump.stop()
         rt.dispatcher.shutdown()  # sends in flight finish while their server is still up
         server.shutdown()
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT_S)
         server.server_close()
         rt.telegram_sender.close()
         rt.dispose()

@@ -19,6 +19,7 @@ import pytest
 from boutik.seed import seed_demo
 from tests.e2e.test_simulator import SimServer, start_simulator
 from tests.support import ROOT, Db
+from tests.timing import START_S, WAIT_S
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = ROOT / "var" / "screenshots"
+WAIT_MS = WAIT_S * 1000  # Playwright counts in milliseconds
 
 
 @pytest.fixture
@@ -46,13 +48,21 @@ def browser() -> Iterator[object]:
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is required: apt-get update && apt-get install -y chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.fail("the playwright package is required: pip install -e '.[dev]'")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    # Every expect() without its own timeout waits as long as the rest of the suite, not
+    # Playwright's 5 s: a reply shows once the webhook's turn and the send are done.
+    expect.set_options(timeout=WAIT_MS)
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=START_S * 1000
+            )
+            yield chromium
+            chromium.close()
+    finally:
+        expect.set_options(timeout=None)
 
 
 def test_three_phones_talk_to_the_bot_in_the_browser(demo: SimServer, browser: object) -> None:
@@ -70,12 +80,12 @@ def test_three_phones_talk_to_the_bot_in_the_browser(demo: SimServer, browser: o
     buyer.locator(".input").fill("bonjour")
     buyer.locator(".input").press("Enter")
     expect(buyer.locator(".bubble.in").first).to_contain_text("bonjour")
-    expect(buyer.locator(".bubble.out").first).to_be_visible(timeout=15_000)
+    expect(buyer.locator(".bubble.out").first).to_be_visible(timeout=WAIT_MS)
     expect(buyer.locator(".ticks").first).to_be_visible()
 
     seller.locator(".input").fill("/start")
     seller.locator(".input").press("Enter")
-    expect(seller.locator(".bubble.out").first).to_be_visible(timeout=15_000)
+    expect(seller.locator(".bubble.out").first).to_be_visible(timeout=WAIT_MS)
 
     courier.locator(".input").fill("AIDE")
     expect(courier.locator(".counter")).to_contain_text("1 SMS")
@@ -123,7 +133,7 @@ def _tap(page: Any, phone: Any, id_prefix: str) -> None:
         f'.wa-buttons button[data-id^="{id_prefix}"], .tg-keyboard button[data-id^="{id_prefix}"],'
         f' .wa-list-open[data-rows*="{id_prefix}"]'
     ).last
-    expect(target).to_be_visible(timeout=15_000)
+    expect(target).to_be_visible(timeout=WAIT_MS)
     before = phone.locator(".bubble.in").count()
     if "wa-list-open" in (target.get_attribute("class") or ""):
         target.click()
@@ -163,7 +173,7 @@ def test_the_whole_story_in_the_browser(demo: SimServer, browser: Any) -> None:
     _tap(page, buyer, "addr:")
     _tap(page, buyer, "co:ok:")
     pin_bubble = buyer.locator(".bubble.out", has_text=re.compile(r"PIN\D*\d{6}")).last
-    expect(pin_bubble).to_be_visible(timeout=15_000)
+    expect(pin_bubble).to_be_visible(timeout=WAIT_MS)
     expect(pin_bubble.locator("img")).to_be_visible()  # the QR code
     pin = re.search(r"PIN\D*(\d{6})", pin_bubble.inner_text()).group(1)  # type: ignore[union-attr]
 
@@ -180,12 +190,12 @@ def test_the_whole_story_in_the_browser(demo: SimServer, browser: Any) -> None:
 
     # The nearest courier gets the offer by SMS, accepts, picks up, delivers with the PIN.
     expect(courier.locator(".bubble.out", has_text=f"A{order_id}").last).to_be_visible(
-        timeout=20_000
+        timeout=WAIT_MS
     )
     for command in (f"A{order_id}", f"P{order_id}", f"D{order_id} {pin}"):
         before = courier.locator(".bubble.out").count()
         _type(courier, command)
-        expect(courier.locator(".bubble.out")).not_to_have_count(before, timeout=15_000)
+        expect(courier.locator(".bubble.out")).not_to_have_count(before, timeout=WAIT_MS)
     _shot(page, "story-2-delivered.png")
 
     # The buyer confirms the cash and leaves a review; the seller hears of it.
@@ -193,7 +203,7 @@ def test_the_whole_story_in_the_browser(demo: SimServer, browser: Any) -> None:
     _tap(page, buyer, f"rate:{order_id}:5")
     _type(buyer, "Très bon téléphone, livraison rapide")
     expect(seller.locator(".bubble.out", has_text="Très bon téléphone").last).to_be_visible(
-        timeout=15_000
+        timeout=WAIT_MS
     )
     expect(buyer.locator(".ticks.read").first).to_be_visible()
     buyer.locator(".phone-head").click()

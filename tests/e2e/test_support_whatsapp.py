@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from commerce.messaging.models import OutboxStatus
 from tests.e2e.conftest import Boutik
 from tests.support import make_product, make_seller, phone
+from tests.timing import WAIT_S
 from tests.webhooks import post_twilio, whatsapp_form
 
 WA = "/webhooks/twilio/whatsapp"
@@ -16,9 +18,14 @@ def _bodies(boutik: Boutik, number: str) -> list[str]:
 def _say(boutik: Boutik, number: str, text: str) -> list[str]:
     before = len(_bodies(boutik, number))
     assert post_twilio(boutik.client, WA, whatsapp_form(number, text)).status_code == 200
-    boutik.store.wait_for(lambda: len(_bodies(boutik, number)) > before, timeout=10)
+    boutik.store.wait_for(lambda: len(_bodies(boutik, number)) > before, timeout=WAIT_S)
+    # Not pending *nor sending*: a row being sent may not be at the emulator yet.
     boutik.store.wait_for(
-        lambda: all(r.status.value != "pending" for r in boutik.outbox(kind="reply")), timeout=10
+        lambda: all(
+            r.status not in (OutboxStatus.PENDING, OutboxStatus.SENDING)
+            for r in boutik.outbox(kind="reply")
+        ),
+        timeout=WAIT_S,
     )
     return _bodies(boutik, number)[before:]
 

@@ -11,6 +11,7 @@ it never skips. About 30 s.
 from __future__ import annotations
 
 from bench.chaos_notifications import run
+from tests.timing import START_S
 
 
 def test_every_notification_is_sent_once_through_kills_and_restarts() -> None:
@@ -21,7 +22,7 @@ def test_every_notification_is_sent_once_through_kills_and_restarts() -> None:
         redis_at=2.0,
         pg_at=4.0,
         rate=12.0,
-        timeout=90.0,
+        timeout=START_S,  # the drain deadline: workers restarting under load take their time
         seed=3,
         pg_port=5441,
         redis_port=6391,

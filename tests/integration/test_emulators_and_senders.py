@@ -22,6 +22,7 @@ from twilio.request_validator import RequestValidator
 from channels_adapters.emulators import EmulatorStore, create_emulator_app, serve_in_thread
 from channels_adapters.emulators.twilio_api import sms_segments
 from channels_adapters.senders import SendError, SendResult, TelegramSender, TwilioSender
+from tests.timing import WAIT_S
 
 ACCOUNT_SID = "AC" + "1f" * 16
 AUTH_TOKEN = "emulator-auth-token"
@@ -138,8 +139,8 @@ def test_message_resource_can_be_fetched(twilio: TwilioSender, root: str) -> Non
     sid = twilio.send(to=BUYER, from_=SMS_FROM, body="hi").provider_id
     url = f"{root}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json"
 
-    fetched = requests.get(url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5)
-    anonymous = requests.get(url, timeout=5)
+    fetched = requests.get(url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=WAIT_S)
+    anonymous = requests.get(url, timeout=WAIT_S)
 
     assert fetched.status_code == 200
     assert fetched.json()["sid"] == sid and fetched.json()["status"] == "queued"
@@ -350,7 +351,7 @@ def test_fetch_media_uses_account_auth_and_rewrites_twilio_urls(
 
     assert twilio.fetch_media(f"https://api.twilio.com{path}") == (b"\xff\xd8jpeg", "image/jpeg")
     assert twilio.fetch_media(f"{root}{path}")[0] == b"\xff\xd8jpeg"
-    assert requests.get(f"{root}{path}", timeout=5).status_code == 401
+    assert requests.get(f"{root}{path}", timeout=WAIT_S).status_code == 401
     with pytest.raises(SendError) as missing:
         twilio.fetch_media(f"https://api.twilio.com{path[:-4]}beef")
     assert missing.value.retryable is True  # Twilio media can lag behind the webhook
@@ -439,7 +440,7 @@ def test_get_file_and_download(telegram: TelegramSender, store: EmulatorStore, r
     with pytest.raises(SendError) as caught:
         telegram.get_file_bytes("nope")
     assert (caught.value.code, caught.value.retryable) == ("400", False)
-    wrong = requests.get(f"{root}/telegram/file/bot1:bad/photos/file_1.jpg", timeout=5)
+    wrong = requests.get(f"{root}/telegram/file/bot1:bad/photos/file_1.jpg", timeout=WAIT_S)
     assert wrong.status_code == 401
 
 
@@ -547,10 +548,12 @@ def test_wrong_bot_token_is_terminal_and_not_leaked(root: str) -> None:
 
 
 def test_raw_bot_api_errors_are_shaped_like_telegram(root: str, store: EmulatorStore) -> None:
-    unauthorized = requests.post(f"{root}/telegram/bot1:bad/getMe", timeout=5)
+    unauthorized = requests.post(f"{root}/telegram/bot1:bad/getMe", timeout=WAIT_S)
     store.fail_next(1, status=429, retry_after=3)
     throttled = requests.post(
-        f"{root}/telegram/bot{BOT_TOKEN}/sendMessage", json={"chat_id": 1, "text": "x"}, timeout=5
+        f"{root}/telegram/bot{BOT_TOKEN}/sendMessage",
+        json={"chat_id": 1, "text": "x"},
+        timeout=WAIT_S,
     )
 
     assert unauthorized.status_code == 401
@@ -566,13 +569,15 @@ def test_raw_bot_api_errors_are_shaped_like_telegram(root: str, store: EmulatorS
 
 def test_many_sends_reuse_one_loop_and_one_bot(root: str, store: EmulatorStore) -> None:
     with TelegramSender(BOT_TOKEN, f"{root}/telegram/bot") as sender:
-        started = time.perf_counter()
+        # CPU time of this process (the sender, its loop and the emulator's threads): what the
+        # sends cost, which other jobs on a busy machine do not inflate as they do wall time.
+        started = time.process_time()
         for i in range(200):
             sender.send_message(31, f"message {i}")
-        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - started
         loop_threads = [t for t in threading.enumerate() if t.name == "telegram-sender"]
 
-    assert elapsed < 5.0, f"200 sends took {elapsed:.2f} s"
+    assert cpu < 5.0, f"200 sends took {cpu:.2f} s of CPU"
     assert len(store.telegram_calls("getMe")) == 1
     assert len(store.telegram_calls("sendMessage", chat_id=31)) == 200
     assert store.telegram_messages(31)[-1]["message_id"] == 200

@@ -18,7 +18,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -44,6 +43,7 @@ from tests import processes
 from tests.e2e.conftest import boutik_config
 from tests.services import Emulator
 from tests.support import REDIS_URL, Db, make_courier, migrate, open_db
+from tests.timing import START_S, WAIT_S, http_ready
 from tests.unit import flows
 from tests.webhooks import (
     ACCOUNT_SID,
@@ -278,13 +278,8 @@ offer_timeout_s = {TIMEOUT_S}
         for command, log in zip((["serve", "--port", str(port)], ["worker"]), logs, strict=True)
     ]
     try:
-        for _ in range(150):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
+        ready = http_ready(f"{base}/healthz", procs[0])
+        if ready is None or ready.status_code != 200:
             pytest.fail(f"boutik serve did not start: {logs[0].read_text()[-2000:]}")
         yield base, db
     finally:
@@ -311,17 +306,17 @@ def test_the_courier_journey_on_sqlite_with_redis_workers(
         form = sms_form(number, body)
         signature = twilio_signature(base + SMS_PATH, form, AUTH_TOKEN)
         response = requests.post(
-            base + SMS_PATH, data=form, headers={"X-Twilio-Signature": signature}, timeout=10
+            base + SMS_PATH, data=form, headers={"X-Twilio-Signature": signature}, timeout=WAIT_S
         )
         assert response.status_code == 200
-        return store.wait_for(lambda: len(bodies()) > before and bodies()[-1], timeout=20)
+        return store.wait_for(lambda: len(bodies()) > before and bodies()[-1], timeout=WAIT_S)
 
     def settled() -> bool:  # the worker's sweeper has sent the earlier notices (approval…)
         with db.session() as s:
             statuses = s.scalars(select(Outbox.status)).all()
         return all(x not in (OutboxStatus.PENDING, OutboxStatus.SENDING) for x in statuses)
 
-    store.wait_for(settled, timeout=20)
+    store.wait_for(settled, timeout=START_S)  # the worker process has started, too
     with db.uow() as s:  # the seller's publish, its events started on the same Redis
         delivery.publish_job(s, seller_id=p.seller_id, order_id=p.order_id)
         events = take_events(s)
@@ -329,7 +324,7 @@ def test_the_courier_journey_on_sqlite_with_redis_workers(
 
     offer = store.wait_for(
         lambda: next((b for b in bodies() if b.startswith(f"Course {p.order_id}:")), None),
-        timeout=20,
+        timeout=WAIT_S,
     )
     assert f"A{p.order_id}" in offer
     assert phone_of(db, p.seller_id) in text(f"a {p.order_id}")
@@ -341,7 +336,10 @@ def test_the_courier_journey_on_sqlite_with_redis_workers(
     seller_chat = telegram_of(db, p.seller_id)
     # The worker's sweeper sends what the confirmation wrote: the seller hears of it.
     store.wait_for(
-        lambda: len(store.telegram_calls("sendMessage", chat_id=seller_chat)) >= 2, timeout=20
+        lambda: len(store.telegram_calls("sendMessage", chat_id=seller_chat)) >= 2,
+        timeout=WAIT_S,
     )
     buyer = phone_of(db, p.buyer_id)
-    store.wait_for(lambda: any("en route" in m.body for m in store.twilio_messages(to=buyer)), 20)
+    store.wait_for(
+        lambda: any("en route" in m.body for m in store.twilio_messages(to=buyer)), WAIT_S
+    )

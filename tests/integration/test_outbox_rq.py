@@ -30,6 +30,7 @@ from tests import processes
 from tests.e2e.conftest import boutik_config
 from tests.services import Emulator
 from tests.support import PG_URL, REDIS_URL, Db, phone
+from tests.timing import START_S, WAIT_S, wait_until
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN
 from workers import context
 from workers.dispatch import BATCH, QUEUE
@@ -96,20 +97,29 @@ def test_simple_worker_burst_drains_the_outbox(
 
 
 def _redis_restart() -> None:
-    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, timeout=10)
-    for _ in range(50):
-        if subprocess.run(["redis-cli", "-p", "6379", "ping"], capture_output=True).returncode:
-            break
-        time.sleep(0.1)
-    subprocess.run(REDIS_START, check=True, timeout=10)
+    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, timeout=WAIT_S)
+
+    def down() -> bool:
+        probe = ["redis-cli", "-p", "6379", "ping"]
+        return subprocess.run(probe, capture_output=True, check=False).returncode != 0
+
+    try:
+        wait_until(down, WAIT_S, interval=0.1)
+    except TimeoutError:
+        pytest.fail("Redis did not stop for the restart")
+    subprocess.run(REDIS_START, check=True, timeout=WAIT_S)
     conn = redis.Redis.from_url(REDIS_URL)
-    for _ in range(100):
+
+    def up() -> bool:
         try:
-            if conn.ping():
-                return
+            return bool(conn.ping())
         except redis.RedisError:
-            time.sleep(0.1)
-    pytest.fail("Redis did not come back after the restart")
+            return False
+
+    try:
+        wait_until(up, WAIT_S, interval=0.1)
+    except TimeoutError:
+        pytest.fail("Redis did not come back after the restart")
 
 
 def _start_worker(overlay: Path) -> subprocess.Popen[bytes]:
@@ -160,14 +170,16 @@ sweep_every_s = 1.0
     worker = _start_worker(overlay)
     try:
         for round_ in range(6):
-            # Kill only once this worker is sending, at a random moment of its stream.
+            # Kill only once this worker is sending (it has started: START_S), at a random
+            # moment of its stream.
             seen = len(emulator.store.twilio_messages())
             emulator.store.wait_for(
-                lambda seen=seen: len(emulator.store.twilio_messages()) >= seen + 3, timeout=30
+                lambda seen=seen: len(emulator.store.twilio_messages()) >= seen + 3,
+                timeout=START_S,
             )
             time.sleep(rng.uniform(0.0, 0.25))
             processes.kill_group(worker)  # SIGKILL: the worker and its scheduler die mid-send
-            worker.wait(timeout=10)
+            worker.wait(timeout=WAIT_S)
             if round_ == 2:
                 _redis_restart()  # the queue and the rate-limit keys are gone
             worker = _start_worker(overlay)
@@ -177,7 +189,8 @@ sweep_every_s = 1.0
                 rows = s.scalars(select(Outbox.status).where(Outbox.id.in_(ids))).all()
             return all(status == OutboxStatus.SENT for status in rows)
 
-        emulator.store.wait_for(all_sent, timeout=90)
+        # The last worker starts, then drains what is left and what the kills left 'sending'.
+        emulator.store.wait_for(all_sent, timeout=START_S + WAIT_S)
     finally:
         processes.stop(worker)
     with pg.session() as s:

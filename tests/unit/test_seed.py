@@ -33,16 +33,18 @@ class Seeded:
     db: Db
     media: Path
     summary: SeedSummary
-    seconds: float
+    cpu_seconds: float
 
 
 @pytest.fixture
 def seeded(db: Db, tmp_path: Path) -> Seeded:
     assert is_empty(db.factory)
     media = tmp_path / "media"
-    start = time.perf_counter()
+    # CPU time, not wall time: what seeding costs (rows, photos), which other jobs on a busy
+    # machine do not inflate.
+    start = time.process_time()
     summary = seed_demo(db.factory, media)
-    return Seeded(db, media, summary, time.perf_counter() - start)
+    return Seeded(db, media, summary, time.process_time() - start)
 
 
 def _users_with_role(s: Session, role: Role) -> list[User]:
@@ -59,7 +61,7 @@ def test_seeding_fills_an_empty_database_quickly(seeded: Seeded) -> None:
     assert summary.buyers == 3
     assert summary.orders >= 10
     assert str(summary.products) in str(summary)
-    assert seeded.seconds < 15, f"seeding took {seeded.seconds:.1f} s"
+    assert seeded.cpu_seconds < 15, f"seeding took {seeded.cpu_seconds:.1f} s of CPU"
     with seeded.db.session() as s:
         (admin,) = _users_with_role(s, Role.ADMIN)
         assert admin.telegram_id == 100000001

@@ -13,6 +13,7 @@ from pathlib import Path
 from commerce import clock
 from commerce.stats import forecast_next_month, seller_stats
 from tests.support import ROOT, Db
+from tests.timing import START_S
 from tests.unit import flows
 
 
@@ -108,7 +109,7 @@ def test_the_web_process_never_imports_matplotlib(sqlite_template: Path, tmp_pat
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=START_S,
         check=False,
     )
     assert done.returncode == 0, done.stderr
