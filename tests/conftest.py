@@ -12,11 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from commerce import clock, rules
 from tests.support import Db, migrate, open_db
 
 pytest_plugins = ["tests.services"]
+
+# Hypothesis' default 200 ms per-example deadline measures the machine, not the code: a busy
+# 2-core runner misses it on examples that take milliseconds here. A test's own settings(...)
+# still override this default.
+settings.register_profile("boutik", deadline=None)
+settings.load_profile("boutik")
 
 
 @pytest.fixture(autouse=True)

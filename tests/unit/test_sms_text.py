@@ -183,6 +183,7 @@ def test_to_gsm7_is_gsm7_and_idempotent(text: str) -> None:
 
 
 @given(gsm_text)
+@settings(deadline=None)
 def test_to_gsm7_is_identity_on_gsm7(text: str) -> None:
     assert to_gsm7(text) == text
 
