@@ -13,6 +13,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from boutik import log_redaction
 from boutik.config import PROJECT_ROOT, Config
 from commerce import rules
 from commerce.db import make_engine, make_session_factory
@@ -37,6 +38,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         rules.configure(rules_from_config(self.config))
+        log_redaction.add_config_secrets(self.config.secrets)
 
     @property
     def database_url(self) -> str:
@@ -120,4 +122,7 @@ class Runtime:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
+    """Every process's logging, first thing: redacted records (no phone number, secret or live
+    link in any line, whoever logs it), then the root handler."""
+    log_redaction.install()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

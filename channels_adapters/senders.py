@@ -7,8 +7,9 @@ auth and error parsing are what production runs, so tests against the local emul
 (``channels_adapters.emulators``) exercise the same code. The only thing configurable is the
 base URL, which points the SDKs at an emulator in tests and at the providers in production.
 
-No secret is ever put in a log line or an error message: the bot token is redacted from the
-SDK loggers that would print it (httpx logs every URL, and the token is in the URL).
+No secret is ever put in a log line or an error message: the bot token is registered with
+``boutik.log_redaction``, which masks it in every log record (httpx logs every URL, and the
+token is in the URL) and in the errors built here.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
+
+from boutik import log_redaction
 
 T = TypeVar("T")
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
@@ -381,50 +384,6 @@ class TwilioSender:
 # ---------------------------------------------------------------------- Telegram
 
 
-class _TokenRedactor(logging.Filter):
-    """Replaces registered bot tokens in log records of the SDK loggers that print URLs."""
-
-    LOGGERS = (
-        "httpx",
-        "telegram",
-        "telegram.Bot",
-        "telegram.request.BaseRequest",
-        "telegram.request.HTTPXRequest",
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._tokens: set[str] = set()
-        self._installed = False
-        self._lock = threading.Lock()
-
-    def add(self, token: str) -> None:
-        with self._lock:
-            self._tokens.add(token)
-            if not self._installed:
-                for name in self.LOGGERS:
-                    logging.getLogger(name).addFilter(self)
-                self._installed = True
-
-    def redact(self, text: str) -> str:
-        for token in tuple(self._tokens):
-            text = text.replace(token, "<bot-token>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is not ours to fix
-            return True
-        redacted = self.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-_REDACTOR = _TokenRedactor()
-
-
 def telegram_urls(api_base_url: str) -> tuple[str, str]:
     """(base_url, base_file_url) for PTB from a configured base ("" = the real Telegram).
 
@@ -511,7 +470,7 @@ class TelegramSender:
         if not token:
             raise ValueError("TelegramSender needs a bot token")
         self._token = token
-        _REDACTOR.add(token)
+        log_redaction.add_secret(token, "bot-token")  # httpx logs every URL: the token is in it
         self._base_url, self._file_url = telegram_urls(api_base_url)
         self._timeout = timeout
         self._pool_size = connection_pool_size
@@ -524,7 +483,7 @@ class TelegramSender:
         self._init_lock: asyncio.Lock | None = None
 
     def __repr__(self) -> str:
-        return f"TelegramSender(base_url={_REDACTOR.redact(self._base_url)!r})"
+        return f"TelegramSender(base_url={log_redaction.redact(self._base_url)!r})"
 
     def __enter__(self) -> TelegramSender:
         return self
@@ -589,7 +548,7 @@ class TelegramSender:
             raise self._send_error(exc) from None
 
     def _send_error(self, exc: tg_error.TelegramError) -> SendError:
-        reason = _REDACTOR.redact(f"{type(exc).__name__}: {exc.message}")
+        reason = log_redaction.redact(f"{type(exc).__name__}: {exc.message}")
         if isinstance(exc, tg_error.RetryAfter):
             return SendError(True, "429", reason, retry_after=_retry_after_seconds(exc))
         if isinstance(exc, tg_error.Forbidden):
