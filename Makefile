@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint format check services clean
+.PHONY: run test test-unit test-integration test-e2e install lint format check services clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,20 @@ run: install
 ## The whole suite against real PostgreSQL and Redis (started when down; never skipped).
 test: install services
 	$(BIN)/python -m pytest -q
+
+## One layer at a time; together they are exactly `make test`.
+## Unit: SQLite files, no sockets, no services.
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+## Integration: real PostgreSQL and Redis, RQ workers, the emulators, the chaos run.
+test-integration: install services
+	$(BIN)/python -m pytest -q tests/integration
+
+## End to end: the app through its webhooks (PostgreSQL, emulators, `boutik serve`, gunicorn,
+## Chromium), and the fuzzers, which post generated payloads through the same webhooks.
+test-e2e: install services
+	$(BIN)/python -m pytest -q tests/e2e tests/fuzz
 
 services:
 	scripts/ensure_services.sh

@@ -249,6 +249,13 @@ TELEGRAM_COMMANDS = {
     "en": ("start", "new", "products", "promo", "orders", "stats", "help"),
 }
 _COMMAND_KEYS = ("start", "new", "products", "promo", "orders", "stats", "help")
+# What each admin's own chat shows instead ([telegram] admin_ids; bot/locales/*/admin.toml
+# [admin.commands]).
+ADMIN_COMMANDS = {
+    "fr": ("moderation", "signalements", "utilisateurs", "export", "chiffres", "codes", "aide"),
+    "en": ("moderation", "reports", "users", "export", "figures", "codes", "help"),
+}
+_ADMIN_COMMAND_KEYS = ("moderation", "reports", "users", "export", "figures", "codes", "help")
 
 
 @telegram.command("set-commands", help="Register the bot's command menu in French and English.")
@@ -267,6 +274,16 @@ def telegram_set_commands() -> None:
             ]
             sender.set_my_commands(commands, language_code=lang)
             click.echo(f"{lang}: {', '.join('/' + n for n in names)}")
+        for lang, names in ADMIN_COMMANDS.items():
+            commands = [
+                (name, i18n.t(lang, f"admin.commands.{key}"))
+                for name, key in zip(names, _ADMIN_COMMAND_KEYS, strict=True)
+            ]
+            for admin_id in rt.config.telegram.admin_ids:
+                sender.set_my_commands(commands, language_code=lang, chat_id=admin_id)
+            if rt.config.telegram.admin_ids:
+                shown = ", ".join("/" + n for n in names)
+                click.echo(f"{lang}, {len(rt.config.telegram.admin_ids)} admin chat(s): {shown}")
     finally:
         sender.close()
 

@@ -106,6 +106,8 @@ class DeliveryConfig:
     offer_timeout_s: int = _check(_positive, "seconds, more than 0")
     code_validity_days: int = _check(_positive, "days, 1 or more")
     pin_max_attempts: int = _check(_positive, "a count, 1 or more")
+    courier_pin_max_failures: int = _check(_positive, "a count, 1 or more")
+    courier_pin_window_s: int = _check(_positive, "seconds, more than 0")
     max_active_jobs: int = _check(_positive, "a count, 1 or more")
 
 

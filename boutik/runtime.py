@@ -25,6 +25,8 @@ def rules_from_config(config: Config) -> rules.Rules:
         minimum_commission=config.delivery.minimum,
         code_validity_days=config.delivery.code_validity_days,
         pin_max_attempts=config.delivery.pin_max_attempts,
+        courier_pin_max_failures=config.delivery.courier_pin_max_failures,
+        courier_pin_window_s=config.delivery.courier_pin_window_s,
         max_active_jobs=config.delivery.max_active_jobs,
         return_window_days=config.returns.window_days,
         gnf_per_point=config.loyalty.gnf_per_point,

@@ -33,6 +33,7 @@ from requests.adapters import HTTPAdapter
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     ForceReply,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -716,10 +717,17 @@ class TelegramSender:
         )
 
     def set_my_commands(
-        self, commands: list[tuple[str, str]], language_code: str | None = None
+        self,
+        commands: list[tuple[str, str]],
+        language_code: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
+        """The "/" menu for everyone, or for one chat only (an admin's) when `chat_id` is set."""
         bot_commands = [BotCommand(command, description) for command, description in commands]
-        self._call(lambda bot: bot.set_my_commands(bot_commands, language_code=language_code))
+        scope = BotCommandScopeChat(chat_id) if chat_id is not None else None
+        self._call(
+            lambda bot: bot.set_my_commands(bot_commands, scope=scope, language_code=language_code)
+        )
 
     def get_file_bytes(self, file_id: str) -> bytes:
         """getFile, then download from the file URL (photos sellers send, for instance)."""

@@ -31,6 +31,9 @@ class ErrorCode(StrEnum):
     CODE_USED = "code_used"
     CODE_LOCKED = "code_locked"
     WRONG_PIN = "wrong_pin"
+    CODE_NOT_LOCKED = "code_not_locked"
+    COURIER_PIN_PAUSED = "courier_pin_paused"
+    PIN_NOT_PAUSED = "pin_not_paused"
     JOB_TAKEN = "job_taken"
     TOO_MANY_JOBS = "too_many_jobs"
     COURIER_UNAVAILABLE = "courier_unavailable"
@@ -138,6 +141,23 @@ class CodeLocked(CommerceError):
 class WrongPin(CommerceError):
     code = ErrorCode.WRONG_PIN
     keeps_changes = True
+
+
+class CodeNotLocked(CommerceError):
+    """Reissue asked for a code that is not locked (another admin may have reissued it)."""
+
+    code = ErrorCode.CODE_NOT_LOCKED
+
+
+class CourierPinPaused(CommerceError):
+    """Too many wrong PINs across one person's deliveries: PIN entry waits (`minutes`)."""
+
+    code = ErrorCode.COURIER_PIN_PAUSED
+    keeps_changes = True  # raised by the guess that starts the pause: that guess must count
+
+
+class PinNotPaused(CommerceError):
+    code = ErrorCode.PIN_NOT_PAUSED
 
 
 class JobTaken(CommerceError):

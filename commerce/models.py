@@ -19,6 +19,8 @@ from commerce.delivery.models import (
     JobKind,
     JobOffer,
     JobStatus,
+    PinFailure,
+    PinGuard,
     Vehicle,
 )
 from commerce.loyalty.models import LoyaltyEntry
@@ -67,6 +69,8 @@ __all__ = [
     "Outbox",
     "OutboxStatus",
     "PaymentMethod",
+    "PinFailure",
+    "PinGuard",
     "Product",
     "ProductPhoto",
     "PromoCode",

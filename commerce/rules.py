@@ -15,6 +15,10 @@ class Rules:
     minimum_commission: int = 10000
     code_validity_days: int = 7
     pin_max_attempts: int = 5
+    # Wrong PINs one person (courier, or seller delivering) may give across all their orders
+    # within `courier_pin_window_s` before their PIN entry pauses for that long.
+    courier_pin_max_failures: int = 8
+    courier_pin_window_s: int = 3600
     max_active_jobs: int = 5
     return_window_days: int = 30
     gnf_per_point: int = 10000

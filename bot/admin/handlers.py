@@ -1,4 +1,5 @@
-"""Admin handlers: the moderation queue, reports, users, CSV exports and platform figures.
+"""Admin handlers: the moderation queue, reports, users, CSV exports, platform figures, and
+locked delivery codes (reissue) with paused PIN entry (lift).
 
 Only admins reach this flow (bot/router.py), and every action and query below checks the admin
 role again in the core. Callback data carry ids only; a stale one (an item another admin has
@@ -7,7 +8,10 @@ already decided) gets the core's refusal as a sentence, never a crash.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.admin.states import AdminState as S
+from bot.buyer.qr import write_qr
 from bot.flow import Context, Result, payload_id
 from bot.messages import (
     Choice,
@@ -22,6 +26,7 @@ from bot.messages import (
 from commerce import backoffice
 from commerce.catalog.models import Product, Shop
 from commerce.delivery import actions as delivery
+from commerce.delivery import lockouts
 from commerce.delivery.models import Courier
 from commerce.errors import InvalidInput, PermissionDenied
 from commerce.exports import ExportKind, count, export_filename, write_csv
@@ -53,6 +58,7 @@ def admin_menu(ctx: Context, text: str = "") -> Choices:
             Choice("a:users", ctx.t("admin.menu.users")),
             Choice("a:export", ctx.t("admin.menu.export")),
             Choice("a:fig", ctx.t("admin.menu.figures")),
+            Choice("a:codes", ctx.t("admin.menu.codes")),
         ),
     )
 
@@ -412,3 +418,71 @@ def figures(msg: InboundMessage, ctx: Context) -> Result:
         users=f.users,
     )
     return S.MENU, [Text(text)]
+
+
+# --- locked delivery codes and paused PIN entry ----------------------------------------------
+
+
+def _when(value: dt.datetime | None) -> str:
+    """Conakry time is UTC all year: "02/12 14:05"."""
+    return value.strftime("%d/%m %H:%M") if value is not None else "—"
+
+
+def locked_codes(msg: InboundMessage, ctx: Context) -> Result:
+    """The locked codes (no PIN, token or phone) with a reissue button each, and the pauses."""
+    shown, total = lockouts.locked_codes(ctx.session, admin_id=ctx.user.id)
+    paused = lockouts.paused_people(ctx.session, admin_id=ctx.user.id)
+    if not shown and not paused:
+        return S.MENU, [Text(ctx.t("admin.codes.none"))]
+    nobody = ctx.t("admin.codes.nobody")
+    lines: list[str] = []
+    choices: list[Choice] = []
+    if shown:
+        lines.append(ctx.t("admin.codes.header", shown=len(shown), total=total))
+        for code in shown:
+            lines.append(
+                ctx.t(
+                    "admin.codes.row",
+                    order_id=code.order_id,
+                    shop=_label(code.shop, 30),
+                    courier=_label(code.courier, 30) or nobody,
+                    locked=_when(code.locked_at),
+                    tries=code.failed_attempts,
+                )
+            )
+            choices.append(
+                Choice(f"dc:u:{code.order_id}", ctx.t("admin.codes.unlock", order_id=code.order_id))
+            )
+    if paused:
+        lines.append(ctx.t("admin.codes.paused_header"))
+        for person in paused:
+            name = _label(person.name, 30) or f"#{person.user_id}"
+            lines.append(
+                ctx.t(
+                    "admin.codes.paused_row",
+                    name=name,
+                    failures=person.failures,
+                    until=_when(person.until),
+                )
+            )
+            choices.append(
+                Choice(f"pp:l:{person.user_id}", _label(ctx.t("admin.codes.lift", name=name)))
+            )
+    return S.MENU, [Choices(text="\n".join(lines)[:3500], choices=tuple(choices))]
+
+
+def code_unlock(msg: InboundMessage, ctx: Context) -> Result:
+    """ "dc:u:1042": a fresh token and PIN; the buyer's new QR is drawn here, as at checkout."""
+    code = lockouts.reissue_code(ctx.session, admin_id=ctx.user.id, order_id=_id(msg))
+    write_qr(
+        ctx.media_dir,
+        order_id=code.order_id,
+        token=code.token,
+        public_base_url=ctx.public_base_url,
+    )
+    return S.MENU, [Text(ctx.t("admin.codes.unlocked", order_id=code.order_id))]
+
+
+def pause_lift(msg: InboundMessage, ctx: Context) -> Result:
+    person = lockouts.lift_pin_pause(ctx.session, admin_id=ctx.user.id, user_id=_id(msg))
+    return S.MENU, [Text(ctx.t("admin.codes.lifted", name=person.name or f"#{person.id}"))]

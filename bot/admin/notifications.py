@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import i18n
 from bot.messages import Choice, Choices, Reply
 from bot.notifications import default_text, renders
 from commerce.catalog.models import Product, Shop
-from commerce.delivery.models import Courier
+from commerce.delivery.models import Courier, DeliveryCode
 from commerce.moderation.models import Report
+from commerce.orders.models import Order
 from commerce.users.models import User
 
 
@@ -115,4 +117,52 @@ def account_deactivated(session: Session, user: User, params: dict[str, Any], la
     )
     return Choices(
         text=text, choices=(Choice(f"u:v:{target.id}", i18n.t(lang, "admin.reports.account")),)
+    )
+
+
+@renders("code_locked_admin")
+def code_locked_admin(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """A code just locked: who, where, how many tries — and the button that reissues it."""
+    order_id = _int(params, "order_id")
+    order = session.get(Order, order_id) if order_id else None
+    code = session.scalar(select(DeliveryCode).where(DeliveryCode.order_id == order_id))
+    if order is None or code is None:
+        return default_text("code_locked_admin", params, lang)
+    shop = session.get(Shop, order.shop_id)
+    courier = session.get(User, order.courier_id) if order.courier_id else None
+    text = i18n.t(
+        lang,
+        "admin.notify.code_locked",
+        order_id=order.id,
+        shop=shop.name if shop else "—",
+        courier=(courier.name if courier else "") or "—",
+        tries=code.failed_attempts,
+    )
+    return Choices(
+        text=text,
+        choices=(
+            Choice(f"dc:u:{order.id}", i18n.t(lang, "admin.codes.unlock", order_id=order.id)),
+            Choice("a:codes", i18n.t(lang, "admin.menu.codes")),
+        ),
+    )
+
+
+@renders("pin_paused_admin")
+def pin_paused_admin(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """Someone's PIN entry just paused: told once, with the button that lifts it."""
+    person_id = _int(params, "user_id")
+    person = session.get(User, person_id) if person_id else None
+    if person is None:
+        return default_text("pin_paused_admin", params, lang)
+    name = person.name or f"#{person.id}"
+    text = i18n.t(
+        lang,
+        "admin.notify.pin_paused",
+        name=name,
+        failures=params.get("failures", "?"),
+        minutes=params.get("minutes", "?"),
+    )
+    return Choices(
+        text=text,
+        choices=(Choice(f"pp:l:{person.id}", i18n.t(lang, "admin.codes.lift", name=name)),),
     )

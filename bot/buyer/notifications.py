@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 import bot.threads  # noqa: F401 - registers the support-thread renderers
 from bot import i18n
 from bot.buyer.common import BUTTON_MAX, cut, first_name
-from bot.messages import Choice, Choices, Reply, Text
+from bot.buyer.qr import qr_path
+from bot.messages import Choice, Choices, Image, Reply, Text
 from bot.notifications import renders
+from commerce.delivery.models import DeliveryCode
 from commerce.messaging.models import ConversationState
 from commerce.orders import queries
-from commerce.orders.models import Order
+from commerce.orders.models import DeliveryMode, Order
 from commerce.users.models import User
 
 
@@ -119,3 +121,40 @@ def confirm_refund(session: Session, user: User, params: dict[str, Any], lang: s
         text,
         [Choice(f"refund:{return_id}", i18n.t(lang, "buyer.notify.refund_received"))],
     )
+
+
+@renders("code_reissued")
+def code_reissued(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """An admin reissued a locked code: the new QR and PIN, captioned as at checkout.
+
+    The PIN is read from the code row at send time (it never sits in the outbox). The QR PNG
+    was written by whoever reissued it (bot/admin/handlers.py, as checkout does for the first
+    one): its path follows from the token alone.
+    """
+    order = session.get(Order, _int(params, "order_id"))
+    code = (
+        session.scalar(select(DeliveryCode).where(DeliveryCode.order_id == order.id))
+        if order is not None and order.buyer_id == user.id
+        else None
+    )
+    if order is None or code is None:
+        return Text(i18n.t(lang, "notify.code_reissued", order_id=_int(params, "order_id")))
+    shop = queries.shop(session, order.shop_id)
+    pickup = order.delivery_mode == DeliveryMode.PICKUP
+    caption = "\n".join(
+        (
+            i18n.t(lang, "buyer.notify.code_reissued"),
+            i18n.t(
+                lang,
+                "buyer.confirm.order",
+                number=order.number,
+                shop=shop.name if shop else "",
+                total_gnf=order.total,
+                pin=code.pin,
+                how=i18n.t(
+                    lang, "buyer.confirm.how_pickup" if pickup else "buyer.confirm.how_home"
+                ),
+            ),
+        )
+    )
+    return Image(media_path=qr_path(order_id=order.id, token=code.token), caption=caption)

@@ -21,10 +21,15 @@ def qr_content(public_base_url: str, token: str) -> str:
     return f"{public_base_url.rstrip('/')}/q/{token}"
 
 
+def qr_path(*, order_id: int, token: str) -> str:
+    """Where the QR PNG of a token lives in the media dir (a reissued code gets a new file)."""
+    digest = hashlib.sha256(token.encode()).hexdigest()[:12]
+    return f"{QR_DIR}/{order_id}-{digest}.png"
+
+
 def write_qr(media_dir: Path, *, order_id: int, token: str, public_base_url: str) -> str:
     """Write (once) the QR PNG for an order's delivery token; return its path in `media_dir`."""
-    digest = hashlib.sha256(token.encode()).hexdigest()[:12]
-    relative = f"{QR_DIR}/{order_id}-{digest}.png"
+    relative = qr_path(order_id=order_id, token=token)
     target = Path(media_dir) / relative
     if target.exists():
         return relative

@@ -458,10 +458,15 @@ def _deliver(ctx: Context, brief: JobBrief, pin: str) -> Result:
         if on_telegram(ctx):
             return ask_pin_for(ctx, brief)
         return S.IDLE, [say(ctx, "courier.job.need_pin", order_id=order_id)]
+    from commerce.errors import CourierPinPaused
+
     try:
         proof = delivery.prove_with_pin(
             ctx.session, user_id=ctx.user.id, order_id=order_id, pin=pin
         )
+    except CourierPinPaused as exc:
+        minutes = exc.params.get("minutes", 0)
+        return S.IDLE, [answer(ctx, say(ctx, "courier.job.pin_paused", minutes=minutes))]
     except WrongPin as exc:
         left = exc.params.get("attempts_left", 0)
         text = say(ctx, "courier.job.wrong_pin", order_id=order_id, attempts_left=left)

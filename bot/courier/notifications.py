@@ -17,11 +17,11 @@ from bot import i18n
 from bot.courier import wording
 from bot.courier.handlers import SHRINK
 from bot.messages import Choice, Choices, Reply, Text
-from bot.notifications import renders
+from bot.notifications import default_text, renders
 from commerce.catalog.models import Shop
 from commerce.delivery.models import DeliveryJob, JobKind
 from commerce.orders.models import Order
-from commerce.users.models import User
+from commerce.users.models import Role, User
 
 BONUS_STEPS = (2_000, 5_000, 10_000)
 
@@ -129,6 +129,19 @@ def courier_qr_link(session: Session, user: User, params: dict[str, Any], lang: 
             url=params.get("url", ""),
         )
     )
+
+
+@renders("code_reissued_courier")
+def code_reissued_courier(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """An admin reissued the locked code of the courier's order: ask the buyer for the new PIN."""
+    return Text(_fit(lang, "courier.notify.code_reissued", order_id=params.get("order_id", "")))
+
+
+@renders("pin_pause_lifted")
+def pin_pause_lifted(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    if not user.has_role(Role.COURIER):  # a seller who delivers personally
+        return default_text("pin_pause_lifted", params, lang)
+    return Text(_fit(lang, "courier.notify.pin_pause_lifted"))
 
 
 @renders("job_unclaimed")

@@ -14,7 +14,7 @@ from bot.threads import REPLY_ROUTES, REPLY_STATE, STAFF_ROUTES
 
 ADMIN_COMMANDS = command(
     "moderation", "signalements", "reports", "utilisateurs", "users", "export", "chiffres",
-    "figures",
+    "figures", "codes",
 )  # fmt: skip
 
 GLOBAL = (

@@ -497,7 +497,7 @@ def prove_with_pin(session: Session, *, user_id: int, order_id: int, pin: str) -
     require_actor(session, user_id)
     _check_deliverer(session, order, user_id)
     code = codes.code_for_order(session, order.id)
-    codes.check_pin(session, code, pin)
+    codes.check_pin(session, code, pin, by_user_id=user_id)
     codes.mark_used(session, code, by_user_id=user_id, proof="pin")
     return _after_proof(session, order)
 

@@ -2,7 +2,12 @@
 
 The token has 256 bits from `secrets` (≥ 128 required) and is the whole QR payload: no amount,
 no name, no phone. PIN comparisons are constant-time; wrong tries are counted by a conditional
-UPDATE, so twenty couriers guessing at once still get at most `pin_max_attempts` tries.
+UPDATE, so twenty couriers guessing at once still get at most `pin_max_attempts` tries. Wrong
+PINs are also counted per person across all their orders (`pin_guard`): past a limit their PIN
+entry pauses, checked before any PIN is compared.
+
+A locked code is not the end: the seller and every admin are told the moment it locks, and an
+admin can reissue it (`lockouts.reissue_code`), which rotates token and PIN in place.
 """
 
 from __future__ import annotations
@@ -15,8 +20,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from commerce import clock, rules
+from commerce.catalog.models import Shop
+from commerce.delivery import pin_guard
 from commerce.delivery.models import DeliveryCode
-from commerce.errors import CodeExpired, CodeLocked, CodeUsed, NotFound, WrongPin
+from commerce.errors import CodeExpired, CodeLocked, CodeUsed, CourierPinPaused, NotFound, WrongPin
+from commerce.messaging.outbox import notify
+from commerce.orders.models import Order
+from commerce.users.actions import admins
 
 TOKEN_BYTES = 32  # 256 bits
 
@@ -58,17 +68,26 @@ def code_for_token(session: Session, token: str) -> DeliveryCode:
     return code
 
 
+def is_locked(code: DeliveryCode) -> bool:
+    return code.locked_at is not None or code.failed_attempts >= rules.current().pin_max_attempts
+
+
 def check_usable(code: DeliveryCode) -> None:
     if code.used_at is not None:
         raise CodeUsed("code already used", order_id=code.order_id)
-    if code.locked_at is not None or code.failed_attempts >= rules.current().pin_max_attempts:
+    if is_locked(code):
         raise CodeLocked("code locked", order_id=code.order_id)
     if clock.now() >= code.expires_at:
         raise CodeExpired("code expired", order_id=code.order_id)
 
 
-def check_pin(session: Session, code: DeliveryCode, pin: str) -> None:
-    """Raise unless `pin` is right; a wrong PIN is counted (and kept, see WrongPin)."""
+def check_pin(session: Session, code: DeliveryCode, pin: str, *, by_user_id: int) -> None:
+    """Raise unless `pin` is right; a wrong PIN is counted (and kept, see WrongPin).
+
+    `by_user_id` is who typed it: while their PIN entry is paused nothing is compared
+    (CourierPinPaused), and each wrong PIN counts against them as well as against the code.
+    """
+    guard = pin_guard.ensure_open(session, by_user_id)
     check_usable(code)
     max_attempts = rules.current().pin_max_attempts
     given = (pin or "").strip()
@@ -90,18 +109,43 @@ def check_pin(session: Session, code: DeliveryCode, pin: str) -> None:
         if code.used_at is not None:
             raise CodeUsed("code already used", order_id=code.order_id)
         raise CodeLocked("code locked", order_id=code.order_id)
+    paused_until = pin_guard.count_failure(session, guard, order_id=code.order_id)
     attempts = int(counted[0])
+    locked = False
     if attempts >= max_attempts:
-        session.execute(
+        locked_now = session.execute(
             update(DeliveryCode)
             .where(DeliveryCode.id == code.id, DeliveryCode.locked_at.is_(None))
             .values(locked_at=clock.now())
             .execution_options(synchronize_session=False)
         )
-        session.refresh(code)
-        raise CodeLocked("code locked", order_id=code.order_id)
+        if locked_now.rowcount == 1:
+            _announce_lock(session, code)
+        locked = True
     session.refresh(code)
+    if paused_until is not None:
+        # This guess started the pause: say so (the code's own lock, if any, reached the
+        # seller and the admins already).
+        raise CourierPinPaused(
+            "PIN entry paused",
+            order_id=code.order_id,
+            minutes=pin_guard.minutes_left(paused_until),
+        )
+    if locked:
+        raise CodeLocked("code locked", order_id=code.order_id)
     raise WrongPin("wrong PIN", order_id=code.order_id, attempts_left=max_attempts - attempts)
+
+
+def _announce_lock(session: Session, code: DeliveryCode) -> None:
+    """The seller and every admin hear of a lock at once (no PIN, no token, no phone)."""
+    order = session.get(Order, code.order_id)
+    assert order is not None
+    shop = session.get(Shop, order.shop_id)
+    assert shop is not None
+    params = {"order_id": order.id}
+    notify(session, user_id=shop.owner_id, kind="code_locked", params=params, essential=True)
+    for admin in admins(session):
+        notify(session, user_id=admin.id, kind="code_locked_admin", params=params, essential=True)
 
 
 def mark_used(session: Session, code: DeliveryCode, *, by_user_id: int, proof: str) -> None:

@@ -139,3 +139,39 @@ class DeliveryCode(Base):
     used_at: Mapped[dt.datetime | None]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     proof: Mapped[str] = mapped_column(Text, default="")
+    # An admin's reissue of a locked code rotates token and PIN in place (the order keeps one
+    # code row): who did the last one, when, and how many there were.
+    reissued_at: Mapped[dt.datetime | None]
+    reissued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reissues: Mapped[int] = mapped_column(default=0)
+
+
+class PinGuard(Base):
+    """One row per person who enters delivery PINs: the row PIN checks lock, and the pause.
+
+    Why: a code locks after 5 wrong tries, but a courier holding 5 jobs would get 25 guesses.
+    Every PIN check by a person locks this row first (`SELECT … FOR UPDATE`), so the count of
+    their recent wrong PINs (`PinFailure`) and the pause decided from it cannot race.
+    """
+
+    __tablename__ = "pin_guards"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    # Set when the person's wrong PINs reached the limit; the pause ends one window later.
+    paused_at: Mapped[dt.datetime | None]
+    # Wrong PINs before this are forgiven (an admin lifted the pause).
+    counts_from: Mapped[dt.datetime | None]
+    lifted_at: Mapped[dt.datetime | None]
+    lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PinFailure(Base):
+    """One wrong PIN given by one person for one order (a sliding window counts them)."""
+
+    __tablename__ = "pin_failures"
+    __table_args__ = (Index("ix_pin_failures_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
