@@ -41,6 +41,7 @@ from commerce.errors import (
     CodeExpired,
     CodeLocked,
     CodeUsed,
+    CourierPinPaused,
     CourierUnavailable,
     IllegalTransition,
     JobTaken,
@@ -458,8 +459,6 @@ def _deliver(ctx: Context, brief: JobBrief, pin: str) -> Result:
         if on_telegram(ctx):
             return ask_pin_for(ctx, brief)
         return S.IDLE, [say(ctx, "courier.job.need_pin", order_id=order_id)]
-    from commerce.errors import CourierPinPaused
-
     try:
         proof = delivery.prove_with_pin(
             ctx.session, user_id=ctx.user.id, order_id=order_id, pin=pin
