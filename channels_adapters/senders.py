@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.request import getproxies
 
 import requests
@@ -48,6 +48,13 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
 from boutik import log_redaction
+from channels_adapters.trusted_urls import (
+    TWILIO_MEDIA_REDIRECT_HOSTS,
+    Origin,
+    UntrustedUrl,
+    check,
+    telegram_file_url,
+)
 
 T = TypeVar("T")
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
@@ -57,6 +64,8 @@ _log = logging.getLogger(__name__)
 TWILIO_TIMEOUT_S = 10.0
 TWILIO_API_HOST = "api.twilio.com"
 MEDIA_MAX_BYTES = 16 * 1024 * 1024  # WhatsApp media is ≤ 5 MB (documents 100 MB: not ours)
+MEDIA_MAX_REDIRECTS = 5  # Twilio answers one redirect, to its CDN
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TELEGRAM_API_BASE = "https://api.telegram.org/bot"
 TELEGRAM_FILE_BASE = "https://api.telegram.org/file/bot"
 
@@ -180,14 +189,6 @@ class _RewritingHttpClient(TwilioHttpClient):
         path = self._base.path.rstrip("/") + parts.path
         return urlunsplit((self._base.scheme, self._base.netloc, path, parts.query, parts.fragment))
 
-    def is_trusted(self, url: str) -> bool:
-        """True for URLs that may receive the account credentials."""
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if self._base is not None:
-            return (parts.scheme, parts.netloc) == (self._base.scheme, self._base.netloc)
-        return parts.scheme == "https" and (host == "twilio.com" or host.endswith(".twilio.com"))
-
     def request(
         self,
         method: str,
@@ -257,7 +258,11 @@ class TwilioSender:
         api_base_url: str = "",
         *,
         timeout: float = TWILIO_TIMEOUT_S,
+        media_redirect_urls: Iterable[str] = (),
     ) -> None:
+        """``media_redirect_urls``: further origins a media download may be redirected to
+        (never with the credentials) — a test CDN beside an emulator; in production Twilio's
+        own CDN hosts are always allowed."""
         if not account_sid or not auth_token:
             # The SDK would silently fall back to TWILIO_* environment variables.
             raise ValueError("TwilioSender needs an account SID and an auth token")
@@ -265,6 +270,17 @@ class TwilioSender:
         self._auth_token = auth_token
         self._timeout = timeout
         self._http = _RewritingHttpClient(api_base_url, timeout)
+        # Media: credentials go to this one origin only (api.twilio.com, or the emulator).
+        self._emulated = bool(api_base_url)
+        self._api_origin = (
+            Origin.of(api_base_url) if api_base_url else Origin.https(TWILIO_API_HOST)
+        )
+        cdn = () if api_base_url else tuple(Origin.https(h) for h in TWILIO_MEDIA_REDIRECT_HOSTS)
+        self._media_origins = (
+            self._api_origin,
+            *cdn,
+            *(Origin.of(u) for u in media_redirect_urls),
+        )
         self._client = Client(account_sid, auth_token, http_client=self._http)
 
     def __repr__(self) -> str:
@@ -337,49 +353,92 @@ class TwilioSender:
                 return str(message.sid)
         return None
 
+    def _media_target(self, url: str) -> str:
+        """The first URL to fetch for a ``MediaUrlN``; UntrustedUrl unless it is Twilio's API.
+
+        Checked before and after the emulator rewrite, with the parser requests connects with:
+        ``https://evil:1\\@api.twilio.com/…`` reads as api.twilio.com to urlsplit and connects
+        to evil:1 with urllib3, so it is refused before anything else looks at it.
+        """
+        if self._emulated:
+            parsed, _ = check(url, (*self._media_origins, Origin.https(".twilio.com")))
+            host = parsed.host or ""
+            if host == "twilio.com" or host.endswith(".twilio.com"):
+                query = f"?{parsed.query}" if parsed.query is not None else ""
+                url = self._http.rewrite(f"https://{TWILIO_API_HOST}{parsed.path or '/'}{query}")
+        check(url, (self._api_origin,))
+        return url
+
     def fetch_media(self, url: str, *, max_bytes: int = MEDIA_MAX_BYTES) -> tuple[bytes, str]:
         """Download an inbound ``MediaUrlN`` with the account's Basic auth.
 
-        Credentials go only to Twilio (or to the configured base URL); Twilio then redirects to
-        its CDN, and requests drops the Authorization header on that cross-host redirect. A 404
-        is reported retryable: Twilio documents that media can lag behind the webhook.
+        The credentials go only to Twilio's API host (or to the configured base URL). Twilio
+        redirects to its CDN: redirects are followed here, one at a time, each target checked
+        like the first URL (a host of Twilio's media, at most MEDIA_MAX_REDIRECTS), and fetched
+        without credentials unless it is the API host again. Every check runs on the URL
+        requests prepared, i.e. the one it connects to. A 404 is reported retryable: Twilio
+        documents that media can lag behind the webhook.
         """
-        target = self._http.rewrite(url)
-        if not self._http.is_trusted(target):
-            raise SendError(False, "untrusted_url", "media URL is not a Twilio URL")
+        try:
+            target = self._media_target(url)
+        except UntrustedUrl as exc:
+            raise SendError(False, "untrusted_url", f"media URL refused: {exc.reason}") from None
         session = self._http.session or requests.Session()
         try:
-            with session.get(
-                target,
-                auth=(self._account_sid, self._auth_token),
-                timeout=self._timeout,
-                stream=True,
-                allow_redirects=True,
-            ) as response:
-                status = response.status_code
-                if status != 200:
-                    retryable = status in (404, 429) or status >= 500
-                    raise SendError(
-                        retryable,
-                        str(status),
-                        f"media download answered HTTP {status}",
-                        retry_after=_parse_retry_after(response.headers.get("Retry-After")),
-                    )
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_content(64 * 1024):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise SendError(False, "too_large", f"media larger than {max_bytes} bytes")
-                    chunks.append(chunk)
-                content_type = response.headers.get("Content-Type", "application/octet-stream")
-                return b"".join(chunks), content_type.split(";", 1)[0].strip()
+            for _hop in range(MEDIA_MAX_REDIRECTS + 1):
+                response = self._media_hop(session, target)
+                with response:
+                    status = response.status_code
+                    location = response.headers.get("Location")
+                    if status in _REDIRECT_STATUSES and location:
+                        target = urljoin(target, location)
+                        continue
+                    if status != 200:
+                        retryable = status in (404, 429) or status >= 500
+                        raise SendError(
+                            retryable,
+                            str(status),
+                            f"media download answered HTTP {status}",
+                            retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+                        )
+                    chunks: list[bytes] = []
+                    size = 0
+                    for chunk in response.iter_content(64 * 1024):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise SendError(
+                                False, "too_large", f"media larger than {max_bytes} bytes"
+                            )
+                        chunks.append(chunk)
+                    content_type = response.headers.get("Content-Type", "application/octet-stream")
+                    return b"".join(chunks), content_type.split(";", 1)[0].strip()
         except requests.Timeout as exc:
             raise SendError(True, "timeout", "media download timed out") from exc
         except requests.ConnectionError as exc:
             raise SendError(True, "network", "cannot reach the media URL") from exc
         except requests.RequestException as exc:
             raise SendError(False, "http", f"{type(exc).__name__} fetching media") from exc
+        raise SendError(False, "too_many_redirects", "media download redirected too often")
+
+    def _media_hop(self, session: requests.Session, url: str) -> requests.Response:
+        """One GET, no redirect followed; Basic auth only when the prepared URL is the API's."""
+        try:
+            _, origin = check(url, self._media_origins)
+            credentials = origin == self._api_origin
+            auth = (self._account_sid, self._auth_token) if credentials else None
+            prepared = session.prepare_request(requests.Request("GET", url, auth=auth))
+            _, sent_to = check(prepared.url or "", self._media_origins)
+        except UntrustedUrl as exc:
+            raise SendError(
+                False, "untrusted_url", f"media redirect refused: {exc.reason}"
+            ) from None
+        if credentials and sent_to != self._api_origin:  # the two parses disagree: refuse
+            raise SendError(False, "untrusted_url", "media URL is ambiguous")
+        if not credentials:
+            prepared.headers.pop("Authorization", None)  # e.g. from ~/.netrc: not ours to send
+        settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+        settings["stream"] = True
+        return session.send(prepared, allow_redirects=False, timeout=self._timeout, **settings)
 
 
 # ---------------------------------------------------------------------- Telegram
@@ -734,6 +793,10 @@ class TelegramSender:
 
         async def fetch(bot: Bot) -> bytes:
             file = await bot.get_file(file_id)
+            try:  # the token is in the file URL: it must stay on the configured host
+                telegram_file_url(file.file_path, bot.base_file_url)
+            except UntrustedUrl as exc:
+                raise SendError(False, "untrusted_url", f"getFile answered: {exc.reason}") from None
             return bytes(await file.download_as_bytearray())
 
         return self._call(fetch)
