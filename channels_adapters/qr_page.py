@@ -26,6 +26,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 from html import escape
 
 from flask import Blueprint, Response, current_app, request
@@ -54,6 +55,14 @@ log = logging.getLogger(__name__)
 bp = Blueprint("qr_page", __name__)
 LINK_TTL_S = 15 * 60
 RESEND_EVERY_S = 120
+# QR tokens are secrets.token_urlsafe and MACs urlsafe base64: anything else in a URL (a NUL,
+# which PostgreSQL refuses; a non-ASCII MAC, which hmac.compare_digest refuses) is no link of
+# ours, and answered as an unknown one instead of reaching the database.
+_URLSAFE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _plausible(token: str) -> bool:
+    return _URLSAFE.fullmatch(token) is not None
 
 
 def _lang() -> str:
@@ -138,6 +147,8 @@ def _ready(order: Order) -> bool:
 @bp.get("/q/<token>")
 def show(token: str) -> Response:
     lang = _lang()
+    if not _plausible(token):
+        return _message(lang, "courier.qr.unknown", 404)
     rt = current_app.extensions["boutik"]
     with unit_of_work(rt.session_factory) as session:
         try:
@@ -150,6 +161,8 @@ def show(token: str) -> Response:
 @bp.post("/q/<token>")
 def send_link(token: str) -> Response:
     lang = _lang()
+    if not _plausible(token):
+        return _message(lang, "courier.qr.unknown", 404)
     rt = current_app.extensions["boutik"]
     with unit_of_work(rt.session_factory) as session:
         try:
@@ -187,6 +200,8 @@ def _verify(session, signed: str) -> tuple[Order, int, str] | None:  # type: ign
     parts = signed.split(".")
     # isdecimal and ≤ 10 digits: "①" or a 30-digit id would crash int() or the database.
     if len(parts) != 4 or not all(p.isdecimal() and len(p) <= 10 for p in parts[:3]):
+        return None
+    if not _plausible(parts[3]):
         return None
     order_id, user_id, expires = (int(p) for p in parts[:3])
     if max(order_id, user_id) >= 2**31:

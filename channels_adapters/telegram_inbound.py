@@ -2,6 +2,10 @@
 
 Telegram echoes the `secret_token` given to setWebhook in X-Telegram-Bot-Api-Secret-Token;
 it is compared in constant time. Without a configured secret every request is refused.
+
+With the right secret, a body that is not an update as the Bot API describes it (not UTF-8,
+not JSON, nested absurdly deep, or a field we read of the wrong type: `checked_update`) is a
+400 and nothing is stored; an update of a kind we do not act on is a 200, also storing nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request
 
 from bot.messages import InboundKind, InboundMessage, Media
+from channels_adapters import payloads
+from channels_adapters.payloads import MalformedPayload
 from channels_adapters.turns import run_turn
 from commerce.users.models import Channel
 
@@ -38,6 +44,106 @@ def _id(value: Any) -> int | None:
     if type(value) is not int or not -MAX_ID < value < MAX_ID:
         return None
     return value
+
+
+# Telegram's file_id is ~80 characters of base64url; it is stored as "telegram:<file_id>".
+MAX_FILE_ID = 200
+
+
+def _required_id(value: Any, field: str) -> int:
+    if _id(value) is None:
+        raise MalformedPayload(f"{field} is not a Telegram id")
+    return value
+
+
+def _object(value: Any, field: str, *, required: bool = False) -> dict[str, Any] | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, dict):
+        raise MalformedPayload(f"{field} is not an object")
+    return value
+
+
+def _checked_user(value: Any, field: str, *, required: bool) -> dict[str, Any] | None:
+    user = _object(value, field, required=required)
+    if user is None:
+        return None
+    _required_id(user.get("id"), f"{field}.id")
+    cleaned = dict(user)
+    for name in ("first_name", "last_name"):
+        if name in user:
+            cleaned[name] = payloads.text(user[name], f"{field}.{name}")
+    return cleaned
+
+
+def _checked_chat(value: Any, field: str, *, required: bool) -> None:
+    chat = _object(value, field, required=required)
+    if chat is not None:
+        _required_id(chat.get("id"), f"{field}.id")
+
+
+def _checked_message(value: Any) -> dict[str, Any]:
+    message = _object(value, "message", required=True)
+    assert message is not None
+    cleaned = dict(message)
+    _checked_chat(message.get("chat"), "message.chat", required=True)
+    if "from" in message:  # absent in channels: a valid message we have no one to answer
+        cleaned["from"] = _checked_user(message["from"], "message.from", required=False)
+    for name in ("text", "caption"):
+        if name in message:
+            cleaned[name] = payloads.text(message[name], f"message.{name}")
+    contact = _object(message.get("contact"), "message.contact")
+    if contact is not None:
+        payloads.token(contact.get("phone_number"), "contact.phone_number", max_len=40)
+        if contact.get("user_id") is not None:
+            _required_id(contact["user_id"], "contact.user_id")
+    location = _object(message.get("location"), "message.location")
+    if location is not None:
+        for name in ("latitude", "longitude"):
+            if type(location.get(name)) not in (int, float):
+                raise MalformedPayload(f"location.{name} is not a number")
+    photo = message.get("photo")
+    if photo is not None:
+        if not isinstance(photo, list):
+            raise MalformedPayload("message.photo is not a list")
+        for size in photo:
+            size = _object(size, "message.photo[]", required=True)
+            assert size is not None
+            payloads.token(
+                size.get("file_id"), "photo.file_id", max_len=MAX_FILE_ID, ascii_only=True
+            )
+    return cleaned
+
+
+def _checked_callback(value: Any) -> dict[str, Any]:
+    callback = _object(value, "callback_query", required=True)
+    assert callback is not None
+    cleaned = dict(callback)
+    payloads.token(callback.get("id"), "callback_query.id", max_len=64, ascii_only=True)
+    cleaned["from"] = _checked_user(callback.get("from"), "callback_query.from", required=True)
+    payloads.token(callback.get("data"), "callback_query.data", max_len=64)
+    message = _object(callback.get("message"), "callback_query.message")
+    if message is not None:
+        _checked_chat(message.get("chat"), "callback_query.message.chat", required=False)
+    return cleaned
+
+
+def checked_update(update: dict[str, Any]) -> dict[str, Any]:
+    """The update with NUL dropped from what people typed; MalformedPayload if a field we read
+    breaks the Bot API's types (update_id not an id, a message or a callback that is no object,
+    a message without its chat, a sender without an id, a text that is no string…).
+
+    Only the fields `parse_update` reads are judged: update kinds we ignore stay ignored.
+    """
+    update_id = update.get("update_id")
+    if type(update_id) is not int or not 0 <= update_id < MAX_ID:
+        raise MalformedPayload("update_id is not an update id")
+    cleaned = dict(update)
+    if update.get("callback_query") is not None:
+        cleaned["callback_query"] = _checked_callback(update["callback_query"])
+    if update.get("message") is not None:
+        cleaned["message"] = _checked_message(update["message"])
+    return cleaned
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -142,9 +248,7 @@ def parse_update(update: dict[str, Any]) -> InboundMessage | None:
 @bp.post("/webhooks/telegram")
 def webhook() -> Response:
     authenticate()
-    update = request.get_json(silent=True)
-    if not isinstance(update, dict):
-        return Response("", status=200)  # not JSON: nothing Telegram should redeliver
+    update = checked_update(payloads.load_json_object(request.get_data(cache=False)))
     msg = parse_update(update)
     if msg is not None:
         run_turn(msg)

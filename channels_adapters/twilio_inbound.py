@@ -3,7 +3,8 @@
 Why the SDK's RequestValidator over `[web] public_base_url` + path: behind a proxy or a tunnel
 the URL Flask sees is not the one Twilio signed; forwarded headers are trusted only when
 `[web] trust_forwarded` says so. A missing or wrong signature is a 403 — never a 500 — and
-nothing is stored or sent.
+nothing is stored or sent. A signed form whose identifiers are unprintable or absurdly long
+(`checked_form`) is a 400, also with nothing stored: Twilio never sends one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from bot.messages import InboundKind, InboundMessage, Media
+from channels_adapters import payloads
 from channels_adapters.turns import run_turn, update_delivery_status
 from commerce.phones import mask_phone
 from commerce.users.models import Channel
@@ -46,6 +48,47 @@ def authenticate() -> None:
     if not validator.validate(signed_url(rt.config), request.form, signature):
         log.warning("twilio signature refused for %s", request.path)
         abort(403)
+
+
+# What a person typed: NUL dropped (PostgreSQL cannot store it), the rest kept.
+TEXT_FIELDS = ("Body", "ProfileName", "Address", "Label", "ButtonText", "ListTitle")
+# What is used as an identifier, a number or a URL: (field, longest, ASCII only). Twilio's SIDs
+# are 34 characters; a MediaUrl of Twilio's ~140 (it is stored as the return's photo
+# reference, 255 at most).
+TOKEN_FIELDS = (
+    ("MessageSid", 64, True),
+    ("SmsMessageSid", 64, True),
+    ("From", 64, False),
+    ("NumMedia", 8, True),
+    ("ButtonPayload", 256, False),
+    ("ListId", 256, False),
+    ("Latitude", 64, True),
+    ("Longitude", 64, True),
+    *((f"MediaUrl{i}", 240, True) for i in range(10)),
+    *((f"MediaContentType{i}", 128, True) for i in range(10)),
+)
+STATUS_FIELDS = (
+    ("MessageSid", 64, True),
+    ("SmsSid", 64, True),
+    ("MessageStatus", 32, True),
+    ("SmsStatus", 32, True),
+    ("ErrorCode", 16, True),
+)
+
+
+def checked_form(
+    form: MultiDict[str, str], tokens: tuple[tuple[str, int, bool], ...] = TOKEN_FIELDS
+) -> MultiDict[str, str]:
+    """The form with NUL dropped from the text fields; MalformedPayload if a token field is
+    unprintable or too long. Only the first value of a field is read (``form.get``), so only
+    that one is checked; fields we never read are left alone."""
+    for field, longest, ascii_only in tokens:
+        payloads.token(form.get(field), field, max_len=longest, ascii_only=ascii_only)
+    cleaned = MultiDict(form)
+    for field in TEXT_FIELDS:
+        if field in form:
+            cleaned[field] = payloads.text(form.get(field), field)
+    return cleaned
 
 
 def _float(value: str | None, bound: float) -> float | None:
@@ -103,7 +146,7 @@ def parse_form(form: MultiDict[str, str], channel: Channel) -> InboundMessage:
 
 def _inbound(channel: Channel) -> Response:
     authenticate()
-    msg = parse_form(request.form, channel)
+    msg = parse_form(checked_form(request.form), channel)
     if not msg.external_id or not msg.address:
         log.warning("twilio %s payload without MessageSid/From", channel)
         return Response(EMPTY_TWIML, mimetype="text/xml")
@@ -126,8 +169,9 @@ def sms() -> Response:
 def status() -> Response:
     """Delivery status callbacks: queued → sent → delivered/read, or failed/undelivered."""
     authenticate()
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-    state = request.form.get("MessageStatus") or request.form.get("SmsStatus") or ""
+    form = checked_form(request.form, STATUS_FIELDS)
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    state = form.get("MessageStatus") or form.get("SmsStatus") or ""
     if sid and state:
-        update_delivery_status(sid, state, request.form.get("ErrorCode") or "")
+        update_delivery_status(sid, state, form.get("ErrorCode") or "")
     return Response("", status=204)

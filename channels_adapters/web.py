@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from boutik.config import Config
 from boutik.runtime import Runtime
+from channels_adapters.payloads import MalformedPayload
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,16 @@ def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
         """
         log.warning("database unavailable: %s", type(exc).__name__)
         return jsonify(status="unavailable"), 503
+
+    @app.errorhandler(MalformedPayload)
+    def malformed(exc: MalformedPayload) -> Any:
+        """Authenticated, but no provider would send it: 400, and nothing was stored.
+
+        Not a 5xx: Twilio and Telegram deliver a 5xx again and again, and this payload would
+        fail the same way every time. The reason names the field, never its content.
+        """
+        log.warning("malformed payload refused: %s", exc.reason)
+        return jsonify(status="malformed", reason=exc.reason), 400
 
     from channels_adapters import media, qr_page, telegram_inbound, twilio_inbound
 

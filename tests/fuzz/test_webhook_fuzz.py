@@ -15,8 +15,10 @@ Payloads per test (max_examples; derandomized, so CI replays the same ones):
 
 What is promised, for each: no 5xx and no exception (nothing logged at ERROR either: the engine
 turns a handler crash into a polite reply, so a status code alone would hide it); a signed
-request gets 200 (204 for status callbacks); a bad signature or secret gets 403 and changes
-nothing; and a real sender's new message gets at least one reply, in their language.
+request gets 200 (204 for status callbacks), or 400 when a field it reads is one no provider
+would send (a NUL in a MessageSid, update_id a string: see tests/e2e/test_malformed_payloads.py)
+— and a 400 changes nothing; a bad signature or secret gets 403 and changes nothing; and a real
+sender's new message gets at least one reply, in their language.
 
 SQLite carries the bulk for speed (as the unit tests do); the last test repeats the signed doors
 on the real PostgreSQL (TEST_DATABASE_URL), which refuses NUL characters and over-long strings
@@ -40,8 +42,9 @@ from werkzeug.datastructures import MultiDict
 from bot.engine import Engine
 from bot.messages import InboundKind, InboundMessage, Media
 from bot.router import flow_named, pick_flow
-from channels_adapters.telegram_inbound import parse_update
-from channels_adapters.twilio_inbound import parse_form
+from channels_adapters.payloads import MalformedPayload
+from channels_adapters.telegram_inbound import checked_update, parse_update
+from channels_adapters.twilio_inbound import checked_form, parse_form
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.users.models import Channel
 from tests.fuzz import helpers as h
@@ -186,12 +189,25 @@ def twilio_form(draw: st.DrawFn, world: World, channel: Channel) -> dict[str, st
     return form
 
 
+def _malformed(check: Any, *args: Any) -> bool:
+    """Whether the route's own check refuses this payload: then, and only then, a 400."""
+    try:
+        check(*args)
+    except MalformedPayload:
+        return True
+    return False
+
+
 def _post_signed_form(world: World, path: str, form: dict[str, str], channel: Channel) -> None:
     msg = parse_form(MultiDict(form), channel)
     prior = h.before(world.db, "twilio", msg.external_id, channel, msg.address)
+    counts = h.counts(world.db)
     response = post_twilio(world.app.client, path, form)
-    assert response.status_code == 200, (response.status_code, form)
-    if msg.external_id and msg.address:
+    expected = 400 if _malformed(checked_form, MultiDict(form)) else 200
+    assert response.status_code == expected, (response.status_code, form)
+    if response.status_code == 400:
+        assert h.counts(world.db) == counts, form  # refused: nothing recorded
+    elif msg.external_id and msg.address:
         h.assert_answered(world.db, "twilio", msg.external_id, prior)
 
 
@@ -261,7 +277,7 @@ def test_status_callbacks_with_odd_statuses(world: World, data: st.DataObject) -
         del form[key]
     with h.no_logged_errors():
         response = post_twilio(world.app.client, STATUS, form)
-    assert response.status_code == 204
+    assert response.status_code in (204, 400)
 
 
 # --- Telegram updates -----------------------------------------------------------------------
@@ -457,10 +473,14 @@ def test_signed_telegram_webhook_always_answers(world: World, data: st.DataObjec
         Channel.TELEGRAM,
         msg.address if msg else "",
     )
+    counts = h.counts(world.db)
     with h.no_logged_errors():
         response = post_telegram(world.app.client, update)
-    assert response.status_code == 200
-    if msg is not None:
+    expected = 400 if not isinstance(update, dict) or _malformed(checked_update, update) else 200
+    assert response.status_code == expected
+    if response.status_code == 400:
+        assert h.counts(world.db) == counts  # refused: nothing recorded
+    elif msg is not None:
         with h.no_logged_errors():
             h.assert_answered(world.db, "telegram", msg.external_id, prior)
 
@@ -617,9 +637,14 @@ def test_hostile_fields_on_postgresql(pg_world: World, data: st.DataObject, door
             Channel.TELEGRAM,
             msg.address if msg else "",
         )
+        counts = h.counts(world.db)
         with h.no_logged_errors():
-            assert post_telegram(world.app.client, update).status_code == 200
-        if msg is not None:
+            status = post_telegram(world.app.client, update).status_code
+        malformed = not isinstance(update, dict) or _malformed(checked_update, update)
+        assert status == (400 if malformed else 200)
+        if status == 400:
+            assert h.counts(world.db) == counts
+        elif msg is not None:
             h.assert_answered(world.db, "telegram", msg.external_id, prior)
         return
     channel = Channel.WHATSAPP if door == "whatsapp" else Channel.SMS
