@@ -36,6 +36,7 @@ from commerce.catalog import actions as catalog
 from commerce.catalog.models import Category
 from commerce.db import unit_of_work
 from commerce.delivery import actions as delivery
+from commerce.delivery.models import JobOffer
 from commerce.messaging.models import Outbox
 from commerce.messaging.outbox import take_pending_ids
 from commerce.moderation import actions as moderation
@@ -910,6 +911,8 @@ class _Seeder:
         if marketplace:
             job = delivery.publish_job(self.s, seller_id=seller_id, order_id=placed.order.id)
             assert courier is not None
+            # The wave that reached this courier, as the offer worker would have recorded it.
+            self.s.add(JobOffer(job_id=job.id, courier_id=courier, offer_round=job.offer_round))
             self.at(when + dt.timedelta(minutes=12))
             job = delivery.claim_job(self.s, courier_user_id=courier, job_id=job.id)
         else:

@@ -22,6 +22,7 @@ from commerce.delivery.models import (
     CourierStatus,
     DeliveryJob,
     JobKind,
+    JobOffer,
     JobStatus,
     Vehicle,
 )
@@ -289,13 +290,30 @@ def assign_courier(
     return job
 
 
+def _was_offered(session: Session, *, job_id: int, courier_user_id: int) -> bool:
+    """Only a courier the job was offered to may take it: a job id is sequential and guessable,
+    and the waves decide who is near enough (any round's offer counts)."""
+    return (
+        session.scalar(
+            select(JobOffer.id)
+            .where(JobOffer.job_id == job_id, JobOffer.courier_id == courier_user_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 @action
 def claim_job(session: Session, *, courier_user_id: int, job_id: int) -> DeliveryJob:
-    """First valid acceptance wins: a conditional UPDATE on status='open'."""
+    """First valid acceptance by a courier it was offered to wins: a conditional UPDATE."""
     courier = _lock_courier(session, courier_user_id)
     require_actor(session, courier_user_id, Role.COURIER)
     if courier.status != CourierStatus.APPROVED:
         raise CourierUnavailable("courier not approved", courier_id=courier.id)
+    if not _was_offered(session, job_id=job_id, courier_user_id=courier_user_id):
+        if session.get(DeliveryJob, job_id) is None:
+            raise NotFound("unknown job", entity="job", id=job_id)
+        raise PermissionDenied("job not offered to this courier", job_id=job_id)
     _check_capacity(session, courier_user_id)
     now = clock.now()
     won = session.execute(

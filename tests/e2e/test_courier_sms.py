@@ -99,10 +99,12 @@ def test_published_order_reaches_a_courier_who_accepts_picks_up_and_delivers_wit
 
 
 def test_ten_couriers_accept_at_once_one_wins_nine_hear_it_is_taken(app: Boutik) -> None:
-    numbers = [phone_of(app, make_courier(app.db, prefecture="Kaloum")) for _ in range(10)]
+    couriers = [make_courier(app.db, prefecture="Kaloum") for _ in range(10)]
+    numbers = [phone_of(app, c) for c in couriers]
     p = flows.place(app.db)
     flows.accept(app.db, p)
-    job_id = flows.publish(app.db, p)  # no offer wave: only the race matters here
+    job_id = flows.publish(app.db, p)
+    flows.offer(app.db, job_id, *couriers)  # offered to all ten, without the SMS: only the race
     barrier = threading.Barrier(len(numbers))
     flask_app = app.client.application
 

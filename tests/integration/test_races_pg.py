@@ -29,6 +29,7 @@ from tests.support import (
     phone,
     stock_of,
 )
+from tests.unit import flows
 from tests.webhooks import PUBLIC
 
 
@@ -83,6 +84,7 @@ def test_two_couriers_one_job_exactly_one_winner_100_trials(pg: Db) -> None:
     _seller, jobs, _orders = _published_jobs(pg, 100)
     for job_id in jobs:
         a, b = make_courier(pg), make_courier(pg)
+        flows.offer(pg, job_id, a, b)
         results = race(
             pg,
             [
@@ -102,6 +104,8 @@ def test_two_couriers_one_job_exactly_one_winner_100_trials(pg: Db) -> None:
 def test_one_courier_claiming_ten_jobs_at_once_holds_at_most_five(pg: Db) -> None:
     _seller, jobs, _orders = _published_jobs(pg, 10)
     courier = make_courier(pg)
+    for job_id in jobs:
+        flows.offer(pg, job_id, courier)
     results = race(
         pg, [partial(delivery.claim_job, courier_user_id=courier, job_id=j) for j in jobs]
     )
@@ -114,6 +118,7 @@ def test_one_courier_claiming_ten_jobs_at_once_holds_at_most_five(pg: Db) -> Non
 def test_twenty_concurrent_wrong_pins_count_at_most_five(pg: Db) -> None:
     _seller, jobs, orders = _published_jobs(pg, 1)
     courier = make_courier(pg)
+    flows.offer(pg, jobs[0], courier)
     with pg.uow() as s:
         delivery.claim_job(s, courier_user_id=courier, job_id=jobs[0])
         delivery.mark_picked_up(s, user_id=courier, job_id=jobs[0])

@@ -14,7 +14,8 @@ import commerce.models  # noqa: F401 - every table registered on the metadata
 from commerce.cart import actions as cart
 from commerce.db import Base
 from commerce.delivery import actions as delivery
-from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind
+from commerce.delivery import offers
+from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobOffer
 from commerce.messaging.models import Outbox
 from commerce.orders import actions as orders
 from commerce.orders.models import (
@@ -129,7 +130,40 @@ def publish(db: Db, p: Placed, bonus: int = 0) -> int:
         return delivery.publish_job(s, seller_id=p.seller_id, order_id=p.order_id, bonus=bonus).id
 
 
+def offer(db: Db, job_id: int, *courier_ids: int) -> None:
+    """The job was offered to these couriers (what a wave records): they may now take it."""
+    with db.uow() as s:
+        job = s.get(DeliveryJob, job_id)
+        if job is None:
+            return  # an unknown job: claiming it is refused as such
+        for courier_id in courier_ids:
+            known = select(JobOffer.id).where(
+                JobOffer.job_id == job_id, JobOffer.courier_id == courier_id
+            )
+            if s.scalar(known.limit(1)) is None:
+                s.add(JobOffer(job_id=job_id, courier_id=courier_id, offer_round=job.offer_round))
+
+
+def offer_wave(db: Db, job_id: int) -> list[int]:
+    """A real first wave, wide enough for all of Guinea: every eligible courier is offered it."""
+    with db.uow() as s:
+        job = s.get(DeliveryJob, job_id)
+        assert job is not None
+        plan = offers.WavePlan(radius_km=2_000.0, step_km=0.0, waves=1)
+        return offers.offer_wave(
+            s, job_id=job_id, wave=1, offer_round=job.offer_round, plan=plan
+        ).offered
+
+
+def courier_comes_on(db: Db, courier_id: int) -> list[int]:
+    """What switching ON triggers after commit: the open jobs in reach are offered to him."""
+    with db.uow() as s:
+        plan = offers.WavePlan(radius_km=2_000.0, step_km=0.0, waves=1)
+        return offers.offer_open_jobs(s, courier_user_id=courier_id, plan=plan)
+
+
 def claim(db: Db, courier_id: int, job_id: int) -> None:
+    offer(db, job_id, courier_id)
     with db.uow() as s:
         delivery.claim_job(s, courier_user_id=courier_id, job_id=job_id)
 

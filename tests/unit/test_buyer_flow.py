@@ -707,8 +707,10 @@ def test_a_return_with_a_photo_and_the_refund(db: Db, media: Path) -> None:
     with db.uow() as s:
         job = s.scalar(select(DeliveryJob).where(DeliveryJob.return_id == return_id))
         assert job is not None
-        delivery.claim_job(s, courier_user_id=courier, job_id=job.id)
-        delivery.mark_picked_up(s, user_id=courier, job_id=job.id)
+        job_id = job.id
+    flows.claim(db, courier, job_id)
+    with db.uow() as s:
+        delivery.mark_picked_up(s, user_id=courier, job_id=job_id)
     chat.press(f"refund:{return_id}")
     assert "remboursement confirmé" in chat.texts()
 

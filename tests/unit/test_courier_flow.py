@@ -80,9 +80,12 @@ def courier(db: Db) -> tuple[int, str]:
 
 
 def published(db: Db) -> tuple[flows.Placed, int]:
+    """An order published to the couriers, and offered to every courier there is so far."""
     p = flows.place(db)
     flows.accept(db, p)
-    return p, flows.publish(db, p)
+    job_id = flows.publish(db, p)
+    flows.offer_wave(db, job_id)
+    return p, job_id
 
 
 # --- sign-up and availability ------------------------------------------------------------------
@@ -286,6 +289,8 @@ def test_return_pickup_refund_confirmation_and_drop_at_the_seller(db: Db, bot: B
         returns.approve_return(s, seller_id=p.seller_id, return_id=ret.id)
         return_id = ret.id
     user_id, number = courier(db)
+    pickup = flows.delivery_job(db, p.order_id, JobKind.RETURN_PICKUP)
+    assert pickup is not None and user_id in flows.offer_wave(db, pickup.id)
 
     accepted = bot.send(number, f"R{p.order_id}")
 
@@ -342,6 +347,7 @@ def test_telegram_courier_accepts_picks_up_and_delivers_with_buttons(db: Db, bot
         return bot.send(chat, payload=data, channel=Channel.TELEGRAM, telegram_user_id=tg)
 
     assert "disponible" in tap("c:on")[0].text  # type: ignore[union-attr]
+    assert job_id in flows.courier_comes_on(db, user_id)
     taken = tap(f"c:take:{job_id}")
     assert isinstance(taken[0], Choices) and taken[0].choices[0].id == f"c:pick:{job_id}"
     picked = tap(f"c:pick:{job_id}")

@@ -100,6 +100,7 @@ def test_first_acceptance_wins_the_second_gets_job_taken(db):
     p = accepted(db)
     job_id = flows.publish(db, p)
     first, second = make_courier(db), make_courier(db)
+    flows.offer(db, job_id, first, second)
     flows.claim(db, first, job_id)
     before = flows.snapshot(db)
     with pytest.raises(JobTaken):
@@ -126,6 +127,20 @@ def test_the_same_courier_cannot_claim_twice(db):
 def test_unknown_job(db):
     with pytest.raises(NotFound):
         flows.claim(db, make_courier(db), 424_242)
+
+
+def test_a_job_not_offered_to_a_courier_cannot_be_taken_by_him(db):
+    """Job ids are sequential: an approved courier guessing one he was never offered."""
+    p = accepted(db)
+    job_id = flows.publish(db, p)
+    stranger = make_courier(db)
+    before = flows.snapshot(db)
+    with pytest.raises(PermissionDenied), db.uow() as s:
+        delivery.claim_job(s, courier_user_id=stranger, job_id=job_id)
+    assert flows.snapshot(db) == before
+    flows.offer(db, job_id, stranger)  # once a wave offers it to him, he may
+    flows.claim(db, stranger, job_id)
+    assert flows.job(db, job_id).courier_id == stranger
 
 
 # --- at most five active jobs --------------------------------------------------------------

@@ -381,6 +381,7 @@ def test_refused_actions_leave_the_database_unchanged(db, case, error):
     elif case == "claim_taken_job":
         flows.accept(db, p)
         job_id = flows.publish(db, p)
+        flows.offer(db, job_id, late_courier)  # offered too, but too late
         flows.claim(db, make_courier(db), job_id)
     elif case == "cancel_after_pickup":
         flows.to_picked_up(db, p)
