@@ -415,10 +415,7 @@ def _accept(ctx: Context, order_id: int, kind: JobKind) -> Result:
 
 def _take(ctx: Context, job_id: int, order_id: int | None) -> Result:
     """Claim a job; a repeated "A1042" (or tap) by its own courier shows the details again."""
-    try:
-        brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
-    except REFUSED:
-        brief = None
+    brief = _checked_brief(ctx, job_id)
     if brief is not None:
         return S.IDLE, pickup_details(ctx, brief)
     try:
@@ -493,6 +490,16 @@ def _job_id(msg: InboundMessage) -> int | None:
     return int(tail) if tail.isdigit() and len(tail) <= 12 else None
 
 
+def _checked_brief(ctx: Context, job_id: int | None) -> JobBrief | None:
+    """The job behind a button as the core lets this presser see it; None when it refuses."""
+    if job_id is None:
+        return None
+    try:
+        return briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
+    except REFUSED:
+        return None
+
+
 def take_button(msg: InboundMessage, ctx: Context) -> Result:
     job_id = _job_id(msg)
     if job_id is None:
@@ -504,14 +511,10 @@ def take_button(msg: InboundMessage, ctx: Context) -> Result:
 
 def _button(verb: Verb):  # type: ignore[no-untyped-def]
     def handler(msg: InboundMessage, ctx: Context) -> Result:
-        job_id = _job_id(msg)
-        if job_id is None:
-            return unknown(msg, ctx)
         if courier_row(ctx) is None:
             return S.IDLE, [say(ctx, "courier.not_courier")]
-        try:
-            brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
-        except REFUSED:
+        brief = _checked_brief(ctx, _job_id(msg))
+        if brief is None:
             return S.IDLE, [_stale(ctx)]
         return run_command(ctx, JobCommand(verb, brief.order_id), brief.job_id)
 
@@ -528,12 +531,8 @@ def ask_pin_for(ctx: Context, brief: JobBrief) -> Result:
 
 
 def ask_pin(msg: InboundMessage, ctx: Context) -> Result:
-    job_id = _job_id(msg)
-    try:
-        if job_id is None:
-            raise NotFound("no job in the button", entity="job")
-        brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
-    except REFUSED:
+    brief = _checked_brief(ctx, _job_id(msg))
+    if brief is None:
         return S.IDLE, [_stale(ctx)]
     if brief.status == JobStatus.CLAIMED:
         return S.IDLE, [answer(ctx, say(ctx, "courier.job.pick_first", order_id=brief.order_id))]
@@ -542,13 +541,11 @@ def ask_pin(msg: InboundMessage, ctx: Context) -> Result:
 
 def pin_entered(msg: InboundMessage, ctx: Context) -> Result:
     raw = ctx.data.pop("pin_job", 0)
-    job_id = int(raw) if isinstance(raw, int) or str(raw).isdigit() else 0
     pin = parse_pin(msg.text)
-    if not job_id or pin is None:
+    if pin is None:
         return unknown(msg, ctx)
-    try:
-        brief = briefs.job_brief(ctx.session, user_id=ctx.user.id, job_id=job_id)
-    except REFUSED:
+    brief = _checked_brief(ctx, raw if isinstance(raw, int) and raw > 0 else None)
+    if brief is None:
         return S.IDLE, [_stale(ctx)]
     return run_command(ctx, JobCommand(Verb.DELIVER, brief.order_id, pin), brief.job_id)
 

@@ -398,7 +398,7 @@ def mark_picked_up(session: Session, *, user_id: int, job_id: int) -> DeliveryJo
     order = session.get(Order, job.order_id)
     assert order is not None
     if job.kind == JobKind.DELIVERY:
-        actor = Actor.SELLER if order.courier_id == _shop_owner(session, order) else Actor.COURIER
+        actor = Actor.SELLER if order.courier_id == shop_owner_id(session, order) else Actor.COURIER
         transition(session, order, OrderStatus.PICKED_UP, actor=actor, actor_id=user_id)
         notify(
             session,
@@ -425,7 +425,8 @@ def mark_picked_up(session: Session, *, user_id: int, job_id: int) -> DeliveryJo
     return job
 
 
-def _shop_owner(session: Session, order: Order) -> int:
+def shop_owner_id(session: Session, order: Order) -> int:
+    """The seller whose shop an order is from (who may also ride it personally)."""
     shop = session.get(Shop, order.shop_id)
     assert shop is not None
     return shop.owner_id
@@ -443,7 +444,7 @@ class ProofResult:
 def _check_deliverer(session: Session, order: Order, user_id: int) -> None:
     """Only the order's courier (or the seller, for pickup at the shop) may present a code."""
     if order.delivery_mode == DeliveryMode.PICKUP:
-        if _shop_owner(session, order) != user_id:
+        if shop_owner_id(session, order) != user_id:
             raise PermissionDenied("not your order", order_id=order.id)
         if order.status != OrderStatus.ACCEPTED:
             raise IllegalTransition("order not ready", from_status=order.status.value)
@@ -467,7 +468,7 @@ def _finish_if_confirmed(session: Session, order: Order) -> bool:
         job.status = JobStatus.DONE
         job.done_at = order.delivered_at
     credit_for_order(session, order=order)
-    owner = _shop_owner(session, order)
+    owner = shop_owner_id(session, order)
     notify(
         session,
         user_id=owner,

@@ -24,6 +24,7 @@ from commerce import clock, rules
 from commerce.catalog.models import Shop
 from commerce.db import action
 from commerce.delivery import codes, pin_guard
+from commerce.delivery.actions import shop_owner_id
 from commerce.delivery.models import DeliveryCode, PinGuard
 from commerce.errors import CodeNotLocked, CodeUsed, IllegalTransition, PinNotPaused
 from commerce.messaging.outbox import notify
@@ -135,7 +136,7 @@ def reissue_code(session: Session, *, admin_id: int, order_id: int) -> DeliveryC
         params={"order_id": order.id},
         essential=True,
     )
-    if order.courier_id is not None and order.courier_id != _owner(session, order):
+    if order.courier_id is not None and order.courier_id != shop_owner_id(session, order):
         notify(
             session,
             user_id=order.courier_id,
@@ -144,12 +145,6 @@ def reissue_code(session: Session, *, admin_id: int, order_id: int) -> DeliveryC
             essential=True,
         )
     return code
-
-
-def _owner(session: Session, order: Order) -> int:
-    shop = session.get(Shop, order.shop_id)
-    assert shop is not None
-    return shop.owner_id
 
 
 @dataclass(frozen=True)
