@@ -24,6 +24,7 @@ from commerce.db import Base
 from commerce.messaging.models import ConversationState
 from commerce.users.models import User
 from tests.e2e.conftest import Boutik
+from tests.timing import WAIT_S
 from tests.webhooks import (
     post_telegram,
     post_twilio,
@@ -39,7 +40,7 @@ SENT = ("sendmessage", "sendphoto", "senddocument", "editmessagetext", "editmess
 # --- waiting for the app to be quiet -----------------------------------------------------------
 
 
-def drain(b: Boutik, timeout: float = 30.0) -> None:
+def drain(b: Boutik, timeout: float = WAIT_S) -> None:
     """Until every job the turn started has finished and no outbox row is due.
 
     The in-process dispatcher is a thread pool: as many barrier tasks as it has threads can

@@ -17,6 +17,7 @@ from tests.e2e.conftest import Boutik
 from tests.e2e.test_cli import env  # noqa: F401 - the CLI's environment fixture
 from tests.services import Emulator
 from tests.support import make_admin, make_courier, uid
+from tests.timing import WAIT_S
 from tests.unit import flows
 from tests.webhooks import (
     post_telegram,
@@ -55,7 +56,7 @@ def _text(b: Boutik, number: str, body: str) -> str:
     """The courier texts `body`; the answer he gets."""
     before = len(_sms_bodies(b, number))
     assert post_twilio(b.client, SMS, sms_form(number, body)).status_code == 200
-    return b.store.wait_for(lambda: _sms_bodies(b, number)[before:], timeout=10)[-1]
+    return b.store.wait_for(lambda: _sms_bodies(b, number)[before:], timeout=WAIT_S)[-1]
 
 
 def _tg_texts(b: Boutik, tg: int) -> list[str]:
@@ -71,7 +72,7 @@ def _tg(b: Boutik, tg: int, update: dict, expect: str) -> str:
     before = len(_tg_texts(b, tg))
     assert post_telegram(b.client, update).status_code == 200
     new = b.store.wait_for(
-        lambda: [t for t in _tg_texts(b, tg)[before:] if expect in t], timeout=10
+        lambda: [t for t in _tg_texts(b, tg)[before:] if expect in t], timeout=WAIT_S
     )
     return new[0]
 
@@ -119,7 +120,7 @@ def test_admin_unlocks_on_telegram_buyer_gets_a_new_pin_on_whatsapp_courier_deli
     assert str(p.order_id) in done
     photo = boutik.store.wait_for(
         lambda: [m for m in boutik.store.twilio_messages(to=wa_buyer)[before_wa:] if m.media_urls],
-        timeout=10,
+        timeout=WAIT_S,
     )[0]
     new_pin = re.search(r"Code PIN : (\d{6})", photo.body).group(1)  # type: ignore[union-attr]
     assert new_pin != p.pin and "ancien" in photo.body

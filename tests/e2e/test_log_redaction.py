@@ -40,6 +40,7 @@ from commerce.users import actions as users
 from commerce.users.models import User
 from tests.e2e.conftest import Boutik
 from tests.support import make_buyer, make_courier, make_product, make_seller
+from tests.timing import WAIT_S
 from tests.unit import flows
 from tests.webhooks import (
     ACCOUNT_SID,
@@ -204,7 +205,7 @@ def test_a_whole_journey_at_debug_logs_no_number_pin_token_signature_or_credenti
     _tap(app, seller_tg, f"o:a:{order.id}")
     _tap(app, seller_tg, f"d:p:{order.id}")
     _tap(app, seller_tg, f"d:b:{order.id}:0")
-    app.store.wait_for(lambda: app.store.twilio_messages(to=courier), timeout=10)
+    app.store.wait_for(lambda: app.store.twilio_messages(to=courier), timeout=WAIT_S)
     _sms(app, courier, f"A{order.id}")
     assert flows.order(db, order.id).status == OrderStatus.COURIER_ASSIGNED
     _sms(app, courier, f"P{order.id}")
@@ -304,12 +305,12 @@ def test_werkzeug_access_log_hides_qr_tokens_and_media_signatures(
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        assert requests.get(base + qr, timeout=10).status_code == 200
-        assert requests.get(base + courier_link, timeout=10).status_code == 403
-        assert requests.get(base + media, timeout=10).status_code == 200
+        assert requests.get(base + qr, timeout=WAIT_S).status_code == 200
+        assert requests.get(base + courier_link, timeout=WAIT_S).status_code == 403
+        assert requests.get(base + media, timeout=WAIT_S).status_code == 200
     finally:
         server.shutdown()
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT_S)
         server.server_close()
 
     texts = [_ANSI.sub("", t) for t in captured.texts()]

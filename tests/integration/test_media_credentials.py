@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 
 from channels_adapters.emulators import EmulatorStore, create_emulator_app, serve_in_thread
 from channels_adapters.senders import MEDIA_MAX_REDIRECTS, SendError, TelegramSender, TwilioSender
+from tests.timing import WAIT_S
 
 ACCOUNT_SID = "AC" + "2e" * 16
 AUTH_TOKEN = "media-credentials-token"
@@ -221,7 +222,7 @@ def tls_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsRecorder]:
     thread.start()
     yield TlsRecorder(recorder, server.server_port, cert)
     server.shutdown()
-    thread.join(timeout=10)
+    thread.join(timeout=WAIT_S)
     server.server_close()
 
 
