@@ -393,21 +393,8 @@ def _not_mine(ctx: Context, order_id: int, *, someone_else: bool = False) -> Rep
     return answer(ctx, say(ctx, key, order_id=order_id))
 
 
-def _open_job_id(ctx: Context, order_id: int, kind: JobKind) -> int | None:
-    """The job to claim for an order number: its delivery, or its oldest open return pickup."""
-    stmt = select(DeliveryJob.id).where(DeliveryJob.order_id == order_id, DeliveryJob.kind == kind)
-    if kind == JobKind.RETURN_PICKUP:
-        open_job = ctx.session.scalar(
-            stmt.where(DeliveryJob.status == JobStatus.OPEN).order_by(DeliveryJob.id)
-        )
-        if open_job is not None:
-            return open_job
-        stmt = stmt.order_by(DeliveryJob.id.desc())
-    return ctx.session.scalar(stmt.limit(1))
-
-
 def _accept(ctx: Context, order_id: int, kind: JobKind) -> Result:
-    job_id = _open_job_id(ctx, order_id, kind)
+    job_id = briefs.open_job_for_order(ctx.session, order_id=order_id, kind=kind)
     if job_id is None:
         return S.IDLE, [_not_mine(ctx, order_id)]
     return _take(ctx, job_id, order_id)

@@ -139,3 +139,19 @@ def brief_for_order_number(session: Session, *, user_id: int, order_id: int) -> 
             raise PermissionDenied("another courier's job", order_id=order_id)
         raise NotFound("no such job of yours", entity="job", order_id=order_id)
     return job_brief(session, user_id=user_id, job_id=job_id)
+
+
+def open_job_for_order(session: Session, *, order_id: int, kind: JobKind) -> int | None:
+    """The job to claim for an order number: its delivery, or its oldest open return pickup.
+
+    An id only: claiming it (`actions.claim_job`) is what checks who asks.
+    """
+    stmt = select(DeliveryJob.id).where(DeliveryJob.order_id == order_id, DeliveryJob.kind == kind)
+    if kind == JobKind.RETURN_PICKUP:
+        open_job = session.scalar(
+            stmt.where(DeliveryJob.status == JobStatus.OPEN).order_by(DeliveryJob.id)
+        )
+        if open_job is not None:
+            return open_job
+        stmt = stmt.order_by(DeliveryJob.id.desc())
+    return session.scalar(stmt.limit(1))
