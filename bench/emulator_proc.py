@@ -38,8 +38,8 @@ from typing import IO, Any
 import requests
 from flask import Blueprint, Flask, jsonify, request
 
-from channels_adapters.emulators import create_emulator_app, serve_in_thread
-from channels_adapters.emulators.store import EmulatorStore, TelegramCall, TwilioMessage
+from devtools.emulators import create_emulator_app, serve_in_thread
+from devtools.emulators.store import EmulatorStore, TelegramCall, TwilioMessage
 from tests import processes
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_TOKEN
 

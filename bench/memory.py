@@ -10,7 +10,7 @@ A conversation = a new WhatsApp number sending "Bonjour" (greeting + menu) then 
                 the replies stay PENDING in the outbox for the queue worker (and the web process
                 holds no sender).
   --role queue  workers.outbox.deliver sends those outbox rows, one by one, through the real
-                Twilio SDK to the emulator (channels_adapters.emulators.serve_in_thread, in this
+                Twilio SDK to the emulator (devtools.emulators.serve_in_thread, in this
                 process; its message store is emptied at every sample so it does not count).
 Baseline: RSS after a warm-up (200 conversations, or the first 400 rows). RSS is sampled every
 1 000 conversations (web) or every 1 000 conversations' worth of outbox rows (queue); the figure
@@ -36,10 +36,10 @@ from sqlalchemy import func, select
 
 from boutik.config import Config, load_config
 from boutik.runtime import Runtime
-from channels_adapters.emulators import create_emulator_app, serve_in_thread
-from channels_adapters.emulators.store import EmulatorStore
 from channels_adapters.web import create_app
 from commerce.messaging.models import Outbox, OutboxStatus
+from devtools.emulators import create_emulator_app, serve_in_thread
+from devtools.emulators.store import EmulatorStore
 from tests.support import make_product, make_seller, migrate, open_db, truncate_all
 from tests.webhooks import (
     ACCOUNT_SID,

@@ -69,10 +69,10 @@ from sqlalchemy import func, select, text
 from bench import emulator_proc
 from bench.loadgen import boutik_env, free_port
 from bench.memory import rss_mb
-from boutik.seed import seed_demo
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.orders.models import Order, OrderStatus
 from commerce.users.models import Role, User, UserRole
+from devtools.seed.seeder import seed_demo
 from tests import processes
 from tests.support import make_courier, migrate, open_db, truncate_all
 from tests.webhooks import (

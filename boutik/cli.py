@@ -73,7 +73,7 @@ def seed() -> None:
 @seed.command("demo", help="Fill the database with a believable Conakry marketplace.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
 def seed_demo_cmd(if_empty: bool) -> None:
-    from boutik.seed import is_empty, seed_demo
+    from devtools.seed.seeder import is_empty, seed_demo
 
     rt = _runtime()
     if if_empty and not is_empty(rt.session_factory):
@@ -112,7 +112,7 @@ def serve(port: int | None, host: str | None, simulator: bool) -> None:
     host = host or config.web.host
     port = port or config.web.port
     if simulator or config.simulator.enabled:
-        from channels_adapters.simulator import prepare_config
+        from devtools.simulator import prepare_config
 
         config = prepare_config(config, port=port, environ=os.environ)
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -146,7 +146,7 @@ def _serve_simulator(app, host: str, port: int) -> None:  # type: ignore[no-unty
     """
     from werkzeug.serving import make_server
 
-    from channels_adapters.simulator.serving import SimulatorRequestHandler
+    from devtools.simulator.serving import SimulatorRequestHandler
 
     server = make_server(host, port, app, threaded=True, request_handler=SimulatorRequestHandler)
     click.echo(f"Simulator: http://127.0.0.1:{port}/simulator   (Ctrl+C to stop)")

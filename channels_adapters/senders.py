@@ -4,7 +4,7 @@ Why wrappers at all: workers are synchronous and need one small, uniform contrac
 ``SendResult`` or a ``SendError`` that says whether retrying can help — instead of two SDKs'
 exception trees. Why the official SDKs and not hand-written HTTP: their request building,
 auth and error parsing are what production runs, so tests against the local emulators
-(``channels_adapters.emulators``) exercise the same code. The only thing configurable is the
+(``devtools.emulators``) exercise the same code. The only thing configurable is the
 base URL, which points the SDKs at an emulator in tests and at the providers in production.
 
 No secret is ever put in a log line or an error message: the bot token is registered with

@@ -65,7 +65,7 @@ def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(qr_page.bp)  # GET /q/<token>: the buyer's QR, scanned by the courier
     if config.simulator.enabled:
         # Development only (`boutik serve --simulator`): emulators and the browser simulator.
-        from channels_adapters import simulator
+        from devtools import simulator
 
         simulator.install(app, rt)
     return app

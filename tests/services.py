@@ -12,9 +12,9 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from channels_adapters.emulators import create_emulator_app, serve_in_thread
-from channels_adapters.emulators.store import EmulatorStore
 from commerce.db import make_engine
+from devtools.emulators import create_emulator_app, serve_in_thread
+from devtools.emulators.store import EmulatorStore
 from tests.support import PG_URL, REDIS_URL, Db, migrate, open_db, truncate_all
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_TOKEN
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from boutik.config import load_config
 from boutik.runtime import Runtime
-from channels_adapters.emulators.store import EmulatorStore
 from channels_adapters.web import create_app
 from commerce.messaging.models import Outbox, OutboxStatus
+from devtools.emulators.store import EmulatorStore
 from tests.services import Emulator
 from tests.support import PG_URL, Db
 from tests.timing import WAIT_S

@@ -25,12 +25,12 @@ from werkzeug.serving import make_server
 from boutik.config import ConfigError, load_config
 from boutik.runtime import Runtime
 from channels_adapters.senders import SendError
-from channels_adapters.simulator import prepare_config, simulator_of
-from channels_adapters.simulator.routes import Simulator
-from channels_adapters.simulator.setup import LIST_PICKER_SID
 from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
+from devtools.simulator import prepare_config, simulator_of
+from devtools.simulator.routes import Simulator
+from devtools.simulator.setup import LIST_PICKER_SID
 from tests.support import PG_URL, Db, phone
 from tests.timing import WAIT_S
 from tests.webhooks import AUTH_TOKEN, post_telegram, post_twilio, telegram_message, whatsapp_form

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from boutik.seed import seed_demo
+from devtools.seed.seeder import seed_demo
 from tests.e2e.test_simulator import SimServer, start_simulator
 from tests.support import ROOT, Db
 from tests.timing import START_S, WAIT_S

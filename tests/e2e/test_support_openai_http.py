@@ -15,9 +15,9 @@ from bot.support.agent import answer
 from bot.support.handlers import ask
 from bot.support.scoped import ScopedReader
 from boutik.config import load_config
-from channels_adapters.emulators import serve_in_thread
 from commerce.messaging.events import take_events
 from commerce.messaging.models import ConversationState, Outbox
+from devtools.emulators import serve_in_thread
 from tests.support import Db
 from tests.unit import flows
 from tests.unit.test_support_agent import turn_context

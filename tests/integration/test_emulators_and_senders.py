@@ -19,9 +19,9 @@ from flask import Flask, request
 from PIL import Image
 from twilio.request_validator import RequestValidator
 
-from channels_adapters.emulators import EmulatorStore, create_emulator_app, serve_in_thread
-from channels_adapters.emulators.twilio_api import sms_segments
 from channels_adapters.senders import SendError, SendResult, TelegramSender, TwilioSender
+from devtools.emulators import EmulatorStore, create_emulator_app, serve_in_thread
+from devtools.emulators.twilio_api import sms_segments
 from tests.timing import WAIT_S
 
 ACCOUNT_SID = "AC" + "1f" * 16

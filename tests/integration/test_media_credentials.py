@@ -22,8 +22,8 @@ import pytest
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
-from channels_adapters.emulators import EmulatorStore, create_emulator_app, serve_in_thread
 from channels_adapters.senders import MEDIA_MAX_REDIRECTS, SendError, TelegramSender, TwilioSender
+from devtools.emulators import EmulatorStore, create_emulator_app, serve_in_thread
 from tests.timing import WAIT_S
 
 ACCOUNT_SID = "AC" + "2e" * 16

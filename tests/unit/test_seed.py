@@ -12,7 +12,6 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from boutik.seed import CATEGORIES, SeedSummary, is_empty, render_product_photo, seed_demo
 from commerce import geo
 from commerce.cart.models import PromoCode
 from commerce.catalog.models import Category, ModerationStatus, Product, Shop, ShopStatus
@@ -22,6 +21,9 @@ from commerce.messaging.models import Outbox
 from commerce.orders.models import Order, OrderItem, OrderStatus
 from commerce.reviews.models import Review
 from commerce.users.models import Role, User, UserRole
+from devtools.seed.data import CATEGORIES
+from devtools.seed.pictures import render_product_photo
+from devtools.seed.seeder import SeedSummary, is_empty, seed_demo
 from tests.support import Db
 
 CONAKRY_COMMUNES = {"Kaloum", "Dixinn", "Matam", "Ratoma", "Matoto"}

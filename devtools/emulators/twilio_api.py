@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
-from channels_adapters.emulators.store import EmulatorStore, TwilioMessage
+from devtools.emulators.store import EmulatorStore, TwilioMessage
 
 API_VERSION = "2010-04-01"
 SMS_BODY_MAX = 1600

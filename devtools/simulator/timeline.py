@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from channels_adapters.emulators.store import EmulatorStore, TwilioMessage, validate_content
-from channels_adapters.simulator.phones import Phone
 from channels_adapters.sms_text import segments
 from commerce import clock
+from devtools.emulators.store import EmulatorStore, TwilioMessage, validate_content
+from devtools.simulator.phones import Phone
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 MAX_SHOWN = 200  # messages per phone sent to the page

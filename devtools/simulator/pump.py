@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from channels_adapters.simulator.routes import Simulator
+    from devtools.simulator.routes import Simulator
 
 log = logging.getLogger(__name__)
 

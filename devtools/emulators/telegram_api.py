@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
-from channels_adapters.emulators.store import EmulatorStore, TelegramCall, UploadedFile
+from devtools.emulators.store import EmulatorStore, TelegramCall, UploadedFile
 
 TEXT_MAX = 4096
 CAPTION_MAX = 1024

@@ -132,12 +132,12 @@ def _check_wired(config: Config) -> None:
 
 def install(app: Flask, rt: Runtime) -> None:
     """Mount the emulators and the simulator on `app`, and start the delivery-tick pump."""
-    from channels_adapters.emulators.store import EmulatorStore
-    from channels_adapters.emulators.telegram_api import make_telegram_blueprint
-    from channels_adapters.emulators.twilio_api import make_twilio_blueprint
-    from channels_adapters.simulator.pump import StatusPump
-    from channels_adapters.simulator.routes import Simulator, make_blueprint
-    from channels_adapters.simulator.timers import ClockAwareDispatcher
+    from devtools.emulators.store import EmulatorStore
+    from devtools.emulators.telegram_api import make_telegram_blueprint
+    from devtools.emulators.twilio_api import make_twilio_blueprint
+    from devtools.simulator.pump import StatusPump
+    from devtools.simulator.routes import Simulator, make_blueprint
+    from devtools.simulator.timers import ClockAwareDispatcher
 
     config = rt.config
     _check_wired(config)

@@ -26,9 +26,13 @@ from flask import Blueprint, Flask, Response, abort, jsonify, request, send_from
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from channels_adapters.emulators.store import EmulatorStore
-from channels_adapters.simulator import provider
-from channels_adapters.simulator.phones import (
+from commerce import clock
+from commerce.db import unit_of_work
+from commerce.messaging.models import ConversationState, Outbox
+from commerce.users.models import Channel, ChannelIdentity, User
+from devtools.emulators.store import EmulatorStore
+from devtools.simulator import provider
+from devtools.simulator.phones import (
     ROLE_KIND,
     Persona,
     Phone,
@@ -38,15 +42,11 @@ from channels_adapters.simulator.phones import (
     new_telegram_id,
     personas,
 )
-from channels_adapters.simulator.timeline import Journal, version_of
-from commerce import clock
-from commerce.db import unit_of_work
-from commerce.messaging.models import ConversationState, Outbox
-from commerce.users.models import Channel, ChannelIdentity, User
+from devtools.simulator.timeline import Journal, version_of
 
 if TYPE_CHECKING:
     from boutik.runtime import Runtime
-    from channels_adapters.simulator.pump import StatusPump
+    from devtools.simulator.pump import StatusPump
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class Simulator:
         Step by step, so a job that schedules the next one (courier offers in waves) plays out
         within the jump as it would have in real time.
         """
-        from channels_adapters.simulator.timers import ClockAwareDispatcher
+        from devtools.simulator.timers import ClockAwareDispatcher
 
         target = clock.now() + delta
         timers = self.rt.dispatcher

@@ -17,9 +17,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from channels_adapters.emulators.store import EmulatorStore
-from channels_adapters.emulators.telegram_api import make_telegram_blueprint
-from channels_adapters.emulators.twilio_api import make_twilio_blueprint, sms_segments
+from devtools.emulators.store import EmulatorStore
+from devtools.emulators.telegram_api import make_telegram_blueprint
+from devtools.emulators.twilio_api import make_twilio_blueprint, sms_segments
 
 _TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+")
 

@@ -5,6 +5,6 @@ and Telegram emulators at /emu/twilio and /emu/telegram of the same server. Prod
 mounts any of it: `[simulator] enabled` is false unless `serve --simulator` turns it on.
 """
 
-from channels_adapters.simulator.setup import install, prepare_config, simulator_of
+from devtools.simulator.setup import install, prepare_config, simulator_of
 
 __all__ = ["install", "prepare_config", "simulator_of"]

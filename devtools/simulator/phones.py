@@ -88,7 +88,7 @@ def _users_with(session: Session, role: Role) -> list[User]:
 
 def personas(session: Session, admin_ids: tuple[int, ...]) -> list[Persona]:
     """Everyone with a role, in a fixed order: the first of each role is the default phone."""
-    from boutik.seed import BUYERS, COURIERS
+    from devtools.seed.data import BUYERS, COURIERS
 
     found: list[Persona] = []
     demo_buyers = {b.phone for b in BUYERS}
@@ -165,7 +165,7 @@ def default_phones(people: list[Persona]) -> list[Persona]:
     Without demo data (an empty database) the demo numbers are used anyway: the bot then meets
     them as newcomers, which is a story worth playing too.
     """
-    from boutik.seed import BUYERS, COURIERS, SELLER_TELEGRAM_BASE
+    from devtools.seed.data import BUYERS, COURIERS, SELLER_TELEGRAM_BASE
 
     chosen: list[Persona] = []
     fallbacks = {
