@@ -1,4 +1,4 @@
-"""Guinea's administrative geography, place lookups, distances and the courier commission.
+"""Guinea's administrative geography, place lookups and distances.
 
 Buyers type places the way they say them ("nzerekore", "KIPE", "Belle Vue"), and couriers are
 paid by the kilometre, so the core needs a shipped gazetteer it can trust offline: the data
@@ -6,7 +6,7 @@ lives in `geo_data/guinea.json` (8 regions, 33 prefectures, Conakry's 5 communes
 quartiers with approximate centres), and this module turns it into frozen, typed objects.
 
 Nothing here talks to a network or a chat platform: a geocoding service would happily turn
-"Madina" into Medina, Saudi Arabia.
+"Madina" into Medina, Saudi Arabia. What a run pays is `commerce.delivery.pricing`'s business.
 """
 
 from __future__ import annotations
@@ -270,28 +270,6 @@ def haversine_km(a: Point, b: Point) -> float:
         + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
-def delivery_commission(
-    *, distance_km: float, rate_per_km: int, minimum: int, bonus: int = 0
-) -> int:
-    """The courier's commission in whole GNF: km × rate + bonus, never under the minimum.
-
-    The per-km part is rounded half up to the franc (like `commerce.money.percent_of`), the
-    bonus is added, and only then is the minimum applied, so a short run with a bonus still
-    earns at least the minimum. Negative inputs are refused: they would silently lower the
-    courier's pay.
-    """
-    if not math.isfinite(distance_km) or distance_km < 0:
-        raise ValueError(f"distance_km must be a non-negative number, got {distance_km!r}")
-    if rate_per_km < 0:
-        raise ValueError(f"rate_per_km must be non-negative, got {rate_per_km!r}")
-    if bonus < 0:
-        raise ValueError(f"bonus must be non-negative, got {bonus!r}")
-    if minimum < 0:
-        raise ValueError(f"minimum must be non-negative, got {minimum!r}")
-    per_km = math.floor(distance_km * rate_per_km + 0.5)
-    return max(int(minimum), int(per_km) + int(bonus))
 
 
 def nearest_quartier(lat: float, lng: float) -> tuple[Prefecture, Quartier]:

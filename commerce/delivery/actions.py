@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from commerce import clock, geo, rules
 from commerce.catalog.models import Shop
 from commerce.db import action
-from commerce.delivery import codes
+from commerce.delivery import codes, pricing
 from commerce.delivery.models import (
     ACTIVE_JOB_STATUSES,
     Courier,
@@ -40,13 +40,7 @@ from commerce.errors import (
 from commerce.loyalty.actions import credit_for_order
 from commerce.messaging import events
 from commerce.messaging.outbox import notify, notify_many
-from commerce.orders.actions import (
-    Destination,
-    buyer_order,
-    delivery_quote,
-    seller_order,
-    shop_point,
-)
+from commerce.orders.actions import buyer_order, seller_order
 from commerce.orders.lifecycle import Actor, transition
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
 from commerce.returns.actions import receive_return
@@ -54,7 +48,7 @@ from commerce.returns.models import Refund
 from commerce.users.actions import admins, require_actor, validate_place
 from commerce.users.models import Role, User, UserRole
 
-MAX_BONUS = 1_000_000
+MAX_BONUS = pricing.MAX_BONUS  # the bot caps a typed bonus with it
 
 
 # --- couriers -------------------------------------------------------------------------------
@@ -170,21 +164,13 @@ def _job_for_order(session: Session, order_id: int) -> DeliveryJob | None:
 
 
 def _new_delivery_job(session: Session, order: Order, *, bonus: int) -> DeliveryJob:
-    if not isinstance(bonus, int) or isinstance(bonus, bool) or not 0 <= bonus <= MAX_BONUS:
-        raise InvalidInput("bonus must be a whole number of GNF", field="bonus")
+    bonus = pricing.check_bonus(bonus)
     if order.delivery_mode != DeliveryMode.HOME:
         raise IllegalTransition("pickup orders need no courier", order_id=order.id)
     shop = session.get(Shop, order.shop_id)
     assert shop is not None
-    dest = Destination(
-        region=order.region,
-        prefecture=order.prefecture,
-        quartier=order.quartier,
-        lat=order.lat,
-        lng=order.lng,
-    )
-    km, commission = delivery_quote(shop, dest, bonus=bonus)
-    start, end = shop_point(shop), dest.point()
+    km, commission = pricing.quote(shop, order, bonus=bonus)
+    start, end = pricing.point(shop), pricing.point(order)
     job = _job_for_order(session, order.id)
     if job is not None and job.status not in (JobStatus.CANCELLED, JobStatus.OPEN):
         raise AlreadyExists("a courier already has this order", order_id=order.id)
@@ -233,10 +219,7 @@ def raise_bonus(session: Session, *, seller_id: int, job_id: int, bonus: int) ->
         raise JobTaken("job no longer open", job_id=job_id)
     if job.kind == JobKind.RETURN_PICKUP:
         # A return pickup is not the order's delivery: re-price this job where it stands.
-        if not isinstance(bonus, int) or isinstance(bonus, bool) or not 0 <= bonus <= MAX_BONUS:
-            raise InvalidInput("bonus must be a whole number of GNF", field="bonus")
-        job.commission = job.commission - job.bonus + bonus
-        job.bonus = bonus
+        pricing.reprice(job, bonus=bonus)
         job.published_at = clock.now()
         session.flush()
     else:

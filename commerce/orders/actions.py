@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from commerce import clock, geo, rules
+from commerce import clock, rules
 from commerce.cart.actions import cart_summary, find_promo
 from commerce.cart.models import Cart, PromoCode
 from commerce.catalog.models import Product, Shop
 from commerce.db import action
+from commerce.delivery import pricing
 from commerce.delivery.codes import issue_code
 from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobStatus
 from commerce.errors import (
@@ -54,37 +55,14 @@ class Destination:
     lat: float | None = None
     lng: float | None = None
 
-    def point(self) -> tuple[float, float] | None:
-        return geo.locate(
-            region=self.region or None,
-            prefecture=self.prefecture or None,
-            quartier=self.quartier or None,
-            lat=self.lat,
-            lng=self.lng,
-        )
-
-
-def shop_point(shop: Shop) -> tuple[float, float] | None:
-    return geo.locate(
-        region=shop.region or None,
-        prefecture=shop.prefecture or None,
-        quartier=shop.quartier or None,
-        lat=shop.lat,
-        lng=shop.lng,
-    )
-
 
 def delivery_quote(shop: Shop, dest: Destination, *, bonus: int = 0) -> tuple[float, int]:
-    """(distance km, commission GNF) from the shop to the destination."""
-    a, b = shop_point(shop), dest.point()
-    if a is None or b is None:
-        raise AddressInvalid("cannot place the address", prefecture=dest.prefecture)
-    km = round(geo.haversine_km(a, b), 2)
-    r = rules.current()
-    fee = geo.delivery_commission(
-        distance_km=km, rate_per_km=r.rate_per_km, minimum=r.minimum_commission, bonus=bonus
-    )
-    return km, fee
+    """(distance km, commission GNF) from the shop to the destination: `pricing.quote`.
+
+    Kept only for the callers outside the core being reworked (the seller's publish screen);
+    new code calls `commerce.delivery.pricing` directly.
+    """
+    return pricing.quote(shop, dest, bonus=bonus)
 
 
 @dataclass(frozen=True)
@@ -174,7 +152,7 @@ def quote_checkout(
         shop = session.get(Shop, shop_id)
         assert shop is not None
         if delivery_mode == DeliveryMode.HOME:
-            km, fee = delivery_quote(shop, dest)
+            km, fee = pricing.quote(shop, dest)
         else:
             km, fee = 0.0, 0
         quotes.append(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from commerce import clock, rules
 from commerce.catalog.models import Product, Shop
 from commerce.db import action
+from commerce.delivery import pricing
 from commerce.delivery.models import DeliveryJob, JobKind, JobStatus
 from commerce.errors import (
     IllegalTransition,
@@ -28,13 +29,7 @@ from commerce.errors import (
 )
 from commerce.messaging import events
 from commerce.messaging.outbox import notify
-from commerce.orders.actions import (
-    Destination,
-    buyer_order,
-    delivery_quote,
-    seller_order,
-    shop_point,
-)
+from commerce.orders.actions import buyer_order, seller_order
 from commerce.orders.models import Order, OrderItem, OrderStatus
 from commerce.reasons import MAX_REASON, reason_text
 from commerce.returns.models import Refund, RefundStatus, Return, ReturnItem, ReturnStatus
@@ -144,16 +139,9 @@ def approve_return(session: Session, *, seller_id: int, return_id: int) -> Retur
     )
     shop = session.get(Shop, order.shop_id)
     assert shop is not None
-    # The trip runs backwards: from the buyer's door to the shop.
-    buyer_place = Destination(
-        region=order.region,
-        prefecture=order.prefecture,
-        quartier=order.quartier,
-        lat=order.lat,
-        lng=order.lng,
-    )
-    start, end = buyer_place.point(), shop_point(shop)
-    km, commission = delivery_quote(shop, buyer_place) if start else (0.0, 0)
+    # The trip runs backwards: from the buyer's door (the order's address) to the shop.
+    start, end = pricing.point(order), pricing.point(shop)
+    km, commission = pricing.quote(order, shop) if start else pricing.UNPLACED
     job = DeliveryJob(
         kind=JobKind.RETURN_PICKUP,
         order_id=order.id,

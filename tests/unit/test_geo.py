@@ -215,55 +215,6 @@ def test_haversine_conakry_to_kankan(g):
     assert 480 <= km <= 520
 
 
-# --- commission --------------------------------------------------------------------------
-
-
-def test_commission_is_km_times_rate():
-    assert geo.delivery_commission(distance_km=7, rate_per_km=2000, minimum=10000) == 14000
-
-
-def test_commission_never_under_the_minimum():
-    assert geo.delivery_commission(distance_km=1, rate_per_km=2000, minimum=10000) == 10000
-    assert geo.delivery_commission(distance_km=0, rate_per_km=2000, minimum=10000) == 10000
-
-
-def test_commission_adds_the_bonus_before_the_floor():
-    assert (
-        geo.delivery_commission(distance_km=7, rate_per_km=2000, minimum=10000, bonus=3000) == 17000
-    )
-    # 2 000 + 5 000 is still under the minimum: the floor applies to the sum.
-    assert (
-        geo.delivery_commission(distance_km=1, rate_per_km=2000, minimum=10000, bonus=5000) == 10000
-    )
-    assert (
-        geo.delivery_commission(distance_km=4, rate_per_km=2000, minimum=10000, bonus=5000) == 13000
-    )
-
-
-@pytest.mark.parametrize(
-    ("km", "expected"), [(1.2344, 1234), (1.2346, 1235), (1.2345, 1235), (2.5005, 2501)]
-)
-def test_commission_rounds_to_whole_francs_half_up(km, expected):
-    got = geo.delivery_commission(distance_km=km, rate_per_km=1000, minimum=0)
-    assert got == expected
-    assert isinstance(got, int)
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"distance_km": -0.1, "rate_per_km": 2000, "minimum": 10000},
-        {"distance_km": 1, "rate_per_km": -1, "minimum": 10000},
-        {"distance_km": 1, "rate_per_km": 2000, "minimum": 10000, "bonus": -1},
-        {"distance_km": 1, "rate_per_km": 2000, "minimum": -1},
-        {"distance_km": float("nan"), "rate_per_km": 2000, "minimum": 10000},
-    ],
-)
-def test_commission_refuses_negative_inputs(kwargs):
-    with pytest.raises(ValueError):
-        geo.delivery_commission(**kwargs)
-
-
 # --- locate and nearest ------------------------------------------------------------------
 
 
