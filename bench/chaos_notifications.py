@@ -53,9 +53,9 @@ from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
 from commerce.users import actions as users
 from commerce.users.models import Channel, Role
-from tests import processes
-from tests.support import migrate, open_db
-from tests.webhooks import PUBLIC
+from devtools.testkit import processes
+from devtools.testkit.db import migrate, open_db
+from devtools.testkit.webhooks import PUBLIC
 from workers.dispatch import RQDispatcher
 
 MARKER = 700_000  # order numbers from here on: unique per notification

@@ -5,7 +5,7 @@ UPDATE (commerce.orders.actions._take_stock), so concurrent takers queue on the 
 measures what that queueing costs and proves it never oversells.
 
 Each round: 50 fresh buyers with the product in their cart, 50 threads released together by a
-barrier (tests/integration/races.py), each calling place_order in its own transaction.
+barrier (devtools/testkit/races.py), each calling place_order in its own transaction.
   contended   — all 50 on one product with stock 10 (10 win, 40 get OutOfStock);
   uncontended — each buyer on their own product (baseline: same work, no shared row).
 Figure: checkout attempts resolved per second, contended ÷ uncontended (target ≥ 0.5), and
@@ -32,18 +32,9 @@ from commerce.cart.actions import add_to_cart
 from commerce.errors import OutOfStock
 from commerce.orders.actions import place_order
 from commerce.orders.models import Order
-from tests.integration.races import race
-from tests.support import (
-    Db,
-    make_buyer,
-    make_category,
-    make_product,
-    make_seller,
-    migrate,
-    open_db,
-    stock_of,
-    truncate_all,
-)
+from devtools.testkit.builders import make_buyer, make_category, make_product, make_seller, stock_of
+from devtools.testkit.db import Db, migrate, open_db, truncate_all
+from devtools.testkit.races import race
 
 URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
 BUYERS, STOCK = 50, 10

@@ -40,8 +40,8 @@ from flask import Blueprint, Flask, jsonify, request
 
 from devtools.emulators import create_emulator_app, serve_in_thread
 from devtools.emulators.store import EmulatorStore, TelegramCall, TwilioMessage
-from tests import processes
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_TOKEN
+from devtools.testkit import processes
+from devtools.testkit.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_SENDS = frozenset({"sendmessage", "sendphoto", "senddocument"})
@@ -200,7 +200,7 @@ def serve() -> None:
 
 def start(stderr: int | IO[Any] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """Start the emulator process (its own session); return it and its base URL once it answers.
-    Stop it with `tests.processes.stop` (or `bench.loadgen.stop_process`)."""
+    Stop it with `devtools.testkit.processes.stop` (or `bench.loadgen.stop_process`)."""
     proc = processes.start(
         [sys.executable, "-m", "bench.emulator_proc"],
         cwd=ROOT,

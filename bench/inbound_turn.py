@@ -62,8 +62,9 @@ from bench.loadgen import (
     wait_for_port,
 )
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
-from tests.support import make_category, make_product, make_seller, migrate, open_db, truncate_all
-from tests.webhooks import PUBLIC
+from devtools.testkit.builders import make_category, make_product, make_seller
+from devtools.testkit.db import migrate, open_db, truncate_all
+from devtools.testkit.webhooks import PUBLIC
 
 DB_URL = os.environ.get(
     "BENCH_IN_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_in"

@@ -33,8 +33,14 @@ from pathlib import Path
 
 from twilio.request_validator import RequestValidator
 
-from tests import processes
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from devtools.testkit import processes
+from devtools.testkit.webhooks import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    PUBLIC,
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+)
 
 WA_PATH = "/webhooks/twilio/whatsapp"
 
@@ -51,7 +57,7 @@ class SignedRequest:
 
 
 def whatsapp_form(sid: str, number: str, text: str) -> dict[str, str]:
-    """The fields Twilio posts for a WhatsApp text (as tests/webhooks.whatsapp_form)."""
+    """The fields Twilio posts for a WhatsApp text (as devtools/testkit/webhooks.whatsapp_form)."""
     return {
         "MessageSid": sid,
         "AccountSid": ACCOUNT_SID,

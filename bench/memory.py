@@ -40,8 +40,9 @@ from channels_adapters.web import create_app
 from commerce.messaging.models import Outbox, OutboxStatus
 from devtools.emulators import create_emulator_app, serve_in_thread
 from devtools.emulators.store import EmulatorStore
-from tests.support import make_product, make_seller, migrate, open_db, truncate_all
-from tests.webhooks import (
+from devtools.testkit.builders import make_product, make_seller
+from devtools.testkit.db import migrate, open_db, truncate_all
+from devtools.testkit.webhooks import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     PUBLIC,

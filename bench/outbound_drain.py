@@ -59,8 +59,8 @@ from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
 from commerce.users import actions as users
 from commerce.users.models import Channel
-from tests.support import migrate, open_db, truncate_all
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC
+from devtools.testkit.db import migrate, open_db, truncate_all
+from devtools.testkit.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC
 from workers import outbox as outbox_worker
 from workers.dispatch import RQDispatcher
 

@@ -68,16 +68,9 @@ from commerce.catalog.models import Product
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
 from commerce.orders.models import OrderItem
 from commerce.users.models import User
-from tests.support import (
-    make_buyer,
-    make_category,
-    make_product,
-    make_seller,
-    migrate,
-    open_db,
-    truncate_all,
-)
-from tests.webhooks import PUBLIC
+from devtools.testkit.builders import make_buyer, make_category, make_product, make_seller
+from devtools.testkit.db import migrate, open_db, truncate_all
+from devtools.testkit.webhooks import PUBLIC
 
 DB_URL = os.environ.get(
     "BENCH_SCALE_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"

@@ -4,11 +4,11 @@ Why: buyers type with typos ("telefone samsng"); commerce.catalog.search.search_
 the structured filters in SQL but scores every remaining candidate's search_text in Python
 (rapidfuzz). Its cost therefore grows with the catalogue; this measures how fast.
 
-Setup: 40 approved shops of active sellers built through the real actions (tests/support.py),
-then products bulk-inserted with SQLAlchemy Core (approved, realistic French names from a seeded
-generator, search_text built by the same fold() the catalog uses). The same seeded mix of typed
-queries is timed at 1 000 products (baseline), then again after growing the table to 100 000.
-Figure: p99(100 000) ÷ p99(1 000); target ≤ 5 (sub-linear).
+Setup: 40 approved shops of active sellers built through the real actions
+(devtools/testkit/builders.py), then products bulk-inserted with SQLAlchemy Core (approved,
+realistic French names from a seeded generator, search_text built by the same fold() the catalog
+uses). The same seeded mix of typed queries is timed at 1 000 products (baseline), then again after
+growing the table to 100 000. Figure: p99(100 000) ÷ p99(1 000); target ≤ 5 (sub-linear).
 
 Needs: createdb -h 127.0.0.1 -U postgres bench   (the tables are truncated)
 Reproduce:
@@ -30,7 +30,8 @@ from commerce import clock
 from commerce.catalog.models import ModerationStatus, Product
 from commerce.catalog.search import search_products
 from commerce.text import fold
-from tests.support import Db, make_category, make_seller, migrate, open_db, truncate_all
+from devtools.testkit.builders import make_category, make_seller
+from devtools.testkit.db import Db, migrate, open_db, truncate_all
 
 URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
 KINDS = [

@@ -15,13 +15,13 @@ configured as production is: a BOUTIK_CONFIG overlay for URLs, secrets in the en
 the providers' rate limits from config.toml (WhatsApp 80/s, SMS 1 segment/s, Telegram 30/s and
 1/s per chat) unless `--fast-providers`.
 
-Who talks (signed provider payloads over HTTP on loopback, `tests.webhooks`): mostly WhatsApp
-buyers (greeting, typo searches, browsing, cart, cash-on-delivery checkout, cancelling, order
-tracking, FAQ questions to the support assistant, junk), Telegram sellers (accepting orders,
+Who talks (signed provider payloads over HTTP on loopback, `devtools.testkit.webhooks`): mostly
+WhatsApp buyers (greeting, typo searches, browsing, cart, cash-on-delivery checkout, cancelling,
+order tracking, FAQ questions to the support assistant, junk), Telegram sellers (accepting orders,
 delivering themselves or publishing to couriers, restocking, /stats) and SMS couriers (ON/OFF,
-accepting offers, pickup, delivery with the PIN read from the buyer's own messages at the
-emulator). Users read their replies at the emulator and answer what they were asked, after a
-think time; a global pacer caps the request rate (`--rate`).
+accepting offers, pickup, delivery with the PIN read from the buyer's own messages at the emulator).
+Users read their replies at the emulator and answer what they were asked, after a think time; a
+global pacer caps the request rate (`--rate`).
 
 Every minute one row: requests, errors (non-2xx or timeout), p50/p99 webhook acknowledgement
 latency, RSS of each gunicorn worker and queue worker, outbox backlog (pending + sending),
@@ -73,9 +73,10 @@ from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.orders.models import Order, OrderStatus
 from commerce.users.models import Role, User, UserRole
 from devtools.seed.seeder import seed_demo
-from tests import processes
-from tests.support import make_courier, migrate, open_db, truncate_all
-from tests.webhooks import (
+from devtools.testkit import processes
+from devtools.testkit.builders import make_courier
+from devtools.testkit.db import migrate, open_db, truncate_all
+from devtools.testkit.webhooks import (
     TELEGRAM_SECRET,
     sms_form,
     telegram_callback,

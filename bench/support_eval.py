@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     from boutik.config import load_config
     from boutik.runtime import rules_from_config
     from commerce import rules
-    from tests.support import migrate, open_db
-    from tests.unit import flows
+    from devtools.testkit import flows
+    from devtools.testkit.db import migrate, open_db
 
     config = load_config()
     if args.offline:
