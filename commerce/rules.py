@@ -1,7 +1,12 @@
 """The business parameters the core enforces, set once from config at start-up.
 
 Why not read config.toml here: the core must not know where settings come from (a file, a
-test, the simulator). `boutik.app` calls `configure()` with values from the config dataclass.
+test, the simulator). `boutik.runtime.Runtime` calls `configure()` with values from the config
+dataclass (`rules_from_config`).
+
+The defaults are what tests and a bare import run with, and they are config.toml's values, not
+a second source: `tests/unit/test_config.py` fails the moment the shipped config.toml and
+`Rules()` disagree (`rules_from_config(load_config()) == Rules()`), so change both together.
 """
 
 from __future__ import annotations
