@@ -362,17 +362,18 @@ def test_a_row_waiting_for_its_send_slot_keeps_itself_alive(
 ) -> None:
     """A long wait for the shared rate limit must not look like a dead worker to the sweeper."""
     import workers.outbox as outbox_worker
+    from workers.outbox import lease
 
-    monkeypatch.setattr(outbox_worker, "HEARTBEAT_S", 0.2)
+    monkeypatch.setattr(lease, "HEARTBEAT_S", 0.2)  # where heartbeat_s() reads it
     with boutik.db.uow() as s:
         user = users.get_or_create_by_phone(s, phone=phone(), name="Awa")
         row = notify(s, user_id=user.id, kind="order_accepted", params={"order_id": 1})
         row.status = OutboxStatus.SENDING
         row.updated_at = clock.now() - dt.timedelta(hours=1)
         row_id = row.id
-    outbox_worker._pace(boutik.rt, row_id, [("test:heartbeat", 1.0, 1)])  # first slot: now
+    outbox_worker.pace(boutik.rt, row_id, [("test:heartbeat", 1.0, 1)])  # first slot: now
     waiting_since = clock.now()
-    outbox_worker._pace(boutik.rt, row_id, [("test:heartbeat", 1.0, 1)])  # waits ~1 s
+    outbox_worker.pace(boutik.rt, row_id, [("test:heartbeat", 1.0, 1)])  # waits ~1 s
     [after] = boutik.outbox(id=row_id)
     # Touched during the wait (it was an hour old), whatever the time the machine took.
     assert after.updated_at >= waiting_since
