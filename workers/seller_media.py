@@ -3,7 +3,7 @@
 The design, and why: a webhook turn only sees a Telegram `file_id`, and handlers never call a
 provider. So the seller flow records the photo as `ProductPhoto(path="telegram:<file_id>")` in
 the product's own transaction — the database is the to-do list. Until it is fetched, Telegram
-re-sends it by file_id (workers/outbox.py), so the seller's preview and the admin's card show
+re-sends it by file_id (workers/outbox/providers), so the seller's preview and the admin's card show
 it at once. Each sweep (workers/sweeper.py, every few seconds in `boutik serve` and in every
 `boutik worker`) enqueues `fetch_product_photo` for products with such photos; the job calls
 getFile, writes `media/products/<product>-<photo>.<ext>` and rewrites the path with a

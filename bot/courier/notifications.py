@@ -1,6 +1,6 @@
 """Courier-facing notifications (and the seller's "nobody took it" notice), rendered at send time.
 
-A courier with a phone is texted by SMS (workers.outbox._preferred_channel): plain text that
+A courier with a phone is texted by SMS (workers.outbox.routing.preferred_channel): plain text that
 fits one segment, commands spelled out ("Répondez A1042"). A Telegram-only courier gets the
 same text with buttons. `job_unclaimed` goes to the seller on Telegram with "raise the bonus"
 buttons whose ids are `bonus:<job_id>:<new total bonus in GNF>` (the seller flow handles them
@@ -31,7 +31,7 @@ def _fit(lang: str, key: str, **params: Any) -> str:
 
 
 def _sms(user: User) -> bool:
-    """Couriers with a phone get SMS (see workers.outbox._preferred_channel)."""
+    """Couriers with a phone get SMS (see workers.outbox.routing.preferred_channel)."""
     return bool(user.phone)
 
 
