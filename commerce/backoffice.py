@@ -18,6 +18,7 @@ from commerce.catalog.models import Category, ModerationStatus, Product, Shop, S
 from commerce.delivery.models import Courier, CourierStatus
 from commerce.errors import InvalidPhone, NotFound, PermissionDenied
 from commerce.moderation.models import Report, ReportStatus
+from commerce.orders.actions import Destination, delivery_quote, seller_order
 from commerce.orders.models import Order
 from commerce.phones import normalize_phone
 from commerce.returns.models import Return
@@ -90,6 +91,21 @@ def seller_review(session: Session, *, seller_id: int, review_id: int) -> tuple[
     if shop is None or product.shop_id != shop.id:
         raise PermissionDenied("not your product", review_id=review_id)
     return review, product
+
+
+def publish_quote(session: Session, *, seller_id: int, order_id: int) -> tuple[float, int]:
+    """What publishing one of the seller's orders would pay a courier before any bonus.
+
+    (distance km, commission GNF), from the shop to the order's address.
+    """
+    order = seller_order(session, seller_id, order_id)
+    shop = session.get(Shop, order.shop_id)
+    assert shop is not None
+    dest = Destination(
+        region=order.region, prefecture=order.prefecture, quartier=order.quartier,
+        lat=order.lat, lng=order.lng,
+    )  # fmt: skip
+    return delivery_quote(shop, dest)
 
 
 def user_by_phone(session: Session, phone: str) -> User | None:

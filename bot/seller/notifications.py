@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot import i18n
 from bot.messages import Choice, Choices, Reply, Text
 from bot.notifications import default_text, renders
-from bot.seller.handlers import order_actions, order_text
+from bot.seller.orders import order_actions, order_text
 from commerce.catalog.models import Product, Shop
 from commerce.orders.models import Order
 from commerce.returns.models import Return
@@ -23,10 +23,11 @@ from commerce.users.models import User
 
 
 class _Ctx:
-    """Just enough of a flow Context for the shared order formatting (t and lang)."""
+    """Just enough of a flow Context for the shared order formatting (t, lang and session)."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, session: Session) -> None:
         self.lang = lang
+        self.session = session
 
     def t(self, key: str, **params: Any) -> str:
         return i18n.t(self.lang, key, **params)
@@ -51,7 +52,7 @@ def order_placed(session: Session, user: User, params: dict[str, Any], lang: str
     order = _owned_order(session, user, params)
     if order is None:
         return default_text("order_placed", params, lang)
-    ctx = _Ctx(lang)
+    ctx = _Ctx(lang, session)
     text = i18n.t(lang, "seller.notify.new_order") + "\n\n" + order_text(ctx, order)  # type: ignore[arg-type]
     actions = order_actions(ctx, order)  # type: ignore[arg-type]
     return Choices(text=text, choices=actions) if actions else Text(text)
