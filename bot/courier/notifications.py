@@ -18,12 +18,11 @@ from bot.courier import wording
 from bot.courier.handlers import SHRINK
 from bot.messages import Choice, Choices, Reply, Text
 from bot.notifications import default_text, renders
+from bot.seller.dispatch import BONUS_STEPS
 from commerce.catalog.models import Shop
 from commerce.delivery.models import DeliveryJob, JobKind
 from commerce.orders.models import Order
 from commerce.users.models import Role, User
-
-BONUS_STEPS = (2_000, 5_000, 10_000)
 
 
 def _fit(lang: str, key: str, **params: Any) -> str:

@@ -16,7 +16,9 @@ from commerce.orders import actions as orders
 from commerce.orders.models import DeliveryMode, OrderStatus
 from commerce.users.models import Role
 
-BONUS_STEPS = (0, 5_000, 10_000)
+# The bonus steps (GNF) a seller is offered, after "no bonus" when publishing, and on top of the
+# bonus already offered when nobody took the job (bot.courier.notifications.job_unclaimed).
+BONUS_STEPS = (2_000, 5_000, 10_000)
 
 
 def pin_choice(ctx: Context, order_id: int) -> Choice:
@@ -107,15 +109,12 @@ def courier_phone(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def _bonus_choices(ctx: Context, order_id: int) -> tuple[Choice, ...]:
-    return tuple(
-        Choice(
-            f"d:b:{order_id}:{b}",
-            ctx.t("seller.delivery.bonus_none")
-            if b == 0
-            else ctx.t("seller.delivery.bonus", bonus_gnf=b),
-        )
+    none = Choice(f"d:b:{order_id}:0", ctx.t("seller.delivery.bonus_none"))
+    steps = (
+        Choice(f"d:b:{order_id}:{b}", ctx.t("seller.delivery.bonus", bonus_gnf=b))
         for b in BONUS_STEPS
     )
+    return (none, *steps)
 
 
 def deliver_publish(msg: InboundMessage, ctx: Context) -> Result:
