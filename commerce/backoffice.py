@@ -15,10 +15,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Category, ModerationStatus, Product, Shop, ShopStatus
+from commerce.delivery import pricing
 from commerce.delivery.models import Courier, CourierStatus
 from commerce.errors import InvalidPhone, NotFound, PermissionDenied
 from commerce.moderation.models import Report, ReportStatus
-from commerce.orders.actions import Destination, delivery_quote, seller_order
+from commerce.orders.actions import Destination, seller_order
 from commerce.orders.models import Order
 from commerce.phones import normalize_phone
 from commerce.returns.models import Return
@@ -105,7 +106,7 @@ def publish_quote(session: Session, *, seller_id: int, order_id: int) -> tuple[f
         region=order.region, prefecture=order.prefecture, quartier=order.quartier,
         lat=order.lat, lng=order.lng,
     )  # fmt: skip
-    return delivery_quote(shop, dest)
+    return pricing.quote(shop, dest)
 
 
 def user_by_phone(session: Session, phone: str) -> User | None:

@@ -56,15 +56,6 @@ class Destination:
     lng: float | None = None
 
 
-def delivery_quote(shop: Shop, dest: Destination, *, bonus: int = 0) -> tuple[float, int]:
-    """(distance km, commission GNF) from the shop to the destination: `pricing.quote`.
-
-    Kept only for the callers outside the core being reworked (the seller's publish screen);
-    new code calls `commerce.delivery.pricing` directly.
-    """
-    return pricing.quote(shop, dest, bonus=bonus)
-
-
 @dataclass(frozen=True)
 class OrderQuote:
     shop: Shop
