@@ -99,7 +99,7 @@ def payload_id(msg: InboundMessage, index: int = -1) -> int:
         value = int(parts[index])
     except (IndexError, ValueError):
         raise InvalidInput("bad button", payload=msg.payload[:64]) from None
-    if value <= 0 or value > 2**31:
+    if value <= 0 or value >= 2**31:  # ids are 32-bit columns on PostgreSQL
         raise InvalidInput("bad button", payload=msg.payload[:64])
     return value
 

@@ -50,8 +50,9 @@ class Filters:
         return any(v is not None for v in (self.min_price, self.max_price, self.colour))
 
 
-# Above any real price (10¹² GNF) and within a 64-bit integer column on every database.
-MAX_AMOUNT = 10**12
+# Above any real price and within the price column (a 32-bit INTEGER on PostgreSQL): a
+# larger bound made "moins de 99999999999" fail there with 'integer out of range'.
+MAX_AMOUNT = 2**31 - 1
 
 
 def _join_numbers(tokens: list[str]) -> list[str]:

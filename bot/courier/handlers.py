@@ -474,7 +474,7 @@ def _deliver(ctx: Context, brief: JobBrief, pin: str) -> Result:
 
 def _job_id(msg: InboundMessage) -> int | None:
     tail = msg.payload.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() and len(tail) <= 12 else None
+    return int(tail) if tail.isdecimal() and 0 < int(tail) < 2**31 else None  # ids are 32-bit
 
 
 def _checked_brief(ctx: Context, job_id: int | None) -> JobBrief | None:

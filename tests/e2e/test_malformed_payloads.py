@@ -9,7 +9,10 @@ no trace: no inbound record, no outbox row, no user, no conversation.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -98,7 +101,10 @@ def test_a_signed_whatsapp_form_with_a_bad_identifier_is_refused(
     assert_refused(boutik, post_twilio(boutik.client, WA, form), before)
 
 
-@pytest.mark.parametrize(("field", "value"), [TWILIO_REFUSED[0], ("From", "+224\x00620000001")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [TWILIO_REFUSED[0], ("From", "+224\x00620000001"), ("From", "\x00")],  # the last: a fuzzer's
+)
 def test_a_signed_sms_form_with_a_bad_identifier_is_refused(
     boutik: Boutik, field: str, value: str
 ) -> None:
@@ -401,3 +407,50 @@ def test_a_confirmation_link_with_a_garbage_mac_is_refused(boutik: Boutik, mac: 
 def test_a_garbage_confirmation_link_is_refused(boutik: Boutik, signed: str) -> None:
     for response in (boutik.client.get(f"/q/c/{signed}"), boutik.client.post(f"/q/c/{signed}")):
         assert response.status_code == 403
+
+
+# Found by the PostgreSQL fuzzer: numbers beyond a 32-bit column reached a query.
+@pytest.mark.parametrize(
+    "body",
+    [
+        "moins de 99999999999999999999999",
+        "telephone plus de 99999999999 gnf",
+        "entre 3000000000 et 99999999999",
+        "99999999999999999999999",
+    ],
+)
+def test_a_huge_number_typed_by_sms_is_a_search_not_a_crash(boutik: Boutik, body: str) -> None:
+    flows.place(boutik.db)  # a catalogue to search
+    number = phone()
+    assert post_twilio(boutik.client, SMS, sms_form(number, "bonjour")).status_code == 200
+    with _no_logged_errors():
+        assert post_twilio(boutik.client, SMS, sms_form(number, body)).status_code == 200
+
+
+@pytest.mark.parametrize("data", ["c:pick:2147483648", "c:pin:99999999999", "c:take:999999999999"])
+def test_a_courier_button_with_a_huge_id_is_stale_not_a_crash(boutik: Boutik, data: str) -> None:
+    tg = 4_700_000 + int(phone()[-6:])
+    assert post_telegram(boutik.client, telegram_message(tg, "/start")).status_code == 200
+    with _no_logged_errors():
+        assert post_telegram(boutik.client, telegram_callback(tg, data)).status_code == 200
+
+
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def _no_logged_errors() -> Iterator[None]:
+    """A handler that fails is caught and logged by the engine: the log is where it shows."""
+    handler = _Errors()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert [r.getMessage() for r in handler.records] == []
