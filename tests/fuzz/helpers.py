@@ -244,6 +244,10 @@ class Before:
 def before(db: Db, provider: str, external_id: str, channel: Channel, address: str) -> Before:
     with db.session() as s:
         top = s.scalar(select(func.max(Outbox.id))) or 0
+        if "\x00" in external_id or "\x00" in address:
+            # PostgreSQL stores no NUL (and refuses it even in a WHERE): nothing was ever
+            # recorded under such an id or address, and the webhook refuses it with a 400.
+            return Before(outbox_max=top, seen=False, human_mode=False)
         seen = s.scalar(
             select(InboundRecord.id).where(
                 InboundRecord.provider == provider,
