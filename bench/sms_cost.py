@@ -9,7 +9,7 @@ tests/unit/test_courier_sms_segments.py), buyer.toml and common.toml's notify.* 
 realistic Guinean values (names, Nzérékoré / Dar-es-Salam / Kaloum…, 1 000 000+ GNF amounts,
 7-digit order numbers), several random fills each, and rendered exactly as the worker renders an
 SMS: courier texts through wording.fit (what courier handlers send), then
-channels_adapters.render.render_sms → parts, each billed by channels_adapters.sms_text.segments.
+channels_adapters.render.render_sms → parts, each billed by commerce.messaging.sms_text.segments.
 
 Figure: billed segments ÷ SMS sent (baseline: 1 segment per SMS, the minimum). Target ≤ 1.10 and
 0 UCS-2 parts.
@@ -30,7 +30,7 @@ from bot.courier import wording
 from bot.courier.handlers import SHRINK
 from bot.messages import Text
 from channels_adapters.render import render_sms
-from channels_adapters.sms_text import segments
+from commerce.messaging.sms_text import segments
 
 FILLS = 20  # random fills per template
 NOT_SMS = (  # courier texts never sent by SMS (same list as the unit test)

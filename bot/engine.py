@@ -50,9 +50,6 @@ from commerce.users import actions as users
 from commerce.users.models import Channel, Role, User
 
 log = logging.getLogger(__name__)
-# fold() is pure, and a turn folds the same menu labels (the last menu, shown again and again)
-# and the same text many times over; NFKD and the character loop are a visible part of a
-# turn's CPU (bench/turn_cpu.py). Bounded, and thread-safe like every lru_cache.
 
 MAX_TEXT = 2000  # longer inbound text is cut before any flow sees it
 FlowPicker = Callable[[User, InboundMessage, ConversationState], Flow]

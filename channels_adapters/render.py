@@ -19,7 +19,7 @@ from typing import Any
 
 from bot import i18n
 from bot.messages import AskContact, AskLocation, Choices, Document, Image, Reply, Text
-from channels_adapters.sms_text import fits_one_segment, split_words, to_gsm7
+from commerce.messaging.sms_text import fits_one_segment, split_words, to_gsm7
 
 WA_BUTTONS, WA_BUTTON_LABEL = 3, 20
 WA_ROWS, WA_ROW_LABEL, WA_ROW_DESCRIPTION = 10, 24, 72

@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.handoff_flow import hand_off_to_human
 from bot.messages import Text, reply_to_json
 from bot.support.agent import answer
 from bot.support.retrieval import SupportAnswer
 from commerce.db import unit_of_work
 from commerce.messaging.models import ConversationState
 from commerce.messaging.outbox import notify, take_pending_ids
-from commerce.users.models import Role, User, UserRole
+from commerce.users.models import User
 from workers.context import runtime
 
 log = logging.getLogger(__name__)
@@ -85,31 +85,12 @@ def answer_support_question(user_id: int, conversation_id: int, question_ref: in
 
 
 def _hand_off(session: Session, conv: ConversationState, user_id: int, *, reason: str) -> None:
-    """To a person: the seller of the order concerned, else an admin (bot.handoff_flow).
-
-    `bot.handoff_flow` is written alongside this module; until it exists the conversation goes
-    to the first admin through the plain `bot.handoff.hand_off`.
-    """
-    try:
-        from bot.handoff_flow import hand_off_to_human
-    except ImportError:
-        hand_off_to_human = None
-    if hand_off_to_human is not None:
-        hand_off_to_human(
-            session,
-            buyer_id=user_id,
-            channel=conv.channel,
-            address=conv.address,
-            reason=reason,
-            tell_buyer=False,  # the reply written above (or by the turn) already told them
-        )
-        return
-    from bot.handoff import hand_off
-
-    admin_id = session.scalar(
-        select(UserRole.user_id).where(UserRole.role == Role.ADMIN).order_by(UserRole.user_id)
+    """To a person: the seller of the order concerned, else an admin (`bot.handoff_flow`)."""
+    hand_off_to_human(
+        session,
+        buyer_id=user_id,
+        channel=conv.channel,
+        address=conv.address,
+        reason=reason,
+        tell_buyer=False,  # the reply written above (or by the turn) already told them
     )
-    if admin_id is None:
-        log.warning("support hand-off for user %s: no admin to hand to", user_id)
-        return
-    hand_off(session, channel=conv.channel, address=conv.address, to_user_id=admin_id)

@@ -4,7 +4,7 @@ Why shrink at render time rather than trust the templates: landmarks, shop names
 reasons are free text (a landmark may hold 300 characters), so a courier text is made to fit
 one GSM-7 segment by cutting those fields — never the order number, the amount or the phone.
 The check uses the same GSM-7 transliteration and segment count the SMS sender applies
-(`channels_adapters.sms_text`, pure functions, no provider).
+(`commerce.messaging.sms_text`, pure functions, no provider).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from channels_adapters.sms_text import fits_one_segment, septets, to_gsm7
+from commerce.messaging.sms_text import fits_one_segment, septets, to_gsm7
 
 SMS_SINGLE = 160
 # Fair shares of one SMS for free-text fields, before any is cut further.

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from commerce.messaging.models import Outbox
 from commerce.users.models import Channel, User
 
-# Hooks called with the session when outbox rows were added; the worker layer registers one to
-# enqueue delivery after commit. The core stays ignorant of RQ and providers.
+# Ids of the rows this session added, kept in `session.info`: whoever commits the turn (the web
+# app, a worker job) takes them with `take_pending_ids` after commit and hands them to its
+# dispatcher. The core stays ignorant of RQ and providers.
 _pending_key = "boutik_outbox_pending"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from twilio.request_validator import RequestValidator
 
 from boutik.config import Config
-from channels_adapters.sms_text import segments
+from commerce.messaging.sms_text import segments
 
 WHATSAPP_PATH = "/webhooks/twilio/whatsapp"
 SMS_PATH = "/webhooks/twilio/sms"

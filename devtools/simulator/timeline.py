@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from channels_adapters.sms_text import segments
 from commerce import clock
+from commerce.messaging.sms_text import segments
 from devtools.emulators.store import EmulatorStore, TwilioMessage, validate_content
 from devtools.simulator.phones import Phone
 

@@ -12,7 +12,7 @@ from bot.keywords import Keyword, keyword_of
 from bot.messages import Text
 from channels_adapters import render
 from channels_adapters.media import signed_media_url, verify
-from channels_adapters.sms_text import segments
+from commerce.messaging.sms_text import segments
 
 FIELDS = re.compile(r"{(\w+)}")
 

@@ -8,8 +8,8 @@ from bot import i18n
 from bot.courier import wording
 from bot.courier.handlers import SHRINK
 from channels_adapters.qr_page import confirm_link
-from channels_adapters.sms_text import segments, to_gsm7
 from commerce import geo
+from commerce.messaging.sms_text import segments, to_gsm7
 
 # Texts a courier never receives by SMS: Telegram labels, the QR web page, seller notices.
 NOT_SMS = (

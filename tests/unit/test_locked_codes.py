@@ -21,7 +21,6 @@ from bot.courier.flow import FLOW as COURIER
 from bot.engine import Engine
 from bot.messages import Choices, Image, InboundKind, InboundMessage, Reply, Text
 from bot.notifications import render_notification
-from channels_adapters.sms_text import segments, to_gsm7
 from commerce import clock, rules
 from commerce.catalog.models import Shop
 from commerce.delivery import actions as delivery
@@ -39,6 +38,7 @@ from commerce.errors import (
     WrongPin,
 )
 from commerce.messaging.models import Outbox
+from commerce.messaging.sms_text import segments, to_gsm7
 from commerce.orders import actions as orders
 from commerce.orders.models import OrderStatus
 from commerce.users.models import Channel, User

@@ -6,7 +6,7 @@ import pytest
 
 from bot.messages import AskContact, AskLocation, Choice, Choices, Image, Text
 from channels_adapters import render
-from channels_adapters.sms_text import is_gsm7, segments
+from commerce.messaging.sms_text import is_gsm7, segments
 
 MENU3 = Choices(
     "Que voulez-vous faire ?",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channels_adapters.sms_text import (
+from commerce.messaging.sms_text import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     fits_one_segment,

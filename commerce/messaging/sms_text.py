@@ -7,7 +7,9 @@ cutting a segment from 160 to 70 characters: the same text then costs two or thr
 much and takes two or three times as long under a 1 segment/s long code. So every outgoing SMS
 goes through `to_gsm7` and is counted with `segments` before it is queued.
 
-No I/O here: pure functions, cheap enough to call on every message.
+No I/O here: pure functions, cheap enough to call on every message. They live in the core's
+messaging room, below both `bot/` (the courier's wording must fit one segment) and
+`channels_adapters/` (the renderer cuts and transliterates), so neither imports the other.
 
 Segment rules (3GPP TS 23.038 / 23.040, as Twilio applies them):
 
