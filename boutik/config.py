@@ -7,6 +7,7 @@ odd failure hours later. Secrets never come from a file: only from the environme
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import tomllib
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -157,6 +159,7 @@ class Secrets:
     telegram_bot_token: str = field(default="", repr=False)
     telegram_webhook_secret: str = field(default="", repr=False)
     openai_api_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)  # signs media and QR links
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +207,7 @@ SECRET_ENV = {
     "TELEGRAM_BOT_TOKEN": "telegram_bot_token",
     "TELEGRAM_WEBHOOK_SECRET": "telegram_webhook_secret",
     "OPENAI_API_KEY": "openai_api_key",
+    "BOUTIK_SECRET_KEY": "secret_key",
 }
 
 
@@ -312,3 +316,26 @@ def load_config(
 def get_config() -> Config:
     """The process-wide configuration, read once."""
     return load_config()
+
+
+def signing_key(config: Config) -> bytes:
+    """The key that signs media and QR links: BOUTIK_SECRET_KEY, else one kept per machine.
+
+    Why a file as the fallback: the web app and the workers of one machine must agree (a
+    worker signs the QR link the web app checks) even when no key was set, as on `make run`.
+    Several machines behind one address need BOUTIK_SECRET_KEY set alike (README).
+    """
+    if config.secrets.secret_key:
+        return config.secrets.secret_key.encode()
+    return _machine_key(PROJECT_ROOT / "var" / "secret_key")
+
+
+@cache
+def _machine_key(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process of this machine won
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(token_hex(32))
+    return path.read_text().strip().encode()

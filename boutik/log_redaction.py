@@ -30,10 +30,8 @@ Masked:
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -54,6 +52,7 @@ _SECRET_LABELS = {
     "telegram_bot_token": "bot-token",
     "telegram_webhook_secret": "webhook-secret",
     "openai_api_key": "openai-key",
+    "secret_key": "secret-key",  # BOUTIK_SECRET_KEY: it signs media and QR links
 }
 
 # (gates, pattern, replacement), applied in this order after the registered secrets; a rule runs
@@ -147,12 +146,10 @@ def add_secret(value: str, label: str = "secret") -> None:
     install()
 
 
-def add_config_secrets(secrets: Secrets, environ: Mapping[str, str] | None = None) -> None:
-    """Every secret of the configuration, and BOUTIK_SECRET_KEY (it signs media and QR links)."""
+def add_config_secrets(secrets: Secrets) -> None:
+    """Every secret of the configuration, BOUTIK_SECRET_KEY included."""
     for attr, label in _SECRET_LABELS.items():
         add_secret(getattr(secrets, attr), label)
-    env = os.environ if environ is None else environ
-    add_secret(env.get("BOUTIK_SECRET_KEY", ""), "secret-key")
 
 
 _ROWS = "Row %r"  # SQLAlchemy's result-row line at DEBUG

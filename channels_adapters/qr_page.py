@@ -33,7 +33,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import IntegrityError
 
 from bot import i18n
-from channels_adapters.media import _key as server_secret
+from boutik.config import signing_key
 from commerce import clock
 from commerce.db import unit_of_work
 from commerce.delivery import actions as delivery
@@ -112,15 +112,17 @@ def _code_error(lang: str, exc: CommerceError) -> Response:
 # --- signed one-time links -----------------------------------------------------------------------
 
 
-def _mac(token: str, order_id: int, user_id: int, expires: int) -> str:
+def _mac(key: bytes, token: str, order_id: int, user_id: int, expires: int) -> str:
     digest = hmac.new(
-        server_secret(), f"qr|{token}|{order_id}|{user_id}|{expires}".encode(), hashlib.sha256
+        key, f"qr|{token}|{order_id}|{user_id}|{expires}".encode(), hashlib.sha256
     ).digest()[:16]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def confirm_link(base_url: str, token: str, order_id: int, user_id: int, expires: int) -> str:
-    signed = f"{order_id}.{user_id}.{expires}.{_mac(token, order_id, user_id, expires)}"
+def confirm_link(
+    base_url: str, key: bytes, token: str, order_id: int, user_id: int, expires: int
+) -> str:
+    signed = f"{order_id}.{user_id}.{expires}.{_mac(key, token, order_id, user_id, expires)}"
     return f"{base_url.rstrip('/')}/q/c/{signed}"
 
 
@@ -174,7 +176,12 @@ def send_link(token: str) -> Response:
             return _message(lang, "courier.qr.not_ready", 409, order_id=order.id)
         now = int(clock.now().timestamp())
         url = confirm_link(
-            rt.config.web.public_base_url, token, order.id, deliverer, now + LINK_TTL_S
+            rt.config.web.public_base_url,
+            signing_key(rt.config),
+            token,
+            order.id,
+            deliverer,
+            now + LINK_TTL_S,
         )
         savepoint = session.begin_nested()
         try:
@@ -195,7 +202,7 @@ def send_link(token: str) -> Response:
     return _message(lang, "courier.qr.sent")
 
 
-def _verify(session, signed: str) -> tuple[Order, int, str] | None:  # type: ignore[no-untyped-def]
+def _verify(session, key: bytes, signed: str) -> tuple[Order, int, str] | None:  # type: ignore[no-untyped-def]
     """(order, courier user id, QR token) for a genuine, unexpired link; else None."""
     parts = signed.split(".")
     # isdecimal and ≤ 10 digits: "①" or a 30-digit id would crash int() or the database.
@@ -215,7 +222,7 @@ def _verify(session, signed: str) -> tuple[Order, int, str] | None:  # type: ign
         token = codes.code_for_order(session, order.id).token
     except NotFound:
         return None
-    if not hmac.compare_digest(_mac(token, order_id, user_id, expires), parts[3]):
+    if not hmac.compare_digest(_mac(key, token, order_id, user_id, expires), parts[3]):
         return None
     return order, user_id, token
 
@@ -229,7 +236,7 @@ def _user_lang(session, user_id: int) -> str:  # type: ignore[no-untyped-def]
 def confirm_page(signed: str) -> Response:
     rt = current_app.extensions["boutik"]
     with unit_of_work(rt.session_factory) as session:
-        found = _verify(session, signed)
+        found = _verify(session, signing_key(rt.config), signed)
         if found is None:
             return _message(_lang(), "courier.qr.bad_link", 403)
         order, user_id, token = found
@@ -247,7 +254,7 @@ def confirm_page(signed: str) -> Response:
 def confirm(signed: str) -> Response:
     rt = current_app.extensions["boutik"]
     with unit_of_work(rt.session_factory) as session:
-        found = _verify(session, signed)
+        found = _verify(session, signing_key(rt.config), signed)
         if found is None:
             return _message(_lang(), "courier.qr.bad_link", 403)
         order, user_id, token = found

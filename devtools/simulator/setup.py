@@ -54,6 +54,7 @@ def dev_secrets(environ: Mapping[str, str]) -> Secrets:
         telegram_bot_token=bot_token,
         telegram_webhook_secret=webhook_secret,
         openai_api_key=environ.get("OPENAI_API_KEY", ""),
+        secret_key=environ.get("BOUTIK_SECRET_KEY", ""),  # else the machine's (signing_key)
     )
 
 

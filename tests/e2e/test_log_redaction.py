@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import make_server
 
+from boutik.config import signing_key
 from boutik.log_redaction import install
 from channels_adapters.media import signed_media_url
 from commerce import clock
@@ -281,7 +282,9 @@ def _links(app: Boutik) -> tuple[str, str, str]:
     media = app.rt.config.media_dir / "qr"
     media.mkdir(parents=True, exist_ok=True)
     (media / f"{p.order_id}.png").write_bytes(b"\x89PNG fake")
-    signed = signed_media_url(PUBLIC, f"qr/{p.order_id}.png", ttl_s=600)
+    signed = signed_media_url(
+        PUBLIC, f"qr/{p.order_id}.png", key=signing_key(app.rt.config), ttl_s=600
+    )
     courier_link = f"/q/c/{p.order_id}.7.{int(clock.now().timestamp()) + 900}.{'M' * 43}"
     return f"/q/{p.token}", courier_link, signed.removeprefix(PUBLIC)
 

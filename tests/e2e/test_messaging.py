@@ -342,18 +342,21 @@ def test_forwarded_headers_are_ignored_unless_trusted(boutik: Boutik) -> None:
 
 
 def test_media_is_served_only_through_a_valid_signed_link(boutik: Boutik) -> None:
+    from boutik.config import signing_key
     from channels_adapters.media import signed_media_url
+
+    key = signing_key(boutik.rt.config)
 
     media = boutik.rt.config.media_dir / "qr"
     media.mkdir(parents=True)
     (media / "1042.png").write_bytes(b"\x89PNG fake")
-    url = signed_media_url("https://boutik.example.gn", "qr/1042.png", ttl_s=60)
+    url = signed_media_url("https://boutik.example.gn", "qr/1042.png", key=key, ttl_s=60)
     path = url.removeprefix("https://boutik.example.gn")
     ok = boutik.client.get(path)
     assert ok.status_code == 200 and ok.data == b"\x89PNG fake"
     assert boutik.client.get(path.replace("1042", "1043")).status_code == 403
     assert boutik.client.get("/media/qr/1042.png").status_code == 403
-    escape = signed_media_url("https://boutik.example.gn", "../config.toml", ttl_s=60)
+    escape = signed_media_url("https://boutik.example.gn", "../config.toml", key=key, ttl_s=60)
     assert boutik.client.get(escape.removeprefix("https://boutik.example.gn")).status_code == 404
 
 

@@ -71,9 +71,11 @@ def test_keywords_are_whole_messages_in_both_languages(text: str, expected: Keyw
 
 
 def test_media_links_are_signed_and_expire() -> None:
-    url = signed_media_url("https://b.gn", "qr/1042.png", ttl_s=60, now=1000.0)
+    key = b"unit-media-key"
+    url = signed_media_url("https://b.gn", "qr/1042.png", key=key, ttl_s=60, now=1000.0)
     query = dict(p.split("=") for p in url.split("?")[1].split("&"))
-    assert verify("qr/1042.png", query["e"], query["s"], now=1030.0)
-    assert not verify("qr/1042.png", query["e"], query["s"], now=1061.0)  # expired
-    assert not verify("qr/1043.png", query["e"], query["s"], now=1030.0)  # another file
-    assert not verify("qr/1042.png", str(int(query["e"]) + 1000), query["s"], now=1030.0)
+    assert verify("qr/1042.png", query["e"], query["s"], key=key, now=1030.0)
+    assert not verify("qr/1042.png", query["e"], query["s"], key=key, now=1061.0)  # expired
+    assert not verify("qr/1043.png", query["e"], query["s"], key=key, now=1030.0)  # another file
+    assert not verify("qr/1042.png", query["e"], query["s"], key=b"other", now=1030.0)
+    assert not verify("qr/1042.png", str(int(query["e"]) + 1000), query["s"], key=key, now=1030.0)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from boutik.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
+from boutik.config import DEFAULT_CONFIG_PATH, ConfigError, load_config, signing_key
 from boutik.runtime import rules_from_config
 from commerce.rules import Rules
 
@@ -217,3 +217,21 @@ def test_config_is_frozen_and_replace_makes_a_copy():
     assert (other.delivery.rate_per_km, other.returns.window_days) == (3000, 14)
     assert other.delivery.minimum == cfg.delivery.minimum
     assert cfg.delivery.rate_per_km == 2000
+
+
+def test_the_link_signing_key_comes_from_the_environment_through_the_config():
+    """BOUTIK_SECRET_KEY travels in the config, so web and workers sign alike; unset, the
+    machine's own key is used, the same on every call, and a link signed under one key fails
+    under the other."""
+    from channels_adapters.media import signed_media_url, verify
+
+    set_key = signing_key(load_config(environ={"BOUTIK_SECRET_KEY": "k" * 40}))
+    machine = signing_key(load_config(environ={}))
+    assert set_key == b"k" * 40
+    assert machine == signing_key(load_config(environ={})) and len(machine) >= 32
+    assert machine != set_key
+    url = signed_media_url("https://b.gn", "qr/7.png", key=set_key, ttl_s=60, now=1000.0)
+    query = dict(p.split("=") for p in url.split("?")[1].split("&"))
+    assert verify("qr/7.png", query["e"], query["s"], key=set_key, now=1001.0)
+    assert not verify("qr/7.png", query["e"], query["s"], key=machine, now=1001.0)
+    assert "kkkk" not in repr(load_config(environ={"BOUTIK_SECRET_KEY": "k" * 40}))

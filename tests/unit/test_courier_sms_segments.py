@@ -73,7 +73,9 @@ def longest_values(lang: str) -> dict[str, object]:
         "max": 5,
         "count": 5,
         "items": ", ".join([item] * 5),
-        "url": confirm_link("https://boutik.example.gn", "t" * 43, ORDER, ORDER, 1_999_999_999),
+        "url": confirm_link(
+            "https://boutik.example.gn", b"k" * 32, "t" * 43, ORDER, ORDER, 1_999_999_999
+        ),
         "amount_gnf": MONEY,
         "minutes": 1440,  # a PIN pause of a whole day ([delivery] courier_pin_window_s)
     }

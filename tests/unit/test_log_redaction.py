@@ -97,8 +97,8 @@ def test_registered_secrets_raw_and_url_encoded_and_credentials_by_their_shape()
             twilio_auth_token="unit-auth-token-5f3a9c",
             telegram_bot_token="424242:unit-bot-token",
             telegram_webhook_secret="unit_webhook_secret",
+            secret_key="unit-secret-key-0123",
         ),
-        environ={"BOUTIK_SECRET_KEY": "unit-secret-key-0123"},
     )
     add_secret("short")  # too short to mask: it would hide ordinary words
     text = (

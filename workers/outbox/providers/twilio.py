@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from boutik.config import signing_key
 from channels_adapters import render
 from channels_adapters.media import signed_media_url
 from channels_adapters.senders import SendResult
@@ -59,7 +60,7 @@ def send_whatsapp(rt: Runtime, plan: Plan, job: Lease | None = None) -> SendResu
             lang=plan.lang,
             templates=cfg.twilio.content_templates,
             media_url=lambda p: signed_media_url(
-                cfg.web.public_base_url, p, ttl_s=cfg.web.media_link_ttl_s
+                cfg.web.public_base_url, p, key=signing_key(cfg), ttl_s=cfg.web.media_link_ttl_s
             ),
         )
     if plan.check_since is not None:
