@@ -165,8 +165,10 @@ class Engine:
         media_dir: Path | None = None,
         admin_telegram_ids: tuple[int, ...] = (),
         flow_named: Callable[[str], Flow] | None = None,
+        assistant_model: bool = False,
     ) -> None:
         self.pick_flow = pick_flow
+        self.assistant_model = assistant_model
         self.public_base_url = public_base_url
         self.media_dir = media_dir or Path("var/media")
         self.admin_telegram_ids = frozenset(admin_telegram_ids)
@@ -311,6 +313,7 @@ class Engine:
             data=data,
             public_base_url=self.public_base_url,
             media_dir=self.media_dir,
+            assistant_model=self.assistant_model,
         )
         handler = flow.entry if not conv.state else flow.route(conv.state, msg, ctx)
         if handler is None:

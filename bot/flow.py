@@ -32,6 +32,9 @@ class Context:
     public_base_url: str = ""
     # Where generated images (QR codes, charts, downloaded photos) are written.
     media_dir: Path = field(default_factory=lambda: Path("var/media"))
+    # Whether a language model answers support questions (`[llm]` names a server and a model):
+    # the turn then parks the question for the worker instead of answering offline.
+    assistant_model: bool = False
 
     @property
     def lang(self) -> str:

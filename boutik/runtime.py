@@ -74,6 +74,7 @@ class Runtime:
     def bot_engine(self):  # type: ignore[no-untyped-def]
         from bot.engine import Engine
         from bot.router import flow_named, pick_flow
+        from bot.support.agent import model_configured
 
         return Engine(
             pick_flow,
@@ -81,6 +82,7 @@ class Runtime:
             media_dir=self.config.media_dir,
             admin_telegram_ids=self.config.telegram.admin_ids,
             flow_named=flow_named,
+            assistant_model=model_configured(self.config),
         )
 
     @cached_property

@@ -128,13 +128,6 @@ def looks_like_support_question(text: str) -> bool:
     return any(f" {s}" in padded for s in _SUPPORT_STEMS)
 
 
-def _config() -> Config:
-    """The running server's config: the turn has no other way to reach it (no Flask in bot/)."""
-    from workers.context import runtime
-
-    return runtime().config
-
-
 def ask(msg: InboundMessage, ctx: Context, *, config: Config | None = None) -> Result:
     """Answer a support question; stays in the current state.
 
@@ -142,11 +135,11 @@ def ask(msg: InboundMessage, ctx: Context, *, config: Config | None = None) -> R
     the worker after commit. A hand-off (asked for, or a second miss in a row) also goes
     through the worker, because `human_mode` must be set after this turn saves its state.
     """
-    config = config or _config()
+    use_model = model_configured(config) if config is not None else ctx.assistant_model
     text = msg.text.strip()[:MAX_QUESTION]
     support: dict[str, Any] = dict(ctx.data.get("support") or {})
     state = ctx.conv.state
-    if model_configured(config) and detect_intent(text).kind != IntentKind.HUMAN:
+    if use_model and detect_intent(text).kind != IntentKind.HUMAN:
         _park(ctx, support, text, handoff=False)
         return state, [Text(ctx.t("support.looking"))]
     reader = ScopedReader(ctx.session, ctx.user.id, lang=ctx.lang)

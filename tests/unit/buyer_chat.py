@@ -39,6 +39,7 @@ class Chat:
         number: str | None = None,
         name: str = "Mariama Diallo",
         telegram_id: int | None = None,
+        assistant_model: bool = False,
     ) -> None:
         self.db = db
         self.channel = channel
@@ -50,6 +51,7 @@ class Chat:
             public_base_url=PUBLIC,
             media_dir=media_dir,
             flow_named=lambda _n: FLOW,
+            assistant_model=assistant_model,
         )
         self.replies: list[Reply] = []
         self.inbound = 0

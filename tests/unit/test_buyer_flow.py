@@ -21,6 +21,7 @@ from commerce import clock
 from commerce.cart import actions as cart
 from commerce.catalog import actions as catalog
 from commerce.delivery import actions as delivery
+from commerce.messaging.models import ConversationState
 from commerce.moderation import actions as moderation
 from commerce.moderation.models import Report
 from commerce.orders.models import (
@@ -797,3 +798,24 @@ def test_choice_ids_fit_telegram_callback_data(db: Db, media: Path) -> None:
     for payload in (f"order:{placed.order_id}", f"ret:{placed.order_id}", "menu:catalog"):
         chat.press(payload)
         _limits_ok(chat)
+
+
+def test_with_a_model_configured_a_support_question_is_parked_for_the_worker(
+    db: Db, media: Path
+) -> None:
+    """The engine tells the turn a model answers (from `[llm]`, at start-up): the question is
+    kept for the worker and the buyer hears "Je regarde…"; without one, the offline answer."""
+    placed = flows.place(db)
+    number = _phone_of(db, placed.buyer_id)
+    question = "Comment retourner un article ?"
+    with_model = Chat(db, media, number=number, assistant_model=True)
+    with_model.say("bonjour")
+    with_model.say(question)
+    assert with_model.texts() == "Je regarde…"
+    with db.session() as s:
+        conv = s.scalars(select(ConversationState).where(ConversationState.address == number)).one()
+        assert conv.data["support"]["pending"]["text"] == question
+    offline = Chat(db, media, assistant_model=False)
+    offline.say("bonjour")
+    offline.say(question)
+    assert "Je regarde" not in offline.texts() and "retour" in offline.texts().lower()

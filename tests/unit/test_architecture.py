@@ -1,0 +1,28 @@
+"""The layers hold: import-linter's contracts (pyproject.toml) pass on the tree as it is.
+
+Why in the unit suite as well as `make lint`: CI runs `make test`, and a new import from `bot/`
+into `workers/` or `channels_adapters/` (as `bot.support.handlers` once reached
+`workers.context`) must fail there, not wait for someone to run the linter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run(
+        [str(lint_imports), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout and " kept" in done.stdout
