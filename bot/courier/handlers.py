@@ -8,8 +8,6 @@ courier's own wording here (a wrong PIN says how many tries are left), not a gen
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.courier import wording
 from bot.courier.commands import (
     VEHICLES,
@@ -86,7 +84,7 @@ def answer(ctx: Context, text: Text, choices: tuple[Choice, ...] | None = None) 
 
 
 def courier_row(ctx: Context) -> Courier | None:
-    return ctx.session.scalar(select(Courier).where(Courier.user_id == ctx.user.id))
+    return delivery.courier_profile(ctx.session, ctx.user.id)
 
 
 # --- details texts -------------------------------------------------------------------------

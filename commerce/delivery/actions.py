@@ -86,9 +86,18 @@ def register_courier(
     return courier
 
 
+def courier_profile(session: Session, user_id: int) -> Courier | None:
+    """This user's courier profile, whatever its approval, or None before they sign up.
+
+    No role check: the courier flow reads it to know where a newcomer stands (signing up,
+    pending, approved). Every action on a job still goes through `courier_of`.
+    """
+    return session.scalar(select(Courier).where(Courier.user_id == user_id))
+
+
 def courier_of(session: Session, user_id: int) -> Courier:
     require_actor(session, user_id, Role.COURIER)
-    courier = session.scalar(select(Courier).where(Courier.user_id == user_id))
+    courier = courier_profile(session, user_id)
     if courier is None:
         raise NotFound("not a courier", entity="courier")
     return courier
