@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import i18n
 from bot.messages import Choice, Choices, Reply
 from bot.notifications import default_text, renders
 from commerce.catalog.models import Product, Shop
-from commerce.delivery.models import Courier, DeliveryCode
+from commerce.delivery import codes
+from commerce.delivery.models import Courier
 from commerce.moderation.models import Report
 from commerce.orders.models import Order
 from commerce.users.models import User
@@ -125,7 +125,7 @@ def code_locked_admin(session: Session, user: User, params: dict[str, Any], lang
     """A code just locked: who, where, how many tries — and the button that reissues it."""
     order_id = _int(params, "order_id")
     order = session.get(Order, order_id) if order_id else None
-    code = session.scalar(select(DeliveryCode).where(DeliveryCode.order_id == order_id))
+    code = codes.find_code(session, order_id) if order_id else None
     if order is None or code is None:
         return default_text("code_locked_admin", params, lang)
     shop = session.get(Shop, order.shop_id)

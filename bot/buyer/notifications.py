@@ -23,7 +23,7 @@ from bot.buyer.common import BUTTON_MAX, cut, first_name
 from bot.buyer.qr import qr_path
 from bot.messages import Choice, Choices, Image, Reply, Text
 from bot.notifications import renders
-from commerce.delivery.models import DeliveryCode
+from commerce.delivery import codes
 from commerce.messaging.models import ConversationState
 from commerce.orders import queries
 from commerce.orders.models import DeliveryMode, Order
@@ -133,7 +133,7 @@ def code_reissued(session: Session, user: User, params: dict[str, Any], lang: st
     """
     order = session.get(Order, _int(params, "order_id"))
     code = (
-        session.scalar(select(DeliveryCode).where(DeliveryCode.order_id == order.id))
+        codes.find_code(session, order.id)
         if order is not None and order.buyer_id == user.id
         else None
     )

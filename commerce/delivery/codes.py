@@ -51,8 +51,13 @@ def issue_code(session: Session, *, order_id: int) -> DeliveryCode:
     return code
 
 
+def find_code(session: Session, order_id: int) -> DeliveryCode | None:
+    """The order's delivery code, or None (not yet checked out, or no such order)."""
+    return session.scalar(select(DeliveryCode).where(DeliveryCode.order_id == order_id))
+
+
 def code_for_order(session: Session, order_id: int) -> DeliveryCode:
-    code = session.scalar(select(DeliveryCode).where(DeliveryCode.order_id == order_id))
+    code = find_code(session, order_id)
     if code is None:
         raise NotFound("no delivery code", entity="delivery_code", order_id=order_id)
     return code
