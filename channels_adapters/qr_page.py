@@ -9,9 +9,9 @@ phone number, the identity the whole SMS flow trusts. So:
 2. `POST /q/<token>` texts the order's *assigned* courier (never whoever pressed the button) a
    short-lived link `/q/c/<order>.<courier>.<expiry>.<mac>`; the MAC is an HMAC-SHA256 under
    the server secret over the QR token, the courier and the expiry. At most one SMS per order
-   every two minutes (outbox dedupe key), so the button cannot be used to spam a courier.
+   every two minutes (`handover.send_confirm_link`), so the button cannot be used to spam a courier.
 3. `GET` on that link shows "confirm the hand-over?"; only its `POST` proves the delivery
-   (`commerce.delivery.actions.prove_with_qr`, which checks again that this user is the
+   (`commerce.delivery.handover.prove_with_qr`, which checks again that this user is the
    order's courier and that the code is still usable). Link previews that fetch URLs never
    confirm anything.
 
@@ -30,14 +30,12 @@ import re
 from html import escape
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import IntegrityError
 
 from bot import i18n
 from boutik.config import signing_key
 from commerce import clock
 from commerce.db import unit_of_work
-from commerce.delivery import actions as delivery
-from commerce.delivery import codes
+from commerce.delivery import codes, handover
 from commerce.errors import (
     CodeExpired,
     CodeLocked,
@@ -47,14 +45,13 @@ from commerce.errors import (
     NotFound,
     PermissionDenied,
 )
-from commerce.messaging.outbox import notify, take_pending_ids
-from commerce.orders.models import DeliveryMode, Order, OrderStatus
+from commerce.messaging.outbox import take_pending_ids
+from commerce.orders.models import Order
 from commerce.users.models import User
 
 log = logging.getLogger(__name__)
 bp = Blueprint("qr_page", __name__)
 LINK_TTL_S = 15 * 60
-RESEND_EVERY_S = 120
 # QR tokens are secrets.token_urlsafe and MACs urlsafe base64: anything else in a URL (a NUL,
 # which PostgreSQL refuses; a non-ASCII MAC, which hmac.compare_digest refuses) is no link of
 # ours, and answered as an unknown one instead of reaching the database.
@@ -126,23 +123,6 @@ def confirm_link(
     return f"{base_url.rstrip('/')}/q/c/{signed}"
 
 
-def _deliverer(session, order: Order) -> int | None:  # type: ignore[no-untyped-def]
-    """Who may prove this order: its courier, or the seller for a pickup at the shop."""
-    if order.delivery_mode == DeliveryMode.PICKUP:
-        from commerce.catalog.models import Shop
-
-        shop = session.get(Shop, order.shop_id)
-        return shop.owner_id if shop is not None else None
-    return order.courier_id
-
-
-def _ready(order: Order) -> bool:
-    """At the door: picked up (home delivery), or accepted and waiting at the shop (pickup)."""
-    if order.delivery_mode == DeliveryMode.PICKUP:
-        return order.status == OrderStatus.ACCEPTED
-    return order.status == OrderStatus.PICKED_UP
-
-
 # --- routes --------------------------------------------------------------------------------------
 
 
@@ -154,7 +134,7 @@ def show(token: str) -> Response:
     rt = current_app.extensions["boutik"]
     with unit_of_work(rt.session_factory) as session:
         try:
-            order = delivery.order_for_token(session, token=token)
+            order = handover.order_for_token(session, token=token)
         except CommerceError as exc:
             return _code_error(lang, exc)
         return _form(lang, f"/q/{token}", order.id, "courier.qr.ask", "courier.qr.send")
@@ -167,36 +147,17 @@ def send_link(token: str) -> Response:
         return _message(lang, "courier.qr.unknown", 404)
     rt = current_app.extensions["boutik"]
     with unit_of_work(rt.session_factory) as session:
+        base_url, key = rt.config.web.public_base_url, signing_key(rt.config)
+
+        def link_for(order_id: int, deliverer: int, now: int) -> str:
+            return confirm_link(base_url, key, token, order_id, deliverer, now + LINK_TTL_S)
+
         try:
-            order = delivery.order_for_token(session, token=token)
+            handover.send_confirm_link(session, token=token, link_for=link_for)
+        except IllegalTransition as exc:  # no deliverer yet, or the parcel is not at the door
+            return _message(lang, "courier.qr.not_ready", 409, order_id=exc.params["order_id"])
         except CommerceError as exc:
             return _code_error(lang, exc)
-        deliverer = _deliverer(session, order)
-        if deliverer is None or not _ready(order):
-            return _message(lang, "courier.qr.not_ready", 409, order_id=order.id)
-        now = int(clock.now().timestamp())
-        url = confirm_link(
-            rt.config.web.public_base_url,
-            signing_key(rt.config),
-            token,
-            order.id,
-            deliverer,
-            now + LINK_TTL_S,
-        )
-        savepoint = session.begin_nested()
-        try:
-            notify(
-                session,
-                user_id=deliverer,
-                kind="courier_qr_link",
-                params={"order_id": order.id, "url": url},
-                essential=True,
-                dedupe_key=f"qrlink:{order.id}:{deliverer}:{now // RESEND_EVERY_S}",
-            )
-        except IntegrityError:
-            savepoint.rollback()  # already sent in this window: one SMS is enough
-        else:
-            savepoint.commit()
         ids = take_pending_ids(session)
     rt.dispatcher.dispatch(ids)
     return _message(lang, "courier.qr.sent")
@@ -260,7 +221,7 @@ def confirm(signed: str) -> Response:
         order, user_id, token = found
         lang = _user_lang(session, user_id)
         try:
-            delivery.prove_with_qr(session, user_id=user_id, token=token)
+            handover.prove_with_qr(session, user_id=user_id, token=token)
         except (CodeUsed, CodeExpired, CodeLocked, NotFound) as exc:
             return _code_error(lang, exc)
         except (PermissionDenied, IllegalTransition):

@@ -14,7 +14,7 @@ from bot.buyer.states import BuyerState
 from bot.flow import Context, Intent, Result
 from bot.messages import Choice, InboundKind, InboundMessage, Reply, Text
 from commerce import clock, rules
-from commerce.delivery.actions import confirm_cash
+from commerce.delivery.handover import confirm_cash
 from commerce.errors import (
     AlreadyExists,
     AlreadyReviewed,

@@ -23,7 +23,7 @@ from bot.flow import Context, Result
 from bot.messages import Choice, Choices, InboundKind, InboundMessage, Reply, Text
 from commerce import rules
 from commerce.delivery import actions as delivery
-from commerce.delivery import briefs
+from commerce.delivery import briefs, handover
 from commerce.delivery.briefs import JobBrief
 from commerce.delivery.models import (
     Courier,
@@ -442,7 +442,7 @@ def _deliver(ctx: Context, brief: JobBrief, pin: str) -> Result:
             return ask_pin_for(ctx, brief)
         return S.IDLE, [say(ctx, "courier.job.need_pin", order_id=order_id)]
     try:
-        proof = delivery.prove_with_pin(
+        proof = handover.prove_with_pin(
             ctx.session, user_id=ctx.user.id, order_id=order_id, pin=pin
         )
     except CourierPinPaused as exc:

@@ -1,7 +1,6 @@
-"""Delivery use cases: couriers, jobs (one winner, at most N active), proof at the door.
+"""Delivery use cases: couriers, jobs (one winner, at most N active), pickups and returns.
 
-A delivery closes only on two confirmations: the courier's proof (the buyer's PIN or a scan of
-the buyer's QR) and the buyer's word that the cash was handed over. Either may come first.
+The proof at the door, and what closes a delivery, live in `commerce.delivery.handover`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from commerce import clock, geo, rules
 from commerce.catalog.models import Shop
 from commerce.db import action
-from commerce.delivery import codes, pricing
+from commerce.delivery import pricing
 from commerce.delivery.models import (
     ACTIVE_JOB_STATUSES,
     Courier,
@@ -37,10 +36,9 @@ from commerce.errors import (
     ReasonRequired,
     TooManyJobs,
 )
-from commerce.loyalty.actions import credit_for_order
 from commerce.messaging import events
 from commerce.messaging.outbox import notify, notify_many
-from commerce.orders.actions import buyer_order, seller_order
+from commerce.orders.actions import seller_order
 from commerce.orders.lifecycle import Actor, transition
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
 from commerce.returns.actions import receive_return
@@ -164,7 +162,7 @@ def _check_capacity(session: Session, user_id: int) -> None:
 # --- jobs -----------------------------------------------------------------------------------
 
 
-def _job_for_order(session: Session, order_id: int) -> DeliveryJob | None:
+def job_for_order(session: Session, order_id: int) -> DeliveryJob | None:
     return session.scalar(
         select(DeliveryJob).where(
             DeliveryJob.order_id == order_id, DeliveryJob.kind == JobKind.DELIVERY
@@ -180,7 +178,7 @@ def _new_delivery_job(session: Session, order: Order, *, bonus: int) -> Delivery
     assert shop is not None
     km, commission = pricing.quote(shop, order, bonus=bonus)
     start, end = pricing.point(shop), pricing.point(order)
-    job = _job_for_order(session, order.id)
+    job = job_for_order(session, order.id)
     if job is not None and job.status not in (JobStatus.CANCELLED, JobStatus.OPEN):
         raise AlreadyExists("a courier already has this order", order_id=order.id)
     if job is None:
@@ -422,135 +420,6 @@ def shop_owner_id(session: Session, order: Order) -> int:
     shop = session.get(Shop, order.shop_id)
     assert shop is not None
     return shop.owner_id
-
-
-# --- proof at the door ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProofResult:
-    order: Order
-    delivered: bool  # False: waiting for the buyer's cash confirmation
-
-
-def _check_deliverer(session: Session, order: Order, user_id: int) -> None:
-    """Only the order's courier (or the seller, for pickup at the shop) may present a code."""
-    if order.delivery_mode == DeliveryMode.PICKUP:
-        if shop_owner_id(session, order) != user_id:
-            raise PermissionDenied("not your order", order_id=order.id)
-        if order.status != OrderStatus.ACCEPTED:
-            raise IllegalTransition("order not ready", from_status=order.status.value)
-        return
-    if order.courier_id != user_id:
-        raise PermissionDenied("not your delivery", order_id=order.id)
-    if order.status != OrderStatus.PICKED_UP:
-        raise IllegalTransition(
-            "pick the parcel up first", order_id=order.id, from_status=order.status.value
-        )
-
-
-def _finish_if_confirmed(session: Session, order: Order) -> bool:
-    code = codes.code_for_order(session, order.id)
-    if code.used_at is None or order.cash_confirmed_at is None:
-        return False
-    transition(session, order, OrderStatus.DELIVERED, actor=Actor.SYSTEM, actor_id=None)
-    order.delivered_at = clock.now()
-    job = _job_for_order(session, order.id)
-    if job is not None and job.status in ACTIVE_JOB_STATUSES:
-        job.status = JobStatus.DONE
-        job.done_at = order.delivered_at
-    credit_for_order(session, order=order)
-    owner = shop_owner_id(session, order)
-    notify(
-        session,
-        user_id=owner,
-        kind="order_delivered",
-        params={"order_id": order.id},
-        essential=True,
-    )
-    notify(
-        session,
-        user_id=order.buyer_id,
-        kind="review_prompt",
-        params={"order_id": order.id},
-        essential=True,
-    )
-    if order.courier_id is not None and order.courier_id != owner:
-        notify(
-            session,
-            user_id=order.courier_id,
-            kind="delivery_closed",
-            params={"order_id": order.id, "commission": job.commission if job else 0},
-            essential=True,
-        )
-    session.flush()
-    return True
-
-
-def _after_proof(session: Session, order: Order) -> ProofResult:
-    delivered = _finish_if_confirmed(session, order)
-    if not delivered:
-        notify(
-            session,
-            user_id=order.buyer_id,
-            kind="confirm_cash",
-            params={"order_id": order.id, "total": order.total},
-            essential=True,
-        )
-    return ProofResult(order=order, delivered=delivered)
-
-
-@action
-def prove_with_pin(session: Session, *, user_id: int, order_id: int, pin: str) -> ProofResult:
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound("unknown order", entity="order", id=order_id)
-    require_actor(session, user_id)
-    _check_deliverer(session, order, user_id)
-    code = codes.code_for_order(session, order.id)
-    codes.check_pin(session, code, pin, by_user_id=user_id)
-    codes.mark_used(session, code, by_user_id=user_id, proof="pin")
-    return _after_proof(session, order)
-
-
-def order_for_token(session: Session, *, token: str) -> Order:
-    """What the QR page shows: the order behind a token, if the token is still usable."""
-    code = codes.code_for_token(session, token)
-    codes.check_usable(code)
-    order = session.get(Order, code.order_id)
-    assert order is not None
-    return order
-
-
-@action
-def prove_with_qr(session: Session, *, user_id: int, token: str) -> ProofResult:
-    code = codes.code_for_token(session, token)
-    codes.check_usable(code)
-    order = session.get(Order, code.order_id)
-    assert order is not None
-    require_actor(session, user_id)
-    _check_deliverer(session, order, user_id)
-    codes.mark_used(session, code, by_user_id=user_id, proof="qr")
-    return _after_proof(session, order)
-
-
-@action
-def confirm_cash(session: Session, *, buyer_id: int, order_id: int) -> ProofResult:
-    """The buyer says the cash was handed over; with the courier's proof, the order closes."""
-    order = buyer_order(session, buyer_id, order_id)
-    ready = (
-        OrderStatus.ACCEPTED
-        if order.delivery_mode == DeliveryMode.PICKUP
-        else (OrderStatus.PICKED_UP)
-    )
-    if order.status != ready:
-        raise IllegalTransition(
-            "nothing to confirm yet", order_id=order.id, from_status=order.status.value
-        )
-    if order.cash_confirmed_at is None:
-        order.cash_confirmed_at = clock.now()
-        session.flush()
-    return ProofResult(order=order, delivered=_finish_if_confirmed(session, order))
 
 
 # --- returns pickups ------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from commerce.db import action
 from commerce.delivery.actions import active_job_count, available_couriers_near
 from commerce.delivery.models import DeliveryJob, JobKind, JobOffer, JobStatus
 from commerce.messaging.models import Outbox
-from commerce.messaging.outbox import notify
+from commerce.messaging.outbox import notify, notify_once
 from commerce.users.models import User
 
 
@@ -274,21 +274,12 @@ def offer_open_jobs(session: Session, *, courier_user_id: int, plan: WavePlan) -
 
 
 def _tell_seller(session: Session, job: DeliveryJob) -> None:
+    """The seller learns nobody took the job; a retried last wave finds the notice there."""
     shop = session.get(Shop, job.shop_id)
     assert shop is not None
-    savepoint = session.begin_nested()  # a retried last wave finds the notice already there
-    try:
-        _notify_seller(session, job, shop.owner_id)
-    except IntegrityError:
-        savepoint.rollback()
-        return
-    savepoint.commit()
-
-
-def _notify_seller(session: Session, job: DeliveryJob, owner_id: int) -> None:
-    notify(
+    notify_once(
         session,
-        user_id=owner_id,
+        user_id=shop.owner_id,
         kind="job_unclaimed",
         params={
             "job_id": job.id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commerce.messaging.models import Outbox
@@ -44,6 +45,37 @@ def notify(
     session.add(row)
     session.flush()
     session.info.setdefault(_pending_key, []).append(row.id)
+    return row
+
+
+def notify_once(
+    session: Session,
+    *,
+    user_id: int,
+    kind: str,
+    dedupe_key: str,
+    params: dict[str, Any] | None = None,
+    essential: bool = False,
+) -> Outbox | None:
+    """`notify`, unless a row with this `dedupe_key` exists already (then None, nothing written).
+
+    Why a savepoint: the unique key is the guard (a retried job or a second tap races the first),
+    and a refused insert must not abort the caller's transaction.
+    """
+    savepoint = session.begin_nested()
+    try:
+        row = notify(
+            session,
+            user_id=user_id,
+            kind=kind,
+            params=params,
+            essential=essential,
+            dedupe_key=dedupe_key,
+        )
+    except IntegrityError:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
     return row
 
 

@@ -29,6 +29,7 @@ from commerce.catalog import actions as catalog
 from commerce.catalog.models import Category
 from commerce.db import unit_of_work
 from commerce.delivery import actions as delivery
+from commerce.delivery import handover
 from commerce.delivery.models import JobOffer
 from commerce.messaging.models import Outbox
 from commerce.messaging.outbox import take_pending_ids
@@ -314,12 +315,12 @@ class _Seeder:
             self.at(start + dt.timedelta(hours=1, minutes=40))
             delivery.mark_picked_up(self.s, user_id=deliverer, job_id=job_id)
         self.at(start + dt.timedelta(hours=2, minutes=30))
-        proof = delivery.prove_with_pin(
+        proof = handover.prove_with_pin(
             self.s, user_id=deliverer, order_id=placed.order.id, pin=placed.code.pin
         )
         assert not proof.delivered
         self.at(start + dt.timedelta(hours=2, minutes=33))
-        proof = delivery.confirm_cash(self.s, buyer_id=buyer_id, order_id=placed.order.id)
+        proof = handover.confirm_cash(self.s, buyer_id=buyer_id, order_id=placed.order.id)
         assert proof.delivered
         self.at(start + dt.timedelta(days=1, hours=1))
         for item, (rating, comment) in zip(placed.order.items, reviews_, strict=False):

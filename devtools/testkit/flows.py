@@ -14,7 +14,7 @@ import commerce.models  # noqa: F401 - every table registered on the metadata
 from commerce.cart import actions as cart
 from commerce.db import Base
 from commerce.delivery import actions as delivery
-from commerce.delivery import offers
+from commerce.delivery import handover, offers
 from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobOffer
 from commerce.messaging.models import Outbox
 from commerce.orders import actions as orders
@@ -191,14 +191,14 @@ def to_picked_up(db: Db, p: Placed, courier_id: int | None = None) -> tuple[int,
 
 def prove_pin(db: Db, courier_id: int, p: Placed, pin: str | None = None) -> bool:
     with db.uow() as s:
-        return delivery.prove_with_pin(
+        return handover.prove_with_pin(
             s, user_id=courier_id, order_id=p.order_id, pin=p.pin if pin is None else pin
         ).delivered
 
 
 def confirm_cash(db: Db, p: Placed) -> bool:
     with db.uow() as s:
-        return delivery.confirm_cash(s, buyer_id=p.buyer_id, order_id=p.order_id).delivered
+        return handover.confirm_cash(s, buyer_id=p.buyer_id, order_id=p.order_id).delivered
 
 
 def deliver(db: Db, p: Placed) -> int:

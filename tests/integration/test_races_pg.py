@@ -11,6 +11,7 @@ from bot.engine import Engine
 from bot.messages import InboundKind, InboundMessage
 from commerce.cart.actions import add_to_cart
 from commerce.delivery import actions as delivery
+from commerce.delivery import handover
 from commerce.delivery.codes import code_for_order
 from commerce.delivery.models import DeliveryCode, DeliveryJob, JobStatus
 from commerce.errors import CodeLocked, JobTaken, OutOfStock, TooManyJobs, WrongPin
@@ -128,7 +129,7 @@ def test_twenty_concurrent_wrong_pins_count_at_most_five(pg: Db) -> None:
     results = race(
         pg,
         [
-            partial(delivery.prove_with_pin, user_id=courier, order_id=orders[0], pin=wrong)
+            partial(handover.prove_with_pin, user_id=courier, order_id=orders[0], pin=wrong)
             for _ in range(20)
         ],
     )
@@ -142,7 +143,7 @@ def test_twenty_concurrent_wrong_pins_count_at_most_five(pg: Db) -> None:
         assert code.used_at is None
     # Locked means locked: even the right PIN is refused now.
     [after] = race(
-        pg, [partial(delivery.prove_with_pin, user_id=courier, order_id=orders[0], pin=real_pin)]
+        pg, [partial(handover.prove_with_pin, user_id=courier, order_id=orders[0], pin=real_pin)]
     )
     assert isinstance(after, CodeLocked)
 

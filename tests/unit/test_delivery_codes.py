@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from commerce import clock, rules
-from commerce.delivery import actions as delivery
-from commerce.delivery import codes
+from commerce.delivery import codes, handover
 from commerce.delivery.models import DeliveryCode, JobStatus
 from commerce.errors import (
     CodeExpired,
@@ -36,7 +35,7 @@ def wrong(pin: str) -> str:
 
 def qr(db, courier_id: int, token: str) -> bool:
     with db.uow() as s:
-        return delivery.prove_with_qr(s, user_id=courier_id, token=token).delivered
+        return handover.prove_with_qr(s, user_id=courier_id, token=token).delivered
 
 
 # --- what a code is ----------------------------------------------------------------------
@@ -86,14 +85,14 @@ def test_qr_payload_holds_no_amount_phone_or_name(db):
     assert not re.search(r"\d{6,}", payload)  # no amount or phone-like run of digits
     # And the order behind it is found only through the database.
     with db.session() as s:
-        assert delivery.order_for_token(s, token=payload).id == p.order_id
+        assert handover.order_for_token(s, token=payload).id == p.order_id
 
 
 @pytest.mark.parametrize("token", ["", "nope", "x" * 65])
 def test_unknown_token_is_not_found(db, token):
     flows.place(db)
     with pytest.raises(NotFound), db.session() as s:
-        delivery.order_for_token(s, token=token)
+        handover.order_for_token(s, token=token)
 
 
 # --- single use, binding, expiry -----------------------------------------------------------
@@ -170,7 +169,7 @@ def test_code_expires_after_seven_days(db):
     with pytest.raises(CodeExpired):
         qr(db, courier, p.token)
     with pytest.raises(CodeExpired), db.session() as s:
-        delivery.order_for_token(s, token=p.token)
+        handover.order_for_token(s, token=p.token)
     # An expired code is not a wrong PIN: nothing is counted.
     assert flows.code(db, p.order_id).failed_attempts == 0
 
@@ -223,7 +222,7 @@ def test_a_wrong_pin_counts_even_inside_a_larger_transaction(db):
     p = flows.place(db)
     courier, _job = flows.to_picked_up(db, p)
     with pytest.raises(WrongPin), db.uow() as s:
-        delivery.prove_with_pin(s, user_id=courier, order_id=p.order_id, pin=wrong(p.pin))
+        handover.prove_with_pin(s, user_id=courier, order_id=p.order_id, pin=wrong(p.pin))
     with db.session() as s:
         assert (
             s.scalar(
@@ -259,7 +258,7 @@ def test_malformed_pins_are_wrong_pins(db, pin):
     p = flows.place(db)
     courier, _job = flows.to_picked_up(db, p)
     with pytest.raises(WrongPin), db.uow() as s:
-        delivery.prove_with_pin(s, user_id=courier, order_id=p.order_id, pin=pin)
+        handover.prove_with_pin(s, user_id=courier, order_id=p.order_id, pin=pin)
     assert flows.code(db, p.order_id).failed_attempts == 1
 
 
@@ -335,7 +334,7 @@ def test_only_the_buyer_confirms_the_cash(db):
     other = flows.place(db)
     flows.to_picked_up(db, p)
     with pytest.raises(NotFound), db.uow() as s:
-        delivery.confirm_cash(s, buyer_id=other.buyer_id, order_id=p.order_id)
+        handover.confirm_cash(s, buyer_id=other.buyer_id, order_id=p.order_id)
     assert flows.order(db, p.order_id).cash_confirmed_at is None
 
 

@@ -23,8 +23,7 @@ from bot.messages import Choices, Image, InboundKind, InboundMessage, Reply, Tex
 from bot.notifications import render_notification
 from commerce import clock, rules
 from commerce.catalog.models import Shop
-from commerce.delivery import actions as delivery
-from commerce.delivery import lockouts
+from commerce.delivery import handover, lockouts
 from commerce.delivery.models import DeliveryCode, JobStatus, PinFailure
 from commerce.errors import (
     CodeLocked,
@@ -189,12 +188,12 @@ def test_reissue_gives_a_new_token_and_pin_and_the_new_ones_deliver(db: Db) -> N
     with pytest.raises(WrongPin):
         flows.prove_pin(db, courier_id, p, old.pin)
     with pytest.raises(NotFound), db.uow() as s:
-        delivery.prove_with_qr(s, user_id=courier_id, token=old.token)
+        handover.prove_with_qr(s, user_id=courier_id, token=old.token)
     with pytest.raises(NotFound), db.session() as s:
-        delivery.order_for_token(s, token=old.token)
+        handover.order_for_token(s, token=old.token)
     # The new ones work, end to end.
     with db.session() as s:
-        assert delivery.order_for_token(s, token=new.token).id == p.order_id
+        assert handover.order_for_token(s, token=new.token).id == p.order_id
     assert flows.prove_pin(db, courier_id, p, new.pin) is False
     assert flows.confirm_cash(db, p) is True
     assert flows.order(db, p.order_id).status == OrderStatus.DELIVERED
@@ -206,7 +205,7 @@ def test_the_new_qr_token_delivers_too(db: Db) -> None:
     p, courier_id, _job = locked_order(db)
     new = reissue(db, admin_id, p.order_id)
     with db.uow() as s:
-        assert delivery.prove_with_qr(s, user_id=courier_id, token=new.token).delivered is False
+        assert handover.prove_with_qr(s, user_id=courier_id, token=new.token).delivered is False
     assert flows.code(db, p.order_id).proof == "qr"
 
 
@@ -312,7 +311,7 @@ def test_a_paused_courier_is_refused_even_the_right_pin_but_may_scan_the_qr(db: 
     assert flows.code(db, a.order_id).used_at is None
 
     with db.uow() as s:  # a scan proves the courier is at the door: not a guess
-        delivery.prove_with_qr(s, user_id=courier_id, token=b.token)
+        handover.prove_with_qr(s, user_id=courier_id, token=b.token)
     assert flows.code(db, b.order_id).proof == "qr"
 
 
@@ -382,7 +381,7 @@ def test_wrong_pins_stay_counted_when_the_turn_goes_on(db: Db) -> None:
     with db.uow() as s:
         for _ in range(2):
             with pytest.raises(WrongPin):
-                delivery.prove_with_pin(s, user_id=courier_id, order_id=a.order_id, pin="x")
+                handover.prove_with_pin(s, user_id=courier_id, order_id=a.order_id, pin="x")
     with pytest.raises(WrongPin):
         flows.prove_pin(db, courier_id, a, wrong(a.pin))  # uow: the error leaves the block
     assert flows.code(db, a.order_id).failed_attempts == 3

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from commerce import clock
 from commerce.cart.actions import add_to_cart, clear_cart
 from commerce.delivery import actions as delivery
+from commerce.delivery import handover
 from commerce.delivery.codes import code_for_order
 from commerce.delivery.models import DeliveryJob
 from commerce.errors import CommerceError
@@ -123,8 +124,8 @@ class OrderLifecycle(RuleBasedStateMachine):
             pin = code_for_order(s, order_id).pin
         buyer_id = self._buyer_of(order_id)
         steps = [
-            (delivery.prove_with_pin, {"user_id": self.seller, "order_id": order_id, "pin": pin}),
-            (delivery.confirm_cash, {"buyer_id": buyer_id, "order_id": order_id}),
+            (handover.prove_with_pin, {"user_id": self.seller, "order_id": order_id, "pin": pin}),
+            (handover.confirm_cash, {"buyer_id": buyer_id, "order_id": order_id}),
         ]
         for fn, kwargs in reversed(steps) if cash_first else steps:
             self._try(fn, **kwargs)
