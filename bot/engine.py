@@ -19,8 +19,9 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -43,6 +44,7 @@ from commerce.db import on_conflict_insert
 from commerce.errors import CommerceError
 from commerce.messaging.models import ConversationState
 from commerce.messaging.models import InboundMessage as InboundRecord
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.phones import mask_phone
 from commerce.text import fold
@@ -82,7 +84,8 @@ _LOCK_CONVERSATION = (
     .with_for_update()
 )
 _INBOUND_USER = (
-    InboundRecord.__table__.update()
+    cast(Table, InboundRecord.__table__)
+    .update()
     .where(
         InboundRecord.provider == bindparam("b_provider"),
         InboundRecord.external_id == bindparam("b_external_id"),
@@ -223,7 +226,7 @@ class Engine:
             row = notify(
                 session,
                 user_id=user.id,
-                kind="reply",
+                kind=Notice.REPLY,
                 params=params,
                 essential=True,  # the user asked: answers go even after STOP
                 channel=msg.channel,

@@ -18,6 +18,7 @@ from bot.messages import InboundMessage, Reply, Text
 from commerce.db import action
 from commerce.errors import CommerceError, NotFound
 from commerce.messaging.models import ConversationState
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.text import fold
 from commerce.threads import (
@@ -114,7 +115,7 @@ def hand_off_to_human(
         notify(
             session,
             user_id=buyer_id,
-            kind="thread_handoff",
+            kind=Notice.THREAD_HANDOFF,
             params={"thread_id": thread.id},
             essential=True,
             channel=channel,

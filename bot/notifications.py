@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import i18n
 from bot.messages import Reply, Text
+from commerce.messaging.notices import Notice
 from commerce.users.models import User
 
 Renderer = Callable[[Session, User, dict[str, Any], str], Reply]
@@ -22,11 +23,11 @@ _RENDERERS: dict[str, Renderer] = {}
 MONEY_PARAMS = ("total", "commission", "amount", "bonus")
 
 
-def renders(*kinds: str) -> Callable[[Renderer], Renderer]:
+def renders(*kinds: Notice) -> Callable[[Renderer], Renderer]:
     """Register `fn(session, user, params, lang) -> Reply` for notification `kinds`."""
 
     def register(fn: Renderer) -> Renderer:
-        for kind in kinds:
+        for kind in map(Notice, kinds):  # a string that is no Notice fails at import
             if kind in _RENDERERS:
                 raise ValueError(f"two renderers for notification {kind!r}")
             _RENDERERS[kind] = fn

@@ -19,6 +19,7 @@ from bot.messages import Choice, Choices, InboundMessage, Reply, Text
 from bot.notifications import default_text, renders
 from commerce.catalog.models import Product, Shop
 from commerce.errors import InvalidInput, PermissionDenied
+from commerce.messaging.notices import Notice
 from commerce.orders.models import Order
 from commerce.threads import (
     SupportThread,
@@ -74,12 +75,12 @@ def _for_staff(thread: SupportThread, text: str, lang: str) -> Reply:
     return Choices(text=text, choices=staff_buttons(thread, lang))
 
 
-@renders("thread_opened")
+@renders(Notice.THREAD_OPENED)
 def thread_opened(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """To the staff side: the buyer's first words, with the product or order concerned."""
     thread = _thread(session, params)
     if thread is None:
-        return default_text("thread_opened", params, lang)
+        return default_text(Notice.THREAD_OPENED, params, lang)
     text = str(params.get("text", ""))
     if thread.kind == ThreadKind.QUESTION:
         product = _product(session, thread)
@@ -98,11 +99,11 @@ def thread_opened(session: Session, user: User, params: dict[str, Any], lang: st
     return _for_staff(thread, body, lang)
 
 
-@renders("thread_message")
+@renders(Notice.THREAD_MESSAGE)
 def thread_message(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     thread = _thread(session, params)
     if thread is None:
-        return default_text("thread_message", params, lang)
+        return default_text(Notice.THREAD_MESSAGE, params, lang)
     text = str(params.get("text", ""))
     product = _product(session, thread)
     if user.id == thread.staff_id:
@@ -115,11 +116,11 @@ def thread_message(session: Session, user: User, params: dict[str, Any], lang: s
     return Text(i18n.t(lang, "buyer.thread.human_says", who=who, text=text))
 
 
-@renders("thread_closed")
+@renders(Notice.THREAD_CLOSED)
 def thread_closed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     thread = _thread(session, params)
     if thread is None:
-        return default_text("thread_closed", params, lang)
+        return default_text(Notice.THREAD_CLOSED, params, lang)
     if user.id == thread.staff_id:
         return Text(i18n.t(lang, "seller.thread.closed_other", thread_id=thread.id))
     who = staff_name(session, thread, lang)
@@ -128,12 +129,12 @@ def thread_closed(session: Session, user: User, params: dict[str, Any], lang: st
     return Text(i18n.t(lang, "buyer.thread.closed_other", who=i18n.t(lang, "buyer.thread.seller")))
 
 
-@renders("thread_handoff")
+@renders(Notice.THREAD_HANDOFF)
 def thread_handoff(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """To the buyer: a person now holds the conversation."""
     thread = _thread(session, params)
     if thread is None:
-        return default_text("thread_handoff", params, lang)
+        return default_text(Notice.THREAD_HANDOFF, params, lang)
     return Text(i18n.t(lang, "buyer.thread.handoff", who=staff_name(session, thread, lang)))
 
 

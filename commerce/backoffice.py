@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Category, ModerationStatus, Product, Shop, ShopStatus
@@ -184,7 +184,9 @@ def find_users(session: Session, *, admin_id: int, query: str, limit: int = 10) 
     text = (query or "").strip()[:80]
     if not text:
         return []
-    conditions = [User.name.ilike(f"%{_escape_like(text)}%", escape="\\")]
+    conditions: list[ColumnElement[bool]] = [
+        User.name.ilike(f"%{_escape_like(text)}%", escape="\\")
+    ]
     with contextlib.suppress(InvalidPhone):
         conditions.append(User.phone == normalize_phone(text))
     if text.isdecimal() and len(text) <= 9:  # "①" is a digit int() refuses; ids fit 32 bits

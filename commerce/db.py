@@ -13,9 +13,19 @@ import enum
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
-from sqlalchemy import JSON, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    CursorResult,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Update,
+    create_engine,
+    event,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -202,3 +212,15 @@ _ON_CONFLICT_INSERTS: dict[str, Callable[..., Any]] = {
 def on_conflict_insert(dialect: str) -> Callable[..., Any] | None:
     """`insert()` with `.on_conflict_do_nothing/update` for `dialect`; None where there is none."""
     return _ON_CONFLICT_INSERTS.get(dialect)
+
+
+def conditional_update(session: Session, statement: Update) -> int:
+    """Run a guarded UPDATE and say how many rows it changed (0 means the guard refused).
+
+    Why: the core settles races in the database, not in Python. Stock, job claims, single-use
+    codes and promo counts are each one `UPDATE … WHERE <still allowed>`, and the row count is
+    the verdict. The session's loaded objects are not synchronised: a caller that reads the
+    row back refreshes it.
+    """
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return cast("CursorResult[Any]", result).rowcount

@@ -50,7 +50,7 @@ HEADERS: dict[ExportKind, tuple[str, ...]] = {
 def count(session: Session, *, admin_id: int, kind: ExportKind) -> int:
     require_actor(session, admin_id, Role.ADMIN)
     model = {ExportKind.ORDERS: Order, ExportKind.PRODUCTS: Product, ExportKind.USERS: User}[kind]
-    return session.scalar(select(func.count(model.id))) or 0
+    return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def rows(session: Session, *, admin_id: int, kind: ExportKind) -> Iterator[tuple[Any, ...]]:

@@ -22,6 +22,7 @@ from commerce import clock
 from commerce.catalog.models import Product, Shop
 from commerce.db import Base, action
 from commerce.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.orders.models import Order, OrderStatus
 from commerce.users.actions import require_actor
@@ -88,7 +89,7 @@ def _params(thread: SupportThread, **more: object) -> dict[str, object]:
     return {"thread_id": thread.id, "thread_kind": thread.kind.value, **more}
 
 
-def _notify_buyer(session: Session, thread: SupportThread, kind: str, **params: object) -> None:
+def _notify_buyer(session: Session, thread: SupportThread, kind: Notice, **params: object) -> None:
     notify(
         session,
         user_id=thread.buyer_id,
@@ -100,7 +101,7 @@ def _notify_buyer(session: Session, thread: SupportThread, kind: str, **params: 
     )
 
 
-def _notify_staff(session: Session, thread: SupportThread, kind: str, **params: object) -> None:
+def _notify_staff(session: Session, thread: SupportThread, kind: Notice, **params: object) -> None:
     params = _params(thread, **params)
     notify(session, user_id=thread.staff_id, kind=kind, params=params, essential=True)
 
@@ -210,7 +211,7 @@ def open_thread(
     session.add(thread)
     session.flush()
     session.add(ThreadMessage(thread_id=thread.id, author_id=buyer_id, text=first))
-    _notify_staff(session, thread, "thread_opened", text=first)
+    _notify_staff(session, thread, Notice.THREAD_OPENED, text=first)
     session.flush()
     return thread
 
@@ -226,9 +227,9 @@ def post_message(session: Session, *, thread_id: int, author_id: int, text: str)
     message = ThreadMessage(thread_id=thread.id, author_id=author_id, text=body)
     session.add(message)
     if author_id == thread.staff_id:
-        _notify_buyer(session, thread, "thread_message", text=body)
+        _notify_buyer(session, thread, Notice.THREAD_MESSAGE, text=body)
     else:
-        _notify_staff(session, thread, "thread_message", text=body)
+        _notify_staff(session, thread, Notice.THREAD_MESSAGE, text=body)
     session.flush()
     return message
 
@@ -246,9 +247,9 @@ def close_thread(session: Session, *, thread_id: int, actor_id: int) -> SupportT
     thread.closed_at = clock.now()
     thread.closed_by = actor_id
     if actor_id != thread.buyer_id:
-        _notify_buyer(session, thread, "thread_closed")
+        _notify_buyer(session, thread, Notice.THREAD_CLOSED)
     if actor_id != thread.staff_id:
-        _notify_staff(session, thread, "thread_closed")
+        _notify_staff(session, thread, Notice.THREAD_CLOSED)
     session.flush()
     return thread
 

@@ -18,6 +18,7 @@ from bot.support.agent import answer
 from bot.support.retrieval import SupportAnswer
 from commerce.db import unit_of_work
 from commerce.messaging.models import ConversationState
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.users.models import User
 from workers.context import runtime
@@ -68,7 +69,7 @@ def answer_support_question(user_id: int, conversation_id: int, question_ref: in
             notify(
                 session,
                 user_id=user_id,
-                kind="reply",
+                kind=Notice.REPLY,
                 params={"reply": reply_to_json(Text(result.text))},
                 essential=True,  # the user asked: answers go even after STOP
                 channel=conv.channel,

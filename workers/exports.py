@@ -11,6 +11,7 @@ from bot import i18n
 from bot.messages import Document, reply_to_json
 from commerce.db import unit_of_work
 from commerce.exports import ExportKind, export_filename, write_csv
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.users.models import Channel, User
 from workers.context import runtime
@@ -36,7 +37,7 @@ def build_export(admin_id: int, kind_index: int) -> int:
         notify(
             session,
             user_id=admin.id,
-            kind="reply",
+            kind=Notice.REPLY,
             params={"reply": reply_to_json(document)},
             essential=True,
             channel=Channel.TELEGRAM,

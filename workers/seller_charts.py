@@ -27,6 +27,7 @@ from bot.seller.charts import CHART_PENDING_KEY, draw_seller_chart
 from commerce.db import unit_of_work
 from commerce.errors import CommerceError
 from commerce.messaging.models import ConversationState, Outbox
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.stats import seller_stats
 from commerce.users.models import User
@@ -91,7 +92,7 @@ def _send(rt: Runtime, seller_id: int, conversation_id: int, ref: int) -> str:
         notify(
             session,
             user_id=seller_id,
-            kind="reply",
+            kind=Notice.REPLY,
             params={"reply": reply_to_json(photo)},
             essential=True,  # the seller asked: it goes even after STOP, as every reply does
             channel=conv.channel,
@@ -126,7 +127,7 @@ def _finish(
                 notify(
                     session,
                     user_id=failed_seller_id,
-                    kind="reply",
+                    kind=Notice.REPLY,
                     params={"reply": reply_to_json(Text(i18n.t(lang, "seller.stats.failed")))},
                     essential=True,
                     channel=conv.channel,

@@ -16,6 +16,7 @@ from bot.notifications import default_text, renders
 from commerce.catalog.models import Product, Shop
 from commerce.delivery import codes
 from commerce.delivery.models import Courier
+from commerce.messaging.notices import Notice
 from commerce.moderation.models import Report
 from commerce.orders.models import Order
 from commerce.users.models import User
@@ -36,12 +37,12 @@ def _decide(kind: str, item_id: int, lang: str, *, view: bool = False) -> tuple[
     return tuple(choices)
 
 
-@renders("shop_pending")
+@renders(Notice.SHOP_PENDING)
 def shop_pending(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     shop_id = _int(params, "shop_id")
     shop = session.get(Shop, shop_id) if shop_id else None
     if shop is None:
-        return default_text("shop_pending", params, lang)
+        return default_text(Notice.SHOP_PENDING, params, lang)
     text = i18n.t(
         lang,
         "admin.notify.shop_pending",
@@ -53,12 +54,12 @@ def shop_pending(session: Session, user: User, params: dict[str, Any], lang: str
     return Choices(text=text, choices=_decide("s", shop.id, lang))
 
 
-@renders("product_pending")
+@renders(Notice.PRODUCT_PENDING)
 def product_pending(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     product_id = _int(params, "product_id")
     product = session.get(Product, product_id) if product_id else None
     if product is None:
-        return default_text("product_pending", params, lang)
+        return default_text(Notice.PRODUCT_PENDING, params, lang)
     text = i18n.t(
         lang,
         "admin.notify.product_pending",
@@ -69,13 +70,13 @@ def product_pending(session: Session, user: User, params: dict[str, Any], lang: 
     return Choices(text=text, choices=_decide("p", product.id, lang, view=True))
 
 
-@renders("courier_pending")
+@renders(Notice.COURIER_PENDING)
 def courier_pending(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     courier_id = _int(params, "courier_id")
     courier = session.get(Courier, courier_id) if courier_id else None
     person = session.get(User, courier.user_id) if courier else None
     if courier is None or person is None:
-        return default_text("courier_pending", params, lang)
+        return default_text(Notice.COURIER_PENDING, params, lang)
     text = i18n.t(
         lang,
         "admin.notify.courier_pending",
@@ -86,13 +87,13 @@ def courier_pending(session: Session, user: User, params: dict[str, Any], lang: 
     return Choices(text=text, choices=_decide("c", courier.id, lang))
 
 
-@renders("report_filed")
+@renders(Notice.REPORT_FILED)
 def report_filed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     report_id = _int(params, "report_id")
     rep = session.get(Report, report_id) if report_id else None
     target = session.get(User, rep.target_user_id) if rep else None
     if rep is None:
-        return default_text("report_filed", params, lang)
+        return default_text(Notice.REPORT_FILED, params, lang)
     text = i18n.t(
         lang,
         "admin.notify.report_filed",
@@ -103,12 +104,12 @@ def report_filed(session: Session, user: User, params: dict[str, Any], lang: str
     return Choices(text=text, choices=(Choice(f"rp:v:{rep.id}", i18n.t(lang, "admin.mod.view")),))
 
 
-@renders("account_deactivated")
+@renders(Notice.ACCOUNT_DEACTIVATED)
 def account_deactivated(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     user_id = _int(params, "user_id")
     target = session.get(User, user_id) if user_id else None
     if target is None:
-        return default_text("account_deactivated", params, lang)
+        return default_text(Notice.ACCOUNT_DEACTIVATED, params, lang)
     text = i18n.t(
         lang,
         "admin.notify.account_deactivated",
@@ -120,14 +121,14 @@ def account_deactivated(session: Session, user: User, params: dict[str, Any], la
     )
 
 
-@renders("code_locked_admin")
+@renders(Notice.CODE_LOCKED_ADMIN)
 def code_locked_admin(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """A code just locked: who, where, how many tries — and the button that reissues it."""
     order_id = _int(params, "order_id")
     order = session.get(Order, order_id) if order_id else None
     code = codes.find_code(session, order_id) if order_id else None
     if order is None or code is None:
-        return default_text("code_locked_admin", params, lang)
+        return default_text(Notice.CODE_LOCKED_ADMIN, params, lang)
     shop = session.get(Shop, order.shop_id)
     courier = session.get(User, order.courier_id) if order.courier_id else None
     text = i18n.t(
@@ -147,13 +148,13 @@ def code_locked_admin(session: Session, user: User, params: dict[str, Any], lang
     )
 
 
-@renders("pin_paused_admin")
+@renders(Notice.PIN_PAUSED_ADMIN)
 def pin_paused_admin(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """Someone's PIN entry just paused: told once, with the button that lifts it."""
     person_id = _int(params, "user_id")
     person = session.get(User, person_id) if person_id else None
     if person is None:
-        return default_text("pin_paused_admin", params, lang)
+        return default_text(Notice.PIN_PAUSED_ADMIN, params, lang)
     name = person.name or f"#{person.id}"
     text = i18n.t(
         lang,

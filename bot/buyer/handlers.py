@@ -242,7 +242,12 @@ def search(msg: InboundMessage, ctx: Context) -> Result:
     if state == BuyerState.BROWSE or not (f.category_id or f.colour):
         return state, replies
     # A word taken for a category or a colour may have narrowed too much: try the plain words.
-    fallback = {"q": fold(said), "min": f.min_price, "max": f.max_price, "said": said}
+    fallback: dict[str, object] = {
+        "q": fold(said),
+        "min": f.min_price,
+        "max": f.max_price,
+        "said": said,
+    }
     return _product_list(ctx, fallback, 0)
 
 

@@ -25,6 +25,7 @@ from bot.messages import Choice, Choices, Image, Reply, Text
 from bot.notifications import renders
 from commerce.delivery import codes
 from commerce.messaging.models import ConversationState
+from commerce.messaging.notices import Notice
 from commerce.orders import queries
 from commerce.orders.models import DeliveryMode, Order
 from commerce.users.models import User
@@ -53,7 +54,7 @@ def _menu(session: Session, user: User, text: str, options: list[Choice]) -> Cho
     return reply
 
 
-@renders("confirm_cash")
+@renders(Notice.CONFIRM_CASH)
 def confirm_cash(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     order_id = _int(params, "order_id")
     text = i18n.t(
@@ -70,7 +71,7 @@ def confirm_cash(session: Session, user: User, params: dict[str, Any], lang: str
     )
 
 
-@renders("review_prompt")
+@renders(Notice.REVIEW_PROMPT)
 def review_prompt(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     order_id = _int(params, "order_id")
     text = i18n.t(lang, "buyer.notify.review_prompt", order_id=order_id)
@@ -80,7 +81,7 @@ def review_prompt(session: Session, user: User, params: dict[str, Any], lang: st
     return _menu(session, user, text, options)
 
 
-@renders("courier_assigned")
+@renders(Notice.COURIER_ASSIGNED)
 def courier_assigned(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     order = session.get(Order, _int(params, "order_id"))
     name = first_name(queries.courier_name(session, order)) if order else ""
@@ -91,7 +92,7 @@ def courier_assigned(session: Session, user: User, params: dict[str, Any], lang:
     )
 
 
-@renders("return_approved")
+@renders(Notice.RETURN_APPROVED)
 def return_approved(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return_id = _int(params, "return_id")
     text = i18n.t(
@@ -105,7 +106,7 @@ def return_approved(session: Session, user: User, params: dict[str, Any], lang: 
     )
 
 
-@renders("confirm_refund")
+@renders(Notice.CONFIRM_REFUND)
 def confirm_refund(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """The courier collected the parcel and handed the refund over: ask the buyer to confirm."""
     return_id = _int(params, "return_id")
@@ -123,7 +124,7 @@ def confirm_refund(session: Session, user: User, params: dict[str, Any], lang: s
     )
 
 
-@renders("code_reissued")
+@renders(Notice.CODE_REISSUED)
 def code_reissued(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """An admin reissued a locked code: the new QR and PIN, captioned as at checkout.
 

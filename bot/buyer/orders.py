@@ -28,6 +28,7 @@ from commerce.errors import (
     ReviewNotAllowed,
 )
 from commerce.messaging import outbox
+from commerce.messaging.notices import Notice
 from commerce.moderation.actions import report
 from commerce.orders import queries
 from commerce.orders.actions import buyer_order, cancel_order, orders_of_buyer
@@ -289,10 +290,10 @@ def asked_cash_for(ctx: Context) -> int | None:
     last = outbox.last_to(ctx.session, user_id=ctx.user.id)
     if last is None:
         return None
-    if last.kind == "confirm_cash":
+    if last.kind == Notice.CONFIRM_CASH:
         order_id = (last.payload.get("params") or {}).get("order_id")
         return int(order_id) if isinstance(order_id, int) else None
-    if last.kind != "reply":
+    if last.kind != Notice.REPLY:
         return None
     wanted = [c for c in _choice_ids(last.payload.get("reply")) if c.startswith("cash:yes:")]
     tail = wanted[0].rsplit(":", 1)[-1] if len(wanted) == 1 else ""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.pil import PilImage
 
 QR_DIR = "qr"
 
@@ -35,7 +36,11 @@ def write_qr(media_dir: Path, *, order_id: int, token: str, public_base_url: str
         return relative
     target.parent.mkdir(parents=True, exist_ok=True)
     image = qrcode.make(
-        qr_content(public_base_url, token), error_correction=ERROR_CORRECT_M, box_size=8, border=4
+        qr_content(public_base_url, token),
+        error_correction=ERROR_CORRECT_M,
+        box_size=8,
+        border=4,
+        image_factory=PilImage,  # what qrcode picks when Pillow is there; said, so it is typed
     )
     # Write beside, then rename: a reader (the /media route) never sees half a file.
     tmp = target.with_suffix(f".{os.getpid()}.tmp")

@@ -19,7 +19,7 @@ from bot.courier.commands import (
     parse_place,
 )
 from bot.courier.states import CourierState as S
-from bot.flow import Context, Result
+from bot.flow import Context, Handler, Result
 from bot.messages import Choice, Choices, InboundKind, InboundMessage, Reply, Text
 from commerce import rules
 from commerce.delivery import actions as delivery
@@ -494,7 +494,7 @@ def take_button(msg: InboundMessage, ctx: Context) -> Result:
     return _take(ctx, job_id, None)
 
 
-def _button(verb: Verb):  # type: ignore[no-untyped-def]
+def _button(verb: Verb) -> Handler:
     def handler(msg: InboundMessage, ctx: Context) -> Result:
         if courier_row(ctx) is None:
             return S.IDLE, [say(ctx, "courier.not_courier")]

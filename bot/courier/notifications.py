@@ -21,6 +21,7 @@ from bot.notifications import default_text, renders
 from bot.seller.dispatch import BONUS_STEPS
 from commerce.catalog.models import Shop
 from commerce.delivery.models import DeliveryJob, JobKind
+from commerce.messaging.notices import Notice
 from commerce.orders.models import Order
 from commerce.users.models import Role, User
 
@@ -45,7 +46,7 @@ def _job(session: Session, params: dict[str, Any]) -> DeliveryJob | None:
     return session.get(DeliveryJob, int(job_id)) if job_id else None
 
 
-@renders("job_offer")
+@renders(Notice.JOB_OFFER)
 def job_offer(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     job = _job(session, params)
     order = session.get(Order, int(params.get("order_id") or (job.order_id if job else 0)))
@@ -68,7 +69,7 @@ def job_offer(session: Session, user: User, params: dict[str, Any], lang: str) -
     return _with_buttons(user, text, (accept,))
 
 
-@renders("job_assigned")
+@renders(Notice.JOB_ASSIGNED)
 def job_assigned(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     job = _job(session, params)
     order_id = params.get("order_id", "")
@@ -89,12 +90,12 @@ def job_assigned(session: Session, user: User, params: dict[str, Any], lang: str
     return _with_buttons(user, text, (pick,))
 
 
-@renders("job_cancelled")
+@renders(Notice.JOB_CANCELLED)
 def job_cancelled(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(_fit(lang, "courier.notify.job_cancelled", order_id=params.get("order_id", "")))
 
 
-@renders("delivery_closed")
+@renders(Notice.DELIVERY_CLOSED)
 def delivery_closed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     commission = params.get("commission") or 0
     return Text(
@@ -107,17 +108,17 @@ def delivery_closed(session: Session, user: User, params: dict[str, Any], lang: 
     )
 
 
-@renders("courier_approved")
+@renders(Notice.COURIER_APPROVED)
 def courier_approved(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(_fit(lang, "courier.notify.courier_approved"))
 
 
-@renders("courier_refused")
+@renders(Notice.COURIER_REFUSED)
 def courier_refused(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(_fit(lang, "courier.notify.courier_refused", reason=params.get("reason", "")))
 
 
-@renders("courier_qr_link")
+@renders(Notice.COURIER_QR_LINK)
 def courier_qr_link(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """The one-time confirmation link asked for from the buyer's QR page (qr_page.py)."""
     return Text(
@@ -130,20 +131,20 @@ def courier_qr_link(session: Session, user: User, params: dict[str, Any], lang: 
     )
 
 
-@renders("code_reissued_courier")
+@renders(Notice.CODE_REISSUED_COURIER)
 def code_reissued_courier(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """An admin reissued the locked code of the courier's order: ask the buyer for the new PIN."""
     return Text(_fit(lang, "courier.notify.code_reissued", order_id=params.get("order_id", "")))
 
 
-@renders("pin_pause_lifted")
+@renders(Notice.PIN_PAUSE_LIFTED)
 def pin_pause_lifted(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     if not user.has_role(Role.COURIER):  # a seller who delivers personally
-        return default_text("pin_pause_lifted", params, lang)
+        return default_text(Notice.PIN_PAUSE_LIFTED, params, lang)
     return Text(_fit(lang, "courier.notify.pin_pause_lifted"))
 
 
-@renders("job_unclaimed")
+@renders(Notice.JOB_UNCLAIMED)
 def job_unclaimed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """To the seller, after the last wave: raise the bonus (delivery jobs) or wait (returns)."""
     order_id = params.get("order_id", "")

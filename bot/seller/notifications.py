@@ -16,6 +16,7 @@ from bot.messages import Choice, Choices, Reply, Text
 from bot.notifications import default_text, renders
 from bot.seller.orders import order_actions, order_text
 from commerce.catalog.models import Product, Shop
+from commerce.messaging.notices import Notice
 from commerce.orders.models import Order
 from commerce.returns.models import Return
 from commerce.reviews.models import Review
@@ -47,33 +48,33 @@ def _owned_order(session: Session, user: User, params: dict[str, Any]) -> Order 
     return order if shop is not None and shop.owner_id == user.id else None
 
 
-@renders("order_placed")
+@renders(Notice.ORDER_PLACED)
 def order_placed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     order = _owned_order(session, user, params)
     if order is None:
-        return default_text("order_placed", params, lang)
+        return default_text(Notice.ORDER_PLACED, params, lang)
     ctx = _Ctx(lang, session)
     text = i18n.t(lang, "seller.notify.new_order") + "\n\n" + order_text(ctx, order)  # type: ignore[arg-type]
     actions = order_actions(ctx, order)  # type: ignore[arg-type]
     return Choices(text=text, choices=actions) if actions else Text(text)
 
 
-@renders("order_cancelled")
+@renders(Notice.ORDER_CANCELLED)
 def order_cancelled(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(i18n.t(lang, "seller.notify.order_cancelled", number=params.get("order_id", "?")))
 
 
-@renders("job_claimed")
+@renders(Notice.JOB_CLAIMED)
 def job_claimed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(i18n.t(lang, "seller.notify.job_claimed", number=params.get("order_id", "?")))
 
 
-@renders("low_stock")
+@renders(Notice.LOW_STOCK)
 def low_stock(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     product_id = _int(params, "product_id")
     product = session.get(Product, product_id) if product_id else None
     if product is None:
-        return default_text("low_stock", params, lang)
+        return default_text(Notice.LOW_STOCK, params, lang)
     return Choices(
         text=i18n.t(
             lang, "seller.notify.low_stock", name=product.name, stock=params.get("stock", "?")
@@ -82,12 +83,12 @@ def low_stock(session: Session, user: User, params: dict[str, Any], lang: str) -
     )
 
 
-@renders("return_requested")
+@renders(Notice.RETURN_REQUESTED)
 def return_requested(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return_id = _int(params, "return_id")
     ret = session.get(Return, return_id) if return_id else None
     if ret is None:
-        return default_text("return_requested", params, lang)
+        return default_text(Notice.RETURN_REQUESTED, params, lang)
     text = i18n.t(
         lang,
         "seller.notify.return_requested",
@@ -105,7 +106,7 @@ def return_requested(session: Session, user: User, params: dict[str, Any], lang:
     )
 
 
-@renders("return_received")
+@renders(Notice.RETURN_RECEIVED)
 def return_received(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(
         i18n.t(
@@ -117,13 +118,13 @@ def return_received(session: Session, user: User, params: dict[str, Any], lang: 
     )
 
 
-@renders("new_review", "negative_review")
+@renders(Notice.NEW_REVIEW, Notice.NEGATIVE_REVIEW)
 def review(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     review_id = _int(params, "review_id")
     found = session.get(Review, review_id) if review_id else None
     product = session.get(Product, found.product_id) if found else None
     if found is None or product is None:
-        return default_text("new_review", params, lang)
+        return default_text(Notice.NEW_REVIEW, params, lang)
     key = "seller.notify.negative_review" if found.rating <= 2 else "seller.notify.new_review"
     return Choices(
         text=i18n.t(
@@ -133,12 +134,12 @@ def review(session: Session, user: User, params: dict[str, Any], lang: str) -> R
     )
 
 
-@renders("shop_approved")
+@renders(Notice.SHOP_APPROVED)
 def shop_approved(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(i18n.t(lang, "seller.notify.shop_approved"))
 
 
-@renders("shop_refused")
+@renders(Notice.SHOP_REFUSED)
 def shop_refused(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(i18n.t(lang, "seller.notify.shop_refused", reason=params.get("reason") or "—"))
 
@@ -149,13 +150,13 @@ def _product_name(session: Session, params: dict[str, Any]) -> str:
     return product.name if product else f"#{params.get('product_id', '?')}"
 
 
-@renders("product_approved")
+@renders(Notice.PRODUCT_APPROVED)
 def product_approved(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     name = _product_name(session, params)
     return Text(i18n.t(lang, "seller.notify.product_approved", name=name))
 
 
-@renders("product_rejected")
+@renders(Notice.PRODUCT_REJECTED)
 def product_rejected(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     name = _product_name(session, params)
     return Text(

@@ -214,7 +214,7 @@ class ScopedReader:
                 page = search_products(self.session, query=query[:200], limit=limit)
             except CommerceError:
                 return []
-            found = [
+            found: list[dict[str, Any]] = [
                 {
                     "product_id": p.id,
                     "name": p.name,

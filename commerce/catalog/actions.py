@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, inspect, select
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
 from commerce import clock
@@ -28,6 +28,7 @@ from commerce.errors import (
     NotFound,
     PermissionDenied,
 )
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify_many
 from commerce.money import percent_of
 from commerce.text import fold
@@ -51,7 +52,7 @@ def visible_condition() -> ColumnElement[bool]:
 
 
 @functools.cache
-def visible_products_query():  # type: ignore[no-untyped-def]
+def visible_products_query() -> Select[Product]:
     """Products buyers may see, with their shop and seller joined; built once.
 
     Why cached: every search starts from it, and building the joins and the five conditions
@@ -203,7 +204,9 @@ def create_shop(
     )
     session.add(shop)
     session.flush()
-    notify_many(session, users=admins(session), kind="shop_pending", params={"shop_id": shop.id})
+    notify_many(
+        session, users=admins(session), kind=Notice.SHOP_PENDING, params={"shop_id": shop.id}
+    )
     return shop
 
 
@@ -251,7 +254,10 @@ def create_product(
     session.add(product)
     session.flush()
     notify_many(
-        session, users=admins(session), kind="product_pending", params={"product_id": product.id}
+        session,
+        users=admins(session),
+        kind=Notice.PRODUCT_PENDING,
+        params={"product_id": product.id},
     )
     return product
 
@@ -279,7 +285,10 @@ def update_product(session: Session, *, seller_id: int, product_id: int, **chang
     product.status = ModerationStatus.PENDING
     product.rejection_reason = ""
     notify_many(
-        session, users=admins(session), kind="product_pending", params={"product_id": product.id}
+        session,
+        users=admins(session),
+        kind=Notice.PRODUCT_PENDING,
+        params={"product_id": product.id},
     )
     return product
 
@@ -298,7 +307,10 @@ def restock(session: Session, *, seller_id: int, product_id: int, add: int) -> P
         raise InvalidQuantity("restock by a positive whole number", field="add")
     # Relative update: concurrent checkouts taking stock are not overwritten.
     session.execute(
-        Product.__table__.update().where(Product.id == product.id).values(stock=Product.stock + add)
+        cast(Table, Product.__table__)
+        .update()
+        .where(Product.id == product.id)
+        .values(stock=Product.stock + add)
     )
     session.refresh(product, ["stock"])
     return product

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from commerce.catalog.actions import visible_products_query
@@ -225,13 +225,13 @@ def _trigram_rows(
     session.execute(
         select(func.set_config("pg_trgm.word_similarity_threshold", str(threshold), True))
     )
-    similarity = literal(0.0)
+    similarity: ColumnElement[float] = literal(0.0)
     for word in words:
         stmt = stmt.where(Product.search_text.op("%>")(word))
         similarity = similarity + func.word_similarity(word, Product.search_text)
     if best_first:
         stmt = stmt.order_by(similarity.desc(), Product.id)
-    return [tuple(r) for r in session.execute(stmt.limit(cap))]  # type: ignore[misc]
+    return [tuple(r) for r in session.execute(stmt.limit(cap))]
 
 
 def _listing(session: Session, stmt: Select, *, offset: int, limit: int) -> SearchPage:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from commerce import clock, geo, rules
 from commerce.catalog.models import Shop
-from commerce.db import action
+from commerce.db import action, conditional_update
 from commerce.delivery import pricing
 from commerce.delivery.models import (
     ACTIVE_JOB_STATUSES,
@@ -37,6 +37,7 @@ from commerce.errors import (
     TooManyJobs,
 )
 from commerce.messaging import events
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, notify_many
 from commerce.orders.actions import seller_order
 from commerce.orders.lifecycle import Actor, transition
@@ -79,7 +80,10 @@ def register_courier(
     session.add(courier)
     session.flush()
     notify_many(
-        session, users=admins(session), kind="courier_pending", params={"courier_id": courier.id}
+        session,
+        users=admins(session),
+        kind=Notice.COURIER_PENDING,
+        params={"courier_id": courier.id},
     )
     return courier
 
@@ -115,7 +119,7 @@ def decide_courier(
     notify(
         session,
         user_id=courier.user_id,
-        kind="courier_approved" if approve else "courier_refused",
+        kind=Notice.COURIER_APPROVED if approve else Notice.COURIER_REFUSED,
         params={"reason": reason.strip()},
         essential=True,
     )
@@ -265,14 +269,14 @@ def assign_courier(
         notify(
             session,
             user_id=deliverer,
-            kind="job_assigned",
+            kind=Notice.JOB_ASSIGNED,
             params={"job_id": job.id, "order_id": order.id},
             essential=True,
         )
     notify(
         session,
         user_id=order.buyer_id,
-        kind="courier_assigned",
+        kind=Notice.COURIER_ASSIGNED,
         params={"order_id": order.id},
         essential=True,
     )
@@ -306,13 +310,13 @@ def claim_job(session: Session, *, courier_user_id: int, job_id: int) -> Deliver
         raise PermissionDenied("job not offered to this courier", job_id=job_id)
     _check_capacity(session, courier_user_id)
     now = clock.now()
-    won = session.execute(
+    won = conditional_update(
+        session,
         update(DeliveryJob)
         .where(DeliveryJob.id == job_id, DeliveryJob.status == JobStatus.OPEN)
-        .values(status=JobStatus.CLAIMED, courier_id=courier_user_id, claimed_at=now)
-        .execution_options(synchronize_session=False)
+        .values(status=JobStatus.CLAIMED, courier_id=courier_user_id, claimed_at=now),
     )
-    if won.rowcount != 1:
+    if won != 1:
         lost = session.get(DeliveryJob, job_id)
         if lost is None:
             raise NotFound("unknown job", entity="job", id=job_id)
@@ -340,7 +344,7 @@ def claim_job(session: Session, *, courier_user_id: int, job_id: int) -> Deliver
         notify(
             session,
             user_id=order.buyer_id,
-            kind="courier_assigned",
+            kind=Notice.COURIER_ASSIGNED,
             params={"order_id": order.id},
             essential=True,
         )
@@ -349,7 +353,7 @@ def claim_job(session: Session, *, courier_user_id: int, job_id: int) -> Deliver
     notify(
         session,
         user_id=shop.owner_id,
-        kind="job_claimed",
+        kind=Notice.JOB_CLAIMED,
         params={"job_id": job.id, "order_id": order.id},
         essential=True,
     )
@@ -393,7 +397,7 @@ def mark_picked_up(session: Session, *, user_id: int, job_id: int) -> DeliveryJo
         notify(
             session,
             user_id=order.buyer_id,
-            kind="order_picked_up",
+            kind=Notice.ORDER_PICKED_UP,
             params={"order_id": order.id},
             essential=True,
         )
@@ -403,7 +407,7 @@ def mark_picked_up(session: Session, *, user_id: int, job_id: int) -> DeliveryJo
         notify(
             session,
             user_id=order.buyer_id,
-            kind="confirm_refund",
+            kind=Notice.CONFIRM_REFUND,
             params={
                 "return_id": job.return_id,
                 "order_id": order.id,

@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 
 from commerce import clock, rules
 from commerce.catalog.models import Shop
+from commerce.db import conditional_update
 from commerce.delivery import pin_guard
 from commerce.delivery.models import DeliveryCode
 from commerce.errors import CodeExpired, CodeLocked, CodeUsed, CourierPinPaused, NotFound, WrongPin
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.orders.models import Order
 from commerce.users.actions import admins
@@ -118,13 +120,13 @@ def check_pin(session: Session, code: DeliveryCode, pin: str, *, by_user_id: int
     attempts = int(counted[0])
     locked = False
     if attempts >= max_attempts:
-        locked_now = session.execute(
+        locked_now = conditional_update(
+            session,
             update(DeliveryCode)
             .where(DeliveryCode.id == code.id, DeliveryCode.locked_at.is_(None))
-            .values(locked_at=clock.now())
-            .execution_options(synchronize_session=False)
+            .values(locked_at=clock.now()),
         )
-        if locked_now.rowcount == 1:
+        if locked_now == 1:
             _announce_lock(session, code)
         locked = True
     session.refresh(code)
@@ -148,19 +150,21 @@ def _announce_lock(session: Session, code: DeliveryCode) -> None:
     shop = session.get(Shop, order.shop_id)
     assert shop is not None
     params = {"order_id": order.id}
-    notify(session, user_id=shop.owner_id, kind="code_locked", params=params, essential=True)
+    notify(session, user_id=shop.owner_id, kind=Notice.CODE_LOCKED, params=params, essential=True)
     for admin in admins(session):
-        notify(session, user_id=admin.id, kind="code_locked_admin", params=params, essential=True)
+        notify(
+            session, user_id=admin.id, kind=Notice.CODE_LOCKED_ADMIN, params=params, essential=True
+        )
 
 
 def mark_used(session: Session, code: DeliveryCode, *, by_user_id: int, proof: str) -> None:
     """Single use, enforced by the database: the first proof wins, a second gets CodeUsed."""
-    done = session.execute(
+    done = conditional_update(
+        session,
         update(DeliveryCode)
         .where(DeliveryCode.id == code.id, DeliveryCode.used_at.is_(None))
-        .values(used_at=clock.now(), used_by=by_user_id, proof=proof)
-        .execution_options(synchronize_session=False)
+        .values(used_at=clock.now(), used_by=by_user_id, proof=proof),
     )
-    if done.rowcount != 1:
+    if done != 1:
         raise CodeUsed("code already used", order_id=code.order_id)
     session.refresh(code)

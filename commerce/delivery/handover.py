@@ -28,6 +28,7 @@ from commerce.delivery.actions import (
 from commerce.delivery.models import ACTIVE_JOB_STATUSES, JobStatus
 from commerce.errors import IllegalTransition, NotFound, PermissionDenied
 from commerce.loyalty.actions import credit_for_order
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, notify_once
 from commerce.orders.actions import buyer_order, seller_order
 from commerce.orders.lifecycle import Actor, transition
@@ -102,14 +103,14 @@ def _finish_if_confirmed(session: Session, order: Order) -> bool:
     notify(
         session,
         user_id=owner,
-        kind="order_delivered",
+        kind=Notice.ORDER_DELIVERED,
         params={"order_id": order.id},
         essential=True,
     )
     notify(
         session,
         user_id=order.buyer_id,
-        kind="review_prompt",
+        kind=Notice.REVIEW_PROMPT,
         params={"order_id": order.id},
         essential=True,
     )
@@ -117,7 +118,7 @@ def _finish_if_confirmed(session: Session, order: Order) -> bool:
         notify(
             session,
             user_id=order.courier_id,
-            kind="delivery_closed",
+            kind=Notice.DELIVERY_CLOSED,
             params={"order_id": order.id, "commission": job.commission if job else 0},
             essential=True,
         )
@@ -131,7 +132,7 @@ def _after_proof(session: Session, order: Order) -> ProofResult:
         notify(
             session,
             user_id=order.buyer_id,
-            kind="confirm_cash",
+            kind=Notice.CONFIRM_CASH,
             params={"order_id": order.id, "total": order.total},
             essential=True,
         )
@@ -183,7 +184,7 @@ def send_confirm_link(
     notify_once(
         session,
         user_id=deliverer,
-        kind="courier_qr_link",
+        kind=Notice.COURIER_QR_LINK,
         params={"order_id": order.id, "url": link_for(order.id, deliverer, now)},
         essential=True,
         dedupe_key=f"qrlink:{order.id}:{deliverer}:{now // CONFIRM_LINK_EVERY_S}",

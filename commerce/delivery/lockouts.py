@@ -17,16 +17,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from commerce import clock, rules
 from commerce.catalog.models import Shop
-from commerce.db import action
+from commerce.db import action, conditional_update
 from commerce.delivery import codes, pin_guard
 from commerce.delivery.actions import shop_owner_id
 from commerce.delivery.models import DeliveryCode, PinGuard
 from commerce.errors import CodeNotLocked, CodeUsed, IllegalTransition, PinNotPaused
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.orders.models import Order, OrderStatus
 from commerce.users.actions import require_actor
@@ -42,7 +43,7 @@ AWAITING_DELIVERY = (
 )
 
 
-def _locked():  # type: ignore[no-untyped-def]
+def _locked() -> ColumnElement[bool]:
     return or_(
         DeliveryCode.locked_at.is_not(None),
         DeliveryCode.failed_attempts >= rules.current().pin_max_attempts,
@@ -108,7 +109,8 @@ def reissue_code(session: Session, *, admin_id: int, order_id: int) -> DeliveryC
             "order no longer awaiting delivery", order_id=order_id, from_status=order.status.value
         )
     now = clock.now()
-    rotated = session.execute(
+    rotated = conditional_update(
+        session,
         update(DeliveryCode)
         .where(DeliveryCode.id == code.id, DeliveryCode.used_at.is_(None), _locked())
         .values(
@@ -120,11 +122,10 @@ def reissue_code(session: Session, *, admin_id: int, order_id: int) -> DeliveryC
             reissued_at=now,
             reissued_by=admin.id,
             reissues=DeliveryCode.reissues + 1,
-        )
-        .execution_options(synchronize_session=False)
+        ),
     )
     session.refresh(code)
-    if rotated.rowcount != 1:
+    if rotated != 1:
         if code.used_at is not None:
             raise CodeUsed("code already used", order_id=order_id)
         raise CodeNotLocked("code not locked", order_id=order_id)
@@ -132,7 +133,7 @@ def reissue_code(session: Session, *, admin_id: int, order_id: int) -> DeliveryC
     notify(
         session,
         user_id=order.buyer_id,
-        kind="code_reissued",
+        kind=Notice.CODE_REISSUED,
         params={"order_id": order.id},
         essential=True,
     )
@@ -140,7 +141,7 @@ def reissue_code(session: Session, *, admin_id: int, order_id: int) -> DeliveryC
         notify(
             session,
             user_id=order.courier_id,
-            kind="code_reissued_courier",
+            kind=Notice.CODE_REISSUED_COURIER,
             params={"order_id": order.id},
             essential=True,
         )
@@ -192,7 +193,7 @@ def lift_pin_pause(session: Session, *, admin_id: int, user_id: int) -> User:
     guard.lifted_at = now
     guard.lifted_by = admin.id
     session.flush()
-    notify(session, user_id=user_id, kind="pin_pause_lifted", essential=True)
+    notify(session, user_id=user_id, kind=Notice.PIN_PAUSE_LIFTED, essential=True)
     person = session.get(User, user_id)
     assert person is not None
     return person

@@ -35,6 +35,7 @@ from commerce.db import action
 from commerce.delivery.actions import active_job_count, available_couriers_near
 from commerce.delivery.models import DeliveryJob, JobKind, JobOffer, JobStatus
 from commerce.messaging.models import Outbox
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, notify_once
 from commerce.users.models import User
 
@@ -170,7 +171,7 @@ def _offer(session: Session, job: DeliveryJob, courier_id: int, km: float, wave:
     notify(
         session,
         user_id=courier_id,
-        kind="job_offer",
+        kind=Notice.JOB_OFFER,
         params={"job_id": job.id, "order_id": job.order_id, "kind": job.kind.value},
         essential=True,  # operational, and only eligible (not opted-out) couriers get one
     )
@@ -280,7 +281,7 @@ def _tell_seller(session: Session, job: DeliveryJob) -> None:
     notify_once(
         session,
         user_id=shop.owner_id,
-        kind="job_unclaimed",
+        kind=Notice.JOB_UNCLAIMED,
         params={
             "job_id": job.id,
             "order_id": job.order_id,

@@ -28,6 +28,7 @@ from commerce import clock, rules
 from commerce.db import on_conflict_insert
 from commerce.delivery.models import PinFailure, PinGuard
 from commerce.errors import CourierPinPaused
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.users.actions import admins
 
@@ -109,7 +110,7 @@ def count_failure(session: Session, guard: PinGuard, *, order_id: int) -> dt.dat
         notify(
             session,
             user_id=admin.id,
-            kind="pin_paused_admin",
+            kind=Notice.PIN_PAUSED_ADMIN,
             params={
                 "user_id": guard.user_id,
                 "failures": failures,

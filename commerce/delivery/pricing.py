@@ -25,13 +25,21 @@ MAX_BONUS = 1_000_000
 
 
 class Place(Protocol):
-    """Anything with an address: a shop, an order's destination, the order itself."""
+    """Anything with an address: a shop, an order's destination, the order itself.
 
-    region: str
-    prefecture: str
-    quartier: str
-    lat: float | None
-    lng: float | None
+    Read-only properties, so a frozen dataclass (an order's Destination) fits as well as a model.
+    """
+
+    @property
+    def region(self) -> str: ...
+    @property
+    def prefecture(self) -> str: ...
+    @property
+    def quartier(self) -> str: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lng(self) -> float | None: ...
 
 
 class Quote(NamedTuple):

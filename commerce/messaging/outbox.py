@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commerce.messaging.models import Outbox
+from commerce.messaging.notices import Notice
 from commerce.users.models import Channel, User
 
 # Ids of the rows this session added, kept in `session.info`: whoever commits the turn (the web
@@ -25,17 +26,21 @@ def notify(
     session: Session,
     *,
     user_id: int,
-    kind: str,
+    kind: Notice,
     params: dict[str, Any] | None = None,
     essential: bool = False,
     channel: Channel | None = None,
     address: str = "",
     dedupe_key: str | None = None,
 ) -> Outbox:
-    """Queue a notification of `kind` for a user, rendered later in their language/channel."""
+    """Queue a notification of `kind` for a user, rendered later in their language/channel.
+
+    A string that is not a `Notice` member raises ValueError here, in the action's test, instead
+    of becoming a row that no renderer knows.
+    """
     row = Outbox(
         user_id=user_id,
-        kind=kind,
+        kind=Notice(kind).value,
         payload={"params": params or {}},
         essential=essential,
         channel=channel,
@@ -52,7 +57,7 @@ def notify_once(
     session: Session,
     *,
     user_id: int,
-    kind: str,
+    kind: Notice,
     dedupe_key: str,
     params: dict[str, Any] | None = None,
     essential: bool = False,
@@ -80,7 +85,7 @@ def notify_once(
 
 
 def notify_many(
-    session: Session, *, users: list[User], kind: str, params: dict[str, Any] | None = None
+    session: Session, *, users: list[User], kind: Notice, params: dict[str, Any] | None = None
 ) -> list[Outbox]:
     return [notify(session, user_id=u.id, kind=kind, params=params) for u in users]
 

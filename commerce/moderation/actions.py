@@ -15,6 +15,7 @@ from commerce.errors import (
     NotFound,
     PermissionDenied,
 )
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, notify_many
 from commerce.moderation.models import Report, ReportStatus
 from commerce.reasons import reason_text
@@ -40,7 +41,7 @@ def decide_shop(
     notify(
         session,
         user_id=shop.owner_id,
-        kind="shop_approved" if approve else "shop_refused",
+        kind=Notice.SHOP_APPROVED if approve else Notice.SHOP_REFUSED,
         params={"shop_id": shop.id, "reason": text},
         essential=True,
     )
@@ -65,7 +66,7 @@ def decide_product(
     notify(
         session,
         user_id=shop.owner_id,
-        kind="product_approved" if approve else "product_rejected",
+        kind=Notice.PRODUCT_APPROVED if approve else Notice.PRODUCT_REJECTED,
         params={"product_id": product.id, "reason": text},
         essential=True,
     )
@@ -125,7 +126,9 @@ def report(
     )
     session.add(rep)
     session.flush()
-    notify_many(session, users=admins(session), kind="report_filed", params={"report_id": rep.id})
+    notify_many(
+        session, users=admins(session), kind=Notice.REPORT_FILED, params={"report_id": rep.id}
+    )
     if target.is_active and open_reports_against(session, target.id) >= (
         rules.current().reports_to_deactivate
     ):
@@ -133,7 +136,7 @@ def report(
         notify_many(
             session,
             users=admins(session),
-            kind="account_deactivated",
+            kind=Notice.ACCOUNT_DEACTIVATED,
             params={"user_id": target.id, "reports": open_reports_against(session, target.id)},
         )
     return rep

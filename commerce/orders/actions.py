@@ -14,7 +14,7 @@ from commerce import clock, rules
 from commerce.cart.actions import cart_summary, find_promo
 from commerce.cart.models import Cart, PromoCode
 from commerce.catalog.models import Product, Shop
-from commerce.db import action
+from commerce.db import action, conditional_update
 from commerce.delivery import pricing
 from commerce.delivery.codes import issue_code
 from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobStatus
@@ -28,6 +28,7 @@ from commerce.errors import (
     ProductUnavailable,
     PromoExhausted,
 )
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.orders.lifecycle import Actor, transition
 from commerce.orders.models import (
@@ -239,16 +240,16 @@ def place_order(
     if summary.promo_code is not None and summary.discount > 0:
         promo = session.scalar(select(PromoCode).where(PromoCode.code == summary.promo_code))
         assert promo is not None
-        counted = session.execute(
+        counted = conditional_update(
+            session,
             update(PromoCode)
             .where(
                 PromoCode.id == promo.id,
                 (PromoCode.max_uses.is_(None)) | (PromoCode.uses < PromoCode.max_uses),
             )
-            .values(uses=PromoCode.uses + 1)
-            .execution_options(synchronize_session=False)
+            .values(uses=PromoCode.uses + 1),
         )
-        if counted.rowcount != 1:
+        if counted != 1:
             raise PromoExhausted("promo used up", code=summary.promo_code)
         promo_id = promo.id
 
@@ -304,7 +305,7 @@ def place_order(
         notify(
             session,
             user_id=q.shop.owner_id,
-            kind="order_placed",
+            kind=Notice.ORDER_PLACED,
             params={"order_id": order.id},
             essential=True,
         )
@@ -315,7 +316,7 @@ def place_order(
         notify(
             session,
             user_id=shop.owner_id,
-            kind="low_stock",
+            kind=Notice.LOW_STOCK,
             params={"product_id": product.id, "stock": left},
         )
     cart.items.clear()
@@ -360,7 +361,7 @@ def accept_order(session: Session, *, seller_id: int, order_id: int) -> Order:
     notify(
         session,
         user_id=order.buyer_id,
-        kind="order_accepted",
+        kind=Notice.ORDER_ACCEPTED,
         params={"order_id": order.id},
         essential=True,
     )
@@ -379,7 +380,7 @@ def refuse_order(session: Session, *, seller_id: int, order_id: int, reason: str
     notify(
         session,
         user_id=order.buyer_id,
-        kind="order_refused",
+        kind=Notice.ORDER_REFUSED,
         params={"order_id": order.id, "reason": text},
         essential=True,
     )
@@ -412,7 +413,7 @@ def cancel_order(session: Session, *, buyer_id: int, order_id: int) -> Order:
     notify(
         session,
         user_id=shop.owner_id,
-        kind="order_cancelled",
+        kind=Notice.ORDER_CANCELLED,
         params={"order_id": order.id},
         essential=True,
     )
@@ -421,7 +422,7 @@ def cancel_order(session: Session, *, buyer_id: int, order_id: int) -> Order:
             notify(
                 session,
                 user_id=job.courier_id,
-                kind="job_cancelled",
+                kind=Notice.JOB_CANCELLED,
                 params={"order_id": order.id, "job_id": job.id},
                 essential=True,
             )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from commerce import clock
+from commerce.db import conditional_update
 from commerce.errors import IllegalTransition
 from commerce.orders.models import Order, OrderStatus, OrderStatusChange
 
@@ -76,13 +77,13 @@ def transition(
             actor=actor,
         )
     now = clock.now()
-    result = session.execute(
+    result = conditional_update(
+        session,
         update(Order)
         .where(Order.id == order.id, Order.status == from_status)
-        .values(status=to_status, updated_at=now)
-        .execution_options(synchronize_session=False)
+        .values(status=to_status, updated_at=now),
     )
-    if result.rowcount != 1:
+    if result != 1:
         session.refresh(order)
         raise IllegalTransition(
             "order changed meanwhile",

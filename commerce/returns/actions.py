@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from commerce import clock, rules
 from commerce.catalog.models import Product, Shop
-from commerce.db import action
+from commerce.db import action, conditional_update
 from commerce.delivery import pricing
 from commerce.delivery.models import DeliveryJob, JobKind, JobStatus
 from commerce.errors import (
@@ -28,6 +28,7 @@ from commerce.errors import (
     ReturnWindowClosed,
 )
 from commerce.messaging import events
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.orders.actions import buyer_order, seller_order
 from commerce.orders.models import Order, OrderItem, OrderStatus
@@ -84,13 +85,13 @@ def request_return(
             raise NotFound("not an item of this order", entity="order_item", id=item_id)
         if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
             raise InvalidQuantity("quantity must be 1 or more", quantity=qty)
-        reserved = session.execute(
+        reserved = conditional_update(
+            session,
             update(OrderItem)
             .where(OrderItem.id == item.id, OrderItem.returned_quantity + qty <= OrderItem.quantity)
-            .values(returned_quantity=OrderItem.returned_quantity + qty)
-            .execution_options(synchronize_session=False)
+            .values(returned_quantity=OrderItem.returned_quantity + qty),
         )
-        if reserved.rowcount != 1:
+        if reserved != 1:
             raise InvalidQuantity("more than was bought", order_item_id=item.id)
         ret.items.append(ReturnItem(order_item_id=item.id, quantity=qty))
     session.add(ret)
@@ -100,7 +101,7 @@ def request_return(
     notify(
         session,
         user_id=shop.owner_id,
-        kind="return_requested",
+        kind=Notice.RETURN_REQUESTED,
         params={"return_id": ret.id, "order_id": order.id},
         essential=True,
     )
@@ -159,7 +160,7 @@ def approve_return(session: Session, *, seller_id: int, return_id: int) -> Retur
     notify(
         session,
         user_id=ret.buyer_id,
-        kind="return_approved",
+        kind=Notice.RETURN_APPROVED,
         params={"return_id": ret.id, "order_id": order.id},
         essential=True,
     )
@@ -188,7 +189,7 @@ def refuse_return(session: Session, *, seller_id: int, return_id: int, reason: s
     notify(
         session,
         user_id=ret.buyer_id,
-        kind="return_refused",
+        kind=Notice.RETURN_REFUSED,
         params={"return_id": ret.id, "order_id": order.id, "reason": ret.refusal_reason},
         essential=True,
     )
@@ -219,7 +220,7 @@ def receive_return(session: Session, *, return_id: int) -> Return:
     notify(
         session,
         user_id=shop.owner_id,
-        kind="return_received",
+        kind=Notice.RETURN_RECEIVED,
         params={"return_id": ret.id, "order_id": ret.order_id},
         essential=True,
     )
@@ -238,13 +239,13 @@ def confirm_refund(session: Session, *, buyer_id: int, return_id: int) -> Refund
     collected = job is not None and job.status in (JobStatus.PICKED_UP, JobStatus.DONE)
     if refund is None or not collected:
         raise RefundState("no refund to confirm yet", return_id=return_id)
-    done = session.execute(
+    done = conditional_update(
+        session,
         update(Refund)
         .where(Refund.id == refund.id, Refund.status == RefundStatus.PENDING)
-        .values(status=RefundStatus.PAID, paid_at=clock.now())
-        .execution_options(synchronize_session=False)
+        .values(status=RefundStatus.PAID, paid_at=clock.now()),
     )
-    if done.rowcount != 1:
+    if done != 1:
         raise RefundState("refund already confirmed", return_id=return_id)
     if ret.status == ReturnStatus.RECEIVED:
         ret.status = ReturnStatus.CLOSED

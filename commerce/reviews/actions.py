@@ -16,6 +16,7 @@ from commerce.errors import (
     PermissionDenied,
     ReviewNotAllowed,
 )
+from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.orders.models import Order, OrderItem, OrderStatus
 from commerce.reviews.models import Review
@@ -61,7 +62,7 @@ def add_review(
     notify(
         session,
         user_id=shop.owner_id,
-        kind="negative_review" if rating <= NEGATIVE_AT_MOST else "new_review",
+        kind=Notice.NEGATIVE_REVIEW if rating <= NEGATIVE_AT_MOST else Notice.NEW_REVIEW,
         params={"review_id": review.id, "rating": rating},
     )
     return review
@@ -90,7 +91,7 @@ def add_review_comment(
         notify(
             session,
             user_id=shop.owner_id,
-            kind="negative_review" if review.rating <= NEGATIVE_AT_MOST else "new_review",
+            kind=Notice.NEGATIVE_REVIEW if review.rating <= NEGATIVE_AT_MOST else Notice.NEW_REVIEW,
             params={"review_id": review.id, "rating": review.rating},
         )
     return review
@@ -113,7 +114,7 @@ def reply_to_review(session: Session, *, seller_id: int, review_id: int, text: s
     notify(
         session,
         user_id=review.buyer_id,
-        kind="review_replied",
+        kind=Notice.REVIEW_REPLIED,
         params={"review_id": review.id},
     )
     return review

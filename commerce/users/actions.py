@@ -74,7 +74,7 @@ _BY_TELEGRAM = (
 )
 
 
-def _known(session: Session, stmt: Select[tuple[User]], key: object) -> User | None:
+def _known(session: Session, stmt: Select[User], key: object) -> User | None:
     return session.execute(stmt, {"b_key": key}).unique().scalar_one_or_none()
 
 

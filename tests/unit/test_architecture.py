@@ -26,3 +26,21 @@ def test_import_linter_contracts_are_kept() -> None:
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout and " kept" in done.stdout
+
+
+def test_the_core_and_the_conversations_type_check() -> None:
+    """mypy on commerce/ and bot/ ([tool.mypy] in pyproject.toml).
+
+    Why here too: notification kinds are a `Notice` enum so that a renamed kind breaks the type
+    check; that only protects anyone if the type check runs where CI does.
+    """
+    mypy = Path(sys.executable).with_name("mypy")
+    done = subprocess.run(
+        [str(mypy), "commerce", "bot"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -19,6 +19,7 @@ from bot.messages import reply_from_json
 from bot.notifications import render_notification
 from commerce import clock
 from commerce.messaging.models import Outbox
+from commerce.messaging.notices import Notice
 from commerce.users.models import Channel, ChannelIdentity, Role, User
 from workers.outbox.plan import INTERRUPTED, Plan
 
@@ -56,7 +57,7 @@ def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
     if user is not None and user.opted_out and not row.essential:
         plan.skip_reason = "opted_out"
         return plan
-    if row.kind == "reply":
+    if row.kind == Notice.REPLY:
         plan.reply = reply_from_json(row.payload["params"]["reply"])
         plan.callback_query_id = str(row.payload["params"].get("callback_query_id", ""))
     else:
