@@ -57,10 +57,8 @@ def main() -> None:
     from boutik.runtime import Runtime
     from channels_adapters.web import create_app
     from commerce.messaging.models import Outbox
-    from workers import context
 
     runtime = Runtime(get_config())
-    context.install(runtime)
     app = create_app(runtime.config, runtime=runtime)
     client = app.test_client()
     statements: list[str] = []

@@ -124,9 +124,6 @@ def serve(port: int | None, host: str | None, simulator: bool) -> None:
     rt = Runtime(config)
     app = create_app(rt.config, runtime=rt)
     click.echo(f"Boutik listening on http://{host}:{port}  (health: /healthz)")
-    from workers import context
-
-    context.install(rt)  # in-process jobs use this server's runtime
     if not rt.uses_redis:
         from workers.sweeper import Sweeper
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 from boutik.config import get_config
 from boutik.runtime import Runtime, configure_logging
 from channels_adapters.web import create_app
-from workers import context
 
 configure_logging()
 runtime = Runtime(get_config())
-context.install(runtime)
 if not runtime.uses_redis:
     from workers.sweeper import Sweeper
 

@@ -8,7 +8,7 @@ the same transaction that writes the reply, so a retried job finds nothing left 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,9 @@ from commerce.messaging.models import ConversationState
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.users.models import User
-from workers.context import runtime
+
+if TYPE_CHECKING:
+    from boutik.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +35,10 @@ def _pending(conv: ConversationState | None, user_id: int, ref: int) -> dict[str
     return pending if isinstance(pending, dict) and pending.get("ref") == ref else None
 
 
-def answer_support_question(user_id: int, conversation_id: int, question_ref: int) -> str:
+def answer_support_question(
+    rt: Runtime, user_id: int, conversation_id: int, question_ref: int
+) -> str:
     """Answer the parked question `question_ref` of the conversation, then reply or hand off."""
-    rt = runtime()
     with rt.session_factory() as session:
         conv = session.get(ConversationState, conversation_id)
         pending = _pending(conv, user_id, question_ref)

@@ -37,7 +37,13 @@ def batches(ids: list[int]) -> list[list[int]]:
 class Dispatcher(Protocol):
     def dispatch(self, ids: list[int]) -> None: ...
     def schedule(self, outbox_id: int, delay_s: float) -> None: ...
-    def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None: ...
+    def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
+        """Run `fn(rt, *args)` later: `fn` a module-level job function, `args` ids only.
+
+        Whoever runs it passes its own Runtime first (`InProcessDispatcher` its `rt`, RQ's
+        `workers.runner.RuntimeWorker` the worker's), so a job never looks one up.
+        """
+        ...
 
 
 class InProcessDispatcher:
@@ -73,14 +79,11 @@ class InProcessDispatcher:
         timer.start()
 
     def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
-        """Run a module-level job function (ids only) here, now or after `delay_s`."""
+        """Run `fn(self.rt, *args)` here, now or after `delay_s`."""
 
         def run() -> None:
-            from workers.context import using
-
             try:
-                with using(self.rt):
-                    fn(*args)
+                fn(self.rt, *args)
             except Exception:
                 log.exception("in-process job %s%r failed", fn.__name__, args)
 

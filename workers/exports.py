@@ -7,6 +7,8 @@ the turn commits.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot import i18n
 from bot.messages import Document, reply_to_json
 from commerce.db import unit_of_work
@@ -14,12 +16,13 @@ from commerce.exports import ExportKind, export_filename, write_csv
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.users.models import Channel, User
-from workers.context import runtime
+
+if TYPE_CHECKING:
+    from boutik.runtime import Runtime
 
 
-def build_export(admin_id: int, kind_index: int) -> int:
+def build_export(rt: Runtime, admin_id: int, kind_index: int) -> int:
     """Write the CSV and queue it for the admin; returns the number of records."""
-    rt = runtime()
     kind = list(ExportKind)[kind_index]
     with unit_of_work(rt.session_factory) as session:
         admin = session.get(User, admin_id)

@@ -70,12 +70,8 @@ def _download(rt: Runtime, reference: str) -> bytes:
     return data
 
 
-def fetch_return_photo(return_id: int, rt: Runtime | None = None) -> str:
+def fetch_return_photo(rt: Runtime, return_id: int) -> str:
     """Download one return's photo; returns the stored path ('' if none). An RQ job."""
-    if rt is None:
-        from workers.context import runtime
-
-        rt = runtime()
     with unit_of_work(rt.session_factory) as session:
         reference = session.scalar(select(Return.photo_path).where(Return.id == return_id)) or ""
     if not reference.startswith((TWILIO, TELEGRAM)):

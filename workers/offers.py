@@ -20,7 +20,6 @@ from commerce import clock
 from commerce.db import unit_of_work
 from commerce.delivery import offers
 from commerce.messaging.outbox import take_pending_ids
-from workers.context import runtime
 
 if TYPE_CHECKING:
     from boutik.runtime import Runtime
@@ -28,8 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def wave_plan(rt: Runtime | None = None) -> offers.WavePlan:
-    cfg = (rt or runtime()).config.delivery
+def wave_plan(rt: Runtime) -> offers.WavePlan:
+    cfg = rt.config.delivery
     return offers.WavePlan(
         radius_km=cfg.offer_radius_km,
         step_km=cfg.offer_radius_step_km,
@@ -38,12 +37,10 @@ def wave_plan(rt: Runtime | None = None) -> offers.WavePlan:
     )
 
 
-def offer_wave(job_id: int, wave: int = 1, offer_round: int = 0, recover: bool = False) -> str:
+def offer_wave(
+    rt: Runtime, job_id: int, wave: int = 1, offer_round: int = 0, recover: bool = False
+) -> str:
     """Run one wave; schedule the next one. Idempotent: a rerun texts nobody twice."""
-    return run_wave(runtime(), job_id, wave, offer_round, recover=recover)
-
-
-def run_wave(rt: Runtime, job_id: int, wave: int, offer_round: int, *, recover: bool) -> str:
     with unit_of_work(rt.session_factory) as session:
         outcome = offers.offer_wave(
             session,
@@ -76,9 +73,8 @@ def run_wave(rt: Runtime, job_id: int, wave: int, offer_round: int, *, recover: 
     return outcome.stopped or f"wave {outcome.wave}: {len(outcome.offered)} offers"
 
 
-def offer_open_jobs(courier_user_id: int) -> str:
+def offer_open_jobs(rt: Runtime, courier_user_id: int) -> str:
     """A courier switched ON: the open jobs within their current wave radius, offered now."""
-    rt = runtime()
     with unit_of_work(rt.session_factory) as session:
         job_ids = offers.offer_open_jobs(
             session, courier_user_id=courier_user_id, plan=wave_plan(rt)
@@ -96,7 +92,7 @@ def sweep_offers(rt: Runtime) -> list[str]:
     done = []
     for item in overdue:
         try:
-            done.append(run_wave(rt, item.job_id, item.wave, item.offer_round, recover=True))
+            done.append(offer_wave(rt, item.job_id, item.wave, item.offer_round, recover=True))
         except Exception:  # one job's failure must not stop the others' recovery
             log.exception("recovering the offers of job %s failed", item.job_id)
     return done

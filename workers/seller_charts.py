@@ -31,7 +31,6 @@ from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.stats import seller_stats
 from commerce.users.models import User
-from workers.context import runtime
 
 if TYPE_CHECKING:
     from boutik.runtime import Runtime
@@ -44,9 +43,10 @@ def _dedupe_key(seller_id: int, ref: int) -> str:
     return f"stats_chart:{seller_id}:{ref}"
 
 
-def send_seller_chart(seller_id: int, conversation_id: int, ref: int, attempt: int = 1) -> str:
+def send_seller_chart(
+    rt: Runtime, seller_id: int, conversation_id: int, ref: int, attempt: int = 1
+) -> str:
     """Draw the seller's chart and queue it as a photo; retried on failure, then reported."""
-    rt = runtime()
     try:
         return _send(rt, seller_id, conversation_id, ref)
     except CommerceError as exc:

@@ -54,12 +54,8 @@ def sweep_photos(rt: Runtime) -> int:
     return len(ids)
 
 
-def fetch_product_photo(product_id: int, rt: Runtime | None = None) -> int:
+def fetch_product_photo(rt: Runtime, product_id: int) -> int:
     """Download this product's Telegram photos; returns how many were stored (an RQ job)."""
-    if rt is None:
-        from workers.context import runtime
-
-        rt = runtime()
     with unit_of_work(rt.session_factory) as session:
         pending = [
             (p.id, p.path)

@@ -45,11 +45,8 @@ class Sweeper(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        from workers.context import using
-
         while True:
-            with using(self.rt):
-                sweep_once(self.rt)
+            sweep_once(self.rt)
             if self.stopped.wait(self.every_s):
                 return
 

@@ -88,7 +88,7 @@ class ClockAwareDispatcher:
     def _run_now(self, job: _Pending) -> None:
         """Synchronously, so a job it schedules for later is seen by the same clock jump."""
         try:
-            job.fn(*job.args)
+            job.fn(self.inner.rt, *job.args)  # as the in-process dispatcher calls it
         except Exception:
             log.exception("delayed job %s%r failed", getattr(job.fn, "__name__", job.fn), job.args)
 

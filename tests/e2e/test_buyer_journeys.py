@@ -240,7 +240,7 @@ def test_cancel_then_a_return_with_a_photo_fetched_by_the_worker(boutik: Boutik)
         return_id = ret.id
     from workers.media_fetch import fetch_return_photo
 
-    stored = fetch_return_photo(return_id, boutik.rt)
+    stored = fetch_return_photo(boutik.rt, return_id)
     assert stored == f"returns/{return_id}.jpg"
     assert (boutik.rt.config.media_dir / stored).exists()
     with db.session() as s:

@@ -21,7 +21,6 @@ from tests.support import make_courier
 from tests.timing import WAIT_S
 from tests.unit import flows
 from tests.webhooks import post_twilio, sms_form
-from workers import context
 from workers.events import start
 
 SMS = "/webhooks/twilio/sms"
@@ -29,9 +28,7 @@ SMS = "/webhooks/twilio/sms"
 
 @pytest.fixture
 def app(boutik: Boutik) -> Iterator[Boutik]:
-    context.install(boutik.rt)  # in-process offer waves use this app's runtime
     yield boutik
-    context.install(None)
 
 
 def phone_of(b: Boutik, user_id: int) -> str:

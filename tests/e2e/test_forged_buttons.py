@@ -76,7 +76,6 @@ from tests.webhooks import (
     telegram_message,
     whatsapp_form,
 )
-from workers import context
 
 WA = "/webhooks/twilio/whatsapp"
 LARGE_ID = 2_000_000_000
@@ -133,9 +132,7 @@ def app(boutik: Boutik) -> Iterator[Boutik]:
         delivery__offer_timeout_s=3600,  # no second offer wave during the test
     )
     rules.configure(rules.Rules(reports_to_deactivate=1000))
-    context.install(boutik.rt)
     yield boutik
-    context.install(None)
 
 
 def _jpeg() -> bytes:

@@ -55,7 +55,6 @@ from tests.webhooks import (
     telegram_callback,
     whatsapp_form,
 )
-from workers import context
 from workers.outbox import deliver, sweep
 
 WA = "/webhooks/twilio/whatsapp"
@@ -115,9 +114,7 @@ def app(boutik: Boutik) -> Iterator[Boutik]:
     boutik.rt.config = boutik.rt.config.replace(
         twilio__sms_segments_per_s=200.0, telegram__rate_per_chat_per_s=200.0
     )
-    context.install(boutik.rt)  # in-process offer waves use this app's runtime
     yield boutik
-    context.install(None)
 
 
 def _alone(digits: str) -> re.Pattern[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import select
 
 from boutik.runtime import Runtime
@@ -15,9 +15,9 @@ from tests.e2e.conftest import boutik_config
 from tests.services import Emulator
 from tests.support import REDIS_URL, Db, phone
 from tests.webhooks import post_twilio, whatsapp_form
-from workers import context
 from workers.dispatch import QUEUE
 from workers.outbox import sweep
+from workers.runner import RuntimeWorker
 
 WA = "/webhooks/twilio/whatsapp"
 
@@ -39,12 +39,9 @@ def test_with_redis_down_webhooks_commit_and_the_outbox_drains_when_it_returns(
 
     # Redis is back: a worker's sweeper hands the row over and the worker sends it.
     up = Runtime(boutik_config(emulator, tmp_path, queue__redis_url=REDIS_URL))
-    context.install(up)
-    try:
-        up.dispatcher.dispatch(sweep(up))
-        SimpleWorker([Queue(QUEUE, connection=redis_conn)], connection=redis_conn).work(burst=True)
-    finally:
-        context.install(None)
+    up.dispatcher.dispatch(sweep(up))
+    worker = RuntimeWorker([Queue(QUEUE, connection=redis_conn)], connection=redis_conn, runtime=up)
+    worker.work(burst=True)
     with pg.session() as s:
         assert s.scalar(select(Outbox.status)) == OutboxStatus.SENT
     assert len(emulator.store.twilio_messages(to=f"whatsapp:{number}")) == 1

@@ -117,8 +117,8 @@ def test_from_start_to_an_approved_product_and_a_dispatched_order(
     from workers.seller_media import fetch_product_photo, pending_product_ids
 
     assert pending_product_ids(boutik.rt) == [product.id]
-    assert fetch_product_photo(product.id, boutik.rt) == 1
-    assert fetch_product_photo(product.id, boutik.rt) == 0  # idempotent
+    assert fetch_product_photo(boutik.rt, product.id) == 1
+    assert fetch_product_photo(boutik.rt, product.id) == 0  # idempotent
     with boutik.db.session() as s:
         [stored] = s.get(Product, product.id).photos  # type: ignore[union-attr]
     assert stored.path.startswith("products/") and stored.path.endswith(".jpg")

@@ -34,7 +34,6 @@ from devtools.simulator.setup import LIST_PICKER_SID
 from tests.support import PG_URL, Db, phone
 from tests.timing import WAIT_S
 from tests.webhooks import AUTH_TOKEN, post_telegram, post_twilio, telegram_message, whatsapp_form
-from workers import context
 
 
 @dataclass
@@ -81,7 +80,6 @@ def start_simulator(db: Db, media_dir: Path) -> tuple[SimServer, Callable[[], No
     rt = Runtime(config)
     app = create_app(rt.config, runtime=rt)
     holder["app"] = app
-    context.install(rt)  # delayed jobs (courier offer waves…) run with this runtime
     thread = threading.Thread(target=server.serve_forever, name="sim-http", daemon=True)
     thread.start()
     sim = simulator_of(app)
@@ -95,7 +93,6 @@ def start_simulator(db: Db, media_dir: Path) -> tuple[SimServer, Callable[[], No
         server.server_close()
         rt.telegram_sender.close()
         rt.dispose()
-        context.install(None)
 
     base_url = f"http://127.0.0.1:{port}"
     return SimServer(app.test_client(), app, rt, sim, db, base_url), stop
@@ -217,11 +214,11 @@ def test_the_clock_jumps_and_the_timers_run(simulator: SimServer) -> None:
 _ran: list[tuple[str, dt.datetime]] = []
 
 
-def _delayed_job(name: str, again_in_s: float) -> None:
+def _delayed_job(rt: Runtime, name: str, again_in_s: float) -> None:
     """A job that, like an offer wave, schedules its successor."""
     _ran.append((name, clock.now()))
     if again_in_s:
-        context.runtime().dispatcher.enqueue(_delayed_job, f"{name}+", 0.0, delay_s=again_in_s)
+        rt.dispatcher.enqueue(_delayed_job, f"{name}+", 0.0, delay_s=again_in_s)
 
 
 def test_delayed_jobs_follow_the_clock_jump_step_by_step(simulator: SimServer) -> None:

@@ -149,7 +149,6 @@ def test_worker_job_answers_the_parked_question_into_the_outbox(
 ) -> None:
     from boutik.runtime import Runtime
     from workers import assistant
-    from workers.context import using
     from workers.events import _jobs
 
     base_url, _fake = server
@@ -171,9 +170,8 @@ def test_worker_job_answers_the_parked_question_into_the_outbox(
     assert replies[0].text == "Je regarde…"  # type: ignore[union-attr]
     fn, *args = _jobs()[event.name](*event.args)
     assert fn is assistant.answer_support_question
-    with using(rt):
-        assert fn(*args).startswith("answered (model")
-        assert fn(*args) == "nothing to do"  # idempotent: the question is answered once
+    assert fn(rt, *args).startswith("answered (model")  # as a worker runs it: runtime first
+    assert fn(rt, *args) == "nothing to do"  # idempotent: the question is answered once
     with db.session() as session:
         row = session.query(Outbox).filter_by(user_id=placed.buyer_id, kind="reply").one()
         assert row.payload["params"]["reply"]["text"].startswith(
@@ -189,7 +187,6 @@ def test_worker_job_hands_off_to_a_human(
     db: Db, placed: flows.Placed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from boutik.runtime import Runtime
-    from workers.context import using
     from workers.events import _jobs
 
     config = load_config(environ={}).replace(llm__base_url="", llm__model="")
@@ -207,8 +204,7 @@ def test_worker_job_hands_off_to_a_human(
         ctx.conv.data = ctx.data
         [event] = take_events(session)
     fn, *args = _jobs()[event.name](*event.args)
-    with using(rt):
-        fn(*args)
+    fn(rt, *args)
     with db.session() as session:
         conv = session.get(ConversationState, args[1])
         assert conv is not None and conv.human_mode is True

@@ -1,6 +1,6 @@
 """Courier offer waves through RQ on real Redis and PostgreSQL, driven by RQ's own scheduler.
 
-- publish_job's after-commit event queues wave 1; a SimpleWorker burst runs it and the offer
+- publish_job's after-commit event queues wave 1; a RuntimeWorker burst runs it and the offer
   SMS reach the couriers within the radius through the Twilio emulator;
 - the next wave sits in RQ's ScheduledJobRegistry (`enqueue_in`) with the configured delay;
   the test moves it due, and commerce.clock with it, and RQScheduler.enqueue_scheduled_jobs()
@@ -25,7 +25,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 import requests
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
@@ -53,9 +53,9 @@ from tests.webhooks import (
     sms_form,
     twilio_signature,
 )
-from workers import context
 from workers.dispatch import QUEUE, RQDispatcher
 from workers.events import start
+from workers.runner import RuntimeWorker
 from workers.sweeper import sweep_once
 
 TIMEOUT_S = 300
@@ -79,9 +79,7 @@ def rq_runtime(
         delivery__offer_timeout_s=TIMEOUT_S,
     )
     rt = Runtime(config)
-    context.install(rt)
     yield rt
-    context.install(None)
     rt.dispose()
 
 
@@ -103,8 +101,8 @@ def sms_to(emulator: Emulator, db: Db, user_id: int) -> list[str]:
     return [m.body for m in emulator.store.twilio_messages(to=phone_of(db, user_id))]
 
 
-def burst(conn: redis.Redis) -> None:
-    SimpleWorker([Queue(QUEUE, connection=conn)], connection=conn).work(burst=True)
+def burst(conn: redis.Redis, rt: Runtime) -> None:
+    RuntimeWorker([Queue(QUEUE, connection=conn)], connection=conn, runtime=rt).work(burst=True)
 
 
 def scheduled(conn: redis.Redis) -> list[tuple[Job, dt.datetime]]:
@@ -149,7 +147,7 @@ def test_waves_run_in_rq_widen_on_the_scheduler_and_the_seller_is_told(
     assert first.args == (job_id, 1, 1)
 
     before = dt.datetime.now(dt.UTC)
-    burst(redis_conn)
+    burst(redis_conn, rq_runtime)
     after = dt.datetime.now(dt.UTC)
 
     [offer] = sms_to(emulator, pg, near)
@@ -165,18 +163,18 @@ def test_waves_run_in_rq_widen_on_the_scheduler_and_the_seller_is_told(
     )
 
     assert run_scheduler_after_timeout(redis_conn) == 1
-    burst(redis_conn)
+    burst(redis_conn, rq_runtime)
     assert len(sms_to(emulator, pg, middle)) == 1
     [(wave3, _due)] = scheduled(redis_conn)
     assert wave3.args == (job_id, 3, 1)
 
     run_scheduler_after_timeout(redis_conn)
-    burst(redis_conn)
+    burst(redis_conn, rq_runtime)
     assert len(sms_to(emulator, pg, far)) == 1
     assert not flows.outbox(pg, kind="job_unclaimed")
 
     run_scheduler_after_timeout(redis_conn)
-    burst(redis_conn)
+    burst(redis_conn, rq_runtime)
 
     assert scheduled(redis_conn) == [] and queue.count == 0  # the chain ended
     assert not sms_to(emulator, pg, too_far)
@@ -199,7 +197,7 @@ def test_a_job_published_without_events_is_started_by_the_sweeper(
 
     sweep_once(rq_runtime)
     sweep_once(rq_runtime)  # a second sweep starts no second chain
-    burst(redis_conn)
+    burst(redis_conn, rq_runtime)
 
     # The outbox sweep sent the courier's earlier notices too (approval): only one offer here.
     [offer] = [b for b in sms_to(emulator, pg, near) if b.startswith(f"Course {p.order_id}:")]

@@ -1,6 +1,6 @@
 """Outbox delivery through RQ on real Redis and PostgreSQL, including crashes.
 
-- SimpleWorker(...).work(burst=True) drains the outbox;
+- RuntimeWorker(...).work(burst=True) (RQ's SimpleWorker) drains the outbox;
 - worker processes killed with SIGKILL mid-send and Redis restarted (its queue lost): every
   row still ends sent, and none is sent twice.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import select
 
 from boutik.runtime import Runtime
@@ -32,8 +32,8 @@ from tests.services import Emulator
 from tests.support import PG_URL, REDIS_URL, Db, phone
 from tests.timing import START_S, WAIT_S, wait_until
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN
-from workers import context
 from workers.dispatch import BATCH, QUEUE
+from workers.runner import RuntimeWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_START = [
@@ -70,9 +70,7 @@ def rq_runtime(
         twilio__whatsapp_rate_per_s=500.0,
     )
     rt = Runtime(config)
-    context.install(rt)
     yield rt
-    context.install(None)
     rt.dispose()
 
 
@@ -87,7 +85,7 @@ def test_simple_worker_burst_drains_the_outbox(
     queue = Queue(QUEUE, connection=redis_conn)
     assert queue.count == -(-40 // BATCH)  # ordered batches of BATCH rows
 
-    SimpleWorker([queue], connection=redis_conn).work(burst=True)
+    RuntimeWorker([queue], connection=redis_conn, runtime=rq_runtime).work(burst=True)
 
     with pg.session() as s:
         statuses = Counter(r.status for r in s.scalars(select(Outbox)))

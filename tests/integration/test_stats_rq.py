@@ -3,7 +3,7 @@
 - the Telegram webhook turn replies with the figures and queues `send_seller_chart` in RQ (the
   web process draws nothing);
 - a second /stats meanwhile queues nothing;
-- a SimpleWorker burst runs the chart job, which queues the photo's outbox row; a second burst
+- a RuntimeWorker burst runs the chart job, which queues the photo's outbox row; a second burst
   sends it: the PNG reaches the Telegram emulator with its caption.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from boutik.runtime import Runtime
 from channels_adapters.web import create_app
@@ -23,8 +23,8 @@ from tests.e2e.conftest import boutik_config
 from tests.services import Emulator
 from tests.support import REDIS_URL, Db, make_seller
 from tests.webhooks import post_telegram, telegram_message
-from workers import context
 from workers.dispatch import QUEUE
+from workers.runner import RuntimeWorker
 
 
 @pytest.fixture
@@ -39,14 +39,13 @@ def rq_runtime(
         telegram__rate_per_chat_per_s=1000.0,
     )
     rt = Runtime(config)
-    context.install(rt)  # what `boutik worker` does in its process
     yield rt
-    context.install(None)
     rt.dispose()
 
 
-def _burst(conn: redis.Redis) -> None:
-    SimpleWorker([Queue(QUEUE, connection=conn)], connection=conn).work(burst=True)
+def _burst(conn: redis.Redis, rt: Runtime) -> None:
+    """What `boutik worker` runs: RQ's SimpleWorker handing its runtime to each job."""
+    RuntimeWorker([Queue(QUEUE, connection=conn)], connection=conn, runtime=rt).work(burst=True)
 
 
 def test_stats_chart_is_drawn_by_an_rq_worker(
@@ -63,8 +62,9 @@ def test_stats_chart_is_drawn_by_an_rq_worker(
     assert post_telegram(client, telegram_message(tg, "/stats")).status_code == 200
     assert [j for j in queue.get_jobs() if j.func_name.endswith("send_seller_chart")] == charts
     assert not (rq_runtime.config.media_dir / "charts").exists()  # nothing drawn in the web
-    _burst(redis_conn)  # the replies, then the chart job, then the photo's own delivery job
-    _burst(redis_conn)
+    # The replies, then the chart job, then the photo's own delivery job.
+    _burst(redis_conn, rq_runtime)
+    _burst(redis_conn, rq_runtime)
     [photo] = emulator.store.telegram_calls(method="sendPhoto", chat_id=tg)
     assert photo.params["caption"] == "Vos statistiques"
     texts = [

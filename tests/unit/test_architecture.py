@@ -1,8 +1,8 @@
 """The layers hold: import-linter's contracts (pyproject.toml) pass on the tree as it is.
 
 Why in the unit suite as well as `make lint`: CI runs `make test`, and a new import from `bot/`
-into `workers/` or `channels_adapters/` (as `bot.support.handlers` once reached
-`workers.context`) must fail there, not wait for someone to run the linter.
+into `workers/` or `channels_adapters/` (as `bot.support.handlers` once reached into
+`workers/`) must fail there, not wait for someone to run the linter.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from commerce.users import actions as users
 from commerce.users.models import User
 from tests.support import Db, ensure_admin, make_courier
 from tests.unit import flows
-from workers import context
 from workers.offers import offer_wave
 
 TIMEOUT_S = 300
@@ -49,6 +48,7 @@ class SimScheduler:
         default_factory=list
     )
     sent: list[int] = field(default_factory=list)
+    rt: Any = None  # the runtime it belongs to, handed to each job first (as RQ's worker does)
 
     def dispatch(self, ids: list[int]) -> None:
         self.sent.extend(ids)
@@ -64,7 +64,7 @@ class SimScheduler:
                 return ran
             job = min(due, key=lambda j: j[0])
             self.jobs.remove(job)
-            job[1](*job[2])
+            job[1](self.rt, *job[2])
             ran += 1
 
 
@@ -78,9 +78,8 @@ class FakeRuntime:
 @pytest.fixture
 def sim(db: Db) -> Iterator[SimScheduler]:
     scheduler = SimScheduler()
-    context.install(FakeRuntime(db.factory, scheduler))  # type: ignore[arg-type]
+    scheduler.rt = FakeRuntime(db.factory, scheduler)
     yield scheduler
-    context.install(None)
 
 
 def publish(db: Db, sim: SimScheduler, p: flows.Placed, bonus: int = 0) -> int:
@@ -91,7 +90,7 @@ def publish(db: Db, sim: SimScheduler, p: flows.Placed, bonus: int = 0) -> int:
         job = delivery.publish_job(s, seller_id=p.seller_id, order_id=p.order_id, bonus=bonus)
         events = take_events(s)
         job_id = job.id
-    start(context.runtime(), events)  # type: ignore[arg-type]
+    start(sim.rt, events)
     return job_id
 
 
@@ -207,7 +206,7 @@ def test_a_rerun_wave_texts_nobody_twice(db: Db, sim: SimScheduler) -> None:
     sim.run_due()
     round_ = flows.job(db, job_id).offer_round
 
-    offer_wave(job_id, 1, round_)  # an RQ retry of the same wave
+    offer_wave(sim.rt, job_id, 1, round_)  # an RQ retry of the same wave
     with db.uow() as s:
         again = offers.offer_wave(
             s,
@@ -239,7 +238,7 @@ def test_raising_the_bonus_starts_a_new_round_and_stops_the_old_one(
     with db.uow() as s:
         delivery.raise_bonus(s, seller_id=p.seller_id, job_id=job_id, bonus=5000)
         events = take_events(s)
-    start(context.runtime(), events)  # type: ignore[arg-type]
+    start(sim.rt, events)
     sim.run_due()
 
     offers_rows = [r for r in flows.outbox(db, kind="job_offer") if r.user_id == near]
@@ -247,7 +246,7 @@ def test_raising_the_bonus_starts_a_new_round_and_stops_the_old_one(
     assert flows.job(db, job_id).offer_round == 2
     assert flows.job(db, job_id).bonus == 5000
     # A wave of the first round arriving late does nothing.
-    assert offer_wave(job_id, 2, 1) == "stale"
+    assert offer_wave(sim.rt, job_id, 2, 1) == "stale"
 
 
 def test_the_offer_sms_reads_like_the_spec(db: Db, sim: SimScheduler) -> None:
@@ -272,20 +271,20 @@ def test_the_offer_sms_reads_like_the_spec(db: Db, sim: SimScheduler) -> None:
 # --- the database is the truth: lost chains, never-started waves, couriers switching ON --------
 
 
-def sweep() -> list[str]:
+def sweep(sim: SimScheduler) -> list[str]:
     from workers.offers import sweep_offers
 
-    return sweep_offers(context.runtime())  # type: ignore[arg-type]
+    return sweep_offers(sim.rt)
 
 
-def switch_on(db: Db, courier_id: int) -> None:
+def switch_on(db: Db, sim: SimScheduler, courier_id: int) -> None:
     """What run_turn does for the courier's ON: commit, then start the events' jobs."""
     from workers.events import start
 
     with db.uow() as s:
         delivery.set_available(s, user_id=courier_id, available=True)
         events = take_events(s)
-    start(context.runtime(), events)  # type: ignore[arg-type]
+    start(sim.rt, events)
 
 
 def test_a_job_published_outside_a_turn_is_started_by_the_sweeper_once(
@@ -297,10 +296,10 @@ def test_a_job_published_outside_a_turn_is_started_by_the_sweeper_once(
     flows.accept(db, p)
     job_id = flows.publish(db, p)  # no after-commit events: a CLI, a seed, Redis down
 
-    assert sweep() == []  # a turn's own first wave gets a few seconds
+    assert sweep(sim) == []  # a turn's own first wave gets a few seconds
     later(offers.START_GRACE.total_seconds())
-    sweep()
-    sweep()  # sweeping again starts no second chain
+    sweep(sim)
+    sweep(sim)  # sweeping again starts no second chain
 
     assert offered_to(db, job_id) == {near}
     assert len(sim.jobs) == 1  # wave 2, after the timeout
@@ -321,24 +320,24 @@ def test_a_lost_chain_is_continued_and_the_seller_told_once(db: Db, sim: SimSche
     sim.jobs.clear()  # the scheduled wave 2 is lost (Redis flushed, enqueue failed)
 
     later(TIMEOUT_S + offers.LATE_GRACE.total_seconds() - 1)
-    assert sweep() == []  # not yet: the chain may only be slow
+    assert sweep(sim) == []  # not yet: the chain may only be slow
     later(1)
-    sweep()
+    sweep(sim)
     assert offered_to(db, job_id) == {near, middle}
     [(_due, _fn, args)] = sim.jobs  # the recovered chain goes on by itself
     assert args == (job_id, 3, 1)
     sim.jobs.clear()  # and is lost again
 
     later(TIMEOUT_S + offers.LATE_GRACE.total_seconds())
-    assert sweep() == ["waiting"]  # wave 3 finds nobody new: one more timeout to answer
-    assert sweep() == ["waiting"] and sim.jobs == []  # no chain piles up
+    assert sweep(sim) == ["waiting"]  # wave 3 finds nobody new: one more timeout to answer
+    assert sweep(sim) == ["waiting"] and sim.jobs == []  # no chain piles up
     assert not flows.outbox(db, kind="job_unclaimed")
     later(TIMEOUT_S)
-    sweep()
-    sweep()
+    sweep(sim)
+    sweep(sim)
 
     assert len(flows.outbox(db, user_id=p.seller_id, kind="job_unclaimed")) == 1
-    assert sweep() == []  # the round is over
+    assert sweep(sim) == []  # the round is over
     assert [r.user_id for r in flows.outbox(db, kind="job_offer")] == [near, middle]
 
 
@@ -352,9 +351,9 @@ def test_a_slow_wave_after_the_sweeper_recovered_it_does_nothing(db: Db, sim: Si
     [(_due, fn, args)] = sim.jobs
     sim.jobs.clear()
     later(TIMEOUT_S + offers.LATE_GRACE.total_seconds())
-    sweep()
+    sweep(sim)
 
-    assert fn(*args) == "duplicate"  # the original wave 2, out of a long queue
+    assert fn(sim.rt, *args) == "duplicate"  # the original wave 2, out of a long queue
     assert len(sim.jobs) == 1  # only the recovered chain's wave 3
     assert len(flows.outbox(db, kind="job_offer")) == 2
 
@@ -371,11 +370,11 @@ def test_a_courier_switching_on_gets_the_open_jobs_within_the_current_radius(
     sim.run_due()
     assert offered_to(db, job_id) == {middle}  # wave 2 (wave 1 found nobody)
 
-    switch_on(db, near)
-    switch_on(db, far)
+    switch_on(db, sim, near)
+    switch_on(db, sim, far)
     sim.run_due()
     assert offered_to(db, job_id) == {middle, near}  # Matam is beyond wave 2's radius
-    switch_on(db, near)
+    switch_on(db, sim, near)
     sim.run_due()
     assert [r.user_id for r in flows.outbox(db, kind="job_offer")].count(near) == 1
 
@@ -396,7 +395,7 @@ def test_a_courier_switching_on_after_the_last_wave_gets_the_job_still_open(
     sim.run_due()
     assert flows.outbox(db, kind="job_unclaimed")
 
-    switch_on(db, far)
+    switch_on(db, sim, far)
     sim.run_due()
 
     assert offered_to(db, job_id) == {far}  # the widest radius: every wave has run

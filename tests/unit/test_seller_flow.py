@@ -28,7 +28,6 @@ from commerce.users.models import User
 from tests.support import Db, make_category, make_courier, make_product, make_seller, phone, uid
 from tests.unit import flows
 from tests.unit.seller_admin_turns import Bot, choice_ids, make_bot, texts
-from workers import context
 
 ADMIN_TG = 990_001
 
@@ -335,9 +334,7 @@ class _Runtime:
 @pytest.fixture
 def worker(db: Db, tmp_path: Path) -> Iterator[_Runtime]:
     """What `run_turn` and a worker do after a turn: start its events' jobs, here on demand."""
-    rt = _Runtime(db.factory, _Jobs(), SimpleNamespace(media_dir=tmp_path))
-    with context.using(rt):  # type: ignore[arg-type]
-        yield rt
+    yield _Runtime(db.factory, _Jobs(), SimpleNamespace(media_dir=tmp_path))
 
 
 def _start(bot: Bot, rt: _Runtime) -> None:
@@ -349,7 +346,7 @@ def _start(bot: Bot, rt: _Runtime) -> None:
 
 def _run_next(rt: _Runtime) -> tuple[float, Any]:
     delay, fn, args = rt.dispatcher.queued.pop(0)
-    return delay, fn(*args)
+    return delay, fn(rt, *args)  # the runtime first, as RQ's worker passes it
 
 
 def _chart_replies(db: Db, seller_id: int) -> list[Reply]:
@@ -436,7 +433,9 @@ def test_a_failing_chart_is_retried_then_the_seller_is_told(
     [photo] = _chart_replies(db, seller_id)
     assert isinstance(photo, Image)
     # Re-running a job whose chart was written sends nothing twice.
-    assert jobs.send_seller_chart(seller_id, *_conv_and_ref(db, tg, photo)) == "already sent"
+    assert (
+        jobs.send_seller_chart(worker, seller_id, *_conv_and_ref(db, tg, photo)) == "already sent"
+    )
 
     def broken(*args: Any, **kwargs: Any) -> str:
         raise OSError("disk full")
@@ -449,7 +448,7 @@ def test_a_failing_chart_is_retried_then_the_seller_is_told(
         while worker.dispatcher.queued:
             delay, fn, args = worker.dispatcher.queued.pop(0)
             delays.append(delay)
-            fn(*args)
+            fn(worker, *args)
     assert delays == [0.0, 5, 30, 120]
     assert "n'a pas pu être préparé" in texts(_chart_replies(db, seller_id))
     assert "Je prépare" in texts(bot.send(tg, "/stats"))  # the marker is cleared: ask again
