@@ -11,7 +11,7 @@ The turn: a known buyer (one of --buyers numbers, each already greeted) sends "t
 samsung" in the browse state, so every request is a catalog search over the seeded products
 (20 Samsung phones among 200) and one reply row. Every request has its own MessageSid and a
 valid X-Twilio-Signature over the configured public URL. Served by
-`gunicorn channels_adapters.wsgi:app` on PostgreSQL (db bench_in) with `[queue] redis_url` =
+`gunicorn boutik.wsgi:app` on PostgreSQL (db bench_in) with `[queue] redis_url` =
 redis db 10: the web only enqueues, and no queue worker runs during the measurement.
 Baseline: bench.bare_twiml:app (same empty TwiML, no form, no signature) under the identical
 gunicorn command (workers, class, threads, bind).
@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> Figures:
             stop_process(proc)
         print(f"INSERT+COMMIT: {floor.rps:.1f} req/s", flush=True)
 
-    port, proc = serve("channels_adapters.wsgi:app", env, log, args)
+    port, proc = serve("boutik.wsgi:app", env, log, args)
     try:
         # Warm-up and world: each buyer's first message (greeting + results) makes them known
         # and leaves them in the browse state, where every later search is the same turn.

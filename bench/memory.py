@@ -34,7 +34,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from boutik.config import Config, load_config
 from boutik.runtime import Runtime
 from channels_adapters.web import create_app
 from commerce.messaging.models import Outbox, OutboxStatus
@@ -51,6 +50,7 @@ from devtools.testkit.webhooks import (
     post_twilio,
     whatsapp_form,
 )
+from settings.config import Config, load_config
 from workers.outbox import deliver
 
 URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench")

@@ -5,7 +5,7 @@ sending), all sharing one database and one Redis. Two things must hold: throughp
 processes until the cores are full, and nothing breaks when several processes race — no
 duplicate effect from a provider's retry, no oversell, no lost or doubled message.
 
-Every piece is a separate process: gunicorn `channels_adapters.wsgi:app` (gthread, 4 threads per
+Every piece is a separate process: gunicorn `boutik.wsgi:app` (gthread, 4 threads per
 worker), `boutik worker` processes (RQ SimpleWorker), and the Twilio/Telegram emulator
 (`bench.emulator_proc`, provider rate limits set to 100 000/s so our code is the ceiling).
 PostgreSQL db bench_scale and Redis db 12 are emptied for each configuration.
@@ -242,7 +242,7 @@ def run_config(
     signer = Signer()
     port = free_port()
     cmd = gunicorn_args(
-        "channels_adapters.wsgi:app",
+        "boutik.wsgi:app",
         port=port,
         workers=web,
         worker_class="gthread",

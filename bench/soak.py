@@ -8,7 +8,7 @@ slope, and counts what a user would notice: errors, slow acknowledgements, lost 
 
 What it starts (each in its own session, killed as a process group on exit or Ctrl-C):
   - the provider emulators (`bench.emulator_proc`, own process),
-  - gunicorn `channels_adapters.wsgi:app`, 2 workers × `--threads` threads,
+  - gunicorn `boutik.wsgi:app`, 2 workers × `--threads` threads,
   - 2 × `boutik worker` (RQ SimpleWorker + scheduler),
 on PostgreSQL db `bench_soak` (migrated, truncated, demo-seeded here) and Redis db 8 (flushed),
 configured as production is: a BOUTIK_CONFIG overlay for URLs, secrets in the environment, and
@@ -170,7 +170,7 @@ def start_stack(args: argparse.Namespace, work: Path, logs: Path) -> Stack:
             [
                 sys.executable, "-m", "gunicorn", "-w", str(args.web_workers),
                 "--threads", str(args.threads), "-b", f"127.0.0.1:{port}",
-                "--timeout", "60", "channels_adapters.wsgi:app",
+                "--timeout", "60", "boutik.wsgi:app",
             ],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
             stderr=(logs / "gunicorn.log").open("wb"),

@@ -69,11 +69,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.support.agent import answer, model_configured
     from bot.support.scoped import ScopedReader
-    from boutik.config import load_config
     from boutik.runtime import rules_from_config
     from commerce import rules
     from devtools.testkit import flows
     from devtools.testkit.db import migrate, open_db
+    from settings.config import load_config
 
     config = load_config()
     if args.offline:

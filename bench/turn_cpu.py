@@ -53,10 +53,10 @@ def main() -> None:
     env["REDIS_URL"] = REDIS_URL
     os.environ.update(env)
 
-    from boutik.config import get_config
     from boutik.runtime import Runtime
     from channels_adapters.web import create_app
     from commerce.messaging.models import Outbox
+    from settings.config import get_config
 
     runtime = Runtime(get_config())
     app = create_app(runtime.config, runtime=runtime)

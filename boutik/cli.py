@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from boutik.config import ConfigError, get_config
 from boutik.runtime import Runtime, configure_logging
+from settings.config import ConfigError, get_config
 
 
 def _runtime() -> Runtime:
@@ -103,7 +103,7 @@ def serve(port: int | None, host: str | None, simulator: bool) -> None:
 
     from werkzeug.serving import run_simple
 
-    from channels_adapters.web import create_app
+    from boutik.app import build_app
 
     try:
         config = get_config()
@@ -122,7 +122,7 @@ def serve(port: int | None, host: str | None, simulator: bool) -> None:
                 err=True,
             )
     rt = Runtime(config)
-    app = create_app(rt.config, runtime=rt)
+    app = build_app(rt)
     click.echo(f"Boutik listening on http://{host}:{port}  (health: /healthz)")
     if not rt.uses_redis:
         from workers.sweeper import Sweeper

@@ -13,10 +13,11 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from boutik import log_redaction
-from boutik.config import PROJECT_ROOT, Config
 from commerce import rules
 from commerce.db import make_engine, make_session_factory
+from commerce.messaging.events import Event
+from settings import log_redaction
+from settings.config import PROJECT_ROOT, Config
 
 
 def rules_from_config(config: Config) -> rules.Rules:
@@ -119,6 +120,18 @@ class Runtime:
         return TelegramSender(
             self.config.secrets.telegram_bot_token, self.config.telegram.api_base_url
         )
+
+    def after_commit(self, ids: list[int], events: list[Event]) -> None:
+        """What every edge does after its commit: send the rows, start the events' jobs."""
+        from workers.events import start
+
+        self.dispatcher.dispatch(ids)
+        start(self, events)
+
+    def record_status(self, provider_id: str, state: str, error_code: str = "") -> bool:
+        from workers.outbox import record_status
+
+        return record_status(self, provider_id, state, error_code)
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:

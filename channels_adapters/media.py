@@ -2,7 +2,7 @@
 
 Providers fetch images by URL (Twilio MediaUrl), so the files must be reachable without a
 login — but not guessable or valid forever. A link carries its expiry and an HMAC-SHA256 of
-path + expiry under the server's key (`boutik.config.signing_key`: BOUTIK_SECRET_KEY, else
+path + expiry under the server's key (`settings.config.signing_key`: BOUTIK_SECRET_KEY, else
 one kept per machine), which callers pass in from their configuration.
 """
 
@@ -18,7 +18,7 @@ from flask import Blueprint, abort, current_app, request, send_from_directory
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
-from boutik.config import signing_key
+from settings.config import signing_key
 
 bp = Blueprint("media", __name__)
 

@@ -32,7 +32,6 @@ from html import escape
 from flask import Blueprint, Response, current_app, request
 
 from bot import i18n
-from boutik.config import signing_key
 from commerce import clock
 from commerce.db import unit_of_work
 from commerce.delivery import codes, handover
@@ -48,6 +47,7 @@ from commerce.errors import (
 from commerce.messaging.outbox import take_pending_ids
 from commerce.orders.models import Order
 from commerce.users.models import User
+from settings.config import signing_key
 
 log = logging.getLogger(__name__)
 bp = Blueprint("qr_page", __name__)

@@ -12,7 +12,6 @@ from bot.messages import InboundMessage, Turn
 from commerce.db import unit_of_work
 from commerce.messaging.events import take_events
 from commerce.messaging.outbox import take_pending_ids
-from workers.events import start as start_jobs
 
 
 def run_turn(msg: InboundMessage) -> Turn:
@@ -21,12 +20,9 @@ def run_turn(msg: InboundMessage) -> Turn:
         turn = rt.bot_engine.handle(session, msg)
         ids = take_pending_ids(session)
         events = take_events(session)
-    rt.dispatcher.dispatch(ids)
-    start_jobs(rt, events)  # e.g. a published job's courier offer waves
+    rt.after_commit(ids, events)  # the replies, and e.g. a published job's courier offer waves
     return turn
 
 
 def update_delivery_status(provider_id: str, state: str, error_code: str = "") -> bool:
-    from workers.outbox import record_status
-
-    return record_status(current_app.extensions["boutik"], provider_id, state, error_code)
+    return current_app.extensions["boutik"].record_status(provider_id, state, error_code)

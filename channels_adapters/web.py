@@ -13,16 +13,17 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from boutik.config import Config
-from boutik.runtime import Runtime
 from channels_adapters.payloads import MalformedPayload
+from channels_adapters.ports import WebRuntime
+from settings.config import Config
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
+def create_app(config: Config, *, runtime: WebRuntime) -> Flask:
+    """The production app for `runtime` (built by the caller: `boutik.app.build_app`, tests)."""
     app = Flask("boutik")
-    rt = runtime or Runtime(config)
+    rt = runtime
     app.extensions["boutik"] = rt
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # provider payloads are small
 
@@ -63,13 +64,8 @@ def create_app(config: Config, *, runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(telegram_inbound.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(qr_page.bp)  # GET /q/<token>: the buyer's QR, scanned by the courier
-    if config.simulator.enabled:
-        # Development only (`boutik serve --simulator`): emulators and the browser simulator.
-        from devtools import simulator
-
-        simulator.install(app, rt)
     return app
 
 
-def runtime_of(app: Flask) -> Runtime:
+def runtime_of(app: Flask) -> WebRuntime:
     return app.extensions["boutik"]

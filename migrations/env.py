@@ -20,7 +20,7 @@ def _url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from boutik.config import get_config
+    from settings.config import get_config
 
     return get_config().database.url
 

@@ -23,7 +23,7 @@ from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.users.models import User
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 QUEUE = "boutik"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from commerce.messaging.events import Event
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 

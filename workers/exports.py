@@ -18,7 +18,7 @@ from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.users.models import Channel, User
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 
 def build_export(rt: Runtime, admin_id: int, kind_index: int) -> int:

@@ -26,7 +26,7 @@ from commerce.returns.models import Return
 from workers.images import image_extension
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 

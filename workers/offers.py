@@ -22,7 +22,7 @@ from commerce.delivery import offers
 from commerce.messaging.outbox import take_pending_ids
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 

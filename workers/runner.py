@@ -21,7 +21,7 @@ from rq import Queue, SimpleWorker
 from rq.executions import Execution
 from rq.job import Job
 
-from boutik.runtime import Runtime
+from workers.ports import Runtime
 
 QUEUE_NAMES = ("boutik",)
 

@@ -33,7 +33,7 @@ from commerce.stats import seller_stats
 from commerce.users.models import User
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS_S = (5, 30, 120)  # as the outbox's Retry(max=3, interval=[5, 30, 120])

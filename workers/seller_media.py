@@ -25,7 +25,7 @@ from commerce.db import unit_of_work
 from workers.images import image_extension
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from bot.support.retrieval import (
 )
 from bot.support.scoped import ScopedReader, mask_phones
 from bot.support.tools import TOOLS, SupportContext
-from boutik.config import Config
+from settings.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from bot.support.retrieval import (
     offline_answer,
 )
 from bot.support.scoped import ScopedReader
-from boutik.config import Config
 from commerce.messaging import events
 from commerce.text import fold
+from settings.config import Config
 
 EVENT = "support_question"
 MAX_QUESTION = 500

@@ -8,7 +8,7 @@ auth and error parsing are what production runs, so tests against the local emul
 base URL, which points the SDKs at an emulator in tests and at the providers in production.
 
 No secret is ever put in a log line or an error message: the bot token is registered with
-``boutik.log_redaction``, which masks it in every log record (httpx logs every URL, and the
+``settings.log_redaction``, which masks it in every log record (httpx logs every URL, and the
 token is in the URL) and in the errors built here.
 """
 

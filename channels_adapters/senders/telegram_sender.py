@@ -1,6 +1,6 @@
 """Telegram: the Bot API through python-telegram-bot's ``Bot``, run on a private event loop.
 
-The bot token is registered with ``boutik.log_redaction``, which masks it in every log record
+The bot token is registered with ``settings.log_redaction``, which masks it in every log record
 (httpx logs every URL, and the token is in the URL) and in the errors built here.
 """
 
@@ -27,12 +27,12 @@ from telegram import (
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
-from boutik import log_redaction
 from channels_adapters.senders.result import SendError, SendResult
 from channels_adapters.trusted_urls import (
     UntrustedUrl,
     telegram_file_url,
 )
+from settings import log_redaction
 
 T = TypeVar("T")
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply

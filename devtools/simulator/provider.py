@@ -17,8 +17,8 @@ from typing import Any
 
 from twilio.request_validator import RequestValidator
 
-from boutik.config import Config
 from commerce.messaging.sms_text import segments
+from settings.config import Config
 
 WHATSAPP_PATH = "/webhooks/twilio/whatsapp"
 SMS_PATH = "/webhooks/twilio/sms"

@@ -45,8 +45,8 @@ from devtools.simulator.phones import (
 from devtools.simulator.timeline import Journal, version_of
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
     from devtools.simulator.pump import StatusPump
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from boutik.config import Config, ConfigError, Secrets
+from settings.config import Config, ConfigError, Secrets
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from boutik.config import load_config
 from boutik.runtime import Runtime
 from channels_adapters.web import create_app
 from commerce.messaging.models import Outbox, OutboxStatus
 from devtools.emulators.store import EmulatorStore
+from settings.config import load_config
 from tests.services import Emulator
 from tests.support import PG_URL, Db
 from tests.timing import WAIT_S

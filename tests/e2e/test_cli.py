@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from boutik import config as config_module
 from boutik.cli import main
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
 from commerce.users import actions as users
+from settings import config as config_module
 from tests.services import Emulator
 from tests.support import PG_URL, Db, phone
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN

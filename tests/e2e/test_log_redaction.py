@@ -9,7 +9,7 @@ the media signatures and the credentials. The access logs (werkzeug's and gunico
 are checked on their own: the Flask test client never writes one.
 
 The redaction is installed as every process installs it (`configure_logging` at start calls
-`boutik.log_redaction.install`), not attached by hand to the capture handler.
+`settings.log_redaction.install`), not attached by hand to the capture handler.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import make_server
 
-from boutik.config import signing_key
-from boutik.log_redaction import install
 from channels_adapters.media import signed_media_url
 from commerce import clock
 from commerce.db import unit_of_work
@@ -39,6 +37,8 @@ from commerce.messaging.outbox import notify
 from commerce.orders.models import Order, OrderStatus
 from commerce.users import actions as users
 from commerce.users.models import User
+from settings.config import signing_key
+from settings.log_redaction import install
 from tests.e2e.conftest import Boutik
 from tests.support import make_buyer, make_courier, make_product, make_seller
 from tests.timing import WAIT_S

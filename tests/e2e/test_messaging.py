@@ -342,8 +342,8 @@ def test_forwarded_headers_are_ignored_unless_trusted(boutik: Boutik) -> None:
 
 
 def test_media_is_served_only_through_a_valid_signed_link(boutik: Boutik) -> None:
-    from boutik.config import signing_key
     from channels_adapters.media import signed_media_url
+    from settings.config import signing_key
 
     key = signing_key(boutik.rt.config)
 

@@ -156,13 +156,13 @@ def test_a_running_server_greets_refuses_forgeries_and_answers_once(
 
 
 def test_gunicorn_serves_the_wsgi_entry_point(pg: Db, tmp_path: Path) -> None:
-    """The production command of the README: gunicorn on channels_adapters.wsgi:app."""
+    """The production command of the README: gunicorn on boutik.wsgi:app."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": PG_URL, "REDIS_URL": "", "BOUTIK_CONFIG": ""}
     proc = processes.start(
         [
             sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4",
-            "-b", f"127.0.0.1:{port}", "channels_adapters.wsgi:app",
+            "-b", f"127.0.0.1:{port}", "boutik.wsgi:app",
         ],
         cwd=ROOT,
         env=env,

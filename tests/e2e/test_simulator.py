@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from boutik.config import ConfigError, load_config
+from boutik.app import build_app
 from boutik.runtime import Runtime
 from channels_adapters.senders import SendError
 from channels_adapters.web import create_app
@@ -31,6 +31,7 @@ from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
 from devtools.simulator import prepare_config, simulator_of
 from devtools.simulator.routes import Simulator
 from devtools.simulator.setup import LIST_PICKER_SID
+from settings.config import ConfigError, load_config
 from tests.support import PG_URL, Db, phone
 from tests.timing import WAIT_S
 from tests.webhooks import AUTH_TOKEN, post_telegram, post_twilio, telegram_message, whatsapp_form
@@ -78,7 +79,7 @@ def start_simulator(db: Db, media_dir: Path) -> tuple[SimServer, Callable[[], No
         media__dir=str(media_dir), queue__redis_url=""
     )
     rt = Runtime(config)
-    app = create_app(rt.config, runtime=rt)
+    app = build_app(rt)  # what `boutik serve --simulator` serves
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, name="sim-http", daemon=True)
     thread.start()
@@ -384,6 +385,6 @@ def test_production_serves_no_simulator_and_no_emulator(pg: Db) -> None:
         assert client.get("/emu/twilio/2010-04-01/Accounts/AC1/Messages.json").status_code == 404
         # Turning the key on without `serve --simulator` wiring is refused, not half-mounted.
         with pytest.raises(ConfigError, match="simulator"):
-            create_app(config.replace(simulator__enabled=True), runtime=rt)
+            build_app(Runtime(config.replace(simulator__enabled=True)))
     finally:
         rt.dispose()

@@ -14,10 +14,10 @@ from flask import Flask, jsonify, request
 from bot.support.agent import answer
 from bot.support.handlers import ask
 from bot.support.scoped import ScopedReader
-from boutik.config import load_config
 from commerce.messaging.events import take_events
 from commerce.messaging.models import ConversationState, Outbox
 from devtools.emulators import serve_in_thread
+from settings.config import load_config
 from tests.support import Db
 from tests.unit import flows
 from tests.unit.test_support_agent import turn_context

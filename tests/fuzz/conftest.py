@@ -17,11 +17,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from boutik.config import load_config
 from boutik.runtime import Runtime
 from channels_adapters.web import create_app
 from commerce.users import actions as users
 from commerce.users.models import User
+from settings.config import load_config
 from tests.support import Db, make_buyer, make_courier, make_product, make_seller
 from tests.unit import flows
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from boutik.config import DEFAULT_CONFIG_PATH, ConfigError, load_config, signing_key
 from boutik.runtime import rules_from_config
 from commerce.rules import Rules
+from settings.config import DEFAULT_CONFIG_PATH, ConfigError, load_config, signing_key
 
 SECRET = "s3cr3t-t0k3n-value"
 

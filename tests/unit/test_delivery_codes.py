@@ -341,13 +341,14 @@ def test_only_the_buyer_confirms_the_cash(db):
 def test_qr_confirm_links_with_odd_numbers_are_refused_not_a_crash(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Regression (fuzz): "①" passed `isdigit()` then broke `int()`, and a 30-digit order id
     overflowed the database: both were 500s on the courier's confirm page instead of 403."""
-    from boutik.config import load_config
+    from boutik.runtime import Runtime
     from channels_adapters.web import create_app
+    from settings.config import load_config
 
     config = load_config(environ={"DATABASE_URL": str(db.engine.url)}).replace(
         media__dir=str(tmp_path)
     )
-    client = create_app(config).test_client()
+    client = create_app(config, runtime=Runtime(config)).test_client()
     for signed in ("①.1.1.mac", "1.².1.mac", "9" * 30 + ".1.9999999999.mac", "1.1.99999999999.m"):
         for method in (client.get, client.post):
             assert method(f"/q/c/{signed}").status_code == 403, signed

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from boutik import log_redaction
-from boutik.config import Secrets
-from boutik.log_redaction import add_config_secrets, add_secret, install, redact
+from settings import log_redaction
+from settings.config import Secrets
+from settings.log_redaction import add_config_secrets, add_secret, install, redact
 
 
 class _Keep(logging.Handler):

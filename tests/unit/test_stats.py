@@ -55,7 +55,7 @@ def test_seller_stats_count_delivered_revenue_and_low_stock(db: Db) -> None:
 # from a seller; the dispatcher records the job instead of running it, as RQ would.
 _WEB_PROCESS = """
 import json, sys
-from boutik.config import load_config
+from settings.config import load_config
 from boutik.runtime import Runtime
 from channels_adapters.web import create_app
 from tests.support import make_seller, open_db

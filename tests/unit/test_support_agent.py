@@ -20,11 +20,11 @@ from bot.flow import Context
 from bot.messages import InboundMessage
 from bot.support.agent import answer, remember
 from bot.support.scoped import ScopedReader
-from boutik.config import load_config
 from commerce.catalog.models import Product
 from commerce.messaging.models import ConversationState
 from commerce.users import actions as users
 from commerce.users.models import Channel, User
+from settings.config import load_config
 from tests.support import Db, make_product, make_seller, phone
 from tests.unit import flows
 

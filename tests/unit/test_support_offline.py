@@ -9,7 +9,7 @@ from bench.support_eval import is_correct, load_eval_set
 from bot.support.handlers import ask, looks_like_support_question
 from bot.support.retrieval import IntentKind, detect_intent, offline_answer
 from bot.support.scoped import ScopedReader, mask_phones
-from boutik.config import load_config
+from settings.config import load_config
 from tests.support import Db
 from tests.unit import flows
 

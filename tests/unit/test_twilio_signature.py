@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from boutik.config import load_config
+from boutik.runtime import Runtime
 from channels_adapters.web import create_app
+from settings.config import load_config
 from tests.support import Db
 from tests.webhooks import AUTH_TOKEN, PUBLIC, post_twilio, twilio_signature, whatsapp_form
 
@@ -40,7 +41,7 @@ def client(db: Db, tmp_path: Path):  # type: ignore[no-untyped-def]
             "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         }
     ).replace(web__public_base_url=PUBLIC, twilio__api_base_url="http://127.0.0.1:9")
-    app = create_app(config)
+    app = create_app(config, runtime=Runtime(config))
     return app.test_client()
 
 

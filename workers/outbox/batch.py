@@ -21,7 +21,7 @@ from workers.outbox.plan import Plan
 from workers.outbox.rows import claim_batch, fail
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger("workers.outbox")
 

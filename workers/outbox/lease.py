@@ -29,7 +29,7 @@ from workers.outbox.rows import finish_many
 from workers.rate_limit import with_headroom
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger("workers.outbox")
 

@@ -24,7 +24,7 @@ from commerce.users.models import Channel, ChannelIdentity, Role, User
 from workers.outbox.plan import INTERRUPTED, Plan
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 WINDOW = dt.timedelta(hours=24)
 

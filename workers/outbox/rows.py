@@ -25,7 +25,7 @@ from workers.outbox.plan import INTERRUPTED, Plan
 from workers.outbox.routing import IDENTITIES, identity, plan_for
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 log = logging.getLogger("workers.outbox")
 

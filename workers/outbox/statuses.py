@@ -19,7 +19,7 @@ from commerce.users.models import Channel, User
 from workers.outbox.routing import identity
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
+    from workers.ports import Runtime
 
 # Provider states in the order they happen; a late "sent" never overwrites "delivered".
 STATUS_RANK = {"sent": 2, "delivered": 3, "read": 4, "undelivered": 5, "failed": 5}

@@ -16,9 +16,9 @@ from workers.outbox.providers.telegram import TelegramBot
 from workers.outbox.providers.twilio import TwilioMessaging
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
     from workers.outbox.lease import Lease
     from workers.outbox.plan import Plan
+    from workers.ports import Runtime
 
 SENDERS: tuple[ProviderSender, ...] = (TwilioMessaging(), TelegramBot())
 _BY_CHANNEL: dict[Channel, ProviderSender] = {

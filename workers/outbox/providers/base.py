@@ -25,9 +25,9 @@ from channels_adapters.senders import SendResult
 from commerce.users.models import Channel
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
     from workers.outbox.lease import Lease
     from workers.outbox.plan import Plan
+    from workers.ports import Runtime
 
 
 class ProviderSender(Protocol):

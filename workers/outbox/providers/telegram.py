@@ -16,9 +16,9 @@ from commerce.users.models import Channel
 from workers.outbox.lease import pace
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
     from workers.outbox.lease import Lease
     from workers.outbox.plan import Plan
+    from workers.ports import Runtime
 
 log = logging.getLogger("workers.outbox")
 

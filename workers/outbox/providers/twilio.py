@@ -13,19 +13,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from boutik.config import signing_key
 from channels_adapters import render
 from channels_adapters.media import signed_media_url
 from channels_adapters.senders import SendResult
 from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox
 from commerce.users.models import Channel
+from settings.config import signing_key
 from workers.outbox.lease import pace
 
 if TYPE_CHECKING:
-    from boutik.runtime import Runtime
     from workers.outbox.lease import Lease
     from workers.outbox.plan import Plan
+    from workers.ports import Runtime
 
 log = logging.getLogger("workers.outbox")
 

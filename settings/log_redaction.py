@@ -40,7 +40,7 @@ import phonenumbers
 from commerce.phones import DEFAULT_REGION, mask_phone
 
 if TYPE_CHECKING:
-    from boutik.config import Secrets
+    from settings.config import Secrets
 
 _COUNTRY = str(phonenumbers.country_code_for_region(DEFAULT_REGION))  # "224"
 MIN_SECRET_LENGTH = 8  # shorter values would mask ordinary words; no real secret is this short
@@ -187,7 +187,7 @@ def install() -> None:
 
     Called at every process start (`boutik.runtime.configure_logging`: the `boutik` commands,
     `boutik serve` with or without the simulator, `boutik worker`, gunicorn's
-    `channels_adapters.wsgi`), before any handler exists; and again, harmlessly, by every
+    `boutik.wsgi`), before any handler exists; and again, harmlessly, by every
     `Runtime` as it registers the configuration's secrets.
     """
     global _installed
