@@ -78,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config()
     if args.offline:
         config = config.replace(llm__base_url="", llm__model="")
-    rules.configure(rules_from_config(config))
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/eval.db"
         migrate(url)
         db = open_db(url)
+        rules.bind(db.factory, rules_from_config(config))
         mine = flows.place(db)
         flows.deliver(db, mine)
         other = flows.place(db)

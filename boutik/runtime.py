@@ -40,7 +40,6 @@ class Runtime:
     config: Config
 
     def __post_init__(self) -> None:
-        rules.configure(rules_from_config(self.config))
         log_redaction.add_config_secrets(self.config.secrets)
 
     @property
@@ -65,7 +64,7 @@ class Runtime:
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
-        return make_session_factory(self.engine)
+        return make_session_factory(self.engine, rules=rules_from_config(self.config))
 
     @property
     def uses_redis(self) -> bool:

@@ -203,7 +203,7 @@ def confirm_page(signed: str) -> Response:
         order, user_id, token = found
         lang = _user_lang(session, user_id)
         try:
-            codes.check_usable(codes.code_for_token(session, token))
+            codes.check_usable(session, codes.code_for_token(session, token))
         except CommerceError as exc:
             return _code_error(lang, exc)
         return _form(

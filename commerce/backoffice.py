@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from commerce import rules
 from commerce.catalog.models import Category, ModerationStatus, Product, Shop, ShopStatus
 from commerce.delivery import pricing
 from commerce.delivery.models import Courier, CourierStatus
@@ -106,7 +107,7 @@ def publish_quote(session: Session, *, seller_id: int, order_id: int) -> tuple[f
         region=order.region, prefecture=order.prefecture, quartier=order.quartier,
         lat=order.lat, lng=order.lng,
     )  # fmt: skip
-    return pricing.quote(shop, dest)
+    return pricing.quote(shop, dest, rules=rules.of(session))
 
 
 def user_by_phone(session: Session, phone: str) -> User | None:

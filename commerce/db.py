@@ -13,7 +13,7 @@ import enum
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -31,6 +31,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from commerce.rules import Rules
 
 # Alembic's recommended naming convention: stable constraint names on SQLite and PostgreSQL,
 # so autogenerate and batch migrations agree across both.
@@ -136,8 +139,13 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) 
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def make_session_factory(engine: Engine, *, rules: Rules | None = None) -> sessionmaker[Session]:
+    """Sessions on `engine` that enforce `rules` (`commerce.rules.of(session)`)."""
+    from commerce import rules as business_rules
+
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    business_rules.bind(factory, rules or business_rules.DEFAULT)
+    return factory
 
 
 P = ParamSpec("P")

@@ -1,8 +1,11 @@
-"""The business parameters the core enforces, set once from config at start-up.
+"""The business parameters the core enforces, carried by the session they apply to.
 
 Why not read config.toml here: the core must not know where settings come from (a file, a
-test, the simulator). `boutik.runtime.Runtime` calls `configure()` with values from the config
-dataclass (`rules_from_config`).
+test, the simulator). Why not a module global: two runtimes in one process (tests, the
+simulator beside a test server) would overwrite each other's. The session factory carries them
+(`commerce.db.make_session_factory(engine, rules=…)`, built by `boutik.runtime.Runtime` from the
+config with `rules_from_config`); an action reads them with `rules.of(session)`, and a pure
+function (pricing, a code's lock) is handed them by its caller.
 
 The defaults are what tests and a bare import run with, and they are config.toml's values, not
 a second source: `tests/unit/test_config.py` fails the moment the shipped config.toml and
@@ -12,6 +15,10 @@ a second source: `tests/unit/test_config.py` fails the moment the shipped config
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,13 +37,16 @@ class Rules:
     reports_to_deactivate: int = 10
 
 
-_current = Rules()
+DEFAULT = Rules()
+_KEY = "boutik_rules"
 
 
-def configure(rules: Rules) -> None:
-    global _current
-    _current = rules
+def bind(factory: sessionmaker[Session], rules: Rules) -> None:
+    """Every session this factory makes from now on enforces `rules`."""
+    factory.kw.setdefault("info", {})[_KEY] = rules
 
 
-def current() -> Rules:
-    return _current
+def of(session: Session) -> Rules:
+    """The rules this session's factory was given (config.toml's defaults when none were)."""
+    found = session.info.get(_KEY)
+    return found if isinstance(found, Rules) else DEFAULT

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from commerce import clock, rules
+from commerce import clock
 from tests.support import Db, migrate, open_db
 
 pytest_plugins = ["tests.services"]
@@ -27,11 +27,9 @@ settings.load_profile("boutik")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rules_and_clock() -> Iterator[None]:
-    rules.configure(rules.Rules())
+def _fresh_clock() -> Iterator[None]:
     clock.reset()
     yield
-    rules.configure(rules.Rules())
     clock.reset()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from commerce import clock, rules
+from commerce import clock
 from commerce.catalog.models import Product
 from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobStatus
 from commerce.orders.models import Order, OrderItem, OrderStatus
@@ -38,7 +38,6 @@ def fresh_machine_db() -> tuple[Db, Path]:
     migrating each would take most of the test's time. Rules and clock start from defaults.
     The caller removes the directory in its teardown.
     """
-    rules.configure(rules.Rules())
     clock.reset()
     directory = Path(tempfile.mkdtemp(prefix="boutik-machine-"))
     shutil.copy(_template(), directory / "db.sqlite")

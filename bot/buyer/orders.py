@@ -166,7 +166,7 @@ def order_view(ctx: Context, order: Order, note: str = "") -> Result:
         rows.append(Choice(f"cancel:{order.id}", ctx.t("buyer.orders.cancel")))
     if queries.reviewable_items(ctx.session, order):
         rows.append(Choice(f"rate:{order.id}", ctx.t("buyer.orders.rate")))
-    if _can_return(order) and queries.returnable_items(order):
+    if _can_return(ctx, order) and queries.returnable_items(order):
         rows.append(Choice(f"ret:{order.id}", ctx.t("buyer.orders.return")))
     rows.append(Choice(f"rep:s:{order.id}", ctx.t("buyer.orders.report")))
     rows.append(Choice("menu:orders", ctx.t("buyer.orders.all")))
@@ -181,12 +181,14 @@ def _pay_key(order: Order) -> str:
     return PAYMENT_KEYS[order.payment_method]
 
 
-def _can_return(order: Order) -> bool:
+def _can_return(ctx: Context, order: Order) -> bool:
     if order.status != OrderStatus.DELIVERED or order.delivered_at is None:
         return False
     import datetime as dt
 
-    return clock.now() <= order.delivered_at + dt.timedelta(days=rules.current().return_window_days)
+    return clock.now() <= order.delivered_at + dt.timedelta(
+        days=rules.of(ctx.session).return_window_days
+    )
 
 
 def resend_code(msg: InboundMessage, ctx: Context) -> Result:
@@ -415,7 +417,7 @@ def start_return(msg: InboundMessage, ctx: Context) -> Result:
     order = _find(ctx, arg(msg, 1))
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown")
-    if not _can_return(order):
+    if not _can_return(ctx, order):
         key = (
             "error.return_window_closed"
             if order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)

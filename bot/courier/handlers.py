@@ -337,7 +337,7 @@ def show_jobs(msg: InboundMessage, ctx: Context) -> Result:
         ctx,
         "courier.jobs",
         count=len(jobs),
-        max=rules.current().max_active_jobs,
+        max=rules.of(ctx.session).max_active_jobs,
         items=", ".join(job_item(ctx, j) for j in jobs),
     )
     buttons = tuple(b for j in jobs for b in _job_buttons(ctx, j.id, j.kind, j.status))[:10]

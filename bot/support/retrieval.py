@@ -146,9 +146,8 @@ def _idf(lang: str) -> dict[str, float]:
     return {w: math.log(1 + n / c) for w, c in df.items()}
 
 
-def facts() -> dict[str, Any]:
+def facts(r: rules.Rules) -> dict[str, Any]:
     """The figures the FAQ quotes, from the rules the core enforces (themselves from config)."""
-    r = rules.current()
     return {
         "rate_per_km_gnf": format_gnf(r.rate_per_km),
         "minimum_gnf": format_gnf(r.minimum_commission),
@@ -182,13 +181,13 @@ def _score(query: list[str], question: list[str], idf: dict[str, float]) -> floa
     return 0.6 * covered_q / total_q + 0.4 * covered_x / total_x
 
 
-def search_faq(text: str, lang: str) -> list[FaqHit]:
+def search_faq(text: str, lang: str, r: rules.Rules) -> list[FaqHit]:
     """FAQ entries ranked by relevance to `text`, best first (scores 0..1)."""
     query = _content_words(text)
     if not query:
         return []
     idf = _idf(lang if lang in i18n.LANGUAGES else i18n.DEFAULT)
-    figures = facts()
+    figures = facts(r)
     hits: list[FaqHit] = []
     for entry in load_faq(lang):
         best = max(_score(query, _content_words(q), idf) for q in entry.questions)

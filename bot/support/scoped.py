@@ -186,7 +186,7 @@ class ScopedReader:
         fact = self.order(order_id, tool="return_eligibility")
         if fact is None:
             return None
-        days = rules.current().return_window_days
+        days = rules.of(self.session).return_window_days
         status = OrderStatus(fact["status"])
         result: dict[str, Any] = {"order_id": order_id, "window_days": days, "deadline": ""}
         if status in (OrderStatus.CANCELLED, OrderStatus.REFUSED):
@@ -240,6 +240,6 @@ class ScopedReader:
     ) -> list[dict[str, Any]]:
         from bot.support.retrieval import search_faq
 
-        hits = search_faq(question, lang or self.lang)[:limit]
+        hits = search_faq(question, lang or self.lang, rules.of(self.session))[:limit]
         self.audit.record(AuditEntry(self.user_id, "faq_lookup", {"question": question[:200]}))
         return [{"topic": h.entry.id, "answer": h.answer, "score": h.score} for h in hits]

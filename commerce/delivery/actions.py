@@ -158,7 +158,7 @@ def _lock_courier(session: Session, user_id: int) -> Courier:
 
 
 def _check_capacity(session: Session, user_id: int) -> None:
-    limit = rules.current().max_active_jobs
+    limit = rules.of(session).max_active_jobs
     if active_job_count(session, user_id) >= limit:
         raise TooManyJobs("too many active jobs", max=limit)
 
@@ -180,7 +180,7 @@ def _new_delivery_job(session: Session, order: Order, *, bonus: int) -> Delivery
         raise IllegalTransition("pickup orders need no courier", order_id=order.id)
     shop = session.get(Shop, order.shop_id)
     assert shop is not None
-    km, commission = pricing.quote(shop, order, bonus=bonus)
+    km, commission = pricing.quote(shop, order, bonus=bonus, rules=rules.of(session))
     start, end = pricing.point(shop), pricing.point(order)
     job = job_for_order(session, order.id)
     if job is not None and job.status not in (JobStatus.CANCELLED, JobStatus.OPEN):
@@ -230,7 +230,7 @@ def raise_bonus(session: Session, *, seller_id: int, job_id: int, bonus: int) ->
         raise JobTaken("job no longer open", job_id=job_id)
     if job.kind == JobKind.RETURN_PICKUP:
         # A return pickup is not the order's delivery: re-price this job where it stands.
-        pricing.reprice(job, bonus=bonus)
+        pricing.reprice(job, bonus=bonus, rules=rules.of(session))
         job.published_at = clock.now()
         session.flush()
     else:

@@ -46,7 +46,7 @@ def issue_code(session: Session, *, order_id: int) -> DeliveryCode:
         order_id=order_id,
         token=new_token(),
         pin=new_pin(),
-        expires_at=clock.now() + dt.timedelta(days=rules.current().code_validity_days),
+        expires_at=clock.now() + dt.timedelta(days=rules.of(session).code_validity_days),
     )
     session.add(code)
     session.flush()
@@ -75,14 +75,14 @@ def code_for_token(session: Session, token: str) -> DeliveryCode:
     return code
 
 
-def is_locked(code: DeliveryCode) -> bool:
-    return code.locked_at is not None or code.failed_attempts >= rules.current().pin_max_attempts
+def is_locked(session: Session, code: DeliveryCode) -> bool:
+    return code.locked_at is not None or code.failed_attempts >= rules.of(session).pin_max_attempts
 
 
-def check_usable(code: DeliveryCode) -> None:
+def check_usable(session: Session, code: DeliveryCode) -> None:
     if code.used_at is not None:
         raise CodeUsed("code already used", order_id=code.order_id)
-    if is_locked(code):
+    if is_locked(session, code):
         raise CodeLocked("code locked", order_id=code.order_id)
     if clock.now() >= code.expires_at:
         raise CodeExpired("code expired", order_id=code.order_id)
@@ -95,8 +95,8 @@ def check_pin(session: Session, code: DeliveryCode, pin: str, *, by_user_id: int
     (CourierPinPaused), and each wrong PIN counts against them as well as against the code.
     """
     guard = pin_guard.ensure_open(session, by_user_id)
-    check_usable(code)
-    max_attempts = rules.current().pin_max_attempts
+    check_usable(session, code)
+    max_attempts = rules.of(session).pin_max_attempts
     given = (pin or "").strip()
     if hmac.compare_digest(code.pin.encode(), given.encode()):
         return

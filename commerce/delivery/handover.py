@@ -158,7 +158,7 @@ def prove_with_pin(session: Session, *, user_id: int, order_id: int, pin: str) -
 def order_for_token(session: Session, *, token: str) -> Order:
     """What the QR page shows: the order behind a token, if the token is still usable."""
     code = codes.code_for_token(session, token)
-    codes.check_usable(code)
+    codes.check_usable(session, code)
     order = session.get(Order, code.order_id)
     assert order is not None
     return order
@@ -195,7 +195,7 @@ def send_confirm_link(
 @action
 def prove_with_qr(session: Session, *, user_id: int, token: str) -> ProofResult:
     code = codes.code_for_token(session, token)
-    codes.check_usable(code)
+    codes.check_usable(session, code)
     order = session.get(Order, code.order_id)
     assert order is not None
     require_actor(session, user_id)

@@ -43,10 +43,10 @@ AWAITING_DELIVERY = (
 )
 
 
-def _locked() -> ColumnElement[bool]:
+def _locked(r: rules.Rules) -> ColumnElement[bool]:
     return or_(
         DeliveryCode.locked_at.is_not(None),
-        DeliveryCode.failed_attempts >= rules.current().pin_max_attempts,
+        DeliveryCode.failed_attempts >= r.pin_max_attempts,
     )
 
 
@@ -67,7 +67,7 @@ def locked_codes(
     """Locked, unused codes of orders still awaiting delivery (oldest lock first), and the total."""
     require_actor(session, admin_id, Role.ADMIN)
     where = (
-        _locked(),
+        _locked(rules.of(session)),
         DeliveryCode.used_at.is_(None),
         Order.status.in_(AWAITING_DELIVERY),
     )
@@ -112,13 +112,15 @@ def reissue_code(session: Session, *, admin_id: int, order_id: int) -> DeliveryC
     rotated = conditional_update(
         session,
         update(DeliveryCode)
-        .where(DeliveryCode.id == code.id, DeliveryCode.used_at.is_(None), _locked())
+        .where(
+            DeliveryCode.id == code.id, DeliveryCode.used_at.is_(None), _locked(rules.of(session))
+        )
         .values(
             token=codes.new_token(),
             pin=codes.new_pin(),
             failed_attempts=0,
             locked_at=None,
-            expires_at=now + dt.timedelta(days=rules.current().code_validity_days),
+            expires_at=now + dt.timedelta(days=rules.of(session).code_validity_days),
             reissued_at=now,
             reissued_by=admin.id,
             reissues=DeliveryCode.reissues + 1,
@@ -185,7 +187,7 @@ def lift_pin_pause(session: Session, *, admin_id: int, user_id: int) -> User:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
-    if guard is None or pin_guard.paused_until(guard) is None:
+    if guard is None or pin_guard.paused_until(session, guard) is None:
         raise PinNotPaused("PIN entry not paused", user_id=user_id)
     now = clock.now()
     guard.paused_at = None

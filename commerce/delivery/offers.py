@@ -126,7 +126,7 @@ def progress(session: Session, job: DeliveryJob) -> Progress:
 def _eligible(session: Session, job: DeliveryJob, radius_km: float) -> list[tuple[int, float]]:
     if job.from_lat is None or job.from_lng is None:
         return []
-    limit = rules.current().max_active_jobs
+    limit = rules.of(session).max_active_jobs
     asked = set(
         session.scalars(
             select(JobOffer.courier_id).where(

@@ -33,15 +33,17 @@ from commerce.messaging.outbox import notify
 from commerce.users.actions import admins
 
 
-def window() -> dt.timedelta:
-    return dt.timedelta(seconds=rules.current().courier_pin_window_s)
+def window(session: Session) -> dt.timedelta:
+    return dt.timedelta(seconds=rules.of(session).courier_pin_window_s)
 
 
-def paused_until(guard: PinGuard, now: dt.datetime | None = None) -> dt.datetime | None:
+def paused_until(
+    session: Session, guard: PinGuard, now: dt.datetime | None = None
+) -> dt.datetime | None:
     """When the guard's pause ends, or None when it is not paused (now)."""
     if guard.paused_at is None:
         return None
-    until = guard.paused_at + window()
+    until = guard.paused_at + window(session)
     return until if (now or clock.now()) < until else None
 
 
@@ -74,7 +76,7 @@ def lock_guard(session: Session, user_id: int) -> PinGuard:
 def ensure_open(session: Session, user_id: int) -> PinGuard:
     """Lock the guard and refuse while the person's PIN entry is paused."""
     guard = lock_guard(session, user_id)
-    until = paused_until(guard)
+    until = paused_until(session, guard)
     if until is not None:
         raise CourierPinPaused("PIN entry paused", minutes=minutes_left(until))
     return guard
@@ -82,7 +84,7 @@ def ensure_open(session: Session, user_id: int) -> PinGuard:
 
 def recent_failures(session: Session, guard: PinGuard, now: dt.datetime | None = None) -> int:
     now = now or clock.now()
-    since = now - window()
+    since = now - window(session)
     if guard.counts_from is not None and guard.counts_from > since:
         since = guard.counts_from
     return (
@@ -101,11 +103,11 @@ def count_failure(session: Session, guard: PinGuard, *, order_id: int) -> dt.dat
     session.add(PinFailure(user_id=guard.user_id, order_id=order_id, at=now))
     session.flush()
     failures = recent_failures(session, guard, now)
-    if failures < rules.current().courier_pin_max_failures or paused_until(guard, now):
+    if failures < rules.of(session).courier_pin_max_failures or paused_until(session, guard, now):
         return None
     guard.paused_at = now
     session.flush()
-    until = now + window()
+    until = now + window(session)
     for admin in admins(session):
         notify(
             session,
@@ -134,7 +136,7 @@ def active_pauses(session: Session, limit: int = 10) -> list[Pause]:
     now = clock.now()
     guards = session.scalars(
         select(PinGuard)
-        .where(PinGuard.paused_at.is_not(None), PinGuard.paused_at > now - window())
+        .where(PinGuard.paused_at.is_not(None), PinGuard.paused_at > now - window(session))
         .order_by(PinGuard.paused_at.desc())
         .limit(limit)
     )
@@ -143,5 +145,7 @@ def active_pauses(session: Session, limit: int = 10) -> list[Pause]:
         assert guard.paused_at is not None
         # The wrong PINs that led to the pause: those of the window before it began.
         failures = recent_failures(session, guard, guard.paused_at)
-        shown.append(Pause(guard.user_id, failures, guard.paused_at, guard.paused_at + window()))
+        shown.append(
+            Pause(guard.user_id, failures, guard.paused_at, guard.paused_at + window(session))
+        )
     return shown

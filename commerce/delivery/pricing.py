@@ -1,7 +1,8 @@
 """What a delivery run pays: the one home of the courier's commission.
 
 Delivery commission = distance in km × rate per km + bonus, with a minimum (PRODUCT.md); the
-rate and the minimum come from config.toml through `commerce.rules`. The same figure is the
+rate and the minimum come from config.toml through `commerce.rules`, handed in by the caller
+(`rules.of(session)`). The same figure is the
 delivery fee the buyer (or the seller, when they pay it) sees at checkout, the commission the
 seller is shown before publishing, the pay a job is offered at, and the pay after the seller
 raises the bonus: every one of them is computed here, so they cannot drift apart.
@@ -16,9 +17,10 @@ from __future__ import annotations
 import math
 from typing import NamedTuple, Protocol
 
-from commerce import geo, rules
+from commerce import geo
 from commerce.delivery.models import DeliveryJob
 from commerce.errors import AddressInvalid, InvalidInput
+from commerce.rules import Rules
 
 MAX_BONUS = 1_000_000
 """The largest bonus a seller may add to a run, in GNF (a typo guard, not a business limit)."""
@@ -76,7 +78,7 @@ def check_bonus(bonus: object) -> int:
     return bonus
 
 
-def commission(*, distance_km: float, bonus: int = 0) -> int:
+def commission(*, distance_km: float, bonus: int = 0, rules: Rules) -> int:
     """The courier's commission in whole GNF: km × rate + bonus, never under the minimum.
 
     The per-km part is rounded half up to the franc (like `commerce.money.percent_of`), the
@@ -84,7 +86,7 @@ def commission(*, distance_km: float, bonus: int = 0) -> int:
     earns at least the minimum, and a bonus only shows once the run is worth more than it.
     Negative inputs are refused: they would silently lower the courier's pay.
     """
-    r = rules.current()
+    r = rules
     if not math.isfinite(distance_km) or distance_km < 0:
         raise ValueError(f"distance_km must be a non-negative number, got {distance_km!r}")
     if r.rate_per_km < 0:
@@ -97,7 +99,7 @@ def commission(*, distance_km: float, bonus: int = 0) -> int:
     return max(int(r.minimum_commission), int(per_km) + int(bonus))
 
 
-def quote(start: Place, end: Place, *, bonus: int = 0) -> Quote:
+def quote(start: Place, end: Place, *, bonus: int = 0, rules: Rules) -> Quote:
     """(distance km, commission GNF) of a run from `start` to `end`, or AddressInvalid."""
     bonus = check_bonus(bonus)
     a, b = point(start), point(end)
@@ -105,10 +107,10 @@ def quote(start: Place, end: Place, *, bonus: int = 0) -> Quote:
         unplaced = end if b is None else start
         raise AddressInvalid("cannot place the address", prefecture=unplaced.prefecture)
     km = distance_km(a, b)
-    return Quote(distance_km=km, commission=commission(distance_km=km, bonus=bonus))
+    return Quote(distance_km=km, commission=commission(distance_km=km, bonus=bonus, rules=rules))
 
 
-def reprice(job: DeliveryJob, *, bonus: int) -> None:
+def reprice(job: DeliveryJob, *, bonus: int, rules: Rules) -> None:
     """Set a job's bonus and its commission to what a new job over the same run would get.
 
     The run is the one the job was priced on (its stored distance), so the seller's raise is
@@ -117,4 +119,6 @@ def reprice(job: DeliveryJob, *, bonus: int) -> None:
     bonus = check_bonus(bonus)
     placed = None not in (job.from_lat, job.from_lng, job.to_lat, job.to_lng)
     job.bonus = bonus
-    job.commission = commission(distance_km=job.distance_km, bonus=bonus) if placed else 0
+    job.commission = (
+        commission(distance_km=job.distance_km, bonus=bonus, rules=rules) if placed else 0
+    )

@@ -17,7 +17,7 @@ REASON_ORDER = "order_delivered"
 def credit_for_order(session: Session, *, order: Order) -> int:
     """Credit the buyer for a delivered order; the ledger's unique key makes it once only."""
     spent = order.subtotal - order.discount
-    points = loyalty_points_for(spent, gnf_per_point=rules.current().gnf_per_point)
+    points = loyalty_points_for(spent, gnf_per_point=rules.of(session).gnf_per_point)
     if points <= 0:
         return 0
     exists = session.scalar(

@@ -130,7 +130,7 @@ def report(
         session, users=admins(session), kind=Notice.REPORT_FILED, params={"report_id": rep.id}
     )
     if target.is_active and open_reports_against(session, target.id) >= (
-        rules.current().reports_to_deactivate
+        rules.of(session).reports_to_deactivate
     ):
         target.is_active = False
         notify_many(

@@ -144,7 +144,7 @@ def quote_checkout(
         shop = session.get(Shop, shop_id)
         assert shop is not None
         if delivery_mode == DeliveryMode.HOME:
-            km, fee = pricing.quote(shop, dest)
+            km, fee = pricing.quote(shop, dest, rules=rules.of(session))
         else:
             km, fee = 0.0, 0
         quotes.append(
@@ -434,7 +434,7 @@ def cancel_order(session: Session, *, buyer_id: int, order_id: int) -> Order:
 def complete_due_orders(session: Session, *, now: dt.datetime | None = None) -> list[int]:
     """Delivered orders whose return window has closed become completed (a timer job)."""
     now = now or clock.now()
-    cutoff = now - dt.timedelta(days=rules.current().return_window_days)
+    cutoff = now - dt.timedelta(days=rules.of(session).return_window_days)
     due = list(
         session.scalars(
             select(Order).where(Order.status == OrderStatus.DELIVERED, Order.delivered_at <= cutoff)

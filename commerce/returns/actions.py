@@ -68,7 +68,7 @@ def request_return(
         raise ReturnWindowClosed("return window closed", order_id=order_id)
     if order.status != OrderStatus.DELIVERED or order.delivered_at is None:
         raise ReturnNotAllowed("only delivered orders", order_id=order_id)
-    window = dt.timedelta(days=rules.current().return_window_days)
+    window = dt.timedelta(days=rules.of(session).return_window_days)
     if clock.now() > order.delivered_at + window:
         raise ReturnWindowClosed("return window closed", order_id=order_id)
     text = reason_text(reason)
@@ -142,7 +142,9 @@ def approve_return(session: Session, *, seller_id: int, return_id: int) -> Retur
     assert shop is not None
     # The trip runs backwards: from the buyer's door (the order's address) to the shop.
     start, end = pricing.point(order), pricing.point(shop)
-    km, commission = pricing.quote(order, shop) if start else pricing.UNPLACED
+    km, commission = (
+        pricing.quote(order, shop, rules=rules.of(session)) if start else pricing.UNPLACED
+    )
     job = DeliveryJob(
         kind=JobKind.RETURN_PICKUP,
         order_id=order.id,

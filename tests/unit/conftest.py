@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from commerce import rules
 from tests.support import Db, open_db
 
 
@@ -38,4 +39,5 @@ def db(_unit_db: Db, sqlite_template: Path) -> Iterator[Db]:
     finally:
         raw.close()
         src.close()
+    rules.bind(_unit_db.factory, rules.DEFAULT)  # one factory serves every test: its own rules
     yield _unit_db

@@ -50,7 +50,7 @@ def test_moderation_queue_one_card_at_a_time_with_reasons(bot: Bot, db: Db) -> N
 
 
 def test_reports_resolve_and_ten_open_reports_deactivate(bot: Bot, db: Db) -> None:
-    rules.configure(rules.Rules(reports_to_deactivate=3))
+    rules.bind(db.factory, rules.Rules(reports_to_deactivate=3))
     seller_id, _shop = make_seller(db)
     report_ids = []
     for _ in range(3):

@@ -377,7 +377,7 @@ def test_loyalty_counts_what_was_spent_after_discount_not_the_delivery_fee(db, g
 
 
 def test_loyalty_rate_comes_from_the_rules(db):
-    rules.configure(rules.Rules(gnf_per_point=1_000))
+    rules.bind(db.factory, rules.Rules(gnf_per_point=1_000))
     p = flows.place(db, price=5_500, quantity=1)
     flows.deliver(db, p)
     assert points(db, p.buyer_id) == 5

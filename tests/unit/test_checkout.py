@@ -32,7 +32,7 @@ def expected_fee(shop_place: tuple[str, str], buyer_place: tuple[str, str]) -> t
     a = geo.locate(prefecture=shop_place[0], quartier=shop_place[1])
     b = geo.locate(prefecture=buyer_place[0], quartier=buyer_place[1])
     km = round(geo.haversine_km(a, b), 2)
-    r = rules.current()
+    r = rules.DEFAULT
     return km, max(r.minimum_commission, int(km * r.rate_per_km + 0.5))
 
 
@@ -114,7 +114,7 @@ def test_delivery_fee_is_the_commission_from_each_shop_to_the_address(db, two_sh
 
 
 def test_delivery_fee_follows_the_configured_rate(db, two_shops):
-    rules.configure(rules.Rules(rate_per_km=5_000, minimum_commission=1_000))
+    rules.bind(db.factory, rules.Rules(rate_per_km=5_000, minimum_commission=1_000))
     placed = flows.checkout(db, two_shops["buyer"], two_shops["address"])
     for p in placed:
         assert p.order.delivery_fee == int(p.order.distance_km * 5_000 + 0.5)

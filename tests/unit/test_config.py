@@ -235,3 +235,22 @@ def test_the_link_signing_key_comes_from_the_environment_through_the_config():
     assert verify("qr/7.png", query["e"], query["s"], key=set_key, now=1001.0)
     assert not verify("qr/7.png", query["e"], query["s"], key=machine, now=1001.0)
     assert "kkkk" not in repr(load_config(environ={"BOUTIK_SECRET_KEY": "k" * 40}))
+
+
+def test_each_runtime_enforces_its_own_rules_in_one_process(tmp_path) -> None:
+    """Rules travel with the session factory, not a module global: two runtimes side by side
+    (tests, the simulator beside a test server) keep their own."""
+    from boutik.runtime import Runtime
+    from commerce import rules
+
+    url = f"sqlite:///{tmp_path}/r.db"
+    base = load_config(environ={"DATABASE_URL": url})
+    strict = Runtime(base.replace(delivery__minimum=25_000, delivery__pin_max_attempts=2))
+    plain = Runtime(base)
+    try:
+        with strict.session_factory() as a, plain.session_factory() as b:
+            assert (rules.of(a).minimum_commission, rules.of(a).pin_max_attempts) == (25_000, 2)
+            assert rules.of(b) == rules_from_config(base) == rules.Rules()
+    finally:
+        strict.dispose()
+        plain.dispose()

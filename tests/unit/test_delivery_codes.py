@@ -182,7 +182,7 @@ def test_code_still_valid_just_before_seven_days(db):
 
 
 def test_validity_comes_from_the_rules(db):
-    rules.configure(rules.Rules(code_validity_days=2))
+    rules.bind(db.factory, rules.Rules(code_validity_days=2))
     p = flows.place(db)
     courier, _job = flows.to_picked_up(db, p)
     clock.advance(dt.timedelta(days=2))
@@ -243,7 +243,7 @@ def test_right_pin_after_some_wrong_ones_still_works(db):
 
 
 def test_pin_attempts_come_from_the_rules(db):
-    rules.configure(rules.Rules(pin_max_attempts=2))
+    rules.bind(db.factory, rules.Rules(pin_max_attempts=2))
     p = flows.place(db)
     courier, _job = flows.to_picked_up(db, p)
     with pytest.raises(WrongPin) as exc:

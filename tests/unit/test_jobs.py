@@ -170,7 +170,7 @@ def test_a_courier_holds_at_most_five_active_jobs(db):
 
 
 def test_a_seller_cannot_assign_a_sixth_job_either(db):
-    rules.configure(rules.Rules(max_active_jobs=1))
+    rules.bind(db.factory, rules.Rules(max_active_jobs=1))
     courier = make_courier(db)
     seller = make_seller(db)
     p1, p2 = accepted(db, seller=seller), accepted(db, seller=seller)
@@ -188,7 +188,7 @@ def test_a_seller_cannot_assign_a_sixth_job_either(db):
 
 
 def test_cancelled_jobs_do_not_count(db):
-    rules.configure(rules.Rules(max_active_jobs=1))
+    rules.bind(db.factory, rules.Rules(max_active_jobs=1))
     courier = make_courier(db)
     p1, p2 = accepted(db), accepted(db)
     flows.claim(db, courier, flows.publish(db, p1))

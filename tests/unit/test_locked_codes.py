@@ -55,7 +55,9 @@ def wrong(pin: str) -> str:
 
 def lock(db: Db, courier_id: int, p: flows.Placed) -> None:
     """Five wrong PINs: the fifth locks the code."""
-    for _ in range(rules.current().pin_max_attempts - 1):
+    with db.session() as s:
+        attempts = rules.of(s).pin_max_attempts
+    for _ in range(attempts - 1):
         with pytest.raises(WrongPin):
             flows.prove_pin(db, courier_id, p, wrong(p.pin))
     with pytest.raises(CodeLocked):
@@ -265,7 +267,7 @@ def two_jobs(db: Db) -> tuple[int, flows.Placed, flows.Placed]:
 
 
 def test_wrong_pins_across_jobs_pause_the_courier_and_admins_hear_once(db: Db) -> None:
-    rules.configure(rules.Rules(courier_pin_max_failures=6, courier_pin_window_s=3600))
+    rules.bind(db.factory, rules.Rules(courier_pin_max_failures=6, courier_pin_window_s=3600))
     admin_id = make_admin(db)
     courier_id, a, b = two_jobs(db)
     for p in (a, a, a, b, b):
@@ -299,7 +301,7 @@ def test_wrong_pins_across_jobs_pause_the_courier_and_admins_hear_once(db: Db) -
 
 
 def test_a_paused_courier_is_refused_even_the_right_pin_but_may_scan_the_qr(db: Db) -> None:
-    rules.configure(rules.Rules(courier_pin_max_failures=2))
+    rules.bind(db.factory, rules.Rules(courier_pin_max_failures=2))
     courier_id, a, b = two_jobs(db)
     with pytest.raises(WrongPin):
         flows.prove_pin(db, courier_id, a, wrong(a.pin))
@@ -316,7 +318,7 @@ def test_a_paused_courier_is_refused_even_the_right_pin_but_may_scan_the_qr(db: 
 
 
 def test_the_pause_lifts_when_the_window_has_passed(db: Db) -> None:
-    rules.configure(rules.Rules(courier_pin_max_failures=2, courier_pin_window_s=600))
+    rules.bind(db.factory, rules.Rules(courier_pin_max_failures=2, courier_pin_window_s=600))
     courier_id, a, b = two_jobs(db)
     with pytest.raises(WrongPin):
         flows.prove_pin(db, courier_id, a, wrong(a.pin))
@@ -335,7 +337,7 @@ def test_the_pause_lifts_when_the_window_has_passed(db: Db) -> None:
 
 
 def test_wrong_pins_older_than_the_window_no_longer_count(db: Db) -> None:
-    rules.configure(rules.Rules(courier_pin_max_failures=3, courier_pin_window_s=600))
+    rules.bind(db.factory, rules.Rules(courier_pin_max_failures=3, courier_pin_window_s=600))
     courier_id, a, b = two_jobs(db)
     for p in (a, b):
         with pytest.raises(WrongPin):
@@ -350,7 +352,7 @@ def test_wrong_pins_older_than_the_window_no_longer_count(db: Db) -> None:
 
 
 def test_an_admin_lifts_the_pause_and_the_courier_is_told(db: Db) -> None:
-    rules.configure(rules.Rules(courier_pin_max_failures=2))
+    rules.bind(db.factory, rules.Rules(courier_pin_max_failures=2))
     admin_id = make_admin(db)
     courier_id, a, b = two_jobs(db)
     with pytest.raises(WrongPin):
@@ -376,7 +378,7 @@ def test_an_admin_lifts_the_pause_and_the_courier_is_told(db: Db) -> None:
 def test_wrong_pins_stay_counted_when_the_turn_goes_on(db: Db) -> None:
     """The action's savepoint keeps the count: the caller catching WrongPin and carrying on,
     or the error propagating out of the transaction, both leave it counted."""
-    rules.configure(rules.Rules(courier_pin_max_failures=4))
+    rules.bind(db.factory, rules.Rules(courier_pin_max_failures=4))
     courier_id, a, _b = two_jobs(db)
     with db.uow() as s:
         for _ in range(2):
@@ -390,7 +392,7 @@ def test_wrong_pins_stay_counted_when_the_turn_goes_on(db: Db) -> None:
 
 
 def test_the_courier_reads_the_pause_in_one_sms(db: Db, tmp_path: Path) -> None:
-    rules.configure(rules.Rules(courier_pin_max_failures=2))
+    rules.bind(db.factory, rules.Rules(courier_pin_max_failures=2))
     courier_id, a, b = two_jobs(db)
     with db.session() as s:
         number = s.get(User, courier_id).phone  # type: ignore[union-attr]
@@ -424,7 +426,7 @@ def test_the_courier_reads_the_pause_in_one_sms(db: Db, tmp_path: Path) -> None:
 
 
 def test_an_admin_lists_locked_codes_and_unlocks_one_on_telegram(db: Db, tmp_path: Path) -> None:
-    rules.configure(rules.Rules(courier_pin_max_failures=5))
+    rules.bind(db.factory, rules.Rules(courier_pin_max_failures=5))
     bot = make_bot(db, tmp_path, admin_ids=(ADMIN_TG,))
     bot.send(ADMIN_TG, "/start")
     p = flows.place(db)

@@ -128,7 +128,7 @@ def test_return_window_closes_after_30_days(db):
 
 
 def test_return_window_comes_from_the_rules(db):
-    rules.configure(rules.Rules(return_window_days=3))
+    rules.bind(db.factory, rules.Rules(return_window_days=3))
     p = delivered(db)
     clock.advance(dt.timedelta(days=3, minutes=1))
     with pytest.raises(ReturnWindowClosed):
@@ -226,7 +226,7 @@ def test_approval_creates_a_pickup_job_and_a_refund_but_no_stock_yet(db):
         p.order_id,
         p.shop_id,
     )
-    assert j.commission >= rules.current().minimum_commission
+    assert j.commission >= rules.DEFAULT.minimum_commission
     assert stock(db, p.product_id) == 7
     assert len(flows.outbox(db, user_id=p.buyer_id, kind="return_approved")) == 1
 

@@ -283,7 +283,7 @@ def test_admins_are_told_of_each_report(db):
 
 
 def test_deactivation_threshold_comes_from_the_rules(db):
-    rules.configure(rules.Rules(reports_to_deactivate=2))
+    rules.bind(db.factory, rules.Rules(reports_to_deactivate=2))
     seller_id, _shop = make_seller(db)
     a, b = reporters(db, 2)
     file_report(db, a, target_user_id=seller_id)
