@@ -19,8 +19,7 @@ from bot.buyer.common import arg, choices, cut, is_sms, to_menu
 from bot.buyer.qr import write_qr
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
-from bot.messages import AskLocation, Choice, Image, InboundKind, InboundMessage, Reply, Text
-from commerce import geo
+from bot.messages import Choice, Image, InboundKind, InboundMessage, Reply, Text
 from commerce.cart import actions as cart
 from commerce.errors import (
     AddressInvalid,
@@ -37,11 +36,7 @@ from commerce.orders import queries
 from commerce.orders.actions import CheckoutQuote, place_order, quote_checkout
 from commerce.orders.models import CommissionPayer, DeliveryMode, PaymentMethod
 from commerce.text import fold
-from commerce.users import actions as users
 
-QUARTIERS_PAGE = 8
-# Guinea's bounding box, with a margin: a pin outside it is a mistake, not an address.
-LAT_RANGE, LNG_RANGE = (7.0, 12.9), (-15.3, -7.5)
 PAYMENTS = {
     "cash": PaymentMethod.CASH,
     "om": PaymentMethod.ORANGE_MONEY,
@@ -50,11 +45,11 @@ PAYMENTS = {
 PAYMENT_KEYS = {v: k for k, v in PAYMENTS.items()}
 
 
-def _co(ctx: Context) -> dict[str, Any]:
+def draft_of(ctx: Context) -> dict[str, Any]:
     return dict(ctx.data.get("co") or {})
 
 
-def _save(ctx: Context, co: dict[str, Any]) -> None:
+def save_draft(ctx: Context, co: dict[str, Any]) -> None:
     ctx.data["co"] = co  # replaced, never mutated in place: the JSON column sees the change
 
 
@@ -64,13 +59,13 @@ def _save(ctx: Context, co: dict[str, Any]) -> None:
 def start(msg: InboundMessage, ctx: Context) -> Result:
     summary = cart.cart_summary(ctx.session, user_id=ctx.user.id)
     if summary.unavailable:
-        from bot.buyer.handlers import show_cart
+        from bot.buyer.cart import show_cart
 
         return show_cart(msg, ctx)
     if not summary.lines:
         return to_menu(ctx, "buyer.cart.empty")
     last = queries.last_order(ctx.session, buyer_id=ctx.user.id)
-    _save(
+    save_draft(
         ctx,
         {
             "mode": None,
@@ -106,18 +101,18 @@ def pick_address(msg: InboundMessage, ctx: Context) -> Result:
         or queries.address_of(ctx.session, user_id=ctx.user.id, address_id=address_id) is None
     ):
         return address_menu(ctx, ctx.t("buyer.stale"))
-    co = _co(ctx)
+    co = draft_of(ctx)
     co.update(mode=DeliveryMode.HOME.value, addr=address_id)
-    _save(ctx, co)
+    save_draft(ctx, co)
     return summary(ctx)
 
 
 def pick_pickup(msg: InboundMessage, ctx: Context) -> Result:
     if not ctx.data.get("co"):
         return start(msg, ctx)
-    co = _co(ctx)
+    co = draft_of(ctx)
     co.update(mode=DeliveryMode.PICKUP.value, addr=None)
-    _save(ctx, co)
+    save_draft(ctx, co)
     return summary(ctx)
 
 
@@ -125,202 +120,6 @@ def change_address(msg: InboundMessage, ctx: Context) -> Result:
     if not ctx.data.get("co"):
         return start(msg, ctx)
     return address_menu(ctx)
-
-
-# --- a new address: region → prefecture → quartier → landmark --------------------------------
-
-
-def new_address(msg: InboundMessage, ctx: Context, note: str = "") -> Result:
-    if not ctx.data.get("co"):
-        return start(msg, ctx)
-    ctx.data["na"] = {}
-    rows = [Choice(f"reg:{i}", r.name) for i, r in enumerate(geo.guinea().regions)]
-    text = ctx.t("buyer.co.region")
-    replies: list[Reply] = [Text(note)] if note else []
-    replies.append(choices(text, rows, button=ctx.t("buyer.co.region_button")))
-    return BuyerState.REGION, replies
-
-
-def _prefecture_menu(ctx: Context, ri: int) -> Result:
-    region = geo.guinea().regions[ri]
-    ctx.data["na"] = {"r": ri}
-    rows = [Choice(f"pref:{ri}:{pi}", p.name) for pi, p in enumerate(region.prefectures)]
-    key = "buyer.co.commune" if region.name == "Conakry" else "buyer.co.prefecture"
-    return BuyerState.PREFECTURE, [choices(ctx.t(key, region=region.name), rows)]
-
-
-def _quartier_menu(ctx: Context, ri: int, pi: int, page: int = 0) -> Result:
-    pref = geo.guinea().regions[ri].prefectures[pi]
-    ctx.data["na"] = {"r": ri, "p": pi, "page": page}
-    start_at = page * QUARTIERS_PAGE
-    shown = pref.quartiers[start_at : start_at + QUARTIERS_PAGE]
-    rows = [Choice(f"qtr:{ri}:{pi}:{start_at + qi}", q.name) for qi, q in enumerate(shown)]
-    if start_at + QUARTIERS_PAGE < len(pref.quartiers):
-        rows.append(Choice("qtr:more", ctx.t("buyer.list.more")))
-    rows.append(Choice("qtr:other", ctx.t("buyer.co.other_quartier")))
-    return BuyerState.QUARTIER, [
-        choices(
-            ctx.t("buyer.co.quartier", prefecture=pref.name),
-            rows,
-            button=ctx.t("buyer.co.quartier_button"),
-        )
-    ]
-
-
-def _index(msg: InboundMessage, i: int, size: int) -> int | None:
-    value = arg(msg, i)
-    return value if value is not None and value < size else None
-
-
-def pick_region(msg: InboundMessage, ctx: Context) -> Result:
-    ri = _index(msg, 1, len(geo.guinea().regions))
-    if ri is None:
-        return new_address(msg, ctx, ctx.t("buyer.stale"))
-    return _prefecture_menu(ctx, ri)
-
-
-def pick_prefecture(msg: InboundMessage, ctx: Context) -> Result:
-    regions = geo.guinea().regions
-    ri = _index(msg, 1, len(regions))
-    pi = _index(msg, 2, len(regions[ri].prefectures)) if ri is not None else None
-    if ri is None or pi is None:
-        return new_address(msg, ctx, ctx.t("buyer.stale"))
-    return _quartier_menu(ctx, ri, pi)
-
-
-def pick_quartier(msg: InboundMessage, ctx: Context) -> Result:
-    na = dict(ctx.data.get("na") or {})
-    if msg.payload == "qtr:more" and "p" in na:
-        return _quartier_menu(ctx, na["r"], na["p"], int(na.get("page", 0)) + 1)
-    if msg.payload == "qtr:other" and "p" in na:
-        pref = geo.guinea().regions[na["r"]].prefectures[na["p"]]
-        ctx.data["na"] = {**na, "typing": True}
-        return BuyerState.QUARTIER, [Text(ctx.t("buyer.co.type_quartier", prefecture=pref.name))]
-    regions = geo.guinea().regions
-    ri = _index(msg, 1, len(regions))
-    pi = _index(msg, 2, len(regions[ri].prefectures)) if ri is not None else None
-    prefs = regions[ri].prefectures if ri is not None else ()
-    qi = _index(msg, 3, len(prefs[pi].quartiers)) if pi is not None else None
-    if ri is None or pi is None or qi is None:
-        return new_address(msg, ctx, ctx.t("buyer.stale"))
-    region = regions[ri]
-    pref = region.prefectures[pi]
-    return _ask_landmark(ctx, region.name, pref.name, pref.quartiers[qi].name)
-
-
-def typed_place(msg: InboundMessage, ctx: Context) -> Result:
-    """A place typed instead of tapped, at any step of the address: the best match wins."""
-    g = geo.guinea()
-    text = msg.text.strip()
-    na = dict(ctx.data.get("na") or {})
-    if "p" in na:  # at the quartier step: a listed quartier, else the buyer's own words
-        region = g.regions[na["r"]]
-        pref = region.prefectures[na["p"]]
-        found = pref.quartier(text)
-        if found is None and not fold(text):
-            return _quartier_menu(ctx, na["r"], na["p"])
-        return _ask_landmark(ctx, region.name, pref.name, found.name if found else text[:80])
-    for ri, region in enumerate(g.regions):
-        if "r" in na and ri != na["r"]:
-            continue
-        for pi, pref in enumerate(region.prefectures):
-            if fold(pref.name) == fold(text):
-                return _quartier_menu(ctx, ri, pi)
-    if "r" not in na:
-        for ri, region in enumerate(g.regions):
-            if fold(region.name) == fold(text):
-                return _prefecture_menu(ctx, ri)
-    found_q = next(((pref, q) for pref, q in g.all_quartiers() if fold(q.name) == fold(text)), None)
-    if found_q is not None:
-        pref, q = found_q
-        return _ask_landmark(ctx, g.region_of(pref).name, pref.name, q.name)
-    if "r" in na:
-        state, replies = _prefecture_menu(ctx, na["r"])
-        return state, [Text(ctx.t("buyer.co.place_unknown", place=text[:40])), *replies]
-    return new_address(msg, ctx, ctx.t("buyer.co.place_unknown", place=text[:40]))
-
-
-def _ask_landmark(
-    ctx: Context,
-    region: str,
-    prefecture: str,
-    quartier: str,
-    *,
-    lat: float | None = None,
-    lng: float | None = None,
-) -> Result:
-    ctx.data["na"] = {"region": region, "pref": prefecture, "q": quartier, "lat": lat, "lng": lng}
-    place = f"{quartier}, {prefecture}" if quartier else prefecture
-    text = ctx.t("buyer.co.landmark", place=place)
-    if lat is not None:
-        return BuyerState.LANDMARK, [choices(text, [Choice("lm:skip", ctx.t("buyer.co.skip"))])]
-    return BuyerState.LANDMARK, [Text(text)]
-
-
-def got_landmark(msg: InboundMessage, ctx: Context) -> Result:
-    na = dict(ctx.data.get("na") or {})
-    if "pref" not in na:
-        return new_address(msg, ctx)
-    skipping = msg.payload == "lm:skip" or fold(msg.text) in ("passer", "skip")
-    landmark = "" if skipping else " ".join(msg.text.split())
-    if not skipping and len(landmark) < 3:
-        return BuyerState.LANDMARK, [Text(ctx.t("buyer.co.landmark_short"))]
-    if skipping and na.get("lat") is None:
-        return BuyerState.LANDMARK, [Text(ctx.t("buyer.co.landmark_short"))]
-    return _save_address(ctx, na, landmark)
-
-
-def _save_address(ctx: Context, na: dict[str, Any], landmark: str) -> Result:
-    try:
-        address = users.add_address(
-            ctx.session,
-            user_id=ctx.user.id,
-            region=na["region"],
-            prefecture=na["pref"],
-            quartier=na.get("q") or "",
-            landmark=landmark[:300],
-            lat=na.get("lat"),
-            lng=na.get("lng"),
-        )
-    except AddressInvalid:
-        return new_address(ctx.inbound, ctx, ctx.t("error.address_invalid"))
-    ctx.data.pop("na", None)
-    co = _co(ctx)
-    if not co:
-        return start(ctx.inbound, ctx)
-    co.update(mode=DeliveryMode.HOME.value, addr=address.id)
-    _save(ctx, co)
-    return summary(ctx)
-
-
-# --- a location pin -------------------------------------------------------------------------
-
-
-def ask_pin(msg: InboundMessage, ctx: Context) -> Result:
-    if not ctx.data.get("co"):
-        return start(msg, ctx)
-    return BuyerState.PIN, [AskLocation(ctx.t("buyer.co.send_pin"))]
-
-
-def got_pin(msg: InboundMessage, ctx: Context) -> Result:
-    """A WhatsApp/Telegram location: the nearest listed quartier names it for people."""
-    if not ctx.data.get("co"):
-        return start(msg, ctx)
-    lat, lng = msg.latitude, msg.longitude
-    if lat is None or lng is None:
-        return ask_pin(msg, ctx)
-    if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LNG_RANGE[0] <= lng <= LNG_RANGE[1]):
-        state, replies = address_menu(ctx, ctx.t("buyer.co.pin_outside"))
-        return state, replies
-    pref, quartier = geo.nearest_quartier(lat, lng)
-    region = geo.guinea().region_of(pref).name
-    label = " ".join(msg.location_label.split())
-    if label:
-        ctx.data["na"] = {
-            "region": region, "pref": pref.name, "q": quartier.name, "lat": lat, "lng": lng,
-        }  # fmt: skip
-        return _save_address(ctx, ctx.data["na"], label)
-    return _ask_landmark(ctx, region, pref.name, quartier.name, lat=lat, lng=lng)
 
 
 # --- the summary and its options ------------------------------------------------------------
@@ -337,7 +136,7 @@ def _quote(ctx: Context, co: dict[str, Any]) -> CheckoutQuote:
 
 
 def summary(ctx: Context, note: str = "") -> Result:
-    co = _co(ctx)
+    co = draft_of(ctx)
     if not co.get("mode"):
         return address_menu(ctx, note)
     try:
@@ -381,7 +180,7 @@ def summary(ctx: Context, note: str = "") -> Result:
     lines.append(ctx.t("buyer.co.total", total_gnf=quote.total))
     nonce = secrets.token_hex(3)
     co.update(nonce=nonce, total=quote.total)
-    _save(ctx, co)
+    save_draft(ctx, co)
     rows = [
         Choice(f"co:ok:{nonce}", ctx.t("buyer.co.confirm")),
         Choice("co:pay", ctx.t("buyer.co.change_payment")),
@@ -409,9 +208,9 @@ def pick_payment(msg: InboundMessage, ctx: Context) -> Result:
     key = msg.payload.split(":", 1)[1] if ":" in msg.payload else ""
     if not ctx.data.get("co") or key not in PAYMENTS:
         return stale_summary(msg, ctx)
-    co = _co(ctx)
+    co = draft_of(ctx)
     co["pay"] = key
-    _save(ctx, co)
+    save_draft(ctx, co)
     return summary(ctx)
 
 
@@ -429,9 +228,9 @@ def pick_payer(msg: InboundMessage, ctx: Context) -> Result:
     key = msg.payload.split(":", 1)[1] if ":" in msg.payload else ""
     if not ctx.data.get("co") or key not in ("buyer", "seller"):
         return stale_summary(msg, ctx)
-    co = _co(ctx)
+    co = draft_of(ctx)
     co["payer"] = key
-    _save(ctx, co)
+    save_draft(ctx, co)
     return summary(ctx)
 
 
@@ -456,7 +255,7 @@ def reprompt(msg: InboundMessage, ctx: Context) -> Result:
         "confirmer",
         "confirm",
     ):
-        nonce = _co(ctx).get("nonce", "")
+        nonce = draft_of(ctx).get("nonce", "")
         return confirm(msg, ctx, nonce=nonce)
     if ctx.data.get("co", {}).get("mode"):
         return summary(ctx, ctx.t("buyer.not_understood"))
@@ -469,7 +268,7 @@ PROMO_ERRORS = (PromoExpired, PromoExhausted, PromoNotStarted, PromoUnknown)
 
 
 def confirm(msg: InboundMessage, ctx: Context, *, nonce: str | None = None) -> Result:
-    co = _co(ctx)
+    co = draft_of(ctx)
     given = nonce if nonce is not None else msg.payload.removeprefix("co:ok:")
     if not co.get("nonce") or given != co["nonce"]:
         if not co:
@@ -505,7 +304,7 @@ def confirm(msg: InboundMessage, ctx: Context, *, nonce: str | None = None) -> R
         ]
     except (OutOfStock, ProductUnavailable):
         ctx.data.pop("co", None)
-        from bot.buyer.handlers import show_cart
+        from bot.buyer.cart import show_cart
 
         return show_cart(msg, ctx, note=ctx.t("buyer.co.stock_changed"))
     ctx.data.pop("co", None)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.buyer import addresses as ad
+from bot.buyer import cart as c
 from bot.buyer import checkout as co
 from bot.buyer import handlers as h
 from bot.buyer import orders as o
+from bot.buyer import returns as r
 from bot.buyer import threads as th
 from bot.buyer.states import BuyerState as S
 from bot.flow import ANY_TEXT, Context, Flow, Handler, Intent, Route, command, kind, payload, words
@@ -48,14 +51,14 @@ KEYWORDS: tuple[Route, ...] = (
     (th.WANTS_HUMAN, th.ask_human),
     (th.CLOSES_THREAD, th.close_thread),
     (exactly("menu", "accueil", "home", "retour", "back"), h.show_menu),
-    (exactly("panier", "cart", "mon panier", "my cart"), h.show_cart),
+    (exactly("panier", "cart", "mon panier", "my cart"), c.show_cart),
     (exactly("commandes", "orders", "mes commandes", "my orders"), o.show_orders),
     (exactly("langue", "language", "lang"), h.ask_language),
     (exactly("en", "english", "anglais"), h.switch_language),
     (exactly("fr", "francais", "french"), h.switch_language),
     (exactly("catalogue", "catalog", "categories"), h.show_categories),
     (command("menu", "aide", "help"), h.show_menu),
-    (command("panier", "cart"), h.show_cart),
+    (command("panier", "cart"), c.show_cart),
     (command("commandes", "orders"), o.show_orders),
 )
 
@@ -63,7 +66,7 @@ TAPS: tuple[Route, ...] = (
     (payload("menu:main"), h.show_menu),
     (payload("menu:catalog"), h.show_categories),
     (payload("menu:search"), h.ask_search),
-    (payload("menu:cart"), h.show_cart),
+    (payload("menu:cart"), c.show_cart),
     (payload("menu:orders"), o.show_orders),
     (payload("menu:help"), h.show_help),
     (payload("menu:lang"), h.ask_language),
@@ -75,11 +78,11 @@ TAPS: tuple[Route, ...] = (
     (payload("add:"), h.ask_quantity),
     (payload("qty:"), h.got_quantity),
     (payload("ask:"), h.ask_about),
-    (payload("line:"), h.edit_line),
-    (payload("cart:clear"), h.clear_cart),
-    (payload("promo:ask"), h.ask_promo),
+    (payload("line:"), c.edit_line),
+    (payload("cart:clear"), c.clear_cart),
+    (payload("promo:ask"), c.ask_promo),
     (payload("promo:drop:co"), co.drop_promo_and_summarise),
-    (payload("promo:drop"), h.drop_promo),
+    (payload("promo:drop"), c.drop_promo),
     # checkout
     (payload("co:start"), co.start),
     (payload("co:ok:"), co.confirm),
@@ -87,14 +90,14 @@ TAPS: tuple[Route, ...] = (
     (payload("co:pay"), co.ask_payment),
     (payload("co:addr"), co.change_address),
     (payload("co:stop"), co.stop),
-    (payload("addr:new"), co.new_address),
-    (payload("addr:pin"), co.ask_pin),
+    (payload("addr:new"), ad.new_address),
+    (payload("addr:pin"), ad.ask_pin),
     (payload("addr:pickup"), co.pick_pickup),
     (payload("addr:"), co.pick_address),
-    (payload("reg:"), co.pick_region),
-    (payload("pref:"), co.pick_prefecture),
-    (payload("qtr:"), co.pick_quartier),
-    (payload("lm:skip"), co.got_landmark),
+    (payload("reg:"), ad.pick_region),
+    (payload("pref:"), ad.pick_prefecture),
+    (payload("qtr:"), ad.pick_quartier),
+    (payload("lm:skip"), ad.got_landmark),
     (payload("pay:"), co.pick_payment),
     (payload("payer:"), co.pick_payer),
     # after the order
@@ -105,13 +108,13 @@ TAPS: tuple[Route, ...] = (
     (payload("cash:"), o.cash_button),
     (payload("rate:"), o.rate),
     (payload("rv:skip"), o.got_comment),
-    (payload("ret:"), o.start_return),
-    (payload("ri:"), o.pick_return_item),
-    (payload("rr:"), o.got_reason),
-    (payload("rp:skip"), o.got_photo),
-    (payload("rep:"), o.ask_report),
-    (payload("rpr:"), o.got_report),
-    (payload("refund:"), o.refund_received),
+    (payload("ret:"), r.start_return),
+    (payload("ri:"), r.pick_return_item),
+    (payload("rr:"), r.got_reason),
+    (payload("rp:skip"), r.got_photo),
+    (payload("rep:"), r.ask_report),
+    (payload("rpr:"), r.got_report),
+    (payload("refund:"), r.refund_received),
 )
 
 PHRASES: tuple[Route, ...] = (
@@ -121,13 +124,13 @@ PHRASES: tuple[Route, ...] = (
     (o.SAYS_YES, o.says_yes),
     (o.SAYS_NO, o.says_no),
     (words("commandes", "orders"), o.show_orders),
-    (words("panier", "cart"), h.show_cart),
+    (words("panier", "cart"), c.show_cart),
     (words("commander", "checkout"), co.start),
-    (words("promo", "code"), h.typed_promo),
-    (words("points", "fidelite", "loyalty"), h.show_points),
+    (words("promo", "code"), c.typed_promo),
+    (words("points", "fidelite", "loyalty"), c.show_points),
     (exactly("plus", "more", "suite", "next"), h.more),
     (words("rechercher", "chercher", "search"), h.search_words),
-    (LOCATION_IN_CHECKOUT, co.got_pin),
+    (LOCATION_IN_CHECKOUT, ad.got_pin),
 )
 
 
@@ -155,14 +158,14 @@ FLOW = Flow(
         S.LANGUAGE: (),
         S.SEARCH: _waiting_for_text(h.search),
         S.QUANTITY: _waiting_for_text(h.got_quantity),
-        S.PROMO: _waiting_for_text(h.got_promo),
+        S.PROMO: _waiting_for_text(c.got_promo),
         S.QUESTION: _waiting_for_text(h.got_question),
-        S.ADDRESS: _waiting_for_text(co.typed_place, (kind(InboundKind.LOCATION), co.got_pin)),
-        S.REGION: _waiting_for_text(co.typed_place, (kind(InboundKind.LOCATION), co.got_pin)),
-        S.PREFECTURE: _waiting_for_text(co.typed_place),
-        S.QUARTIER: _waiting_for_text(co.typed_place),
-        S.LANDMARK: _waiting_for_text(co.got_landmark),
-        S.PIN: _waiting_for_text(co.typed_place, (kind(InboundKind.LOCATION), co.got_pin)),
+        S.ADDRESS: _waiting_for_text(ad.typed_place, (kind(InboundKind.LOCATION), ad.got_pin)),
+        S.REGION: _waiting_for_text(ad.typed_place, (kind(InboundKind.LOCATION), ad.got_pin)),
+        S.PREFECTURE: _waiting_for_text(ad.typed_place),
+        S.QUARTIER: _waiting_for_text(ad.typed_place),
+        S.LANDMARK: _waiting_for_text(ad.got_landmark),
+        S.PIN: _waiting_for_text(ad.typed_place, (kind(InboundKind.LOCATION), ad.got_pin)),
         S.SUMMARY: _waiting_for_tap(co.reprompt, (o.SAYS_YES, co.reprompt)),
         S.PAYMENT: _waiting_for_tap(co.reprompt),
         S.PAYER: _waiting_for_tap(co.reprompt),
@@ -173,9 +176,9 @@ FLOW = Flow(
         ),
         S.REVIEW_COMMENT: _waiting_for_text(o.got_comment),
         S.RETURN_ITEMS: (),
-        S.RETURN_REASON: _waiting_for_text(o.got_reason),
-        S.RETURN_PHOTO: _waiting_for_text(o.got_photo, (kind(InboundKind.MEDIA), o.got_photo)),
-        S.REPORT: _waiting_for_text(o.got_report),
+        S.RETURN_REASON: _waiting_for_text(r.got_reason),
+        S.RETURN_PHOTO: _waiting_for_text(r.got_photo, (kind(InboundKind.MEDIA), r.got_photo)),
+        S.REPORT: _waiting_for_text(r.got_report),
     },
     fallbacks=(*KEYWORDS, *TAPS, (th.IN_THREAD, th.to_thread), *PHRASES),
     unknown=h.unknown,

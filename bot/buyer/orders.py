@@ -1,4 +1,6 @@
-"""After the order: status, cancellation, cash at the door, review, return, report.
+"""After the order: status, cancellation, cash at the door, review.
+
+Returns and reports are `bot.buyer.returns`.
 
 Order numbers are what people type ("où est ma commande 1042", "oui 1042", "annuler 1042"),
 and the buttons carry the same number, so a tap and a typed answer take the same path.
@@ -9,31 +11,23 @@ from __future__ import annotations
 import re
 
 from bot.buyer.checkout import confirmation
-from bot.buyer.common import arg, choices, cut, first_name, is_sms, main_menu, to_menu
+from bot.buyer.common import arg, choices, cut, first_name, main_menu, to_menu
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Intent, Result
 from bot.messages import Choice, InboundKind, InboundMessage, Reply, Text
 from commerce import clock, rules
 from commerce.delivery.handover import confirm_cash
 from commerce.errors import (
-    AlreadyExists,
     AlreadyReviewed,
-    CommerceError,
     IllegalTransition,
     NotFound,
-    PermissionDenied,
-    RefundState,
-    ReturnNotAllowed,
-    ReturnWindowClosed,
     ReviewNotAllowed,
 )
 from commerce.messaging import outbox
 from commerce.messaging.notices import Notice
-from commerce.moderation.actions import report
 from commerce.orders import queries
 from commerce.orders.actions import buyer_order, cancel_order, orders_of_buyer
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
-from commerce.returns.actions import confirm_refund, request_return
 from commerce.reviews.actions import add_review, add_review_comment
 from commerce.text import fold
 
@@ -72,7 +66,7 @@ SAYS_NO = _first_word("non", "no")
 SAYS_CANCEL = _first_word("annuler", "annule", "annulez")
 
 
-def _find(ctx: Context, order_id: int | None) -> Order | None:
+def find_order(ctx: Context, order_id: int | None) -> Order | None:
     if order_id is None:
         return None
     try:
@@ -109,7 +103,7 @@ def show_orders(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def show_order(msg: InboundMessage, ctx: Context) -> Result:
-    order = _find(ctx, arg(msg, 1))
+    order = find_order(ctx, arg(msg, 1))
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown")
     return order_view(ctx, order)
@@ -117,7 +111,7 @@ def show_order(msg: InboundMessage, ctx: Context) -> Result:
 
 def order_by_text(msg: InboundMessage, ctx: Context) -> Result:
     order_id = number_in(msg.text)
-    order = _find(ctx, order_id)
+    order = find_order(ctx, order_id)
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown_number", number=order_id or "")
     return order_view(ctx, order)
@@ -166,7 +160,7 @@ def order_view(ctx: Context, order: Order, note: str = "") -> Result:
         rows.append(Choice(f"cancel:{order.id}", ctx.t("buyer.orders.cancel")))
     if queries.reviewable_items(ctx.session, order):
         rows.append(Choice(f"rate:{order.id}", ctx.t("buyer.orders.rate")))
-    if _can_return(ctx, order) and queries.returnable_items(order):
+    if can_return(ctx, order) and queries.returnable_items(order):
         rows.append(Choice(f"ret:{order.id}", ctx.t("buyer.orders.return")))
     rows.append(Choice(f"rep:s:{order.id}", ctx.t("buyer.orders.report")))
     rows.append(Choice("menu:orders", ctx.t("buyer.orders.all")))
@@ -181,7 +175,7 @@ def _pay_key(order: Order) -> str:
     return PAYMENT_KEYS[order.payment_method]
 
 
-def _can_return(ctx: Context, order: Order) -> bool:
+def can_return(ctx: Context, order: Order) -> bool:
     if order.status != OrderStatus.DELIVERED or order.delivered_at is None:
         return False
     import datetime as dt
@@ -193,7 +187,7 @@ def _can_return(ctx: Context, order: Order) -> bool:
 
 def resend_code(msg: InboundMessage, ctx: Context) -> Result:
     """The QR and PIN again (lost the message, new phone): only while the code can serve."""
-    order = _find(ctx, arg(msg, 1))
+    order = find_order(ctx, arg(msg, 1))
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown")
     code = queries.code_of(ctx.session, order)
@@ -219,7 +213,7 @@ def resend_code(msg: InboundMessage, ctx: Context) -> Result:
 
 def ask_cancel(msg: InboundMessage, ctx: Context) -> Result:
     order_id = arg(msg, 1) if msg.kind == InboundKind.BUTTON else number_in(msg.text)
-    order = _find(ctx, order_id)
+    order = find_order(ctx, order_id)
     if order is None:
         if order_id is None:
             return show_orders(msg, ctx)
@@ -240,7 +234,7 @@ def ask_cancel(msg: InboundMessage, ctx: Context) -> Result:
 
 def do_cancel(msg: InboundMessage, ctx: Context) -> Result:
     ctx.data.pop("cancel", None)
-    order = _find(ctx, arg(msg, 2))
+    order = find_order(ctx, arg(msg, 2))
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown")
     if msg.payload.startswith("cx:no"):
@@ -333,7 +327,7 @@ def says_no(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def _cash(ctx: Context, order_id: int | None, *, yes: bool) -> Result:
-    order = _find(ctx, order_id)
+    order = find_order(ctx, order_id)
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown")
     if order.cash_confirmed_at is not None:
@@ -361,7 +355,7 @@ def _rating_menu(ctx: Context, order: Order, intro: str = "") -> Result:
 
 def rate(msg: InboundMessage, ctx: Context) -> Result:
     """rate:<order> asks for the stars; rate:<order>:<n> records them and asks a comment."""
-    order = _find(ctx, arg(msg, 1))
+    order = find_order(ctx, arg(msg, 1))
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown")
     stars = arg(msg, 2)
@@ -408,171 +402,3 @@ def got_comment(msg: InboundMessage, ctx: Context) -> Result:
             except (AlreadyReviewed, NotFound):
                 continue
     return to_menu(ctx, "buyer.review.thanks")
-
-
-# --- return ---------------------------------------------------------------------------------
-
-
-def start_return(msg: InboundMessage, ctx: Context) -> Result:
-    order = _find(ctx, arg(msg, 1))
-    if order is None:
-        return to_menu(ctx, "buyer.orders.unknown")
-    if not _can_return(ctx, order):
-        key = (
-            "error.return_window_closed"
-            if order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
-            else "error.return_not_allowed"
-        )
-        return order_view(ctx, order, ctx.t(key))
-    items = queries.returnable_items(order)
-    if not items:
-        return order_view(ctx, order, ctx.t("buyer.ret.nothing_left"))
-    if len(items) == 1:
-        return _ask_reason(ctx, order, [items[0].id])
-    rows = [Choice(f"ri:{order.id}:{i.id}", i.name) for i in items[:8]]
-    rows.append(Choice(f"ri:{order.id}:0", ctx.t("buyer.ret.all")))
-    return BuyerState.RETURN_ITEMS, [choices(ctx.t("buyer.ret.which"), rows)]
-
-
-def pick_return_item(msg: InboundMessage, ctx: Context) -> Result:
-    order = _find(ctx, arg(msg, 1))
-    item_id = arg(msg, 2)
-    if order is None or item_id is None:
-        return to_menu(ctx, "buyer.stale")
-    items = queries.returnable_items(order)
-    chosen = [i.id for i in items] if item_id == 0 else [i.id for i in items if i.id == item_id]
-    if not chosen:
-        return order_view(ctx, order, ctx.t("buyer.stale"))
-    return _ask_reason(ctx, order, chosen)
-
-
-REASONS = ("broken", "not_as_shown", "wrong_size", "other")
-
-
-def _ask_reason(ctx: Context, order: Order, item_ids: list[int]) -> Result:
-    ctx.data["ret"] = {"order": order.id, "items": item_ids}
-    rows = [Choice(f"rr:{r}", ctx.t(f"buyer.ret.reason_{r}")) for r in REASONS]
-    return BuyerState.RETURN_REASON, [choices(ctx.t("buyer.ret.why"), rows)]
-
-
-def got_reason(msg: InboundMessage, ctx: Context) -> Result:
-    pending = dict(ctx.data.get("ret") or {})
-    if not pending:
-        return to_menu(ctx, "buyer.stale")
-    if msg.kind == InboundKind.BUTTON:
-        key = msg.payload.removeprefix("rr:")
-        if key == "other":
-            return BuyerState.RETURN_REASON, [Text(ctx.t("buyer.ret.type_reason"))]
-        if key not in REASONS:
-            return to_menu(ctx, "buyer.stale")
-        reason = ctx.t(f"buyer.ret.reason_{key}")
-    else:
-        reason = " ".join(msg.text.split())[:500]
-        if len(reason) < 3:
-            return BuyerState.RETURN_REASON, [Text(ctx.t("buyer.ret.type_reason"))]
-    ctx.data["ret"] = {**pending, "reason": reason}
-    text = ctx.t("buyer.ret.photo_sms" if is_sms(ctx) else "buyer.ret.photo")
-    return BuyerState.RETURN_PHOTO, [
-        choices(text, [Choice("rp:skip", ctx.t("buyer.ret.no_photo"))])
-    ]
-
-
-def got_photo(msg: InboundMessage, ctx: Context) -> Result:
-    """A photo (kept as a reference the worker can fetch), or none: the request is sent."""
-    pending = ctx.data.pop("ret", None)
-    if not pending or "reason" not in pending:
-        return to_menu(ctx, "buyer.stale")
-    photo = ""
-    if msg.kind == InboundKind.MEDIA and msg.media:
-        media = msg.media[0]
-        photo = f"telegram:{media.file_id}" if media.file_id else f"twilio:{media.url}"
-        photo = photo[:255]
-    elif msg.payload != "rp:skip" and fold(msg.text) not in ("passer", "skip", "non", "no"):
-        ctx.data["ret"] = pending
-        return BuyerState.RETURN_PHOTO, [
-            choices(
-                ctx.t("buyer.ret.photo_again"), [Choice("rp:skip", ctx.t("buyer.ret.no_photo"))]
-            )
-        ]
-    order = _find(ctx, pending["order"])
-    if order is None:
-        return to_menu(ctx, "buyer.orders.unknown")
-    wanted = {i: i for i in pending["items"]}
-    items = [
-        (i.id, i.quantity - i.returned_quantity)
-        for i in queries.returnable_items(order)
-        if i.id in wanted
-    ]
-    try:
-        ret = request_return(
-            ctx.session,
-            buyer_id=ctx.user.id,
-            order_id=order.id,
-            items=items,
-            reason=pending["reason"],
-            photo_path=photo,
-        )
-    except (ReturnNotAllowed, ReturnWindowClosed) as exc:
-        return order_view(ctx, order, ctx.t(f"error.{exc.code.value}"))
-    except CommerceError:
-        return order_view(ctx, order, ctx.t("buyer.ret.nothing_left"))
-    return to_menu(ctx, "buyer.ret.sent", number=ret.id, order=order.number)
-
-
-def refund_received(msg: InboundMessage, ctx: Context) -> Result:
-    try:
-        confirm_refund(ctx.session, buyer_id=ctx.user.id, return_id=arg(msg, 1) or 0)
-    except (RefundState, NotFound):
-        return to_menu(ctx, "buyer.ret.refund_not_yet")
-    return to_menu(ctx, "buyer.ret.refund_thanks")
-
-
-# --- report ---------------------------------------------------------------------------------
-
-REPORT_REASONS = ("scam", "fake", "offensive", "other")
-
-
-def ask_report(msg: InboundMessage, ctx: Context) -> Result:
-    """rep:p:<product> or rep:s:<order> (the order's seller)."""
-    parts = msg.payload.split(":")
-    target = arg(msg, 2)
-    if len(parts) != 3 or parts[1] not in ("p", "s") or target is None:
-        return to_menu(ctx, "buyer.stale")
-    ctx.data["report"] = {"kind": parts[1], "id": target}
-    rows = [Choice(f"rpr:{r}", ctx.t(f"buyer.report.reason_{r}")) for r in REPORT_REASONS]
-    key = "buyer.report.ask_product" if parts[1] == "p" else "buyer.report.ask_seller"
-    return BuyerState.REPORT, [choices(ctx.t(key), rows)]
-
-
-def got_report(msg: InboundMessage, ctx: Context) -> Result:
-    pending = ctx.data.get("report")
-    if not pending:
-        return to_menu(ctx, "buyer.stale")
-    if msg.kind == InboundKind.BUTTON:
-        key = msg.payload.removeprefix("rpr:")
-        if key == "other":
-            return BuyerState.REPORT, [Text(ctx.t("buyer.report.type_reason"))]
-        if key not in REPORT_REASONS:
-            return to_menu(ctx, "buyer.stale")
-        reason = ctx.t(f"buyer.report.reason_{key}")
-    else:
-        reason = " ".join(msg.text.split())[:500]
-        if len(reason) < 3:
-            return BuyerState.REPORT, [Text(ctx.t("buyer.report.type_reason"))]
-    ctx.data.pop("report", None)
-    try:
-        if pending["kind"] == "p":
-            report(ctx.session, reporter_id=ctx.user.id, reason=reason, product_id=pending["id"])
-        else:
-            order = _find(ctx, pending["id"])
-            shop = queries.shop(ctx.session, order.shop_id) if order else None
-            if shop is None:
-                return to_menu(ctx, "buyer.orders.unknown")
-            report(
-                ctx.session, reporter_id=ctx.user.id, reason=reason, target_user_id=shop.owner_id
-            )
-    except AlreadyExists:
-        return to_menu(ctx, "buyer.report.already")
-    except (NotFound, PermissionDenied):
-        return to_menu(ctx, "buyer.stale")
-    return to_menu(ctx, "buyer.report.thanks")

@@ -7,6 +7,7 @@ reachable from any state; Telegram adds the guided sign-up and the PIN prompt as
 from __future__ import annotations
 
 from bot.courier import handlers as h
+from bot.courier import signup as su
 from bot.courier.states import CourierState as S
 from bot.flow import ANY_TEXT, Context, Flow, Intent, Result, payload, words
 from bot.messages import InboundMessage
@@ -15,7 +16,7 @@ JOB_CODE = Intent("job_code", h.is_job_command)  # A1042, P1042, D1042 482913, R
 PIN = Intent("pin", h.is_pin)
 
 COMMANDS = (
-    (words("inscription", "join"), h.join),
+    (words("inscription", "join"), su.join),
     (JOB_CODE, h.job_command),
     (words("on", "dispo", "disponible", "available"), h.go_on),
     (words("off", "pause", "indisponible", "unavailable"), h.go_off),
@@ -50,9 +51,9 @@ FLOW = Flow(
     states={
         S.IDLE: (),
         S.WAIT_PIN: ((PIN, h.pin_entered),),
-        S.JOIN_NAME: ((words("inscription", "join"), h.join), (ANY_TEXT, h.join_name)),
-        S.JOIN_PLACE: ((ANY_TEXT, h.join_place),),
-        S.JOIN_VEHICLE: ((payload("c:veh:"), h.join_vehicle), (ANY_TEXT, h.join_vehicle)),
+        S.JOIN_NAME: ((words("inscription", "join"), su.join), (ANY_TEXT, su.join_name)),
+        S.JOIN_PLACE: ((ANY_TEXT, su.join_place),),
+        S.JOIN_VEHICLE: ((payload("c:veh:"), su.join_vehicle), (ANY_TEXT, su.join_vehicle)),
     },
     fallbacks=COMMANDS,
     unknown=h.unknown,
