@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from boutik.runtime import Runtime
 from channels_adapters.web import create_app
+from commerce import rules
 from commerce.messaging.models import Outbox, OutboxStatus
 from devtools.emulators.store import EmulatorStore
 from settings.config import load_config
@@ -51,6 +52,11 @@ class Boutik:
     rt: Runtime
     store: EmulatorStore
     db: Db
+
+    def use_rules(self, business_rules: rules.Rules) -> None:
+        """The app's sessions and the test's own (both this test's) enforce `business_rules`."""
+        rules.bind(self.rt.session_factory, business_rules)
+        rules.bind(self.db.factory, business_rules)
 
     def outbox(self, **filters: Any) -> list[Outbox]:
         with self.db.session() as s:

@@ -108,7 +108,7 @@ def test_moderation_refusal_reason_reaches_the_seller(boutik: Boutik) -> None:
 
 
 def test_reports_deactivate_and_the_admin_reactivates(boutik: Boutik) -> None:
-    rules.bind(boutik.rt.session_factory, rules.Rules(reports_to_deactivate=2))
+    boutik.use_rules(rules.Rules(reports_to_deactivate=2))
     admin_tg = 880_000 + uid()
     make_admin(boutik.db, telegram_id=admin_tg)
     seller_id, _shop = make_seller(boutik.db)

@@ -131,7 +131,7 @@ def app(boutik: Boutik) -> Iterator[Boutik]:
         twilio__sms_segments_per_s=10_000.0,
         delivery__offer_timeout_s=3600,  # no second offer wave during the test
     )
-    rules.bind(boutik.rt.session_factory, rules.Rules(reports_to_deactivate=1000))
+    boutik.use_rules(rules.Rules(reports_to_deactivate=1000))
     yield boutik
 
 
