@@ -6,7 +6,8 @@
 - `devtools.seed`: the demo marketplace (`boutik seed demo`).
 - `devtools.testkit`: databases, world builders and provider requests shared by tests/ and bench/.
 
-Production packages (commerce, bot, channels_adapters, workers, boutik) never import this at
-module import time; only the `--simulator` branch of `serve` and the `seed` command reach it,
-from inside the function that needs it (tests/unit/test_devtools_boundary.py holds them to it).
+Production packages never import this at module import time; only the application's entry
+points reach it (`boutik.app.build_app` for `serve --simulator`, the `seed` command), from
+inside the function that needs it (tests/unit/test_devtools_boundary.py lists them), and it
+never imports the application back (import-linter, pyproject.toml).
 """

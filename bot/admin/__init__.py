@@ -1,0 +1,1 @@
+"""The admin on Telegram: moderation of shops, products, couriers; reports, codes, exports."""
