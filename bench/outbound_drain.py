@@ -53,7 +53,7 @@ from twilio.rest import Client
 
 from bench import emulator_proc
 from bench.loadgen import boutik_env, stop_process
-from channels_adapters.senders import _RewritingHttpClient
+from channels_adapters.senders.twilio_sender import _RewritingHttpClient
 from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
