@@ -48,3 +48,26 @@ def db(sqlite_template: Path, tmp_path: Path) -> Iterator[Db]:
     database = open_db(f"sqlite:///{path}")
     yield database
     database.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _provider_contracts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every request a test's code sent to the shared emulators fits the providers' own specs.
+
+    Why suite-wide: the journeys make the calls production makes, and a parameter the spec does
+    not know (or a missing one, a wrong type, a text past its limit) must fail the test that
+    made it, not wait for Twilio or Telegram to refuse it. A test that sends bad requests on
+    purpose says so with `@pytest.mark.bad_provider_requests`.
+    """
+    if "emulator" not in request.fixturenames or request.node.get_closest_marker(
+        "bad_provider_requests"
+    ):
+        yield
+        return
+    from devtools import contracts
+
+    store = request.getfixturevalue("emulator").store
+    store.clear_raw_requests()
+    yield
+    found = contracts.violations(store.raw_requests())
+    assert found == [], "requests that do not fit the providers' specs:\n" + "\n".join(found[:20])

@@ -14,9 +14,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from devtools.contracts import RawRequest
 from devtools.emulators.store import EmulatorStore
 from devtools.emulators.telegram_api import make_telegram_blueprint
 from devtools.emulators.twilio_api import make_twilio_blueprint, sms_segments
@@ -42,6 +43,21 @@ def create_emulator_app(
     app = Flask("boutik_emulators")
     app.config["MAX_CONTENT_LENGTH"] = 60 * 1024 * 1024  # Telegram accepts 50 MB uploads
     app.extensions["emulator_store"] = store
+
+    @app.before_request
+    def record_raw() -> None:
+        """Keep the request as received, for the contract tests (`devtools.contracts`)."""
+        store.record_raw_request(
+            RawRequest(
+                method=request.method,
+                path=request.path,
+                form={k: request.form.getlist(k) for k in request.form},
+                query={k: request.args.getlist(k) for k in request.args},
+                json_body=request.get_json(silent=True) if request.is_json else None,
+                files=tuple(request.files),
+            )
+        )
+
     app.register_blueprint(
         make_twilio_blueprint(store, account_sid=twilio_account_sid, auth_token=twilio_auth_token)
     )

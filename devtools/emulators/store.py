@@ -10,6 +10,7 @@ live records that could change under them.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import threading
 import time
@@ -21,6 +22,8 @@ from typing import Any, Literal, TypeVar
 
 import requests
 from twilio.request_validator import RequestValidator
+
+from devtools.contracts import RawRequest
 
 T = TypeVar("T")
 
@@ -51,6 +54,9 @@ _KIND_ALIASES = {
     "card": "twilio/card",
 }
 CONTENT_KINDS = frozenset(_KIND_ALIASES.values())
+
+
+RAW_REQUESTS_KEPT = 20_000
 
 
 @dataclass
@@ -265,8 +271,23 @@ class EmulatorStore:
         self._failures: list[Failure] = []
         self._calls: list[TelegramCall] = []
         self._tg = _TelegramState()
+        # Every request as received, for the contract tests (devtools.contracts); bounded so a
+        # benchmark's hundred thousand sends cannot grow it without end.
+        self._raw: collections.deque[RawRequest] = collections.deque(maxlen=RAW_REQUESTS_KEPT)
 
     # ------------------------------------------------------------------ general
+
+    def record_raw_request(self, raw: RawRequest) -> None:
+        with self._lock:
+            self._raw.append(raw)
+
+    def raw_requests(self) -> list[RawRequest]:
+        with self._lock:
+            return list(self._raw)
+
+    def clear_raw_requests(self) -> None:
+        with self._lock:
+            self._raw.clear()
 
     def reset(self) -> None:
         """Forget everything, knobs included (one store can then serve many tests)."""
@@ -282,6 +303,7 @@ class EmulatorStore:
             self._failures.clear()
             self._calls.clear()
             self._tg = _TelegramState()
+            self._raw.clear()
             self._changed.notify_all()
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 30.0) -> T:

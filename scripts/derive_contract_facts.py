@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Derive the provider facts Boutik relies on from the providers' own API descriptions.
+
+Reads Twilio's OpenAPI (Messages API 2010-04-01, Content API v1) and the machine-readable
+Telegram Bot API description in `../shared/specs/` (or the folder given), keeps only what our
+code and our emulators rely on (the paths and methods we call, their parameters, types,
+required flags, enums, and the limits the descriptions state), and writes them to
+`devtools/contracts/provider_facts.json`. The tests read that file, so they run on a machine
+without `../shared`.
+
+Re-run it against a newer spec to see what changed: it prints every parameter added, removed
+or changed for the calls we make, then rewrites the file (`--check` only prints, and exits 1
+when anything differs).
+
+    python scripts/derive_contract_facts.py [--specs ../shared/specs] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "devtools" / "contracts" / "provider_facts.json"
+
+# The Twilio calls Boutik makes (senders, crash-recovery lookup, media download, templates,
+# and `boutik doctor`'s reads), as "METHOD path" in the spec's own path syntax.
+TWILIO_API_CALLS = (
+    "POST /2010-04-01/Accounts/{AccountSid}/Messages.json",
+    "GET /2010-04-01/Accounts/{AccountSid}/Messages.json",
+    "GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
+    "GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json",
+    "GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json",
+    "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
+)
+TWILIO_CONTENT_CALLS = (
+    "POST /v1/Content",
+    "GET /v1/Content",
+    "GET /v1/Content/{Sid}",
+    "POST /v1/Content/{ContentSid}/ApprovalRequests/whatsapp",
+    "GET /v1/Content/{Sid}/ApprovalRequests",
+)
+# The Bot API methods our sender calls, and the types we send or the emulator produces.
+TELEGRAM_METHODS = (
+    "getMe",
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+    "getFile",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "setMyCommands",
+    "deleteMyCommands",
+)
+TELEGRAM_TYPES = (
+    "InlineKeyboardMarkup",
+    "InlineKeyboardButton",
+    "ReplyKeyboardMarkup",
+    "KeyboardButton",
+    "ReplyKeyboardRemove",
+    "ForceReply",
+    "BotCommand",
+    "BotCommandScopeDefault",
+    "BotCommandScopeChat",
+    "LinkPreviewOptions",
+    "Update",
+    "Message",
+    "CallbackQuery",
+    "User",
+    "Chat",
+    "Contact",
+    "Location",
+    "PhotoSize",
+    "Document",
+    "File",
+    "WebhookInfo",
+)
+# "1-4096 characters", "0-1024 characters", "1-64 bytes", "at most 200 characters"…
+_RANGE = re.compile(r"\b(\d+)-(\d+) (characters|bytes)\b")
+_AT_MOST = re.compile(r"\bat most (\d+) (characters|bytes)\b", re.I)
+_ONE_OF = re.compile(r"(?:Must be one of|one of|either) ((?:\"[^\"]+\"[, ]*(?:or )?)+)")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _schema_fact(schema: dict[str, Any]) -> dict[str, Any]:
+    fact: dict[str, Any] = {"type": schema.get("type", "object")}
+    if "format" in schema:
+        fact["format"] = schema["format"]
+    if "enum" in schema:
+        fact["enum"] = sorted(map(str, schema["enum"]))
+    if schema.get("type") == "array":
+        fact["items"] = _schema_fact(schema.get("items") or {})
+    return fact
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+def _openapi_call(spec: dict[str, Any], call: str) -> dict[str, Any]:
+    method, path = call.split(" ", 1)
+    operation = spec["paths"][path][method.lower()]
+    params: dict[str, Any] = {}
+    required: list[str] = []
+    for p in operation.get("parameters", []):
+        if p.get("in") in ("query", "header") and p["in"] == "query":
+            params[p["name"]] = _schema_fact(_resolve(spec, p.get("schema") or {}))
+            if p.get("required"):
+                required.append(p["name"])
+    body = (operation.get("requestBody") or {}).get("content") or {}
+    encoding = ""
+    for media_type, content in body.items():
+        encoding = media_type
+        schema = _resolve(spec, content.get("schema") or {})
+        for name, prop in (schema.get("properties") or {}).items():
+            params[name] = _schema_fact(_resolve(spec, prop))
+        required += list(schema.get("required") or [])
+    fact: dict[str, Any] = {"params": dict(sorted(params.items())), "required": sorted(required)}
+    if encoding:
+        fact["encoding"] = encoding
+    return fact
+
+
+def _limits(description: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if m := _RANGE.search(description):
+        found = {"min": int(m[1]), "max": int(m[2]), "unit": m[3]}
+    elif m := _AT_MOST.search(description):
+        found = {"max": int(m[1]), "unit": m[2].lower()}
+    if m := _ONE_OF.search(description):
+        found["one_of"] = sorted(re.findall(r"\"([^\"]+)\"", m[1]))
+    return found
+
+
+def _telegram_fields(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields:
+        fact: dict[str, Any] = {"types": f["types"], "required": bool(f.get("required"))}
+        if limits := _limits(f.get("description", "")):
+            fact["limits"] = limits
+        out[f["name"]] = fact
+    return out
+
+
+def derive(specs: Path) -> dict[str, Any]:
+    api_path = specs / "twilio" / "twilio_api_v2010.json"
+    content_path = specs / "twilio" / "twilio_content_v1.json"
+    telegram_path = specs / "telegram" / "api.json"
+    api = json.loads(api_path.read_text())
+    content = json.loads(content_path.read_text())
+    telegram = json.loads(telegram_path.read_text())
+    return {
+        "sources": {
+            "twilio_api_v2010": {"version": api["info"]["version"], "sha256": _sha256(api_path)},
+            "twilio_content_v1": {
+                "version": content["info"]["version"],
+                "sha256": _sha256(content_path),
+            },
+            "telegram_bot_api": {"version": telegram["version"], "sha256": _sha256(telegram_path)},
+        },
+        "twilio": {call: _openapi_call(api, call) for call in TWILIO_API_CALLS},
+        "twilio_content": {call: _openapi_call(content, call) for call in TWILIO_CONTENT_CALLS},
+        "telegram": {
+            "methods": {
+                name: {"fields": _telegram_fields(telegram["methods"][name].get("fields", []))}
+                for name in TELEGRAM_METHODS
+            },
+            "types": {
+                name: {"fields": _telegram_fields(telegram["types"][name].get("fields", []))}
+                for name in TELEGRAM_TYPES
+            },
+        },
+    }
+
+
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(tree, dict):
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            out.update(_flatten(value, f"{prefix}/{key}" if prefix else str(key)))
+        return out
+    return {prefix: tree}
+
+
+def changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What a new spec changed in the facts we rely on, one line per leaf."""
+    a, b = _flatten(old), _flatten(new)
+    lines = [f"- {k}: {a[k]!r}" for k in sorted(a.keys() - b.keys())]
+    lines += [f"+ {k}: {b[k]!r}" for k in sorted(b.keys() - a.keys())]
+    lines += [f"~ {k}: {a[k]!r} -> {b[k]!r}" for k in sorted(a.keys() & b.keys()) if a[k] != b[k]]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--specs", type=Path, default=ROOT.parent / "shared" / "specs")
+    parser.add_argument("--check", action="store_true", help="print the changes, write nothing")
+    args = parser.parse_args(argv)
+    new = derive(args.specs)
+    old = json.loads(OUT.read_text()) if OUT.exists() else {}
+    diff = changes(old, new)
+    for line in diff:
+        print(line)
+    print(f"{len(diff)} change(s) against {OUT.relative_to(ROOT)}")
+    if args.check:
+        return 1 if diff else 0
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(new, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
