@@ -1,8 +1,8 @@
 """One menu model, three renderings, inside each channel's real limits.
 
-- WhatsApp: Content API quick replies (≤ 3 buttons, ≤ 20 chars) or a list picker (≤ 10 rows,
-  ≤ 24 chars) when their ContentSid is configured; otherwise a numbered text menu. Images go as
-  MediaUrl (a signed /media link).
+- WhatsApp: a Content API quick reply (1–3 buttons, ≤ 20 chars) or list picker (1–10 rows,
+  ≤ 24 chars) whose shape matches the menu exactly (`menu_shape`), when one is configured;
+  otherwise a numbered text menu. Images go as MediaUrl (a signed /media link).
 - Telegram: inline keyboards (callback_data ≤ 64 bytes), photos as bytes, reply keyboards to
   ask for a contact or a location.
 - SMS: numbered menus in GSM-7 only, transliterated, long texts split on word boundaries.
@@ -68,24 +68,62 @@ def render_whatsapp(
             body=_cut(reply.caption, 1024), media_urls=(media_url(reply.media_path),)
         )
     assert isinstance(reply, Choices)
-    fits_buttons = len(reply.choices) <= WA_BUTTONS
-    if fits_buttons and templates.get("quick_reply"):
-        variables = {"1": _cut(reply.text, 1024)}
+    key = menu_shape(reply)
+    sid = templates.get(key, "") if key else ""
+    if not sid and key in LEGACY_SHAPES:
+        sid = templates.get(LEGACY_SHAPES[key], "")
+    if not sid:
+        return TwilioRequest(body=_cut(numbered(reply, lang), WA_TEXT_MAX))
+    return TwilioRequest(content_sid=sid, content_variables=menu_variables(reply, lang))
+
+
+def menu_shape(reply: Choices) -> str | None:
+    """The template shape this menu needs exactly: "quick_reply_2", "list_picker_7_described"…
+
+    Why exactly: Twilio fills variables a request leaves unset with the template's sample
+    values (they do not vanish) and refuses empty ones (21656), so a 2-choice menu sent through
+    a 3-button template would show a third, sample button. None: no WhatsApp shape fits (more
+    than 10 choices), numbered text it is.
+    """
+    n = len(reply.choices)
+    if 1 <= n <= WA_BUTTONS:
+        return f"quick_reply_{n}"
+    if n <= WA_ROWS:
+        described = all(c.description for c in reply.choices)
+        return f"list_picker_{n}_described" if described else f"list_picker_{n}"
+    return None
+
+
+# The two dynamic templates configured before shapes existed: a 3-button quick reply and a
+# 10-row list picker with descriptions. They serve only menus of exactly their shape.
+LEGACY_SHAPES = {"quick_reply_3": "quick_reply", "list_picker_10_described": "list_picker"}
+
+
+def menu_variables(reply: Choices, lang: str) -> dict[str, str]:
+    """Every variable of the menu's shape, each one filled (never '', never left to a sample).
+
+    Quick reply: {{1}} body, then title/id pairs from {{2}}/{{3}}. List picker: {{1}} body,
+    {{2}} button, then item/id (and description, in a described shape) from {{3}}.
+    """
+    body = _cut(reply.text, 1024) or "…"
+    if len(reply.choices) <= WA_BUTTONS:
+        variables = {"1": body}
         for i, choice in enumerate(reply.choices):
-            variables[str(2 + 2 * i)] = _cut(choice.label, WA_BUTTON_LABEL)
+            variables[str(2 + 2 * i)] = _cut(choice.label, WA_BUTTON_LABEL) or choice.id
             variables[str(3 + 2 * i)] = choice.id
-        return TwilioRequest(content_sid=templates["quick_reply"], content_variables=variables)
-    if len(reply.choices) <= WA_ROWS and templates.get("list_picker"):
-        variables = {
-            "1": _cut(reply.text, 1024),
-            "2": _cut(reply.button or i18n.t(lang, "render.list_button"), WA_BUTTON_LABEL),
-        }
-        for i, choice in enumerate(reply.choices):
-            variables[str(3 + 3 * i)] = _cut(choice.label, WA_ROW_LABEL)
-            variables[str(4 + 3 * i)] = choice.id
-            variables[str(5 + 3 * i)] = _cut(choice.description, WA_ROW_DESCRIPTION)
-        return TwilioRequest(content_sid=templates["list_picker"], content_variables=variables)
-    return TwilioRequest(body=_cut(numbered(reply, lang), WA_TEXT_MAX))
+        return variables
+    described = all(c.description for c in reply.choices)
+    stride = 3 if described else 2
+    variables = {
+        "1": body,
+        "2": _cut(reply.button or i18n.t(lang, "render.list_button"), WA_BUTTON_LABEL),
+    }
+    for i, choice in enumerate(reply.choices):
+        variables[str(3 + stride * i)] = _cut(choice.label, WA_ROW_LABEL) or choice.id
+        variables[str(4 + stride * i)] = choice.id
+        if described:
+            variables[str(5 + stride * i)] = _cut(choice.description, WA_ROW_DESCRIPTION)
+    return variables
 
 
 def render_sms(reply: Reply, *, lang: str) -> list[str]:

@@ -86,7 +86,10 @@ class TwilioConfig:
     whatsapp_rate_per_s: float = _check(_positive, "messages per second, more than 0")
     sms_segments_per_s: float = _check(_positive, "segments per second, more than 0")
     # Approved WhatsApp templates (ContentSid "HX…") by notification kind, used outside the
-    # 24 h window; "quick_reply" and "list_picker" are the dynamic menus used inside it.
+    # 24 h window; and the dynamic menus used inside it, one per exact shape:
+    # "quick_reply_1".."quick_reply_3", "list_picker_1".."list_picker_10" and their
+    # "list_picker_N_described" twins (channels_adapters.render.menu_shape). The older
+    # "quick_reply" / "list_picker" keys serve only 3-button / 10-described-row menus.
     content_templates: dict[str, str] = field(default_factory=dict)
 
 

@@ -204,6 +204,9 @@ def make_twilio_blueprint(store: EmulatorStore, *, account_sid: str, auth_token:
             if not isinstance(parsed, dict):
                 raise _Rejected(400, 21656, "The ContentVariables Parameter is invalid.")
             variables = {str(k): str(v) for k, v in parsed.items()}
+            if any(v.strip() == "" for v in variables.values()):
+                # Twilio refuses an empty variable value rather than sending it (21656).
+                raise _Rejected(400, 21656, "The ContentVariables Parameter is invalid.")
 
         template = None
         if content_sid is not None:

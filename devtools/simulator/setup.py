@@ -69,6 +69,7 @@ def prepare_config(config: Config, *, port: int, environ: Mapping[str, str]) -> 
     templates = {
         "quick_reply": QUICK_REPLY_SID,
         "list_picker": LIST_PICKER_SID,
+        **{key: sid for key, (sid, _kind, _definition) in menu_templates().items()},
         **config.twilio.content_templates,
     }
     return config.replace(
@@ -85,31 +86,49 @@ def prepare_config(config: Config, *, port: int, environ: Mapping[str, str]) -> 
     )
 
 
-def quick_reply_definition() -> dict[str, Any]:
+def _var(n: int) -> str:
+    return "{{" + str(n) + "}}"
+
+
+def quick_reply_definition(buttons: int = QUICK_REPLY_BUTTONS) -> dict[str, Any]:
     """The dynamic quick reply: body {{1}}, then title/id pairs {{2}}/{{3}}, {{4}}/{{5}}…"""
     return {
-        "body": "{{1}}",
-        "actions": [
-            {"title": f"{{{{{2 + 2 * i}}}}}", "id": f"{{{{{3 + 2 * i}}}}}"}
-            for i in range(QUICK_REPLY_BUTTONS)
-        ],
+        "body": _var(1),
+        "actions": [{"title": _var(2 + 2 * i), "id": _var(3 + 2 * i)} for i in range(buttons)],
     }
 
 
-def list_picker_definition() -> dict[str, Any]:
-    """The dynamic list picker: body {{1}}, button {{2}}, then item/id/description triples."""
-    return {
-        "body": "{{1}}",
-        "button": "{{2}}",
-        "items": [
-            {
-                "item": f"{{{{{3 + 3 * i}}}}}",
-                "id": f"{{{{{4 + 3 * i}}}}}",
-                "description": f"{{{{{5 + 3 * i}}}}}",
-            }
-            for i in range(LIST_PICKER_ROWS)
-        ],
-    }
+def list_picker_definition(
+    rows: int = LIST_PICKER_ROWS, *, described: bool = True
+) -> dict[str, Any]:
+    """The dynamic list picker: body {{1}}, button {{2}}, then item/id(/description) per row."""
+    stride = 3 if described else 2
+    items = []
+    for i in range(rows):
+        item = {"item": _var(3 + stride * i), "id": _var(4 + stride * i)}
+        if described:
+            item["description"] = _var(5 + stride * i)
+        items.append(item)
+    return {"body": _var(1), "button": _var(2), "items": items}
+
+
+def menu_templates() -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """Every menu shape the renderer asks for (`render.menu_shape`): key → (sid, kind, definition).
+
+    One template per exact shape, as `boutik twilio templates sync` will create them on Twilio:
+    a template never carries a button or a row its menu does not fill.
+    """
+    shapes: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for n in range(1, QUICK_REPLY_BUTTONS + 1):
+        sid = f"HX53{n:02d}" + "0" * 28
+        shapes[f"quick_reply_{n}"] = (sid, "twilio/quick-reply", quick_reply_definition(n))
+    for n in range(1, LIST_PICKER_ROWS + 1):
+        for described in (False, True):
+            key = f"list_picker_{n}" + ("_described" if described else "")
+            sid = f"HX54{n:02d}{int(described)}" + "0" * 27
+            definition = list_picker_definition(n, described=described)
+            shapes[key] = (sid, "twilio/list-picker", definition)
+    return shapes
 
 
 def _check_wired(config: Config) -> None:
@@ -148,6 +167,8 @@ def install(app: Flask, rt: Runtime) -> None:
     store = EmulatorStore()
     store.register_content(QUICK_REPLY_SID, "twilio/quick-reply", quick_reply_definition())
     store.register_content(LIST_PICKER_SID, "twilio/list-picker", list_picker_definition())
+    for sid, kind, definition in menu_templates().values():
+        store.register_content(sid, kind, definition)
     s = config.secrets
     app.register_blueprint(
         make_twilio_blueprint(

@@ -185,3 +185,24 @@ def test_a_wrong_telegram_type_field_or_limit_is_a_violation() -> None:
         )
     )
     assert call("sendNothing", chat_id=1) != []
+
+
+def test_an_empty_content_variable_is_refused_as_twilio_does(
+    root: str, store: EmulatorStore
+) -> None:
+    from channels_adapters.senders import SendError
+
+    store.reset()
+    sid = "HX" + "e" * 32
+    store.register_content(
+        sid, "twilio/quick-reply", {"body": "{{1}}", "actions": [{"title": "{{2}}", "id": "{{3}}"}]}
+    )
+    twilio = TwilioSender(ACCOUNT_SID, AUTH_TOKEN, root)
+    with pytest.raises(SendError) as refused:
+        twilio.send(
+            to=f"whatsapp:{BUYER}",
+            from_=WA_FROM,
+            content_sid=sid,
+            content_variables={"1": "Choisissez", "2": "", "3": "a"},
+        )
+    assert (refused.value.code, refused.value.retryable) == ("21656", False)

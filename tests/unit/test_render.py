@@ -92,3 +92,43 @@ def test_short_sms_menu_stays_one_gsm7_segment() -> None:
         Choices("Menu", (Choice("a", "Gains"), Choice("b", "Courses"))), lang="fr"
     )
     assert is_gsm7(part) and "\n1. Gains\n2. Courses" in part
+
+
+SHAPES = {
+    **{f"quick_reply_{n}": f"HXq{n}" for n in (1, 2, 3)},
+    **{f"list_picker_{n}": f"HXl{n}" for n in range(1, 11)},
+    **{f"list_picker_{n}_described": f"HXd{n}" for n in range(1, 11)},
+}
+
+
+def test_a_two_choice_menu_goes_through_the_two_button_template_with_every_variable_filled():
+    menu = Choices("Confirmer ?", (Choice("co:yes", "Confirmer"), Choice("co:edit", "Modifier")))
+    req = render.render_whatsapp(menu, lang="fr", templates=SHAPES, media_url=_url)
+    assert req.content_sid == "HXq2"
+    assert req.content_variables == {
+        "1": "Confirmer ?",
+        "2": "Confirmer",
+        "3": "co:yes",
+        "4": "Modifier",
+        "5": "co:edit",
+    }
+
+
+def test_each_menu_size_picks_its_own_shape_and_fills_all_of_it():
+    for n in range(1, 11):
+        plain = Choices("x", tuple(Choice(f"c:{i}", f"Choix {i}") for i in range(n)))
+        described = Choices("x", tuple(Choice(f"c:{i}", f"Choix {i}", "d") for i in range(n)))
+        for menu, per_row in ((plain, 2), (described, 3)):
+            req = render.render_whatsapp(menu, lang="fr", templates=SHAPES, media_url=_url)
+            key = render.menu_shape(menu)
+            assert req.content_sid == SHAPES[key]
+            expected = 1 + 2 * n if n <= 3 else 2 + per_row * n
+            assert len(req.content_variables) == expected
+            assert all(v.strip() for v in req.content_variables.values())
+
+
+def test_the_legacy_full_templates_serve_only_menus_of_their_own_shape():
+    two = Choices("x", (Choice("a", "A"), Choice("b", "B")))
+    req = render.render_whatsapp(two, lang="fr", templates=TEMPLATES, media_url=_url)
+    assert req.content_sid == "" and "1. A" in req.body  # no 3-button template for 2 choices
+    assert render.render_whatsapp(MENU3, lang="fr", templates=TEMPLATES, media_url=_url).content_sid
