@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 
 import pytest
 from PIL import Image
@@ -19,33 +18,27 @@ from PIL import Image
 from channels_adapters.senders import TelegramSender, TwilioSender
 from devtools import contracts
 from devtools.contracts import RawRequest
-from devtools.emulators import EmulatorStore, create_emulator_app, serve_in_thread
+from devtools.emulators import EmulatorStore
+from tests.services import Emulator
+from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_TOKEN
 
-ACCOUNT_SID = "AC" + "2e" * 16
-AUTH_TOKEN = "contract-auth-token"
-BOT_TOKEN = "987654321:CONTRACT-token_xyz"
+BOT_TOKEN = TELEGRAM_TOKEN
 WA_FROM = "whatsapp:+14155238886"
 SMS_FROM = "+12025550100"
 BUYER = "+224620000002"
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
 
-@pytest.fixture(scope="module")
-def store() -> EmulatorStore:
-    return EmulatorStore()
+@pytest.fixture
+def store(emulator: Emulator) -> EmulatorStore:
+    """The suite's shared emulators (tests/services.py), emptied for this test."""
+    emulator.store.reset()
+    return emulator.store
 
 
-@pytest.fixture(scope="module")
-def root(store: EmulatorStore) -> Iterator[str]:
-    app = create_emulator_app(
-        store,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        telegram_token=BOT_TOKEN,
-    )
-    base_url, shutdown = serve_in_thread(app)
-    yield base_url
-    shutdown()
+@pytest.fixture
+def root(emulator: Emulator) -> str:
+    return emulator.base_url
 
 
 def _png() -> bytes:
@@ -55,7 +48,6 @@ def _png() -> bytes:
 
 
 def test_every_twilio_call_we_make_fits_the_spec(root: str, store: EmulatorStore) -> None:
-    store.reset()
     twilio = TwilioSender(ACCOUNT_SID, AUTH_TOKEN, root)
     sid = "HX" + "c" * 32
     store.register_content(
@@ -93,7 +85,6 @@ def test_every_twilio_call_we_make_fits_the_spec(root: str, store: EmulatorStore
 def test_every_telegram_method_we_call_fits_the_description(
     root: str, store: EmulatorStore
 ) -> None:
-    store.reset()
     telegram = TelegramSender(BOT_TOKEN, f"{root}/telegram/bot")
     try:
         chat = 5_550_001
@@ -192,7 +183,6 @@ def test_an_empty_content_variable_is_refused_as_twilio_does(
 ) -> None:
     from channels_adapters.senders import SendError
 
-    store.reset()
     sid = "HX" + "e" * 32
     store.register_content(
         sid, "twilio/quick-reply", {"body": "{{1}}", "actions": [{"title": "{{2}}", "id": "{{3}}"}]}
