@@ -169,6 +169,25 @@ def worker(burst: bool) -> None:
     sys.exit(0 if run_worker(rt, burst=burst) else 1)
 
 
+@main.command(help="Check this deployment against Twilio, Telegram, the database and Redis.")
+def doctor() -> None:
+    """One line per check (ok, PROBLEM + its fix, warn, info); exit 1 when any is a problem."""
+    from boutik.doctor import Status, render, run_checks
+
+    rt = _runtime()
+    problems = 0
+    try:
+        for result in run_checks(rt):
+            click.echo(render(result))
+            problems += result.status is Status.PROBLEM
+    finally:
+        rt.dispose()
+    if problems:
+        click.echo(f"doctor: {problems} problem(s) to fix", err=True)
+        sys.exit(1)
+    click.echo("doctor: no problem found")
+
+
 @main.group(help="The outbox: messages waiting, sent and failed.")
 def outbox() -> None:
     pass

@@ -36,6 +36,7 @@ TWILIO_API_CALLS = (
     "GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
     "GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json",
     "GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json",
+    "GET /2010-04-01/Accounts/{Sid}.json",
     "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
 )
 TWILIO_CONTENT_CALLS = (
@@ -59,6 +60,7 @@ TELEGRAM_METHODS = (
     "deleteWebhook",
     "getWebhookInfo",
     "setMyCommands",
+    "getMyCommands",
     "deleteMyCommands",
 )
 TELEGRAM_TYPES = (

@@ -387,6 +387,25 @@ class TelegramSender:
             lambda bot: bot.set_my_commands(bot_commands, scope=scope, language_code=language_code)
         )
 
+    def get_me(self) -> dict[str, Any]:
+        """The bot these credentials open, as the Bot API's User object (`boutik doctor`)."""
+        return self._call(lambda bot: bot.get_me()).to_dict()
+
+    def get_webhook_info(self) -> dict[str, Any]:
+        """getWebhookInfo as the Bot API's WebhookInfo (dates as Unix times). Telegram never
+        reveals the secret token given to setWebhook."""
+        return self._call(lambda bot: bot.get_webhook_info()).to_dict()
+
+    def get_my_commands(
+        self, language_code: str | None = None, chat_id: int | None = None
+    ) -> list[tuple[str, str]]:
+        """The "/" menu Telegram shows, as set_my_commands takes it: (command, description)."""
+        scope = BotCommandScopeChat(chat_id) if chat_id is not None else None
+        commands = self._call(
+            lambda bot: bot.get_my_commands(scope=scope, language_code=language_code)
+        )
+        return [(c.command, c.description) for c in commands]
+
     def get_file_bytes(self, file_id: str) -> bytes:
         """getFile, then download from the file URL (photos sellers send, for instance)."""
 

@@ -10,9 +10,10 @@ import datetime
 import datetime as dtm
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.request import getproxies
 
@@ -30,6 +31,8 @@ from channels_adapters.trusted_urls import (
     UntrustedUrl,
     check,
 )
+
+T = TypeVar("T")
 
 TWILIO_TIMEOUT_S = 10.0
 TWILIO_API_HOST = "api.twilio.com"
@@ -144,6 +147,28 @@ def _twilio_send_error(
     )
 
 
+@dataclass(frozen=True)
+class AccountStatus:
+    """What Twilio says of the account: ``active``, ``suspended`` or ``closed``; Trial or Full."""
+
+    status: str
+    type: str
+
+
+@dataclass(frozen=True)
+class NumberWebhook:
+    """An IncomingPhoneNumber's messaging settings: where Twilio sends a text to it.
+
+    An ``sms_application_sid`` means a TwiML App's URL is used instead of ``sms_url``.
+    """
+
+    phone_number: str
+    sms_url: str
+    sms_method: str
+    sms_application_sid: str
+    receives_sms: bool
+
+
 class TwilioSender:
     """Sends SMS and WhatsApp messages through ``twilio.rest.Client``; thread-safe.
 
@@ -251,6 +276,50 @@ class TwilioSender:
         for message in recent:
             if body is None or (message.body or "") == body:
                 return str(message.sid)
+        return None
+
+    # ------------------------------------------------------------------ account reads
+
+    def _read(self, call: Callable[[], T]) -> T:
+        """One read of the account, its failures as SendError (as `send` reports them)."""
+        try:
+            return call()
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _twilio_send_error(exc, self._http.last_retry_after()) from exc
+        except requests.Timeout as exc:
+            raise SendError(True, "timeout", "Twilio did not answer in time") from exc
+        except requests.ConnectionError as exc:
+            raise SendError(True, "network", "cannot reach Twilio") from exc
+        except requests.RequestException as exc:
+            raise SendError(False, "http", f"{type(exc).__name__} calling Twilio") from exc
+
+    def fetch_account(self) -> AccountStatus:
+        """The account these credentials open (`boutik doctor`: are they right, is it active?).
+
+        Twilio's answer carries the auth token too; it is dropped here, never returned.
+        """
+        account = self._read(lambda: self._client.api.v2010.accounts(self._account_sid).fetch())
+        return AccountStatus(status=str(account.status or ""), type=str(account.type or ""))
+
+    def incoming_number(self, phone_number: str) -> NumberWebhook | None:
+        """The account's number equal to `phone_number` and its incoming-message webhook.
+
+        Twilio's PhoneNumber filter also matches partial numbers, hence the exact comparison.
+        None when the account has no such number.
+        """
+        found = self._read(
+            lambda: self._client.incoming_phone_numbers.list(phone_number=phone_number, limit=20)
+        )
+        for number in found:
+            if number.phone_number == phone_number:
+                capabilities = number.capabilities or {}
+                return NumberWebhook(
+                    phone_number=phone_number,
+                    sms_url=str(number.sms_url or ""),
+                    sms_method=str(number.sms_method or ""),
+                    sms_application_sid=str(number.sms_application_sid or ""),
+                    receives_sms=bool(capabilities.get("sms", False)),
+                )
         return None
 
     def _media_target(self, url: str) -> str:

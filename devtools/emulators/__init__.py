@@ -21,6 +21,7 @@ from devtools.contracts import RawRequest
 from devtools.emulators.store import EmulatorStore
 from devtools.emulators.telegram_api import make_telegram_blueprint
 from devtools.emulators.twilio_api import make_twilio_blueprint, sms_segments
+from devtools.emulators.twilio_numbers import make_twilio_numbers_blueprint
 
 _TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+")
 
@@ -60,6 +61,11 @@ def create_emulator_app(
 
     app.register_blueprint(
         make_twilio_blueprint(store, account_sid=twilio_account_sid, auth_token=twilio_auth_token)
+    )
+    app.register_blueprint(
+        make_twilio_numbers_blueprint(
+            store, account_sid=twilio_account_sid, auth_token=twilio_auth_token
+        )
     )
     app.register_blueprint(
         make_telegram_blueprint(store, token=telegram_token), url_prefix="/telegram"

@@ -93,6 +93,25 @@ class TwilioRejection:
 
 
 @dataclass(frozen=True)
+class IncomingNumber:
+    """A phone number of the emulated Twilio account (an IncomingPhoneNumber resource).
+
+    Only what `boutik doctor` reads is kept; the blueprint (twilio_numbers) fills the rest of
+    the resource with Twilio's defaults.
+    """
+
+    sid: str
+    phone_number: str
+    friendly_name: str
+    sms_url: str
+    sms_method: str
+    sms_fallback_url: str
+    sms_application_sid: str | None
+    capabilities: Mapping[str, bool]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class ContentTemplate:
     """A Content API template registered with the emulator."""
 
@@ -152,6 +171,9 @@ class _TelegramState:
     messages: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     files: dict[str, TelegramFile] = field(default_factory=dict)
     webhook: dict[str, Any] | None = None
+    # What getWebhookInfo reports of deliveries (set_telegram_webhook_status), kept apart from
+    # the setWebhook parameters: Telegram keeps its last error when the webhook is set again.
+    webhook_status: dict[str, Any] = field(default_factory=dict)
     commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
 
 
@@ -268,6 +290,7 @@ class EmulatorStore:
         self._twilio_rejections: list[TwilioRejection] = []
         self._content: dict[str, ContentTemplate] = {}
         self._twilio_media: dict[str, tuple[bytes, str]] = {}
+        self._numbers: dict[str, IncomingNumber] = {}
         self._failures: list[Failure] = []
         self._calls: list[TelegramCall] = []
         self._tg = _TelegramState()
@@ -300,6 +323,7 @@ class EmulatorStore:
             self._twilio_rejections.clear()
             self._content.clear()
             self._twilio_media.clear()
+            self._numbers.clear()
             self._failures.clear()
             self._calls.clear()
             self._tg = _TelegramState()
@@ -506,6 +530,56 @@ class EmulatorStore:
         with self._lock:
             return self._twilio_media.get(media_sid)
 
+    # ------------------------------------------------------------------ Twilio numbers
+
+    def set_incoming_number(
+        self,
+        phone_number: str,
+        *,
+        sms_url: str = "",
+        sms_method: str = "POST",
+        sms_fallback_url: str = "",
+        sms_application_sid: str | None = None,
+        capabilities: Mapping[str, bool] | None = None,
+        friendly_name: str | None = None,
+    ) -> IncomingNumber:
+        """Put ``phone_number`` (E.164) on the emulated account, or reconfigure it.
+
+        As a Twilio customer does in the Console: its incoming-message webhook (``sms_url``,
+        ``sms_method``) is what Twilio calls when someone texts the number. Reconfiguring keeps
+        the number's sid.
+        """
+        if not phone_number.startswith("+"):
+            raise ValueError("phone_number must be E.164 (+…), without a channel prefix")
+        if sms_method not in ("GET", "POST"):
+            raise ValueError("sms_method must be GET or POST")
+        with self._lock:
+            old = self._numbers.get(phone_number)
+            number = IncomingNumber(
+                sid=old.sid if old else "PN" + uuid.uuid4().hex,
+                phone_number=phone_number,
+                friendly_name=friendly_name or phone_number,
+                sms_url=sms_url,
+                sms_method=sms_method,
+                sms_fallback_url=sms_fallback_url,
+                sms_application_sid=sms_application_sid,
+                capabilities=dict(
+                    capabilities or {"voice": True, "sms": True, "mms": True, "fax": False}
+                ),
+                created_at=old.created_at if old else datetime.now(UTC).replace(microsecond=0),
+            )
+            self._numbers[phone_number] = number
+            return number
+
+    def remove_incoming_number(self, phone_number: str) -> None:
+        with self._lock:
+            self._numbers.pop(phone_number, None)
+
+    def incoming_numbers(self) -> list[IncomingNumber]:
+        """The account's numbers, in the order they were added."""
+        with self._lock:
+            return list(self._numbers.values())
+
     # ------------------------------------------------------------------ Telegram
 
     def record_telegram_call(self, call: TelegramCall) -> None:
@@ -589,6 +663,32 @@ class EmulatorStore:
         """The last setWebhook parameters (url, secret_token, …), None after deleteWebhook."""
         with self._lock:
             return dict(self._tg.webhook) if self._tg.webhook else None
+
+    def set_telegram_webhook_status(
+        self,
+        *,
+        pending_update_count: int | None = None,
+        last_error_message: str | None = None,
+        last_error_date: int | None = None,
+    ) -> None:
+        """What getWebhookInfo reports about deliveries: a backlog, Telegram's last error.
+
+        ``last_error_date`` is a Unix time (Telegram's own unit); ``last_error_message`` without
+        it is stamped now. Values given replace the old ones; None leaves one as it was.
+        """
+        with self._lock:
+            status = self._tg.webhook_status
+            if pending_update_count is not None:
+                status["pending_update_count"] = pending_update_count
+            if last_error_message is not None:
+                status["last_error_message"] = last_error_message
+                status["last_error_date"] = last_error_date or int(time.time())
+            elif last_error_date is not None:
+                status["last_error_date"] = last_error_date
+
+    def telegram_webhook_status(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._tg.webhook_status)
 
     def set_telegram_commands(
         self, scope: str, language_code: str, commands: list[dict[str, str]]

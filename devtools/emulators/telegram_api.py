@@ -648,6 +648,7 @@ def make_telegram_blueprint(
             "has_custom_certificate": False,
             "pending_update_count": 0,
         }
+        info.update(store.telegram_webhook_status())  # backlog and last error, when set
         if webhook:
             info["max_connections"] = webhook["max_connections"]
             if webhook.get("allowed_updates") is not None:
