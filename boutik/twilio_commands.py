@@ -53,6 +53,8 @@ def templates_sync() -> None:
     )
     for name in report.created:
         click.echo(f"  created {name}")
+    for name in report.outdated:
+        click.echo(f"  outdated {name}: its text is not the catalog's; delete it and sync again")
 
 
 @templates.command("status", help="Refresh every approval from Twilio and print the templates.")

@@ -34,6 +34,9 @@ class SyncReport:
     submitted: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # At Twilio under our name, but with another text than the catalog's today: an approved
+    # template cannot be edited, so it stays in use until someone deletes it and syncs again.
+    outdated: list[str] = field(default_factory=list)
 
 
 def _approval_of(whatsapp: Any) -> tuple[ApprovalStatus, str]:
@@ -55,6 +58,15 @@ def _submit(client: Client, spec: TemplateSpec, sid: str) -> ApprovalStatus:
     return ApprovalStatus.parse(answer.status or ApprovalStatus.RECEIVED)
 
 
+def _text_of(content: Any) -> str | None:
+    text = (content.types or {}).get("twilio/text")
+    return str(text.get("body")) if isinstance(text, dict) else None
+
+
+def _text_of_spec(spec: TemplateSpec) -> str | None:
+    return str(spec.definition["body"]) if spec.content_type == "twilio/text" else None
+
+
 def sync(client: Client, session_factory: Callable[[], Session]) -> SyncReport:
     """Create what is missing at Twilio, submit what never was, record everything."""
     report = SyncReport()
@@ -72,6 +84,8 @@ def sync(client: Client, session_factory: Callable[[], Session]) -> SyncReport:
             report.created.append(spec.friendly_name)
         else:
             report.existing.append(spec.friendly_name)
+            if _text_of(content) not in (None, _text_of_spec(spec)):
+                report.outdated.append(spec.friendly_name)
         sid = str(content.sid)
         approval, _reason = (
             fetch_approval(client, sid) if spec.needs_approval else (ApprovalStatus.UNSUBMITTED, "")

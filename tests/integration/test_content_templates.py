@@ -138,7 +138,7 @@ def test_sync_creates_the_full_set_once_and_a_second_run_creates_nothing(
     store.clear_raw_requests()
     second = sync(rt.twilio_sender.client, rt.session_factory)
 
-    assert second.created == [] and second.submitted == []
+    assert second.created == [] and second.submitted == [] and second.outdated == []
     assert len(store.contents()) == MENUS + NOTICES
     assert [r.method for r in store.raw_requests() if r.method != "GET"] == []
     assert {(r.friendly_name, r.content_sid) for r in _rows(pg)} == {
@@ -340,3 +340,24 @@ def test_the_content_api_refuses_what_twilio_and_whatsapp_refuse(
     store.decide_approval(made.sid, "approved")
     assert contents(made.sid).approval_fetch().fetch().whatsapp["status"] == "approved"
     assert contents(twin.sid).approval_fetch().fetch().whatsapp["status"] == "unsubmitted"
+
+
+def test_a_template_made_elsewhere_under_our_name_is_kept_and_flagged_if_its_text_differs(
+    rt: Runtime, pg: Db, store: EmulatorStore
+) -> None:
+    request = ContentList.ContentCreateRequest(
+        {
+            "friendly_name": "boutik_order_accepted_fr",
+            "language": "fr",
+            "variables": {"1": "1042"},
+            "types": {"twilio/text": {"body": "Commande {{1}} acceptée."}},
+        }
+    )
+    theirs = rt.twilio_sender.client.content.v1.contents.create(request)
+
+    report = sync(rt.twilio_sender.client, rt.session_factory)
+
+    assert "boutik_order_accepted_fr" not in report.created
+    assert report.outdated == ["boutik_order_accepted_fr"]
+    assert _row(pg, "boutik_order_accepted_fr").content_sid == theirs.sid
+    assert len(store.contents()) == MENUS + NOTICES
