@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from boutik.runtime import Runtime, configure_logging
+from boutik.twilio_commands import twilio
 from settings.config import ConfigError, get_config
 
 
@@ -302,6 +303,9 @@ def telegram_set_commands() -> None:
                 click.echo(f"{lang}, {len(rt.config.telegram.admin_ids)} admin chat(s): {shown}")
     finally:
         sender.close()
+
+
+main.add_command(twilio)
 
 
 if __name__ == "__main__":  # pragma: no cover

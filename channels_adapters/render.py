@@ -1,8 +1,9 @@
 """One menu model, three renderings, inside each channel's real limits.
 
 - WhatsApp: a Content API quick reply (1–3 buttons, ≤ 20 chars) or list picker (1–10 rows,
-  ≤ 24 chars) whose shape matches the menu exactly (`menu_shape`), when one is configured;
-  otherwise a numbered text menu. Images go as MediaUrl (a signed /media link).
+  ≤ 24 chars) whose shape matches the menu exactly (`menu_shape`), when one exists (synced by
+  `boutik twilio templates sync`, or configured); otherwise a numbered text menu. Images go
+  as MediaUrl (a signed /media link).
 - Telegram: inline keyboards (callback_data ≤ 64 bytes), photos as bytes, reply keyboards to
   ask for a contact or a location.
 - SMS: numbered menus in GSM-7 only, transliterated, long texts split on word boundaries.
@@ -13,7 +14,7 @@ Pure functions: no I/O, so every rule here is unit-tested.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,9 +51,11 @@ def render_whatsapp(
     reply: Reply,
     *,
     lang: str,
-    templates: dict[str, str],
+    templates: Mapping[str, str],
     media_url: Callable[[str], str],
+    stored: Mapping[str, str] | None = None,
 ) -> TwilioRequest:
+    """`templates`: `[twilio] content_templates`; `stored`: shape → SID of the synced menus."""
     if isinstance(reply, Text):
         return TwilioRequest(body=_cut(reply.text, WA_TEXT_MAX))
     if isinstance(reply, Image):
@@ -68,13 +71,25 @@ def render_whatsapp(
             body=_cut(reply.caption, 1024), media_urls=(media_url(reply.media_path),)
         )
     assert isinstance(reply, Choices)
-    key = menu_shape(reply)
-    sid = templates.get(key, "") if key else ""
-    if not sid and key in LEGACY_SHAPES:
-        sid = templates.get(LEGACY_SHAPES[key], "")
+    sid = menu_template(menu_shape(reply), templates, stored or {})
     if not sid:
         return TwilioRequest(body=_cut(numbered(reply, lang), WA_TEXT_MAX))
     return TwilioRequest(content_sid=sid, content_variables=menu_variables(reply, lang))
+
+
+def menu_template(key: str | None, overrides: Mapping[str, str], stored: Mapping[str, str]) -> str:
+    """The ContentSid for a menu of shape `key`, "" when none fits (numbered text then).
+
+    `[twilio] content_templates` (`overrides`, its legacy keys included) wins over the
+    templates `boutik twilio templates sync` made (`stored`): an operator's hand-made template
+    is a deliberate choice.
+    """
+    if not key:
+        return ""
+    sid = overrides.get(key, "")
+    if not sid and key in LEGACY_SHAPES:
+        sid = overrides.get(LEGACY_SHAPES[key], "")
+    return sid or stored.get(key, "")
 
 
 def menu_shape(reply: Choices) -> str | None:

@@ -25,6 +25,7 @@ from commerce.delivery.models import (
 )
 from commerce.loyalty.models import LoyaltyEntry
 from commerce.messaging.models import ConversationState, InboundMessage, Outbox, OutboxStatus
+from commerce.messaging.templates import ContentTemplate
 from commerce.moderation.models import Report, ReportStatus
 from commerce.orders.models import (
     CommissionPayer,
@@ -49,6 +50,7 @@ __all__ = [
     "Channel",
     "ChannelIdentity",
     "CommissionPayer",
+    "ContentTemplate",
     "ConversationState",
     "Courier",
     "CourierStatus",

@@ -85,7 +85,8 @@ class TwilioConfig:
     api_base_url: str = _check(_http_url_or_empty, 'an http(s):// URL, or "" for Twilio')
     whatsapp_rate_per_s: float = _check(_positive, "messages per second, more than 0")
     sms_segments_per_s: float = _check(_positive, "segments per second, more than 0")
-    # Approved WhatsApp templates (ContentSid "HX…") by notification kind, used outside the
+    # Overrides, on top of the templates `boutik twilio templates sync` records in the database:
+    # approved WhatsApp templates (ContentSid "HX…") by notification kind, used outside the
     # 24 h window; and the dynamic menus used inside it, one per exact shape:
     # "quick_reply_1".."quick_reply_3", "list_picker_1".."list_picker_10" and their
     # "list_picker_N_described" twins (channels_adapters.render.menu_shape). The older

@@ -211,6 +211,11 @@ class TwilioSender:
     def __repr__(self) -> str:
         return f"TwilioSender(account_sid={self._account_sid!r})"
 
+    @property
+    def client(self) -> Client:
+        """The SDK client, on the same (rewritable) HTTP client: the Content API sync uses it."""
+        return self._client
+
     def send(
         self,
         *,

@@ -1,5 +1,5 @@
-"""Local emulators of the Twilio Messages API and the Telegram Bot API, for tests and the
-browser simulator. Production never mounts them.
+"""Local emulators of the Twilio Messages and Content APIs and the Telegram Bot API, for tests
+and the browser simulator. Production never mounts them.
 
 Why a real HTTP server rather than mocks: the official SDKs (``twilio``, ``python-telegram-bot``)
 then run unmodified — URL building, auth, encoding, error parsing — so what passes here fails
@@ -21,6 +21,7 @@ from devtools.contracts import RawRequest
 from devtools.emulators.store import EmulatorStore
 from devtools.emulators.telegram_api import make_telegram_blueprint
 from devtools.emulators.twilio_api import make_twilio_blueprint, sms_segments
+from devtools.emulators.twilio_content import make_content_blueprint
 from devtools.emulators.twilio_numbers import make_twilio_numbers_blueprint
 
 _TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+")
@@ -35,7 +36,8 @@ def create_emulator_app(
     twilio_auth_token: str,
     telegram_token: str,
 ) -> Flask:
-    """Both emulators in one app: Twilio at its own root paths, Telegram under ``/telegram``.
+    """Both emulators in one app: Twilio (Messages and Content APIs) at its own root paths,
+    Telegram under ``/telegram``.
 
     So for a server at ``root``: TwilioSender(api_base_url=root), and
     TelegramSender(api_base_url=f"{root}/telegram/bot") whose files live at
@@ -66,6 +68,9 @@ def create_emulator_app(
         make_twilio_numbers_blueprint(
             store, account_sid=twilio_account_sid, auth_token=twilio_auth_token
         )
+    )
+    app.register_blueprint(
+        make_content_blueprint(store, account_sid=twilio_account_sid, auth_token=twilio_auth_token)
     )
     app.register_blueprint(
         make_telegram_blueprint(store, token=telegram_token), url_prefix="/telegram"

@@ -113,12 +113,24 @@ class IncomingNumber:
 
 @dataclass(frozen=True)
 class ContentTemplate:
-    """A Content API template registered with the emulator."""
+    """A Content API template: registered by a test, or created through `POST /v1/Content`.
+
+    ``definition`` is the body of its (first) type plus its ``variables`` (the samples Twilio
+    falls back to); ``types`` all of them, as created. ``approval`` is the WhatsApp approval
+    request (name, category, status, rejection_reason), None until one is made.
+    """
 
     sid: str
     kind: str
     definition: Mapping[str, Any]
     approved_template: bool = False
+    friendly_name: str = ""
+    language: str = ""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    types: Mapping[str, Any] = field(default_factory=dict)
+    account_sid: str = ""
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    approval: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -413,6 +425,80 @@ class EmulatorStore:
     def content(self, sid: str) -> ContentTemplate | None:
         with self._lock:
             return self._content.get(sid)
+
+    def create_content(
+        self,
+        *,
+        account_sid: str,
+        friendly_name: str,
+        language: str,
+        variables: Mapping[str, str],
+        types: Mapping[str, Any],
+    ) -> ContentTemplate:
+        """Store a template made through the Content API (already checked by the blueprint)."""
+        kind, definition = next(iter(types.items()))
+        template = ContentTemplate(
+            sid="HX" + uuid.uuid4().hex,
+            kind=kind,
+            definition={**definition, "variables": dict(variables)},
+            friendly_name=friendly_name,
+            language=language,
+            variables=dict(variables),
+            types=dict(types),
+            account_sid=account_sid,
+        )
+        with self._lock:
+            self._content[template.sid] = template
+        return template
+
+    def contents(self) -> list[ContentTemplate]:
+        """Every template, oldest first (the order `GET /v1/Content` pages through)."""
+        with self._lock:
+            return sorted(self._content.values(), key=lambda t: (t.created_at, t.sid))
+
+    def request_approval(self, sid: str, *, name: str, category: str) -> ContentTemplate:
+        """Record a WhatsApp approval request: "received", as Twilio answers at first.
+
+        KeyError for an unknown SID; ValueError when one was already made (Twilio 92009).
+        """
+        with self._lock:
+            template = self._content[sid]
+            if template.approval is not None:
+                raise ValueError("already submitted")
+            approval = {
+                "name": name,
+                "category": category,
+                "content_type": template.kind,
+                "status": "received",
+                "rejection_reason": "",
+                "allow_category_change": True,
+            }
+            self._content[sid] = dataclasses.replace(template, approval=approval)
+            return self._content[sid]
+
+    def decide_approval(self, sid: str, status: str = "approved", reason: str = "") -> None:
+        """The test hook standing for Meta's review: "pending", "approved", "rejected"…
+
+        An approved template is the only content WhatsApp lets out of the 24 h window.
+        """
+        if status not in ("received", "pending", "approved", "rejected", "paused", "disabled"):
+            raise ValueError(f"not a WhatsApp approval status: {status!r}")
+        with self._lock:
+            template = self._content[sid]
+            if template.approval is None:
+                raise ValueError(f"{sid} was never submitted for approval")
+            approval = {**template.approval, "status": status, "rejection_reason": reason}
+            self._content[sid] = dataclasses.replace(
+                template, approval=approval, approved_template=status == "approved"
+            )
+
+    def approve_all(self, status: str = "approved") -> int:
+        """Decide every submitted template at once; how many there were."""
+        with self._lock:
+            sids = [t.sid for t in self._content.values() if t.approval is not None]
+        for sid in sids:
+            self.decide_approval(sid, status)
+        return len(sids)
 
     def is_opted_out(self, to: str) -> bool:
         with self._lock:

@@ -26,13 +26,6 @@ log = logging.getLogger(__name__)
 EMU_TWILIO = "/emu/twilio"
 EMU_TELEGRAM = "/emu/telegram"
 
-# ContentSids of the two dynamic menus the renderer uses inside the 24 h window
-# (`channels_adapters.render.render_whatsapp`): registered with the emulator at start-up.
-QUICK_REPLY_SID = "HX" + "51" * 16
-LIST_PICKER_SID = "HX" + "52" * 16
-QUICK_REPLY_BUTTONS = 3
-LIST_PICKER_ROWS = 10
-
 
 def dev_secrets(environ: Mapping[str, str]) -> Secrets:
     """The environment's provider secrets, and random per-process values for the unset ones.
@@ -66,12 +59,6 @@ def prepare_config(config: Config, *, port: int, environ: Mapping[str, str]) -> 
     there, and Twilio signatures are computed over it.
     """
     base = f"http://127.0.0.1:{port}"
-    templates = {
-        "quick_reply": QUICK_REPLY_SID,
-        "list_picker": LIST_PICKER_SID,
-        **{key: sid for key, (sid, _kind, _definition) in menu_templates().items()},
-        **config.twilio.content_templates,
-    }
     return config.replace(
         simulator__enabled=True,
         web__public_base_url=base,
@@ -80,55 +67,9 @@ def prepare_config(config: Config, *, port: int, environ: Mapping[str, str]) -> 
         # separate `boutik worker` would know neither.
         queue__redis_url="",
         twilio__api_base_url=base + EMU_TWILIO,
-        twilio__content_templates=templates,
         telegram__api_base_url=base + EMU_TELEGRAM,
         secrets=dev_secrets(environ),
     )
-
-
-def _var(n: int) -> str:
-    return "{{" + str(n) + "}}"
-
-
-def quick_reply_definition(buttons: int = QUICK_REPLY_BUTTONS) -> dict[str, Any]:
-    """The dynamic quick reply: body {{1}}, then title/id pairs {{2}}/{{3}}, {{4}}/{{5}}…"""
-    return {
-        "body": _var(1),
-        "actions": [{"title": _var(2 + 2 * i), "id": _var(3 + 2 * i)} for i in range(buttons)],
-    }
-
-
-def list_picker_definition(
-    rows: int = LIST_PICKER_ROWS, *, described: bool = True
-) -> dict[str, Any]:
-    """The dynamic list picker: body {{1}}, button {{2}}, then item/id(/description) per row."""
-    stride = 3 if described else 2
-    items = []
-    for i in range(rows):
-        item = {"item": _var(3 + stride * i), "id": _var(4 + stride * i)}
-        if described:
-            item["description"] = _var(5 + stride * i)
-        items.append(item)
-    return {"body": _var(1), "button": _var(2), "items": items}
-
-
-def menu_templates() -> dict[str, tuple[str, str, dict[str, Any]]]:
-    """Every menu shape the renderer asks for (`render.menu_shape`): key → (sid, kind, definition).
-
-    One template per exact shape, as `boutik twilio templates sync` will create them on Twilio:
-    a template never carries a button or a row its menu does not fill.
-    """
-    shapes: dict[str, tuple[str, str, dict[str, Any]]] = {}
-    for n in range(1, QUICK_REPLY_BUTTONS + 1):
-        sid = f"HX53{n:02d}" + "0" * 28
-        shapes[f"quick_reply_{n}"] = (sid, "twilio/quick-reply", quick_reply_definition(n))
-    for n in range(1, LIST_PICKER_ROWS + 1):
-        for described in (False, True):
-            key = f"list_picker_{n}" + ("_described" if described else "")
-            sid = f"HX54{n:02d}{int(described)}" + "0" * 27
-            definition = list_picker_definition(n, described=described)
-            shapes[key] = (sid, "twilio/list-picker", definition)
-    return shapes
 
 
 def _check_wired(config: Config) -> None:
@@ -155,8 +96,10 @@ def install(app: Flask, rt: Runtime) -> None:
     from devtools.emulators.store import EmulatorStore
     from devtools.emulators.telegram_api import make_telegram_blueprint
     from devtools.emulators.twilio_api import make_twilio_blueprint
+    from devtools.emulators.twilio_content import make_content_blueprint
     from devtools.simulator.pump import StatusPump
     from devtools.simulator.routes import Simulator, make_blueprint
+    from devtools.simulator.templates import sync_templates
     from devtools.simulator.timers import ClockAwareDispatcher
 
     config = rt.config
@@ -165,10 +108,6 @@ def install(app: Flask, rt: Runtime) -> None:
         raise ConfigError("simulator.enabled: jobs must run in-process ([queue] redis_url empty)")
     rt.dispatcher = ClockAwareDispatcher(rt.dispatcher)  # delayed jobs follow clock jumps
     store = EmulatorStore()
-    store.register_content(QUICK_REPLY_SID, "twilio/quick-reply", quick_reply_definition())
-    store.register_content(LIST_PICKER_SID, "twilio/list-picker", list_picker_definition())
-    for sid, kind, definition in menu_templates().values():
-        store.register_content(sid, kind, definition)
     s = config.secrets
     app.register_blueprint(
         make_twilio_blueprint(
@@ -176,6 +115,15 @@ def install(app: Flask, rt: Runtime) -> None:
         ),
         url_prefix=EMU_TWILIO,
     )
+    app.register_blueprint(
+        make_content_blueprint(
+            store, account_sid=s.twilio_account_sid, auth_token=s.twilio_auth_token
+        ),
+        url_prefix=EMU_TWILIO,
+    )
+    # The templates `boutik twilio templates sync` would make, made by it: menus of every
+    # shape, and the buyer notices, left pending as Meta leaves them at first.
+    sync_templates(store, rt)
     app.register_blueprint(
         make_telegram_blueprint(store, token=s.telegram_bot_token), url_prefix=EMU_TELEGRAM
     )

@@ -28,9 +28,9 @@ from channels_adapters.senders import SendError
 from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
+from commerce.messaging.templates import menu_sids
 from devtools.simulator import prepare_config, simulator_of
 from devtools.simulator.routes import Simulator
-from devtools.simulator.setup import LIST_PICKER_SID
 from settings.config import ConfigError, load_config
 from tests.support import PG_URL, Db, phone
 from tests.timing import WAIT_S
@@ -104,6 +104,12 @@ def simulator(pg: Db, tmp_path: Path) -> Iterator[SimServer]:
     server, stop = start_simulator(pg, tmp_path / "media")
     yield server
     stop()
+
+
+def _menu_sid(simulator: SimServer, shape: str) -> str:
+    """The menu template the simulator's start-up sync made for `shape`."""
+    with simulator.db.session() as s:
+        return menu_sids(s)[shape]
 
 
 def _inbound(db: Db, **filters: Any) -> list[InboundMessage]:
@@ -265,7 +271,7 @@ def test_refusals_are_shown_loudly_in_the_phone(simulator: SimServer) -> None:
     sender.send(
         to=f"whatsapp:{number}",
         from_=wa_from,
-        content_sid=LIST_PICKER_SID,
+        content_sid=_menu_sid(simulator, "list_picker_1"),
         content_variables={"1": "Choisissez", "2": "Voir", "3": "r" * 25, "4": "row:1"},
     )
     shown = simulator.messages(f"wa:{number}")
@@ -283,7 +289,7 @@ def test_a_fitting_menu_shows_its_rows_and_a_tap_is_a_signed_list_reply(
     simulator.rt.twilio_sender.send(
         to=f"whatsapp:{number}",
         from_=simulator.rt.config.twilio.whatsapp_from,
-        content_sid=LIST_PICKER_SID,
+        content_sid=_menu_sid(simulator, "list_picker_1"),
         content_variables={"1": "Choisissez", "2": "Voir", "3": "Catalogue", "4": "menu:x"},
     )
     [menu] = simulator.replies(f"wa:{number}")

@@ -29,6 +29,8 @@ class Plan:
     kind: str = ""
     template_sid: str = ""
     template_vars: dict[str, str] = field(default_factory=dict)
+    # Inside the window: shape → ContentSid of the synced menu templates (`render.menu_template`).
+    menu_templates: dict[str, str] = field(default_factory=dict)
     callback_query_id: str = ""
     lang: str = "fr"
     skip_reason: str = ""

@@ -1,10 +1,11 @@
 """Routing: which channel, which address and which content a claimed outbox row goes out with.
 
 Why it exists apart from sending: the choice is a rule about users, not about a provider — a
-user's preferred channel by role, the WhatsApp 24 h customer-service window, an approved
-content template outside it, SMS when there is none, nothing at all for an opted-out user or a
-blocked Telegram chat. It runs inside the claim transaction (it reads the user and their
-channel identities) and produces a `Plan`; the provider senders only execute plans.
+user's preferred channel by role, the WhatsApp 24 h customer-service window, a content template
+outside it (configured, or synced and approved by WhatsApp), SMS when there is none, nothing at
+all for an opted-out user or a blocked Telegram chat; inside it, the synced menu templates.
+It runs inside the claim transaction (it reads the user and their channel identities) and
+produces a `Plan`; the provider senders only execute plans.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.messages import reply_from_json
+from bot.messages import Choices, reply_from_json
 from bot.notifications import render_notification
+from channels_adapters.twilio_templates import has_notice_template, notice_variables
 from commerce import clock
+from commerce.messaging import templates
 from commerce.messaging.models import Outbox
 from commerce.messaging.notices import Notice
 from commerce.users.models import Channel, ChannelIdentity, Role, User
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 WINDOW = dt.timedelta(hours=24)
 
 IDENTITIES = "boutik_outbox_identities"  # session.info: identities prefetched for a batch
+MENUS = "boutik_outbox_menu_templates"  # session.info: the synced menu templates
 
 
 def identity(session: Session, user_id: int, channel: Channel) -> ChannelIdentity | None:
@@ -71,14 +75,11 @@ def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
         return plan
     if channel == Channel.WHATSAPP:
         ident = identity(session, user.id, Channel.WHATSAPP) if user else None
-        if not in_window(ident):
-            template = rt.config.twilio.content_templates.get(row.kind, "")
-            if template:
-                plan.template_sid = template
-                plan.template_vars = {
-                    str(k): str(v) for k, v in (row.payload.get("params") or {}).items()
-                }
-            elif user is not None and user.phone:
+        if in_window(ident):
+            if isinstance(plan.reply, Choices):
+                plan.menu_templates = menu_templates(session)
+        elif not use_template(session, rt, row, plan):
+            if user is not None and user.phone:
                 channel, address = Channel.SMS, user.phone  # never free-form outside the window
             else:
                 plan.skip_reason = "outside_window"
@@ -90,6 +91,34 @@ def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
             return plan
     plan.channel, plan.address = channel, address
     return plan
+
+
+def use_template(session: Session, rt: Runtime, row: Outbox, plan: Plan) -> bool:
+    """Outside the window: the configured template of the row's kind, else its synced template
+    if WhatsApp approved it. False when there is neither (a pending or rejected one is not
+    sent: WhatsApp would refuse it, 63016)."""
+    params: dict[str, Any] = dict(row.payload.get("params") or {})
+    configured = rt.config.twilio.content_templates.get(row.kind, "")
+    if configured:  # an operator's own template, with the parameters under their own names
+        plan.template_sid = configured
+        plan.template_vars = {str(k): str(v) for k, v in params.items()}
+        return True
+    if not has_notice_template(row.kind):
+        return False
+    sid = templates.approved_sid(session, kind=row.kind, language=plan.lang)
+    if not sid:
+        return False
+    plan.template_sid = sid
+    plan.template_vars = notice_variables(row.kind, params, plan.lang)
+    return True
+
+
+def menu_templates(session: Session) -> dict[str, str]:
+    """The synced menu templates, read once per claim session (a batch shares them)."""
+    known: dict[str, str] | None = session.info.get(MENUS)
+    if known is None:
+        known = session.info[MENUS] = templates.menu_sids(session)
+    return known
 
 
 def preferred_channel(session: Session, user: User) -> tuple[Channel | None, str]:

@@ -59,6 +59,7 @@ def send_whatsapp(rt: Runtime, plan: Plan, job: Lease | None = None) -> SendResu
             plan.reply,
             lang=plan.lang,
             templates=cfg.twilio.content_templates,
+            stored=plan.menu_templates,
             media_url=lambda p: signed_media_url(
                 cfg.web.public_base_url, p, key=signing_key(cfg), ttl_s=cfg.web.media_link_ttl_s
             ),

@@ -1,0 +1,142 @@
+"""The WhatsApp content templates Boutik created at Twilio, and where each stands with Meta.
+
+Why in the database and not in config.toml: `boutik twilio templates sync` creates them (one
+per menu shape, one per out-of-window notification and language) and `status` follows their
+approval, which changes on Meta's schedule, not on a deploy. The outbox worker reads these
+rows to pick a menu's template by its exact shape, and, outside the 24 h window, only an
+approved notification template. The core stores and answers; it never calls Twilio.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from commerce import clock
+from commerce.db import Base
+
+MENU_LANGUAGE = "fr"  # menus carry every word in variables: one template serves both languages
+
+
+class ApprovalStatus(StrEnum):
+    """Twilio's WhatsApp approval statuses (`ApprovalRequests` → `whatsapp.status`)."""
+
+    UNSUBMITTED = "unsubmitted"
+    RECEIVED = "received"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+    DISABLED = "disabled"
+
+    @classmethod
+    def parse(cls, value: object) -> ApprovalStatus:
+        """Twilio's status string; one this code does not know counts as not approved."""
+        try:
+            return cls(str(value or "").lower())
+        except ValueError:
+            return cls.PENDING
+
+
+class TemplatePurpose(StrEnum):
+    MENU = "menu"  # a menu shape, sent inside the 24 h window (needs no approval)
+    NOTICE = "notice"  # a notification kind, the only thing WhatsApp lets out of the window
+
+
+class ContentTemplate(Base):
+    __tablename__ = "content_templates"
+    __table_args__ = (
+        UniqueConstraint("key", "language"),
+        UniqueConstraint("friendly_name"),
+        UniqueConstraint("content_sid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[TemplatePurpose]
+    # The menu shape ("quick_reply_2", "list_picker_7_described") or the notice kind.
+    key: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    friendly_name: Mapped[str] = mapped_column(String(80))
+    content_sid: Mapped[str] = mapped_column(String(34))
+    content_type: Mapped[str] = mapped_column(String(32))
+    approval: Mapped[ApprovalStatus] = mapped_column(default=ApprovalStatus.UNSUBMITTED)
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    checked_at: Mapped[dt.datetime | None]
+
+
+def menu_sids(session: Session) -> dict[str, str]:
+    """Shape → ContentSid of every stored menu template (inside the window, approval is moot)."""
+    rows = session.execute(
+        select(ContentTemplate.key, ContentTemplate.content_sid).where(
+            ContentTemplate.purpose == TemplatePurpose.MENU
+        )
+    )
+    return {key: sid for key, sid in rows}
+
+
+def approved_sid(session: Session, *, kind: str, language: str) -> str:
+    """The approved template of a notice kind in `language`, or "" (pending, rejected, none)."""
+    return (
+        session.scalar(
+            select(ContentTemplate.content_sid).where(
+                ContentTemplate.purpose == TemplatePurpose.NOTICE,
+                ContentTemplate.key == kind,
+                ContentTemplate.language == language,
+                ContentTemplate.approval == ApprovalStatus.APPROVED,
+            )
+        )
+        or ""
+    )
+
+
+def all_templates(session: Session) -> list[ContentTemplate]:
+    return list(
+        session.scalars(
+            select(ContentTemplate).order_by(
+                ContentTemplate.purpose, ContentTemplate.key, ContentTemplate.language
+            )
+        )
+    )
+
+
+def by_friendly_name(session: Session) -> dict[str, ContentTemplate]:
+    return {row.friendly_name: row for row in session.scalars(select(ContentTemplate))}
+
+
+def record(
+    session: Session,
+    *,
+    purpose: TemplatePurpose,
+    key: str,
+    language: str,
+    friendly_name: str,
+    content_sid: str,
+    content_type: str,
+    approval: ApprovalStatus,
+) -> ContentTemplate:
+    """Store (or correct) what Twilio holds under `friendly_name`: one row per template."""
+    row = session.scalar(
+        select(ContentTemplate).where(ContentTemplate.friendly_name == friendly_name)
+    )
+    if row is None:
+        row = ContentTemplate(friendly_name=friendly_name)
+        session.add(row)
+    row.purpose, row.key, row.language = purpose, key, language
+    row.content_sid, row.content_type, row.approval = content_sid, content_type, approval
+    session.flush()
+    return row
+
+
+def set_approval(
+    session: Session, *, content_sid: str, approval: ApprovalStatus, rejection_reason: str = ""
+) -> ContentTemplate | None:
+    row = session.scalar(select(ContentTemplate).where(ContentTemplate.content_sid == content_sid))
+    if row is not None:
+        row.approval = approval
+        row.rejection_reason = rejection_reason
+        row.checked_at = clock.now()
+    return row
