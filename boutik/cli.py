@@ -259,47 +259,25 @@ def telegram_set_webhook() -> None:
     click.echo(f"Telegram webhook set to {url}")
 
 
-# The seller commands Telegram shows in its "/" menu, per language (descriptions from the
-# catalogs, bot/locales/*/seller.toml [seller.commands]).
-TELEGRAM_COMMANDS = {
-    "fr": ("start", "nouveau", "produits", "promo", "commandes", "stats", "aide"),
-    "en": ("start", "new", "products", "promo", "orders", "stats", "help"),
-}
-_COMMAND_KEYS = ("start", "new", "products", "promo", "orders", "stats", "help")
-# What each admin's own chat shows instead ([telegram] admin_ids; bot/locales/*/admin.toml
-# [admin.commands]).
-ADMIN_COMMANDS = {
-    "fr": ("moderation", "signalements", "utilisateurs", "export", "chiffres", "codes", "aide"),
-    "en": ("moderation", "reports", "users", "export", "figures", "codes", "help"),
-}
-_ADMIN_COMMAND_KEYS = ("moderation", "reports", "users", "export", "figures", "codes", "help")
-
-
 @telegram.command("set-commands", help="Register the bot's command menu in French and English.")
 def telegram_set_commands() -> None:
-    from bot import i18n
+    from bot import command_menu
 
     rt = _runtime()
     if not rt.config.secrets.telegram_bot_token:
         raise click.ClickException("set TELEGRAM_BOT_TOKEN first")
     sender = rt.telegram_sender
     try:
-        for lang, names in TELEGRAM_COMMANDS.items():
-            commands = [
-                (name, i18n.t(lang, f"seller.commands.{key}"))
-                for name, key in zip(names, _COMMAND_KEYS, strict=True)
-            ]
+        for lang in command_menu.LANGUAGES:
+            commands = command_menu.seller_menu(lang)
             sender.set_my_commands(commands, language_code=lang)
-            click.echo(f"{lang}: {', '.join('/' + n for n in names)}")
-        for lang, names in ADMIN_COMMANDS.items():
-            commands = [
-                (name, i18n.t(lang, f"admin.commands.{key}"))
-                for name, key in zip(names, _ADMIN_COMMAND_KEYS, strict=True)
-            ]
+            click.echo(f"{lang}: {', '.join('/' + n for n, _ in commands)}")
+        for lang in command_menu.LANGUAGES:
+            commands = command_menu.admin_menu(lang)
             for admin_id in rt.config.telegram.admin_ids:
                 sender.set_my_commands(commands, language_code=lang, chat_id=admin_id)
             if rt.config.telegram.admin_ids:
-                shown = ", ".join("/" + n for n in names)
+                shown = ", ".join("/" + n for n, _ in commands)
                 click.echo(f"{lang}, {len(rt.config.telegram.admin_ids)} admin chat(s): {shown}")
     finally:
         sender.close()

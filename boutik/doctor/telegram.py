@@ -154,22 +154,13 @@ def _deliveries(info: dict[str, Any]) -> list[Result]:
 
 def expected_menus(rt: Runtime) -> dict[tuple[str, int | None], list[tuple[str, str]]]:
     """What `boutik telegram set-commands` registers: (language, admin chat or None) → menu."""
-    from bot import i18n
-    from boutik.cli import _ADMIN_COMMAND_KEYS, _COMMAND_KEYS, ADMIN_COMMANDS, TELEGRAM_COMMANDS
+    from bot import command_menu
 
     menus: dict[tuple[str, int | None], list[tuple[str, str]]] = {}
-    for lang, names in TELEGRAM_COMMANDS.items():
-        menus[(lang, None)] = [
-            (name, i18n.t(lang, f"seller.commands.{key}"))
-            for name, key in zip(names, _COMMAND_KEYS, strict=True)
-        ]
-    for lang, names in ADMIN_COMMANDS.items():
-        menu = [
-            (name, i18n.t(lang, f"admin.commands.{key}"))
-            for name, key in zip(names, _ADMIN_COMMAND_KEYS, strict=True)
-        ]
+    for lang in command_menu.LANGUAGES:
+        menus[(lang, None)] = command_menu.seller_menu(lang)
         for admin_id in rt.config.telegram.admin_ids:
-            menus[(lang, admin_id)] = menu
+            menus[(lang, admin_id)] = command_menu.admin_menu(lang)
     return menus
 
 
