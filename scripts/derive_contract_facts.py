@@ -172,6 +172,8 @@ def _limits(description: str, types: list[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if m := _RANGE.search(description):
         found = {"min": int(m[1]), "max": int(m[2]), "unit": m[3]}
+        if description[m.end() :].startswith((" after entities parsing", " after entity parsing")):
+            found["after_entities"] = True  # markup does not count (see contracts.telegram_text)
     elif m := _AT_MOST.search(description):
         found = {"max": int(m[1]), "unit": m[2].lower()}
     elif set(types) <= {"Integer", "Float"} and (m := _NUMBER_RANGE.search(description)):

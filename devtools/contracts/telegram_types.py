@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from devtools.contracts.common import facts
+from devtools.contracts.telegram_text import visible_text
 
 Kind = Literal["unknown", "missing", "type", "gap", "limit", "one_of", "pattern", "together"]
 _BASIC = frozenset({"Integer", "Float", "Boolean", "String", "InputFile"})
@@ -224,7 +225,10 @@ def fields_violations(
             continue
         wrong = value_violations(f"{where}.{name}", field["types"], value, textual=name in textual)
         found += wrong
-        limit = limit_violation(f"{where}.{name}", field.get("limits", {}), value)
+        limits = field.get("limits", {})
+        if limits.get("after_entities") and isinstance(value, str):
+            value = visible_text(value, given.get("parse_mode"))  # "<b>" does not count
+        limit = limit_violation(f"{where}.{name}", limits, value)
         if not wrong and limit is not None:
             found.append(limit)
     for name, field in fields.items():

@@ -11,10 +11,9 @@ Telegram gives (without the "Bad Request: " prefix), or None when the value is a
 
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
 from typing import Any
 
+from devtools.contracts.telegram_text import visible_text
 from devtools.contracts.telegram_types import (
     field_limits,
     limit_violation,
@@ -39,40 +38,7 @@ def _within(limits: Any, value: Any) -> bool:
     return limit_violation("", limits, value) is None
 
 
-# ---------------------------------------------------------------------- text after parsing
-
-
-class _HtmlText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-_MDV2_LINK = re.compile(r"\]\((?:\\.|[^)\\])*\)")
-_MDV2_MARKERS = re.compile(r"\\(.)|[*_~|`\[]|^>", re.M | re.S)
-_MD_LINK = re.compile(r"\]\([^)]*\)")
-
-
-def visible_text(text: str, parse_mode: Any) -> str:
-    """What is left of `text` once Telegram has parsed its entities (the length it limits).
-
-    Call after `check_formatting` accepted it. MarkdownV2: markers and link targets go, an
-    escaped character stays; legacy Markdown: its four markers and link targets go.
-    """
-    mode = parse_mode.lower() if isinstance(parse_mode, str) else ""
-    if mode == "html":
-        parser = _HtmlText()
-        parser.feed(text)
-        parser.close()
-        return "".join(parser.parts)
-    if mode == "markdownv2":
-        return _MDV2_MARKERS.sub(lambda m: m[1] or "", _MDV2_LINK.sub("", text))
-    if mode == "markdown":
-        return re.sub(r"[*_`\[]", "", _MD_LINK.sub("", text))
-    return text
+# ---------------------------------------------------------------------- text
 
 
 def text_refusal(text: Any, parse_mode: Any) -> str | None:
