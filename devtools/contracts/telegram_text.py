@@ -29,8 +29,9 @@ _MD_LINK = re.compile(r"\]\([^)]*\)")
 def visible_text(text: str, parse_mode: Any) -> str:
     """What is left of `text` once Telegram has parsed its entities (the length it limits).
 
-    Call after `check_formatting` accepted it. MarkdownV2: markers and link targets go, an
-    escaped character stays; legacy Markdown: its four markers and link targets go.
+    Meant for markup Telegram would parse (the emulator checks that first; on broken markup
+    this is an estimate). MarkdownV2: markers and link targets go, an escaped character stays;
+    legacy Markdown: its four markers and link targets go.
     """
     mode = parse_mode.lower() if isinstance(parse_mode, str) else ""
     if mode == "html":
