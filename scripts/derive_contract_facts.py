@@ -46,14 +46,16 @@ TWILIO_CONTENT_CALLS = (
     "POST /v1/Content/{ContentSid}/ApprovalRequests/whatsapp",
     "GET /v1/Content/{Sid}/ApprovalRequests",
 )
-# The Bot API methods our sender calls, and the types we send or the emulator produces.
+# The Bot API methods our sender calls or the emulator serves (its answers are checked too).
 TELEGRAM_METHODS = (
     "getMe",
     "sendMessage",
     "sendPhoto",
     "sendDocument",
+    "sendChatAction",
     "editMessageText",
     "editMessageReplyMarkup",
+    "deleteMessage",
     "answerCallbackQuery",
     "getFile",
     "setWebhook",
@@ -62,7 +64,12 @@ TELEGRAM_METHODS = (
     "setMyCommands",
     "getMyCommands",
     "deleteMyCommands",
+    "getMyCommands",
 )
+# The types we send, the emulator answers with, or our builders put in an Update. Only these are
+# kept (the description has hundreds): the checker reports a value of any other type as a gap in
+# the facts, so a type we start producing cannot go unchecked. The methods' return types and the
+# concrete types of an abstract one listed here are added by `derive`.
 TELEGRAM_TYPES = (
     "InlineKeyboardMarkup",
     "InlineKeyboardButton",
@@ -71,11 +78,12 @@ TELEGRAM_TYPES = (
     "ReplyKeyboardRemove",
     "ForceReply",
     "BotCommand",
-    "BotCommandScopeDefault",
-    "BotCommandScopeChat",
+    "BotCommandScope",
     "LinkPreviewOptions",
     "Update",
     "Message",
+    "MaybeInaccessibleMessage",
+    "MessageEntity",
     "CallbackQuery",
     "User",
     "Chat",
@@ -85,11 +93,35 @@ TELEGRAM_TYPES = (
     "Document",
     "File",
     "WebhookInfo",
+    "ResponseParameters",
 )
 # "1-4096 characters", "0-1024 characters", "1-64 bytes", "at most 200 characters"…
 _RANGE = re.compile(r"\b(\d+)-(\d+) (characters|bytes)\b")
 _AT_MOST = re.compile(r"\bat most (\d+) (characters|bytes)\b", re.I)
-_ONE_OF = re.compile(r"(?:Must be one of|one of|either) ((?:\"[^\"]+\"[, ]*(?:or )?)+)")
+# "1-100. Defaults to 40" on a number (max_connections); only read on Integer and Float fields,
+# where "ISO 639-1" cannot occur.
+_NUMBER_RANGE = re.compile(r"\b(\d+)-(\d+)\b")
+# 'Must be one of "danger" (red), "success" (green) or "primary" (blue)', 'either "private", …'
+_ONE_OF = re.compile(
+    r"(?:Must be one of|one of|either) ((?:\"[^\"]+\"(?: \([^)]*\))?(?:,? or |, )?)+)"
+)
+# A concrete type's discriminator: "Scope type, must be chat"; InaccessibleMessage's "Always 0".
+_MUST_BE = re.compile(r"\bmust be ([a-z_]+)$")
+_ALWAYS = re.compile(r"^Always (\d+)\.")
+# "At most 100 commands can be specified."
+_MAX_ITEMS = re.compile(r"\bAt most (\d+) \w+ can be specified\b")
+# The character sets the description spells out in words, as the regular expression they mean.
+_CHARSETS = {
+    "Only characters A-Z, a-z, 0-9, _ and - are allowed": "[A-Za-z0-9_-]*",
+    "Can contain only lowercase English letters, digits and underscores": "[a-z0-9_]*",
+}
+# Which of a type's fields go together, from its description:
+# "Exactly one of the fields other than text, icon_custom_emoji_id, and style must be used",
+# "At most one of the optional fields can be present", "Exactly one of the fields data or
+# game_short_name will be present".
+_OTHER_THAN = re.compile(r"(Exactly|At most) one of the fields other than (.+?) must be used")
+_OPTIONAL = re.compile(r"(Exactly|At most) one of the optional fields")
+_NAMED = re.compile(r"(Exactly|At most) one of the fields (\w+) or (\w+) (?:will|must)")
 
 
 def _sha256(path: Path) -> str:
@@ -138,14 +170,27 @@ def _openapi_call(spec: dict[str, Any], call: str) -> dict[str, Any]:
     return fact
 
 
-def _limits(description: str) -> dict[str, Any]:
+def _limits(description: str, types: list[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if m := _RANGE.search(description):
         found = {"min": int(m[1]), "max": int(m[2]), "unit": m[3]}
+        if description[m.end() :].startswith((" after entities parsing", " after entity parsing")):
+            found["after_entities"] = True  # markup does not count (see contracts.telegram_text)
     elif m := _AT_MOST.search(description):
         found = {"max": int(m[1]), "unit": m[2].lower()}
+    elif set(types) <= {"Integer", "Float"} and (m := _NUMBER_RANGE.search(description)):
+        found = {"min": int(m[1]), "max": int(m[2]), "unit": "value"}
     if m := _ONE_OF.search(description):
         found["one_of"] = sorted(re.findall(r"\"([^\"]+)\"", m[1]))
+    elif m := _MUST_BE.search(description):
+        found["one_of"] = [m[1]]
+    elif types == ["Integer"] and (m := _ALWAYS.search(description)):
+        found["one_of"] = [int(m[1])]
+    if m := _MAX_ITEMS.search(description):
+        found["max_items"] = int(m[1])
+    for words, pattern in _CHARSETS.items():
+        if words in description:
+            found["pattern"] = pattern
     return found
 
 
@@ -153,10 +198,45 @@ def _telegram_fields(fields: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
         fact: dict[str, Any] = {"types": f["types"], "required": bool(f.get("required"))}
-        if limits := _limits(f.get("description", "")):
+        if limits := _limits(f.get("description", ""), f["types"]):
             fact["limits"] = limits
         out[f["name"]] = fact
     return out
+
+
+def _telegram_type(spec: dict[str, Any]) -> dict[str, Any]:
+    """A type's fields, its concrete types when abstract, and which fields go together."""
+    fields = spec.get("fields", [])
+    fact: dict[str, Any] = {"fields": _telegram_fields(fields)}
+    if "subtypes" in spec:
+        fact["subtypes"] = spec["subtypes"]
+    text = " ".join(spec.get("description", []))
+    names: list[str] = []
+    if m := _OTHER_THAN.search(text):
+        excluded = set(re.findall(r"\w+", m[2])) - {"and"}
+        names = [f["name"] for f in fields if f["name"] not in excluded]
+    elif m := _OPTIONAL.search(text):
+        names = [f["name"] for f in fields if not f.get("required")]
+    elif m := _NAMED.search(text):
+        names = [m[2], m[3]]
+    if m:
+        fact["exactly_one_of" if m[1] == "Exactly" else "at_most_one_of"] = names
+    return fact
+
+
+def _telegram_types(telegram: dict[str, Any]) -> dict[str, Any]:
+    """TELEGRAM_TYPES, the return types of TELEGRAM_METHODS, and the subtypes of abstract ones."""
+    wanted = list(TELEGRAM_TYPES)
+    for name in TELEGRAM_METHODS:
+        wanted += [kind.removeprefix("Array of ") for kind in telegram["methods"][name]["returns"]]
+    out: dict[str, Any] = {}
+    while wanted:
+        name = wanted.pop(0)
+        if name in out or name not in telegram["types"]:
+            continue  # already kept, or a basic type (Boolean, String…)
+        out[name] = _telegram_type(telegram["types"][name])
+        wanted += out[name].get("subtypes", [])
+    return dict(sorted(out.items()))
 
 
 def derive(specs: Path) -> dict[str, Any]:
@@ -179,13 +259,13 @@ def derive(specs: Path) -> dict[str, Any]:
         "twilio_content": {call: _openapi_call(content, call) for call in TWILIO_CONTENT_CALLS},
         "telegram": {
             "methods": {
-                name: {"fields": _telegram_fields(telegram["methods"][name].get("fields", []))}
+                name: {
+                    "fields": _telegram_fields(telegram["methods"][name].get("fields", [])),
+                    "returns": telegram["methods"][name]["returns"],
+                }
                 for name in TELEGRAM_METHODS
             },
-            "types": {
-                name: {"fields": _telegram_fields(telegram["types"][name].get("fields", []))}
-                for name in TELEGRAM_TYPES
-            },
+            "types": _telegram_types(telegram),
         },
     }
 

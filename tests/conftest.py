@@ -70,4 +70,5 @@ def _provider_contracts(request: pytest.FixtureRequest) -> Iterator[None]:
     store.clear_raw_requests()
     yield
     found = contracts.violations(store.raw_requests())
+    found += contracts.response_violations(store.raw_responses())  # the emulators' own answers
     assert found == [], "requests that do not fit the providers' specs:\n" + "\n".join(found[:20])

@@ -4,23 +4,36 @@ The facts come from the providers' own API descriptions (`scripts/derive_contrac
 writes `provider_facts.json` beside this file). Why not trust the emulators: they were written
 here, from our reading of the docs, and a test that only talks to them can stay green while
 production breaks. The emulators record every request they receive (`EmulatorStore.raw_requests`)
-and the contract tests check each one here: an unknown parameter, a missing required one, a
-value of the wrong type or past a documented limit is a violation.
+and every answer they give (`EmulatorStore.raw_responses`); the contract tests check each one
+here: an unknown parameter or field, a missing required one, a value of the wrong type or past a
+documented limit is a violation — in what we send and in what the emulator answers in the
+provider's place. Updates our test builders post are checked with `telegram_update_violations`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from devtools.contracts.common import FACTS_PATH, RawRequest, facts
-from devtools.contracts.telegram import telegram_method, telegram_violations
+from devtools.contracts.common import FACTS_PATH, RawRequest, RawResponse, facts
+from devtools.contracts.telegram import (
+    telegram_method,
+    telegram_response_violations,
+    telegram_result_violations,
+    telegram_update_violations,
+    telegram_violations,
+)
 from devtools.contracts.twilio import twilio_call, twilio_violations
 
 __all__ = [
     "FACTS_PATH",
     "RawRequest",
+    "RawResponse",
     "facts",
+    "response_violations",
     "telegram_method",
+    "telegram_response_violations",
+    "telegram_result_violations",
+    "telegram_update_violations",
     "telegram_violations",
     "twilio_call",
     "twilio_violations",
@@ -28,12 +41,28 @@ __all__ = [
 ]
 
 
+def _is_telegram(path: str) -> bool:
+    return "/telegram/" in path or path.startswith("/bot")
+
+
 def violations(requests: Iterable[RawRequest]) -> list[str]:
     """Every contract violation among an emulator's recorded requests."""
     found = []
     for request in requests:
-        if "/telegram/" in request.path or request.path.startswith("/bot"):
+        if _is_telegram(request.path):
             found += telegram_violations(request)
         else:
             found += twilio_violations(request)
+    return found
+
+
+def response_violations(responses: Iterable[RawResponse]) -> list[str]:
+    """Every contract violation among an emulator's recorded answers.
+
+    Telegram's only, for now: the Twilio emulator's answers are not checked yet.
+    """
+    found = []
+    for response in responses:
+        if _is_telegram(response.path):
+            found += telegram_response_violations(response)
     return found

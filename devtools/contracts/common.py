@@ -27,3 +27,14 @@ class RawRequest:
     json_body: Any = None
     query: Mapping[str, list[str]] = field(default_factory=dict)
     files: tuple[str, ...] = ()  # names of multipart file parts
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One answer an emulator gave, as the client received it: the status and the JSON body
+    (None when the body is not JSON, a downloaded file for instance)."""
+
+    method: str
+    path: str
+    status: int
+    json_body: Any = None

@@ -1,15 +1,32 @@
-"""Telegram (Bot API): does a method call fit the machine-readable description's facts?"""
+"""Telegram (Bot API): do a method call, its answer and an Update fit the description's facts?
+
+Three checks, one walker (`devtools.contracts.telegram_types`):
+- `telegram_violations(request)`: a call our code made (parameters, types, limits);
+- `telegram_response_violations(response)`: the emulator's answer — Telegram's envelope
+  (`ok`, `result` | `error_code` + `description` [+ `parameters`]) and a `result` of the
+  method's documented return type (`telegram_result_violations`);
+- `telegram_update_violations(update)`: an Update our test builders or the simulator post to
+  our webhook in Telegram's place.
+An emulator that invents a field or leaves out a required one fails here, not in production.
+"""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
-from devtools.contracts.common import RawRequest, facts
+from devtools.contracts.common import RawRequest, RawResponse, facts
+from devtools.contracts.telegram_types import (
+    fields_violations,
+    object_violations,
+    value_violations,
+)
 
 _BOT_METHOD = re.compile(r"/bot[^/]+/([A-Za-z]+)$")
+# "Making requests" in the Bot API docs: the envelope every answer comes in.
+_OK_KEYS = frozenset({"ok", "result", "description"})
+_ERROR_KEYS = frozenset({"ok", "error_code", "description", "parameters"})
 
 
 def telegram_method(path: str) -> str | None:
@@ -17,94 +34,14 @@ def telegram_method(path: str) -> str | None:
     return m[1] if m else None
 
 
-def _decoded(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+@cache
+def _method_names() -> dict[str, str]:
+    """Bot API method names are case-insensitive: "sendmessage" is sendMessage."""
+    return {name.lower(): name for name in facts()["telegram"]["methods"]}
 
 
-def _type_violations(where: str, types: Iterable[str], value: Any) -> list[str]:
-    """[] when `value` fits one of the Bot API `types`, else why not (for the closest fit)."""
-    reasons: list[str] = []
-    for kind in types:
-        found = _one_type(where, kind, value)
-        if not found:
-            return []
-        reasons.extend(found)
-    return reasons[:3] or [f"{where}: {value!r} fits none of {list(types)}"]
-
-
-def _one_type(where: str, kind: str, value: Any) -> list[str]:
-    if kind.startswith("Array of "):
-        value = _decoded(value)
-        if not isinstance(value, list):
-            return [f"{where}: expected {kind}, got {type(value).__name__}"]
-        inner = kind.removeprefix("Array of ")
-        return [v for i, item in enumerate(value) for v in _one_type(f"{where}[{i}]", inner, item)]
-    if kind == "Integer":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        ok = ok or (isinstance(value, str) and re.fullmatch(r"-?\d+", value) is not None)
-        return [] if ok else [f"{where}: expected Integer, got {value!r}"]
-    if kind == "Float":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if isinstance(value, str):
-            try:
-                float(value)
-                ok = True
-            except ValueError:
-                ok = False
-        return [] if ok else [f"{where}: expected Float, got {value!r}"]
-    if kind == "Boolean":
-        ok = isinstance(value, bool) or str(value).lower() in ("true", "false")
-        return [] if ok else [f"{where}: expected Boolean, got {value!r}"]
-    if kind in ("String", "InputFile"):
-        return (
-            []
-            if isinstance(value, str) or kind == "InputFile"
-            else [f"{where}: expected String, got {type(value).__name__}"]
-        )
-    spec = facts()["telegram"]["types"].get(kind)
-    if spec is None:
-        return []  # a type we do not send: not checked (the facts list the ones we rely on)
-    value = _decoded(value)
-    if not isinstance(value, dict):
-        return [f"{where}: expected {kind} object, got {type(value).__name__}"]
-    return _fields_violations(f"{where}<{kind}>", spec["fields"], value)
-
-
-def _limit_violation(where: str, limits: Mapping[str, Any], value: Any) -> str | None:
-    if not isinstance(value, str) or "unit" not in limits:
-        return None
-    size = len(value.encode()) if limits["unit"] == "bytes" else len(value)
-    low, high = limits.get("min", 0), limits["max"]
-    if not low <= size <= high:
-        return f"{where}: {size} {limits['unit']}, allowed {low}-{high}"
-    if "one_of" in limits and value not in limits["one_of"]:
-        return f"{where}: {value!r} is not one of {limits['one_of']}"
-    return None
-
-
-def _fields_violations(
-    where: str, fields: Mapping[str, Any], given: Mapping[str, Any]
-) -> list[str]:
-    found = []
-    for name, value in given.items():
-        field = fields.get(name)
-        if field is None:
-            found.append(f"{where}: unknown field {name!r}")
-            continue
-        found += _type_violations(f"{where}.{name}", field["types"], value)
-        if (
-            limit := _limit_violation(f"{where}.{name}", field.get("limits", {}), value)
-        ) is not None:
-            found.append(limit)
-    for name, field in fields.items():
-        if field["required"] and name not in given:
-            found.append(f"{where}: required field {name!r} missing")
-    return found
+def _known(method: str) -> str | None:
+    return _method_names().get(method.lower())
 
 
 def telegram_violations(request: RawRequest) -> list[str]:
@@ -112,12 +49,58 @@ def telegram_violations(request: RawRequest) -> list[str]:
     method = telegram_method(request.path)
     if method is None:
         return []  # a file download (/file/bot…/path), not a method call
-    spec = facts()["telegram"]["methods"].get(method)
-    if spec is None:
+    name = _known(method)
+    if name is None:
         return [f"{method}: not a method the facts know (add it to the derive script)"]
     given: dict[str, Any] = {k: v[0] for k, v in {**request.query, **request.form}.items()}
+    textual = set(given)  # form and query values are text: "42" is an Integer there
     if isinstance(request.json_body, dict):
         given.update(request.json_body)
-    for name in request.files:
-        given.setdefault(name, "<file>")
-    return _fields_violations(method, spec["fields"], given)
+        textual -= set(request.json_body)
+    for part in request.files:
+        given.setdefault(part, "<file>")
+    return [str(v) for v in fields_violations(name, name, given, textual=textual)]
+
+
+def telegram_result_violations(method: str, result: Any) -> list[str]:
+    """Why `result` is not what `method` returns according to the description."""
+    name = _known(method)
+    if name is None:
+        return [f"{method}: not a method the facts know (add it to the derive script)"]
+    returns = facts()["telegram"]["methods"][name]["returns"]
+    return [str(v) for v in value_violations(f"{name} result", returns, result)]
+
+
+def telegram_update_violations(update: Any) -> list[str]:
+    """Why `update` is not an Update Telegram could send ([] when it is one)."""
+    return [str(v) for v in object_violations("Update", "Update", update)]
+
+
+def telegram_response_violations(response: RawResponse) -> list[str]:
+    """Why the emulator's answer to a Bot API call is not one Telegram could give."""
+    method = telegram_method(response.path)
+    if method is None:
+        return []  # a file download: bytes, not an envelope
+    body = response.json_body
+    where = f"{method} answer"
+    if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
+        return [f"{where}: not a JSON object with a Boolean 'ok': {body!r:.80}"]
+    found = [f"{where}: unknown field {k!r}" for k in body.keys() - _OK_KEYS - _ERROR_KEYS]
+    if "description" in body and not isinstance(body["description"], str):
+        found.append(f"{where}: description is not a String")
+    if body["ok"]:
+        found += [f"{where}: {k!r} in a successful answer" for k in body.keys() - _OK_KEYS]
+        if "result" not in body:
+            return [*found, f"{where}: ok without a result"]
+        return found + telegram_result_violations(method, body["result"])
+    found += [f"{where}: {k!r} in an error" for k in body.keys() - _ERROR_KEYS]
+    code = body.get("error_code")
+    if not isinstance(code, int) or code != response.status:
+        found.append(f"{where}: error_code {code!r} is not the HTTP status {response.status}")
+    if not isinstance(body.get("description"), str):
+        found.append(f"{where}: an error without a description")
+    if "parameters" in body:
+        found += [
+            str(v) for v in object_violations(where, "ResponseParameters", body["parameters"])
+        ]
+    return found

@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeVar
 import requests
 from twilio.request_validator import RequestValidator
 
-from devtools.contracts import RawRequest
+from devtools.contracts import RawRequest, RawResponse
 
 T = TypeVar("T")
 
@@ -309,6 +309,8 @@ class EmulatorStore:
         # Every request as received, for the contract tests (devtools.contracts); bounded so a
         # benchmark's hundred thousand sends cannot grow it without end.
         self._raw: collections.deque[RawRequest] = collections.deque(maxlen=RAW_REQUESTS_KEPT)
+        # …and every answer given, so what the emulators say in the providers' place is checked.
+        self._answers: collections.deque[RawResponse] = collections.deque(maxlen=RAW_REQUESTS_KEPT)
 
     # ------------------------------------------------------------------ general
 
@@ -320,9 +322,19 @@ class EmulatorStore:
         with self._lock:
             return list(self._raw)
 
+    def record_raw_response(self, raw: RawResponse) -> None:
+        with self._lock:
+            self._answers.append(raw)
+
+    def raw_responses(self) -> list[RawResponse]:
+        with self._lock:
+            return list(self._answers)
+
     def clear_raw_requests(self) -> None:
+        """Forget the recorded requests and the answers given to them."""
         with self._lock:
             self._raw.clear()
+            self._answers.clear()
 
     def reset(self) -> None:
         """Forget everything, knobs included (one store can then serve many tests)."""
@@ -340,6 +352,7 @@ class EmulatorStore:
             self._calls.clear()
             self._tg = _TelegramState()
             self._raw.clear()
+            self._answers.clear()
             self._changed.notify_all()
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 30.0) -> T:

@@ -26,18 +26,15 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
+from devtools.emulators import telegram_limits as limits
 from devtools.emulators.store import EmulatorStore, TelegramCall, UploadedFile
 
-TEXT_MAX = 4096
-CAPTION_MAX = 1024
-CALLBACK_DATA_MAX_BYTES = 64
-CALLBACK_ANSWER_MAX = 200
+# The Bot API description's own limits are in `telegram_limits` (read from the facts); these
+# are the upload sizes it states in prose only.
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
 GET_FILE_MAX_BYTES = 20 * 1024 * 1024
 
-_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 _INT = re.compile(r"^-?\d+$")
 _JSON_FIELDS = frozenset(
     {
@@ -54,18 +51,6 @@ _JSON_FIELDS = frozenset(
 _INT_FIELDS = frozenset({"chat_id", "message_id", "max_connections", "cache_time"})
 _BOOL_FIELDS = frozenset(
     {"disable_notification", "protect_content", "show_alert", "drop_pending_updates"}
-)
-_INLINE_ACTIONS = (
-    "callback_data",
-    "url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
-    "web_app",
-    "login_url",
-    "pay",
-    "callback_game",
-    "copy_text",
 )
 _HTML_TAGS = frozenset(
     {
@@ -263,19 +248,8 @@ def _check_inline_keyboard(rows: Any) -> None:
         raise _bad("reply markup is too long")
     for row in rows:
         for button in row:
-            if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                raise _bad('can\'t parse inline keyboard button: Field "text" must be a String')
-            actions = [key for key in _INLINE_ACTIONS if key in button]
-            if len(actions) != 1:
-                raise _bad(
-                    "can't parse inline keyboard button: Text buttons are unallowed in the "
-                    "inline keyboard"
-                )
-            if "callback_data" in button:
-                data = button["callback_data"]
-                size = len(data.encode("utf-8")) if isinstance(data, str) else 0
-                if not 1 <= size <= CALLBACK_DATA_MAX_BYTES:
-                    raise _bad("BUTTON_DATA_INVALID")
+            if (refusal := limits.inline_button_refusal(button)) is not None:
+                raise _bad(refusal)
             if "url" in button:
                 url = button["url"]
                 if not isinstance(url, str) or not url.startswith(("http://", "https://", "tg://")):
@@ -292,6 +266,8 @@ def _check_reply_keyboard(rows: Any, chat_id: int | str) -> None:
                 button = {"text": button}
             if not isinstance(button, dict) or not button.get("text"):
                 raise _bad("keyboard button text must be non-empty")
+            if (refusal := limits.keyboard_button_refusal(button)) is not None:
+                raise _bad(refusal)
             if button.get("request_contact") and not private:
                 raise _bad("phone number can be requested in private chats only")
             if button.get("request_location") and not private:
@@ -413,18 +389,20 @@ def make_telegram_blueprint(
         caption = params.get("caption")
         if caption is None or caption == "":
             return None
-        if len(caption) > CAPTION_MAX:
+        if not isinstance(caption, str):
             raise _bad("message caption is too long")
         check_formatting(caption, params.get("parse_mode"))
+        if (refusal := limits.caption_refusal(caption, params.get("parse_mode"))) is not None:
+            raise _bad(refusal)
         return caption
 
     def check_text(params: dict[str, Any]) -> str:
         text = params.get("text")
         if not isinstance(text, str) or not text.strip():
             raise _bad("message text is empty")
-        if len(text) > TEXT_MAX:
-            raise _bad("message is too long")
-        check_formatting(text, params.get("parse_mode"))
+        check_formatting(text, params.get("parse_mode"))  # the limit is after entities parsing
+        if (refusal := limits.text_refusal(text, params.get("parse_mode"))) is not None:
+            raise _bad(refusal)
         return text
 
     def new_message(
@@ -542,9 +520,8 @@ def make_telegram_blueprint(
     def answer_callback_query(params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         if not params.get("callback_query_id"):
             raise _bad("query is too old and response timeout expired or query ID is invalid")
-        text = params.get("text")
-        if isinstance(text, str) and len(text) > CALLBACK_ANSWER_MAX:
-            raise _bad("MESSAGE_TOO_LONG")
+        if (refusal := limits.callback_answer_refusal(params.get("text"))) is not None:
+            raise _bad(refusal)
         return True
 
     def existing_message(params: dict[str, Any], verb: str) -> dict[str, Any]:
@@ -621,11 +598,11 @@ def make_telegram_blueprint(
             if (parts.port or 443) not in (443, 80, 88, 8443):
                 raise _bad("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
         secret = params.get("secret_token")
-        if secret is not None and not (isinstance(secret, str) and _SECRET_TOKEN.match(secret)):
-            raise _bad("secret token contains unallowed characters")
+        if (refusal := limits.secret_token_refusal(secret)) is not None:
+            raise _bad(refusal)
         max_connections = params.get("max_connections", 40)
-        if not isinstance(max_connections, int) or not 1 <= max_connections <= 100:
-            raise _bad("bad webhook: max_connections must be between 1 and 100")
+        if (refusal := limits.max_connections_refusal(max_connections)) is not None:
+            raise _bad(refusal)
         store.set_telegram_webhook(
             {
                 "url": url,
@@ -656,8 +633,10 @@ def make_telegram_blueprint(
         return info
 
     def scope_key(params: dict[str, Any]) -> tuple[str, str]:
+        if (refusal := limits.scope_refusal(params.get("scope"))) is not None:
+            raise _bad(refusal)
         scope = params.get("scope") or {"type": "default"}
-        kind = scope.get("type", "default") if isinstance(scope, dict) else "default"
+        kind = scope["type"]
         language = params.get("language_code") or ""
         if language and not re.fullmatch(r"[a-z]{2}", language):
             raise _bad("LANG_CODE_INVALID")
@@ -665,14 +644,11 @@ def make_telegram_blueprint(
 
     def set_my_commands(params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         commands = params.get("commands")
-        if not isinstance(commands, list) or len(commands) > 100:
-            raise _bad("commands must be an array of at most 100 BotCommand")
+        if not isinstance(commands, list) or len(commands) > limits.COMMANDS_MAX:
+            raise _bad(f"commands must be an array of at most {limits.COMMANDS_MAX} BotCommand")
         for command in commands:
-            if not isinstance(command, dict) or not _COMMAND.match(str(command.get("command"))):
-                raise _bad("BOT_COMMAND_INVALID")
-            description = command.get("description")
-            if not isinstance(description, str) or not 1 <= len(description) <= 256:
-                raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")
+            if (refusal := limits.command_refusal(command)) is not None:
+                raise _bad(refusal)
         kind, language = scope_key(params)
         store.set_telegram_commands(
             kind,
@@ -684,6 +660,11 @@ def make_telegram_blueprint(
     def get_my_commands(params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         kind, language = scope_key(params)
         return store.telegram_commands(kind, language) or []
+
+    def delete_my_commands(params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        kind, language = scope_key(params)
+        store.set_telegram_commands(kind, language, [])
+        return True
 
     def get_file(params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         file_id = params.get("file_id")
@@ -714,6 +695,7 @@ def make_telegram_blueprint(
         "getwebhookinfo": get_webhook_info,
         "setmycommands": set_my_commands,
         "getmycommands": get_my_commands,
+        "deletemycommands": delete_my_commands,
         "getfile": get_file,
     }
     descriptions = {"setwebhook": "Webhook was set", "deletewebhook": "Webhook was deleted"}

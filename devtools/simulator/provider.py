@@ -18,6 +18,7 @@ from typing import Any
 from twilio.request_validator import RequestValidator
 
 from commerce.messaging.sms_text import segments
+from devtools.contracts import telegram_update_violations
 from settings.config import Config
 
 WHATSAPP_PATH = "/webhooks/twilio/whatsapp"
@@ -172,6 +173,12 @@ def _telegram_user(user_id: int, name: str) -> dict[str, Any]:
     return user
 
 
+def _bot_user(config: Config) -> dict[str, Any]:
+    """The bot as the emulator's getMe describes it (its id is the token's prefix)."""
+    prefix = config.secrets.telegram_bot_token.split(":", 1)[0]
+    return {"id": int(prefix) if prefix.isdigit() else 1, "is_bot": True, "first_name": "Boutik"}
+
+
 def telegram(
     config: Config,
     user_id: int,
@@ -197,8 +204,15 @@ def telegram(
             "from": sender,
             "chat_instance": str(-(user_id * 7 + 3)),
             "data": data,
+            # The bot's message the button was on; a stand-in when the emulator lost it.
             "message": callback_message
-            or {"message_id": message_id, "date": int(time.time()), "chat": chat},
+            or {
+                "message_id": message_id,
+                "from": _bot_user(config),
+                "date": int(time.time()),
+                "chat": chat,
+                "text": "…",
+            },
         }
         summary = {"kind": "button", "text": str(action["callback"].get("text") or data)}
     else:
@@ -240,5 +254,9 @@ def telegram(
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
             summary = {"kind": "text", "text": text}
         update["message"] = message
+    if found := telegram_update_violations(update):  # the page must show Telegram's behaviour
+        raise ValueError(
+            "the simulator built an Update Telegram could not send: " + "; ".join(found)
+        )
     headers = {"X-Telegram-Bot-Api-Secret-Token": config.secrets.telegram_webhook_secret}
     return Webhook(TELEGRAM_PATH, headers, json=update, summary=summary)

@@ -1,4 +1,9 @@
-"""Building provider requests exactly as the providers do: signed Twilio forms, Telegram JSON."""
+"""Building provider requests exactly as the providers do: signed Twilio forms, Telegram JSON.
+
+A Telegram update posted here is held to the Bot API description (`post_telegram` checks it):
+a builder that invents a field or leaves out a required one would teach our webhook to accept
+what Telegram never sends. Tests that post a broken update on purpose say `off_spec=True`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,15 @@ from typing import Any
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
+from devtools.contracts import telegram_update_violations
+
 AUTH_TOKEN = "test-twilio-auth-token-0123456789ab"
 ACCOUNT_SID = "AC" + "0" * 32
 TELEGRAM_TOKEN = "123456:TEST-telegram-token"
 TELEGRAM_SECRET = "test_webhook_secret-42"
 PUBLIC = "https://boutik.example.gn"
+# The bot as getMe describes it (the emulator answers the same for TELEGRAM_TOKEN).
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Boutik", "username": "boutik_bot"}
 
 _sids = itertools.count(1)
 _updates = itertools.count(10_000)
@@ -73,6 +82,7 @@ def post_twilio(
 
 
 def telegram_message(user_id: int, text: str, **extra: Any) -> dict[str, Any]:
+    """A private-chat message; `text` "" gives none (a contact, a location, a photo…)."""
     update: dict[str, Any] = {
         "update_id": next(_updates),
         "message": {
@@ -85,9 +95,10 @@ def telegram_message(user_id: int, text: str, **extra: Any) -> dict[str, Any]:
                 "first_name": "Aissatou",
                 "language_code": "fr",
             },
-            "text": text,
         },
     }
+    if text:  # Telegram sends no empty text: a message without text has no `text` field
+        update["message"]["text"] = text
     if text.startswith("/"):
         update["message"]["entities"] = [
             {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
@@ -104,17 +115,31 @@ def telegram_callback(user_id: int, data: str) -> dict[str, Any]:
             "from": {"id": user_id, "is_bot": False, "first_name": "Aissatou"},
             "chat_instance": "1",
             "data": data,
+            # The bot's own message the button was on, as Telegram gives it back.
             "message": {
                 "message_id": 1,
+                "from": BOT_USER,
                 "date": 1_763_000_000,
-                "chat": {"id": user_id, "type": "private"},
+                "chat": {"id": user_id, "type": "private", "first_name": "Aissatou"},
+                "text": "Boutik",
             },
         },
     }
 
 
+class OffSpecUpdate(AssertionError):
+    """An update Telegram could not send, posted by a test that did not say it meant to."""
+
+
 def post_telegram(
-    client: FlaskClient, update: dict[str, Any], *, secret: str = TELEGRAM_SECRET
+    client: FlaskClient,
+    update: Any,
+    *,
+    secret: str = TELEGRAM_SECRET,
+    off_spec: bool = False,
 ) -> Any:
+    """POST `update` to our webhook as Telegram does; off-spec only when the test says so."""
+    if not off_spec and (found := telegram_update_violations(update)):
+        raise OffSpecUpdate("not an Update Telegram could send:\n" + "\n".join(found[:10]))
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
     return client.post("/webhooks/telegram", json=update, headers=headers)
