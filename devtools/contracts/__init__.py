@@ -5,26 +5,35 @@ writes `provider_facts.json` beside this file). Why not trust the emulators: the
 here, from our reading of the docs, and a test that only talks to them can stay green while
 production breaks. The emulators record every request they receive (`EmulatorStore.raw_requests`)
 and the contract tests check each one here: an unknown parameter, a missing required one, a
-value of the wrong type or past a documented limit is a violation.
+value of the wrong type or past a documented limit is a violation. The Twilio emulator's answers
+(`EmulatorStore.raw_responses`) are held to the response schemas, and the webhooks it posts
+(`EmulatorStore.sent_webhooks`) to the parameters Twilio documents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from devtools.contracts.common import FACTS_PATH, RawRequest, facts
+from devtools.contracts.common import FACTS_PATH, RawRequest, RawResponse, RawWebhook, facts
 from devtools.contracts.telegram import telegram_method, telegram_violations
-from devtools.contracts.twilio import twilio_call, twilio_violations
+from devtools.contracts.twilio import twilio_call, twilio_response_violations, twilio_violations
+from devtools.contracts.twilio_webhooks import twilio_webhook_violations
 
 __all__ = [
     "FACTS_PATH",
     "RawRequest",
+    "RawResponse",
+    "RawWebhook",
     "facts",
+    "response_violations",
     "telegram_method",
     "telegram_violations",
     "twilio_call",
+    "twilio_response_violations",
     "twilio_violations",
+    "twilio_webhook_violations",
     "violations",
+    "webhook_violations",
 ]
 
 
@@ -36,4 +45,23 @@ def violations(requests: Iterable[RawRequest]) -> list[str]:
             found += telegram_violations(request)
         else:
             found += twilio_violations(request)
+    return found
+
+
+def response_violations(responses: Iterable[RawResponse]) -> list[str]:
+    """Every Twilio emulator answer (JSON ones) that the spec's response schemas refuse."""
+    found = []
+    for response in responses:
+        call = twilio_call(response.method, response.path)
+        if call is not None and response.json_body is not None:
+            found += twilio_response_violations(call, response.status, response.json_body)
+    return found
+
+
+def webhook_violations(webhooks: Iterable[RawWebhook]) -> list[str]:
+    """Every webhook an emulator posted with a parameter or value Twilio does not document."""
+    found = []
+    for webhook in webhooks:
+        if webhook.kind in ("inbound", "status_callback"):
+            found += twilio_webhook_violations(webhook.kind, webhook.form)  # type: ignore[arg-type]
     return found
