@@ -30,7 +30,7 @@ from commerce import clock
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
 from devtools.simulator import prepare_config, simulator_of
 from devtools.simulator.routes import Simulator
-from devtools.simulator.setup import LIST_PICKER_SID
+from devtools.simulator.setup import LIST_PICKER_SID, menu_templates
 from settings.config import ConfigError, load_config
 from tests.support import PG_URL, Db, phone
 from tests.timing import WAIT_S
@@ -280,10 +280,11 @@ def test_a_fitting_menu_shows_its_rows_and_a_tap_is_a_signed_list_reply(
     simulator: SimServer,
 ) -> None:
     number = phone()
+    one_row, _kind, _definition = menu_templates()["list_picker_1"]  # the menu's exact shape
     simulator.rt.twilio_sender.send(
         to=f"whatsapp:{number}",
         from_=simulator.rt.config.twilio.whatsapp_from,
-        content_sid=LIST_PICKER_SID,
+        content_sid=one_row,
         content_variables={"1": "Choisissez", "2": "Voir", "3": "Catalogue", "4": "menu:x"},
     )
     [menu] = simulator.replies(f"wa:{number}")
@@ -292,6 +293,23 @@ def test_a_fitting_menu_shows_its_rows_and_a_tap_is_a_signed_list_reply(
         "rows": [{"title": "Catalogue", "id": "menu:x", "description": ""}],
     }
     assert "rejected" not in menu
+
+
+def test_a_menu_on_a_larger_template_shows_every_row_twilio_would_send(
+    simulator: SimServer,
+) -> None:
+    """Rows whose variables were not given are not dropped: the buyer would get them."""
+    number = phone()
+    simulator.rt.twilio_sender.send(
+        to=f"whatsapp:{number}",
+        from_=simulator.rt.config.twilio.whatsapp_from,
+        content_sid=LIST_PICKER_SID,
+        content_variables={"1": "Choisissez", "2": "Voir", "3": "Catalogue", "4": "menu:x"},
+    )
+    [menu] = simulator.replies(f"wa:{number}")
+    rows = menu["list"]["rows"]
+    assert rows[0] == {"title": "Catalogue", "id": "menu:x", "description": "{{5}}"}
+    assert len(rows) > 1 and "no value and no template sample" in menu["rejected"]
     result = simulator.send(
         f"wa:{number}", button={"id": "menu:x", "title": "Catalogue", "list": True}
     )
