@@ -14,10 +14,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from devtools.contracts import RawRequest, RawResponse
+from devtools.contracts import RawRequest
 from devtools.emulators.store import EmulatorStore
 from devtools.emulators.telegram_api import make_telegram_blueprint
 from devtools.emulators.twilio_api import make_twilio_blueprint, sms_segments
@@ -57,20 +57,6 @@ def create_emulator_app(
                 files=tuple(request.files),
             )
         )
-
-    @app.after_request
-    def record_answer(response: Response) -> Response:
-        """Keep each JSON answer beside its request: answers are held to the spec too."""
-        if response.is_json and not request.path.startswith("/telegram/"):
-            store.record_raw_response(
-                RawResponse(
-                    method=request.method,
-                    path=request.path,
-                    status=response.status_code,
-                    json_body=response.get_json(silent=True),
-                )
-            )
-        return response
 
     app.register_blueprint(
         make_twilio_blueprint(store, account_sid=twilio_account_sid, auth_token=twilio_auth_token)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
+from devtools.contracts import RawResponse
 from devtools.emulators.message_list import ListRefused, list_page
 from devtools.emulators.rendering import render_content
 from devtools.emulators.store import EmulatorStore, TwilioMessage
@@ -141,6 +142,21 @@ def message_json(message: TwilioMessage) -> dict[str, Any]:
 def make_twilio_blueprint(store: EmulatorStore, *, account_sid: str, auth_token: str) -> Blueprint:
     """The Messages API under Twilio's own paths, checking Basic auth against these values."""
     bp = Blueprint("twilio_emulator", __name__)
+
+    @bp.after_request
+    def record_answer(response: Response) -> Response:
+        """Keep each JSON answer beside its request: answers are held to the spec too
+        (`devtools.contracts.response_violations`), wherever this blueprint is mounted."""
+        if response.is_json:
+            store.record_raw_response(
+                RawResponse(
+                    method=request.method,
+                    path=request.path,
+                    status=response.status_code,
+                    json_body=response.get_json(silent=True),
+                )
+            )
+        return response
 
     def authenticated(path_sid: str) -> bool:
         auth = request.authorization

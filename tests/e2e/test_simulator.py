@@ -28,6 +28,7 @@ from channels_adapters.senders import SendError
 from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
+from devtools import contracts
 from devtools.simulator import prepare_config, simulator_of
 from devtools.simulator.routes import Simulator
 from devtools.simulator.setup import LIST_PICKER_SID, menu_templates
@@ -364,6 +365,13 @@ def test_whatsapp_location_and_photo_and_sms_text(simulator: SimServer) -> None:
         "/simulator/api/send", json={"phone": f"sms:{courier}", "photo": "sac"}
     )
     assert refused.status_code == 400
+    simulator.send(f"wa:{number}", button={"id": "menu:x", "title": "Catalogue", "list": True})
+    # Every Twilio form the phones posted carries only names Twilio documents, and every
+    # answer the emulator gave the bot fits the spec's response schemas.
+    posted = [w for w in simulator.sim.store.sent_webhooks() if w.kind == "inbound"]
+    assert len(posted) >= 4
+    assert contracts.webhook_violations(posted) == []
+    assert contracts.response_violations(simulator.sim.store.raw_responses()) == []
 
 
 def test_the_panel_shows_the_conversation_state_and_the_outbox(simulator: SimServer) -> None:
