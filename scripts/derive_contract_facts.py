@@ -4,7 +4,10 @@
 Reads Twilio's OpenAPI (Messages API 2010-04-01, Content API v1) and the machine-readable
 Telegram Bot API description in `../shared/specs/` (or the folder given), keeps only what our
 code and our emulators rely on (the paths and methods we call, their parameters, types,
-required flags, enums, and the limits the descriptions state), and writes them to
+required flags, enums, and the limits the descriptions state; for the Twilio Messages API also
+the response schemas, so the emulator's answers can be held to them), adds the hand-kept
+`TWILIO_DOCS` (webhooks and error bodies, which no spec describes; marked as from the docs),
+and writes them to
 `devtools/contracts/provider_facts.json`. The tests read that file, so they run on a machine
 without `../shared`.
 
