@@ -4,7 +4,10 @@
 Reads Twilio's OpenAPI (Messages API 2010-04-01, Content API v1) and the machine-readable
 Telegram Bot API description in `../shared/specs/` (or the folder given), keeps only what our
 code and our emulators rely on (the paths and methods we call, their parameters, types,
-required flags, enums, and the limits the descriptions state), and writes them to
+required flags, enums, and the limits the descriptions state; for the Twilio Messages API also
+the response schemas, so the emulator's answers can be held to them), adds the hand-kept
+`TWILIO_DOCS` (webhooks and error bodies, which no spec describes; marked as from the docs),
+and writes them to
 `devtools/contracts/provider_facts.json`. The tests read that file, so they run on a machine
 without `../shared`.
 
@@ -46,6 +49,113 @@ TWILIO_CONTENT_CALLS = (
     "POST /v1/Content/{ContentSid}/ApprovalRequests/whatsapp",
     "GET /v1/Content/{Sid}/ApprovalRequests",
 )
+# What Twilio's OpenAPI does not describe: the webhooks Twilio sends us (an inbound message, a
+# status callback) and the body of an error. Hand-kept from Twilio's documentation pages named in
+# "source" (not derived: no machine-readable description exists), and marked as such in the
+# facts. Names only, plus the documented MessageStatus values: a simulated webhook may carry no
+# other parameter (Twilio adds parameters without notice, so the application must accept more;
+# our builders must not invent any). `{N}` stands for a media index 0-9.
+TWILIO_DOCS: dict[str, Any] = {
+    "from": "Twilio documentation, hand-kept (the OpenAPI does not describe webhooks)",
+    "inbound": {
+        "source": "https://www.twilio.com/docs/messaging/guides/webhook-request",
+        "params": sorted(
+            [
+                # Request parameters
+                "MessageSid",
+                "SmsSid",
+                "SmsMessageSid",
+                "AccountSid",
+                "MessagingServiceSid",
+                "From",
+                "To",
+                "Body",
+                "NumMedia",
+                "NumSegments",
+                # The same page's example requests also carry these two
+                "SmsStatus",
+                "ApiVersion",
+                # Media
+                "MediaContentType{N}",
+                "MediaUrl{N}",
+                # Geographic data
+                "FromCity",
+                "FromState",
+                "FromZip",
+                "FromCountry",
+                "ToCity",
+                "ToState",
+                "ToZip",
+                "ToCountry",
+                # WhatsApp-specific parameters
+                "ProfileName",
+                "WaId",
+                "Forwarded",
+                "FrequentlyForwarded",
+                "ButtonText",
+                "ButtonPayload",
+                "MessageType",
+                "ListId",
+                "ListTitle",
+                "Latitude",
+                "Longitude",
+                "Address",
+                "Label",
+                "OriginalRepliedMessageSender",
+                "OriginalRepliedMessageSid",
+                "ReferralBody",
+                "ReferralHeadline",
+                "ReferralSourceId",
+                "ReferralSourceType",
+                "ReferralSourceUrl",
+                "ReferralMediaId",
+                "ReferralMediaContentType",
+                "ReferralMediaUrl",
+                "ReferralNumMedia",
+                "ReferralCtwaClid",
+            ]
+        ),
+    },
+    "status_callback": {
+        "source": "https://www.twilio.com/docs/messaging/guides/track-outbound-message-status",
+        "params": sorted(
+            [
+                "MessageSid",
+                "SmsSid",
+                "MessageStatus",
+                "SmsStatus",
+                "AccountSid",
+                "MessagingServiceSid",
+                "From",
+                "To",
+                "ApiVersion",
+                "ErrorCode",
+                "ErrorMessage",
+                "RawDlrDoneDate",
+                "ChannelInstallSid",
+                "ChannelPrefix",
+                "ChannelStatusMessage",
+                "ChannelToAddress",
+                "EventType",
+                "StructuredMessage",
+            ]
+        ),
+        # https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
+        # (no callback for the initial status: accepted, scheduled, or queued without a service)
+        "message_status": sorted(
+            ["queued", "sending", "sent", "delivered", "undelivered", "failed", "read", "canceled"]
+        ),
+    },
+    "error": {
+        "source": "https://www.twilio.com/docs/usage/twilios-response",
+        "fields": {
+            "code": "integer",
+            "message": "string",
+            "more_info": "string",
+            "status": "integer",
+        },
+    },
+}
 # The Bot API methods our sender calls or the emulator serves (its answers are checked too).
 TELEGRAM_METHODS = (
     "getMe",
@@ -98,6 +208,7 @@ TELEGRAM_TYPES = (
 # "1-4096 characters", "0-1024 characters", "1-64 bytes", "at most 200 characters"…
 _RANGE = re.compile(r"\b(\d+)-(\d+) (characters|bytes)\b")
 _AT_MOST = re.compile(r"\bat most (\d+) (characters|bytes)\b", re.I)
+_REF = re.compile(r'"\$ref": "([^"]+)"')
 # "1-100. Defaults to 40" on a number (max_connections); only read on Integer and Float fields,
 # where "ISO 639-1" cannot occur.
 _NUMBER_RANGE = re.compile(r"\b(\d+)-(\d+)\b")
@@ -146,7 +257,65 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _openapi_call(spec: dict[str, Any], call: str) -> dict[str, Any]:
+def _response_field(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """One property of a response body: its type, and a named schema by reference."""
+    if "$ref" in schema:
+        named = _resolve(spec, schema)
+        if "properties" in named:
+            return {"$ref": schema["$ref"].rsplit("/", 1)[-1]}
+        schema = {**named, "nullable": schema.get("nullable", named.get("nullable"))}
+    fact: dict[str, Any] = {"type": schema.get("type", "object")}
+    for key in ("format", "pattern"):
+        if key in schema:
+            fact[key] = schema[key]
+    if "enum" in schema:
+        fact["enum"] = sorted(map(str, schema["enum"]))
+    if schema.get("nullable"):
+        fact["nullable"] = True
+    if fact["type"] == "array":
+        fact["items"] = _response_field(spec, schema.get("items") or {})
+    return fact
+
+
+def _response_schema(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Every property a response body has (an emulator must send all of them, and no other)."""
+    schema = _resolve(spec, schema)
+    return {
+        name: _response_field(spec, prop)
+        for name, prop in sorted((schema.get("properties") or {}).items())
+    }
+
+
+def _responses(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    """The JSON bodies an operation answers, by HTTP status: a schema name or its properties."""
+    out: dict[str, Any] = {}
+    for status, response in (operation.get("responses") or {}).items():
+        schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
+        if schema is None:
+            continue
+        if "$ref" in schema:
+            out[status] = {"$ref": schema["$ref"].rsplit("/", 1)[-1]}
+        else:
+            out[status] = {"properties": _response_schema(spec, schema)}
+    return out
+
+
+def _named_schemas(spec: dict[str, Any], calls: dict[str, Any]) -> dict[str, Any]:
+    """The named schemas the responses refer to (a Message, a Media), each written once."""
+    wanted = sorted(set(_REF.findall(json.dumps(calls))))
+    named: dict[str, Any] = {}
+    while wanted:
+        name = wanted.pop()
+        if name in named:
+            continue
+        named[name] = _response_schema(spec, spec["components"]["schemas"][name])
+        wanted += _REF.findall(json.dumps(named[name]))
+    return dict(sorted(named.items()))
+
+
+def _openapi_call(
+    spec: dict[str, Any], call: str, *, with_responses: bool = False
+) -> dict[str, Any]:
     method, path = call.split(" ", 1)
     operation = spec["paths"][path][method.lower()]
     params: dict[str, Any] = {}
@@ -167,6 +336,8 @@ def _openapi_call(spec: dict[str, Any], call: str) -> dict[str, Any]:
     fact: dict[str, Any] = {"params": dict(sorted(params.items())), "required": sorted(required)}
     if encoding:
         fact["encoding"] = encoding
+    if with_responses and (responses := _responses(spec, operation)):
+        fact["responses"] = responses
     return fact
 
 
@@ -246,6 +417,9 @@ def derive(specs: Path) -> dict[str, Any]:
     api = json.loads(api_path.read_text())
     content = json.loads(content_path.read_text())
     telegram = json.loads(telegram_path.read_text())
+    twilio_calls = {
+        call: _openapi_call(api, call, with_responses=True) for call in TWILIO_API_CALLS
+    }
     return {
         "sources": {
             "twilio_api_v2010": {"version": api["info"]["version"], "sha256": _sha256(api_path)},
@@ -255,7 +429,9 @@ def derive(specs: Path) -> dict[str, Any]:
             },
             "telegram_bot_api": {"version": telegram["version"], "sha256": _sha256(telegram_path)},
         },
-        "twilio": {call: _openapi_call(api, call) for call in TWILIO_API_CALLS},
+        "twilio": twilio_calls,
+        "twilio_schemas": _named_schemas(api, twilio_calls),
+        "twilio_docs": TWILIO_DOCS,
         "twilio_content": {call: _openapi_call(content, call) for call in TWILIO_CONTENT_CALLS},
         "telegram": {
             "methods": {

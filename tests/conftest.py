@@ -52,7 +52,8 @@ def db(sqlite_template: Path, tmp_path: Path) -> Iterator[Db]:
 
 @pytest.fixture(autouse=True)
 def _provider_contracts(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every request a test's code sent to the shared emulators fits the providers' own specs.
+    """Every request a test's code sent to the shared emulators fits the providers' own specs,
+    and so does every answer the emulators gave and every status callback Twilio's posted.
 
     Why suite-wide: the journeys make the calls production makes, and a parameter the spec does
     not know (or a missing one, a wrong type, a text past its limit) must fail the test that
@@ -70,5 +71,7 @@ def _provider_contracts(request: pytest.FixtureRequest) -> Iterator[None]:
     store.clear_raw_requests()
     yield
     found = contracts.violations(store.raw_requests())
-    found += contracts.response_violations(store.raw_responses())  # the emulators' own answers
     assert found == [], "requests that do not fit the providers' specs:\n" + "\n".join(found[:20])
+    said = contracts.response_violations(store.raw_responses())
+    said += contracts.webhook_violations(store.sent_webhooks())
+    assert said == [], "emulator output the providers' specs refuse:\n" + "\n".join(said[:20])

@@ -59,6 +59,20 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - dtm.datetime.now(dtm.UTC)).total_seconds())
 
 
+def _utc(stamp: datetime.datetime) -> datetime.datetime:
+    """``stamp`` in UTC; a naive one is taken as UTC already (the outbox stores UTC)."""
+    if stamp.tzinfo is None:
+        return stamp.replace(tzinfo=dtm.UTC)
+    return stamp.astimezone(dtm.UTC)
+
+
+def _first_with_body(messages: Iterable[Any], body: str | None) -> str | None:
+    for message in messages:
+        if body is None or (message.body or "") == body:
+            return str(message.sid)
+    return None
+
+
 class _RewritingHttpClient(TwilioHttpClient):
     """The SDK's own HTTP client, with ``https://*.twilio.com`` swapped for a base URL.
 
@@ -271,17 +285,29 @@ class TwilioSender:
         Twilio has no idempotency key: after a worker died between Twilio's 201 and our commit,
         this lookup is how a retry learns the message already went out instead of sending it
         again. Any error answers "unknown" (None) and the caller sends.
+
+        Two lookups, because of what Twilio's list filters mean: `DateSent>` compares the
+        message's date_sent (in GMT, "on and after"), and a message still queued or accepted has
+        no date_sent yet, so no DateSent filter can see it, though it will go out. So: first the
+        messages sent since `since`; when none has this body, the newest messages to `to`
+        (one page) whose date_sent is still empty, compared on date_created.
         """
+        start = _utc(since).replace(microsecond=0)
         try:
-            recent = self._client.messages.list(
-                to=to, date_sent_after=since.replace(microsecond=0), limit=50
-            )
+            # The SDK writes the datetime as "%Y-%m-%dT%H:%M:%SZ" whatever its zone: give UTC.
+            sent = self._client.messages.list(to=to, date_sent_after=start, limit=50)
+            found = _first_with_body(sent, body)
+            if found is not None:
+                return found
+            recent = self._client.messages.list(to=to, limit=50)
         except Exception:
             return None
-        for message in recent:
-            if body is None or (message.body or "") == body:
-                return str(message.sid)
-        return None
+        unsent = [
+            m
+            for m in recent
+            if m.date_sent is None and m.date_created is not None and _utc(m.date_created) >= start
+        ]
+        return _first_with_body(unsent, body)
 
     # ------------------------------------------------------------------ account reads
 

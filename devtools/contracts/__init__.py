@@ -7,14 +7,17 @@ production breaks. The emulators record every request they receive (`EmulatorSto
 and every answer they give (`EmulatorStore.raw_responses`); the contract tests check each one
 here: an unknown parameter or field, a missing required one, a value of the wrong type or past a
 documented limit is a violation — in what we send and in what the emulator answers in the
-provider's place. Updates our test builders post are checked with `telegram_update_violations`.
+provider's place (Twilio's answers against the response schemas, Telegram's against the
+methods' return types). Updates our test builders post are checked with
+`telegram_update_violations`, and the webhooks the Twilio emulator posts
+(`EmulatorStore.sent_webhooks`) against the parameters Twilio documents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from devtools.contracts.common import FACTS_PATH, RawRequest, RawResponse, facts
+from devtools.contracts.common import FACTS_PATH, RawRequest, RawResponse, RawWebhook, facts
 from devtools.contracts.telegram import (
     telegram_method,
     telegram_response_violations,
@@ -22,12 +25,14 @@ from devtools.contracts.telegram import (
     telegram_update_violations,
     telegram_violations,
 )
-from devtools.contracts.twilio import twilio_call, twilio_violations
+from devtools.contracts.twilio import twilio_call, twilio_response_violations, twilio_violations
+from devtools.contracts.twilio_webhooks import twilio_webhook_violations
 
 __all__ = [
     "FACTS_PATH",
     "RawRequest",
     "RawResponse",
+    "RawWebhook",
     "facts",
     "response_violations",
     "telegram_method",
@@ -36,8 +41,11 @@ __all__ = [
     "telegram_update_violations",
     "telegram_violations",
     "twilio_call",
+    "twilio_response_violations",
     "twilio_violations",
+    "twilio_webhook_violations",
     "violations",
+    "webhook_violations",
 ]
 
 
@@ -57,12 +65,23 @@ def violations(requests: Iterable[RawRequest]) -> list[str]:
 
 
 def response_violations(responses: Iterable[RawResponse]) -> list[str]:
-    """Every contract violation among an emulator's recorded answers.
-
-    Telegram's only, for now: the Twilio emulator's answers are not checked yet.
-    """
+    """Every contract violation among an emulator's recorded answers: Telegram's against the
+    methods' return types, Twilio's (JSON ones) against the spec's response schemas."""
     found = []
     for response in responses:
         if _is_telegram(response.path):
             found += telegram_response_violations(response)
+            continue
+        call = twilio_call(response.method, response.path)
+        if call is not None and response.json_body is not None:
+            found += twilio_response_violations(call, response.status, response.json_body)
+    return found
+
+
+def webhook_violations(webhooks: Iterable[RawWebhook]) -> list[str]:
+    """Every webhook an emulator posted with a parameter or value Twilio does not document."""
+    found = []
+    for webhook in webhooks:
+        if webhook.kind in ("inbound", "status_callback"):
+            found += twilio_webhook_violations(webhook.kind, webhook.form)  # type: ignore[arg-type]
     return found

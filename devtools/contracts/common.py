@@ -31,10 +31,23 @@ class RawRequest:
 
 @dataclass(frozen=True)
 class RawResponse:
-    """One answer an emulator gave, as the client received it: the status and the JSON body
-    (None when the body is not JSON, a downloaded file for instance)."""
+    """One answer an emulator gave: the request it answered and the JSON body (None if not JSON).
+
+    Kept beside the requests so that what an emulator *says* is held to the provider's
+    description too: a field Twilio never sends, or a status outside its enum, must fail the test
+    whose code read it, not pass because our own emulator made it up.
+    """
 
     method: str
     path: str
     status: int
     json_body: Any = None
+
+
+@dataclass(frozen=True)
+class RawWebhook:
+    """A webhook an emulator posted to the application (a Twilio status callback): its form."""
+
+    kind: str  # "status_callback" (what the emulator sends); "inbound" for a simulated message
+    url: str
+    form: Mapping[str, str]

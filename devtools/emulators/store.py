@@ -23,14 +23,20 @@ from typing import Any, Literal, TypeVar
 import requests
 from twilio.request_validator import RequestValidator
 
-from devtools.contracts import RawRequest, RawResponse
+from devtools.contracts import RawRequest, RawResponse, RawWebhook
 
 T = TypeVar("T")
 
 Provider = Literal["twilio", "telegram"]
 
-# Statuses Twilio reports in status callbacks (it never calls back for the initial "queued").
-CALLBACK_STATUSES = frozenset({"sent", "delivered", "read", "failed", "undelivered"})
+# Statuses Twilio reports in status callbacks: never the initial one (queued, or accepted through
+# a Messaging Service, whose later "queued" is reported). Twilio's documented list:
+# https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
+CALLBACK_STATUSES = frozenset(
+    {"queued", "sending", "sent", "delivered", "read", "failed", "undelivered", "canceled"}
+)
+# Once a message reaches one of these, Twilio has handed it on: its date_sent is set.
+_SENT_STATUSES = frozenset({"sent", "delivered", "read", "undelivered"})
 
 # WhatsApp / Twilio Content API limits (see /work/shared/CHANNELS.md).
 QUICK_REPLY_MAX_BUTTONS = 3
@@ -79,6 +85,10 @@ class TwilioMessage:
     created_at: datetime
     error_code: int | None = None
     status_history: tuple[str, ...] = ("queued",)
+    # Twilio's date_sent: None until the message leaves Twilio (queued/accepted have none), which
+    # is what the Messages list's DateSent filters compare. date_updated moves with the status.
+    sent_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -309,8 +319,10 @@ class EmulatorStore:
         # Every request as received, for the contract tests (devtools.contracts); bounded so a
         # benchmark's hundred thousand sends cannot grow it without end.
         self._raw: collections.deque[RawRequest] = collections.deque(maxlen=RAW_REQUESTS_KEPT)
-        # …and every answer given, so what the emulators say in the providers' place is checked.
-        self._answers: collections.deque[RawResponse] = collections.deque(maxlen=RAW_REQUESTS_KEPT)
+        self._raw_responses: collections.deque[RawResponse] = collections.deque(
+            maxlen=RAW_REQUESTS_KEPT
+        )
+        self._webhooks: collections.deque[RawWebhook] = collections.deque(maxlen=RAW_REQUESTS_KEPT)
 
     # ------------------------------------------------------------------ general
 
@@ -322,19 +334,29 @@ class EmulatorStore:
         with self._lock:
             return list(self._raw)
 
+    def clear_raw_requests(self) -> None:
+        """Forget the recorded requests, answers and posted webhooks (the contract records)."""
+        with self._lock:
+            self._raw.clear()
+            self._raw_responses.clear()
+            self._webhooks.clear()
+
     def record_raw_response(self, raw: RawResponse) -> None:
         with self._lock:
-            self._answers.append(raw)
+            self._raw_responses.append(raw)
 
     def raw_responses(self) -> list[RawResponse]:
         with self._lock:
-            return list(self._answers)
+            return list(self._raw_responses)
 
-    def clear_raw_requests(self) -> None:
-        """Forget the recorded requests and the answers given to them."""
+    def record_webhook(self, webhook: RawWebhook) -> None:
         with self._lock:
-            self._raw.clear()
-            self._answers.clear()
+            self._webhooks.append(webhook)
+
+    def sent_webhooks(self) -> list[RawWebhook]:
+        """Every webhook the emulators posted (or built to post), for the contract tests."""
+        with self._lock:
+            return list(self._webhooks)
 
     def reset(self) -> None:
         """Forget everything, knobs included (one store can then serve many tests)."""
@@ -352,7 +374,8 @@ class EmulatorStore:
             self._calls.clear()
             self._tg = _TelegramState()
             self._raw.clear()
-            self._answers.clear()
+            self._raw_responses.clear()
+            self._webhooks.clear()
             self._changed.notify_all()
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 30.0) -> T:
@@ -556,7 +579,10 @@ class EmulatorStore:
 
         Returns ``(url, params)``; url is None when the message had no StatusCallback. Any order
         is accepted because real callbacks can arrive out of order; "read" exists on WhatsApp
-        only, so asking for it on an SMS is a test bug and raises ValueError.
+        only, so asking for it on an SMS is a test bug and raises ValueError. The message's
+        date_sent is set the first time it reaches a status past sending (Twilio's semantics:
+        the list's DateSent filters do not see a message still queued). The parameters are the
+        ones Twilio documents for a status callback, and only those (`devtools.contracts`).
         """
         if status not in CALLBACK_STATUSES:
             raise ValueError(f"status must be one of {sorted(CALLBACK_STATUSES)}")
@@ -566,23 +592,34 @@ class EmulatorStore:
                 raise KeyError(f"no Twilio message {sid}")
             if status == "read" and message.channel != "whatsapp":
                 raise ValueError("SMS has no 'read' status")
+            now = datetime.now(UTC).replace(microsecond=0)
             message.status = status
             message.error_code = error_code
             message.status_history = (*message.status_history, status)
+            message.updated_at = now
+            if status in _SENT_STATUSES and message.sent_at is None:
+                message.sent_at = now
             params = {
                 "MessageSid": message.sid,
                 "SmsSid": message.sid,
                 "MessageStatus": status,
                 "SmsStatus": status,
                 "AccountSid": message.account_sid,
-                "From": message.from_ or "",
                 "To": message.to,
                 "ApiVersion": "2010-04-01",
             }
+            if message.from_:
+                params["From"] = message.from_
+            if message.messaging_service_sid:
+                params["MessagingServiceSid"] = message.messaging_service_sid
             if message.channel == "whatsapp":
                 params["ChannelPrefix"] = "whatsapp"
             if error_code is not None:
                 params["ErrorCode"] = str(error_code)
+            if message.status_callback is not None:
+                self._webhooks.append(
+                    RawWebhook("status_callback", message.status_callback, dict(params))
+                )
             self._changed.notify_all()
             return message.status_callback, params
 

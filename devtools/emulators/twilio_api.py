@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
+from devtools.contracts import RawResponse
+from devtools.emulators.message_list import ListRefused, list_page
+from devtools.emulators.rendering import render_content
 from devtools.emulators.store import EmulatorStore, TwilioMessage
 
 API_VERSION = "2010-04-01"
@@ -28,7 +31,6 @@ WHATSAPP_BODY_MAX = 4096
 
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 # GSM 03.38 default alphabet (ESC excluded) and the extension table, whose characters cost two
 # septets (ESC + char). Anything else forces UCS-2 for the whole message.
@@ -99,27 +101,34 @@ def _bare(address: str) -> str:
     return address.split(":", 1)[1] if address.startswith("whatsapp:") else address
 
 
-def _render(template: str, variables: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: variables.get(m.group(1), m.group(0)), template)
+def _gmt(stamp: datetime) -> str:
+    """RFC 2822 in GMT, as Twilio writes every date: ``Thu, 24 Aug 2023 05:01:45 +0000``."""
+    return format_datetime(stamp.astimezone(UTC))
 
 
-def _message_json(message: TwilioMessage) -> dict[str, Any]:
+def message_json(message: TwilioMessage) -> dict[str, Any]:
+    """The Message resource exactly as the spec's ``api.v2010.account.message`` has it.
+
+    date_sent stays null until the message has left Twilio (still queued or accepted: no date),
+    and a message sent through a Messaging Service reports 0 segments until a sender is chosen,
+    as Twilio documents.
+    """
     uri = f"/{API_VERSION}/Accounts/{message.account_sid}/Messages/{message.sid}"
-    stamp = format_datetime(message.created_at)
+    segments = 0 if message.status == "accepted" else message.num_segments
     return {
         "account_sid": message.account_sid,
         "api_version": API_VERSION,
         "body": message.body,
-        "date_created": stamp,
-        "date_sent": None if message.status in ("queued", "accepted") else stamp,
-        "date_updated": stamp,
+        "date_created": _gmt(message.created_at),
+        "date_sent": _gmt(message.sent_at) if message.sent_at else None,
+        "date_updated": _gmt(message.updated_at or message.created_at),
         "direction": "outbound-api",
         "error_code": message.error_code,
         "error_message": None,
         "from": message.from_,
         "messaging_service_sid": message.messaging_service_sid,
         "num_media": str(len(message.media_urls)),
-        "num_segments": str(message.num_segments),
+        "num_segments": str(segments),
         "price": None,
         "price_unit": "USD",
         "sid": message.sid,
@@ -133,6 +142,21 @@ def _message_json(message: TwilioMessage) -> dict[str, Any]:
 def make_twilio_blueprint(store: EmulatorStore, *, account_sid: str, auth_token: str) -> Blueprint:
     """The Messages API under Twilio's own paths, checking Basic auth against these values."""
     bp = Blueprint("twilio_emulator", __name__)
+
+    @bp.after_request
+    def record_answer(response: Response) -> Response:
+        """Keep each JSON answer beside its request: answers are held to the spec too
+        (`devtools.contracts.response_violations`), wherever this blueprint is mounted."""
+        if response.is_json:
+            store.record_raw_response(
+                RawResponse(
+                    method=request.method,
+                    path=request.path,
+                    status=response.status_code,
+                    json_body=response.get_json(silent=True),
+                )
+            )
+        return response
 
     def authenticated(path_sid: str) -> bool:
         auth = request.authorization
@@ -213,8 +237,7 @@ def make_twilio_blueprint(store: EmulatorStore, *, account_sid: str, auth_token:
             template = store.content(content_sid)
             if template is None:
                 raise _Rejected(400, 21655, "The ContentSid is Invalid.")
-            defaults = {str(k): str(v) for k, v in template.definition.get("variables", {}).items()}
-            body = _render(str(template.definition.get("body", "")), defaults | (variables or {}))
+            body = str(render_content(template.definition, variables).get("body", ""))
 
         limit = WHATSAPP_BODY_MAX if channel == "whatsapp" else SMS_BODY_MAX
         if len(body) > limit:
@@ -266,53 +289,26 @@ def make_twilio_blueprint(store: EmulatorStore, *, account_sid: str, auth_token:
             store.record_twilio_rejection(request.form.get("To"), exc.status, exc.code, exc.message)
             return twilio_error(exc.status, exc.code, exc.message)
         store.record_twilio(message)
-        response = jsonify(_message_json(message))
+        response = jsonify(message_json(message))
         response.status_code = 201
         return response
 
     @bp.get(f"/{API_VERSION}/Accounts/<path_sid>/Messages.json")
     def list_messages(path_sid: str) -> Response:
-        """Twilio's list with its To and DateSent filters, newest first, one page.
+        """Twilio's Messages list: To, From and DateSent filters, newest first, in pages.
 
         Boutik uses it after a worker crash to learn whether a send it could not record
-        reached Twilio before re-sending it.
+        reached Twilio before re-sending it. The semantics are Twilio's (`message_list`).
         """
         if not authenticated(path_sid):
             return unauthenticated()
-        to = request.args.get("To")
-        after = request.args.get("DateSent>")
-        since = None
-        if after:
-            try:
-                since = datetime.fromisoformat(after.replace("Z", "+00:00"))
-            except ValueError:
-                return twilio_error(400, 20001, "Invalid DateSent> filter")
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=UTC)
-        found = [
-            m
-            for m in reversed(store.twilio_messages(to=to))
-            if since is None or m.created_at >= since
-        ]
-        try:
-            size = max(1, min(1000, int(request.args.get("PageSize", "50"))))
-        except ValueError:
-            size = 50
-        page = found[:size]
         base = f"/{API_VERSION}/Accounts/{path_sid}/Messages.json"
-        return jsonify(
-            {
-                "messages": [_message_json(m) for m in page],
-                "page": 0,
-                "page_size": size,
-                "first_page_uri": f"{base}?PageSize={size}&Page=0",
-                "next_page_uri": None,
-                "previous_page_uri": None,
-                "uri": f"{base}?PageSize={size}&Page=0",
-                "start": 0,
-                "end": max(0, len(page) - 1),
-            }
-        )
+        try:
+            page = list_page(store.twilio_messages(), request.args, base=base)
+        except ListRefused as exc:
+            return twilio_error(400, exc.code, exc.message)
+        page["messages"] = [message_json(m) for m in page["messages"]]
+        return jsonify(page)
 
     @bp.get(f"/{API_VERSION}/Accounts/<path_sid>/Messages/<message_sid>.json")
     def fetch_message(path_sid: str, message_sid: str) -> Response:
@@ -326,7 +322,7 @@ def make_twilio_blueprint(store: EmulatorStore, *, account_sid: str, auth_token:
                 f"The requested resource /{API_VERSION}/Accounts/{path_sid}/Messages/"
                 f"{message_sid}.json was not found",
             )
-        return jsonify(_message_json(message))
+        return jsonify(message_json(message))
 
     @bp.get(f"/{API_VERSION}/Accounts/<path_sid>/Messages/<message_sid>/Media/<media_sid>")
     def fetch_media(path_sid: str, message_sid: str, media_sid: str) -> Response:

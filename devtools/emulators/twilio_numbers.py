@@ -52,7 +52,11 @@ def _account_json(account_sid: str, auth_token: str) -> dict[str, Any]:
 
 
 def _number_json(account_sid: str, number: IncomingNumber) -> dict[str, Any]:
-    """An IncomingPhoneNumber (schema ``api.v2010.account.incoming_phone_number``)."""
+    """An IncomingPhoneNumber (schema ``api.v2010.account.incoming_phone_number``).
+
+    The spec, not the live API, is the contract: no `subresource_uris` (the schema has none),
+    and an unset application SID is null (the schema's pattern refuses "").
+    """
     stamp = format_datetime(number.created_at)
     return {
         "account_sid": account_sid,
@@ -72,7 +76,7 @@ def _number_json(account_sid: str, number: IncomingNumber) -> dict[str, Any]:
         "origin": "twilio",
         "phone_number": number.phone_number,
         "sid": number.sid,
-        "sms_application_sid": number.sms_application_sid or "",
+        "sms_application_sid": number.sms_application_sid or None,
         "sms_fallback_method": "POST",
         "sms_fallback_url": number.sms_fallback_url,
         "sms_method": number.sms_method,
@@ -80,16 +84,10 @@ def _number_json(account_sid: str, number: IncomingNumber) -> dict[str, Any]:
         "status": "in-use",
         "status_callback": "",
         "status_callback_method": "POST",
-        "subresource_uris": {
-            "assigned_add_ons": (
-                f"/{API_VERSION}/Accounts/{account_sid}/IncomingPhoneNumbers/"
-                f"{number.sid}/AssignedAddOns.json"
-            )
-        },
         "trunk_sid": None,
         "type": "local",
         "uri": f"/{API_VERSION}/Accounts/{account_sid}/IncomingPhoneNumbers/{number.sid}.json",
-        "voice_application_sid": "",
+        "voice_application_sid": None,
         "voice_caller_id_lookup": False,
         "voice_fallback_method": "POST",
         "voice_fallback_url": None,

@@ -62,7 +62,12 @@ def twilio_form(
     profile_name: str = "",
     **extra: str,
 ) -> dict[str, str]:
-    """The fields Twilio sends for an inbound message (more may come: validation covers all)."""
+    """The fields Twilio sends for an inbound message, only names Twilio documents.
+
+    Real requests may carry more (Twilio adds parameters without notice, and the signature
+    check covers whatever arrives), but a simulated one invents none: the contract test holds
+    these forms to the documented names (`devtools.contracts.twilio_webhook_violations`).
+    """
     sid = message_sid()
     form = {
         "MessageSid": sid,
@@ -82,7 +87,6 @@ def twilio_form(
             "WaId": number.removeprefix("+"),
             "ProfileName": profile_name or number,
             "MessageType": "text",
-            "ChannelMetadata": "{}",
         }
     else:
         form |= {

@@ -30,6 +30,7 @@ from commerce import clock
 from commerce.db import unit_of_work
 from commerce.messaging.models import ConversationState, Outbox
 from commerce.users.models import Channel, ChannelIdentity, User
+from devtools.contracts import RawWebhook
 from devtools.emulators.store import EmulatorStore
 from devtools.simulator import provider
 from devtools.simulator.phones import (
@@ -192,6 +193,8 @@ class Simulator:
         self.journal.add_inbound(phone, summary)  # before the post: replies come after it
         client = self.app.test_client()
         if hook.form is not None:
+            # Kept for the contract tests: a simulated Twilio form carries documented names only.
+            self.store.record_webhook(RawWebhook("inbound", hook.path, dict(hook.form)))
             response = client.post(hook.path, data=hook.form, headers=hook.headers)
         else:
             response = client.post(hook.path, json=hook.json, headers=hook.headers)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,10 +20,10 @@ from typing import Any
 
 from commerce import clock
 from commerce.messaging.sms_text import segments
+from devtools.emulators.rendering import render_content, unfilled
 from devtools.emulators.store import EmulatorStore, TwilioMessage, validate_content
 from devtools.simulator.phones import Phone
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 MAX_SHOWN = 200  # messages per phone sent to the page
 
 
@@ -42,56 +41,27 @@ class _PhoneLog:
     keys: set[tuple[Any, ...]] = field(default_factory=set)
 
 
-def _resolve(value: Any, variables: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return _PLACEHOLDER.sub(lambda m: variables.get(m.group(1), m.group(0)), value)
-    if isinstance(value, list):
-        return [_resolve(v, variables) for v in value]
-    if isinstance(value, dict):
-        return {k: _resolve(v, variables) for k, v in value.items()}
-    return value
-
-
-def _unresolved(value: Any) -> bool:
-    return isinstance(value, str) and bool(_PLACEHOLDER.search(value))
-
-
 def content_view(store: EmulatorStore, message: TwilioMessage) -> dict[str, Any]:
-    """Buttons or list rows of a Content API message, checked against WhatsApp's limits.
+    """Buttons or list rows of a Content API message, exactly as the buyer's phone shows them.
 
-    The template is stored with placeholders; the menu is what its variables make of it.
-    Entries whose variables were not given are not shown (a 2-button menu on the 3-button
-    template), and the resolved menu is checked with the emulator's own validator: a 4th
-    button or a 25-character row is reported as WhatsApp would refuse it, not drawn.
+    The template plus its variables is rendered by the emulator's own function
+    (`devtools.emulators.rendering`): a variable not given shows the template's sample value,
+    as Twilio sends it (a 2-button menu on the 3-button template shows the sample third
+    button, which the buyer can tap). A placeholder with neither a value nor a sample is drawn
+    as written and reported, never hidden: what Twilio puts there is not documented. The
+    result is checked with the emulator's validator: a 4th button or a 25-character row is
+    reported as WhatsApp would refuse it, not drawn.
     """
     template = store.content(message.content_sid or "")
     if template is None:
         return {}
-    defaults = {str(k): str(v) for k, v in template.definition.get("variables", {}).items()}
-    variables = defaults | (message.content_variables or {})
-    resolved = _resolve(dict(template.definition), variables)
+    resolved = render_content(template.definition, message.content_variables)
     view: dict[str, Any] = {}
     if template.kind == "twilio/quick-reply":
-        actions = [
-            a
-            for a in resolved.get("actions") or resolved.get("buttons") or []
-            if not _unresolved(a.get("title")) and not _unresolved(a.get("id"))
-        ]
-        resolved = {**resolved, "actions": actions}
-        resolved.pop("buttons", None)
+        actions = list(resolved.get("actions") or resolved.get("buttons") or [])
         view["buttons"] = [{"title": a.get("title", ""), "id": a.get("id", "")} for a in actions]
     elif template.kind == "twilio/list-picker":
-        items = []
-        for item in resolved.get("items") or resolved.get("rows") or []:
-            title = item.get("item", item.get("title"))
-            if _unresolved(title) or _unresolved(item.get("id")):
-                continue
-            item = dict(item)
-            if _unresolved(item.get("description")) or item.get("description") == "":
-                item.pop("description", None)
-            items.append(item)
-        resolved = {**resolved, "items": items}
-        resolved.pop("rows", None)
+        items = list(resolved.get("items") or resolved.get("rows") or [])
         view["list"] = {
             "button": resolved.get("button", ""),
             "rows": [
@@ -103,6 +73,9 @@ def content_view(store: EmulatorStore, message: TwilioMessage) -> dict[str, Any]
                 for i in items
             ],
         }
+    if missing := unfilled(resolved):
+        names = ", ".join("{{" + n + "}}" for n in missing)
+        view["rejected"] = f"no value and no template sample for {names}"
     try:
         validate_content(template.kind, resolved)
     except ValueError as exc:

@@ -29,6 +29,7 @@ from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
 from commerce.messaging.templates import menu_sids
+from devtools import contracts
 from devtools.simulator import prepare_config, simulator_of
 from devtools.simulator.routes import Simulator
 from settings.config import ConfigError, load_config
@@ -298,6 +299,28 @@ def test_a_fitting_menu_shows_its_rows_and_a_tap_is_a_signed_list_reply(
         "rows": [{"title": "Catalogue", "id": "menu:x", "description": ""}],
     }
     assert "rejected" not in menu
+
+
+def test_a_menu_on_a_larger_template_shows_every_row_twilio_would_send(
+    simulator: SimServer,
+) -> None:
+    """Rows whose variables were not given are not dropped: the buyer would get the template's
+    sample values for them, so the simulator shows those (the synced 2-row picker, 1 row given)."""
+    number = phone()
+    simulator.rt.twilio_sender.send(
+        to=f"whatsapp:{number}",
+        from_=simulator.rt.config.twilio.whatsapp_from,
+        content_sid=_menu_sid(simulator, "list_picker_2"),
+        content_variables={"1": "Choisissez", "2": "Voir", "3": "Catalogue", "4": "menu:x"},
+    )
+    [menu] = simulator.replies(f"wa:{number}")
+    assert menu["list"] == {
+        "button": "Voir",
+        "rows": [
+            {"title": "Catalogue", "id": "menu:x", "description": ""},
+            {"title": "Article 2", "id": "choice_2", "description": ""},
+        ],
+    }
     result = simulator.send(
         f"wa:{number}", button={"id": "menu:x", "title": "Catalogue", "list": True}
     )
@@ -352,6 +375,13 @@ def test_whatsapp_location_and_photo_and_sms_text(simulator: SimServer) -> None:
         "/simulator/api/send", json={"phone": f"sms:{courier}", "photo": "sac"}
     )
     assert refused.status_code == 400
+    simulator.send(f"wa:{number}", button={"id": "menu:x", "title": "Catalogue", "list": True})
+    # Every Twilio form the phones posted carries only names Twilio documents, and every
+    # answer the emulator gave the bot fits the spec's response schemas.
+    posted = [w for w in simulator.sim.store.sent_webhooks() if w.kind == "inbound"]
+    assert len(posted) >= 4
+    assert contracts.webhook_violations(posted) == []
+    assert contracts.response_violations(simulator.sim.store.raw_responses()) == []
 
 
 def test_the_panel_shows_the_conversation_state_and_the_outbox(simulator: SimServer) -> None:
