@@ -420,6 +420,9 @@ def derive(specs: Path) -> dict[str, Any]:
     twilio_calls = {
         call: _openapi_call(api, call, with_responses=True) for call in TWILIO_API_CALLS
     }
+    content_calls = {
+        call: _openapi_call(content, call, with_responses=True) for call in TWILIO_CONTENT_CALLS
+    }
     return {
         "sources": {
             "twilio_api_v2010": {"version": api["info"]["version"], "sha256": _sha256(api_path)},
@@ -430,9 +433,14 @@ def derive(specs: Path) -> dict[str, Any]:
             "telegram_bot_api": {"version": telegram["version"], "sha256": _sha256(telegram_path)},
         },
         "twilio": twilio_calls,
-        "twilio_schemas": _named_schemas(api, twilio_calls),
+        # Both specs' named schemas in one map: their names do not overlap ("api.v2010.…",
+        # "content.v1.…").
+        "twilio_schemas": {
+            **_named_schemas(api, twilio_calls),
+            **_named_schemas(content, content_calls),
+        },
         "twilio_docs": TWILIO_DOCS,
-        "twilio_content": {call: _openapi_call(content, call) for call in TWILIO_CONTENT_CALLS},
+        "twilio_content": content_calls,
         "telegram": {
             "methods": {
                 name: {

@@ -8,6 +8,7 @@ Error bodies, which the OpenAPI does not describe, are held to Twilio's document
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -111,6 +112,11 @@ def _wrong(where: str, schema: Mapping[str, Any], value: Any) -> list[str]:
         return [f"{where}: {value!r} is not one of {schema['enum']}"]
     if "pattern" in schema and not re.search(schema["pattern"], str(value)):
         return [f"{where}: {value!r} does not match {schema['pattern']}"]
+    if schema.get("format") == "date-time":  # the Content API's: ISO 8601
+        try:
+            dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return [f"{where}: {value!r} is not an ISO 8601 date-time"]
     if schema.get("format") == "date-time-rfc-2822":
         try:
             stamp = parsedate_to_datetime(str(value))
@@ -135,10 +141,9 @@ def _object_wrong(where: str, properties: Mapping[str, Any], value: Any) -> list
 def twilio_response_violations(call: str, status: int, body: Any) -> list[str]:
     """Why this answer to ``call`` is not one Twilio's spec (or, for errors, docs) describes.
 
-    ``call`` is the spec's name (`twilio_call`); Content API calls, whose answers the facts do
-    not carry, are not judged here.
+    ``call`` is the spec's name (`twilio_call`), of the Messages API or the Content API.
     """
-    fact = facts()["twilio"].get(call)
+    fact = facts()["twilio"].get(call) or facts()["twilio_content"].get(call)
     if fact is None:
         return []
     where = f"{call} -> {status}"

@@ -291,3 +291,36 @@ def test_the_list_is_newest_first_in_pages_with_twilios_paging_fields(
     assert [m["sid"] for m in second["messages"]] == [sids[0]]
     assert second["next_page_uri"] is None and second["page"] == 1
     assert contracts.response_violations(store.raw_responses()) == []
+
+
+CONTENT_CREATE = "POST /v1/Content"
+
+
+def _content() -> dict[str, Any]:
+    sid = "HX" + "1" * 32
+    url = f"https://content.twilio.com/v1/Content/{sid}"
+    return {
+        "sid": sid,
+        "account_sid": ACCOUNT_SID,
+        "friendly_name": "boutik_menu_quick_reply_2",
+        "language": "fr",
+        "variables": {"1": "Que souhaitez-vous faire ?"},
+        "types": {"twilio/text": {"body": "{{1}}"}},
+        "url": url,
+        "date_created": "2026-12-02T10:00:00Z",
+        "date_updated": "2026-12-02T10:00:00Z",
+        "links": {"approval_create": f"{url}/ApprovalRequests/whatsapp"},
+    }
+
+
+def test_content_api_answers_are_held_to_the_content_spec_too() -> None:
+    """The Content API's answers have their own schema (ISO dates, HX sids), checked alike."""
+    assert contracts.twilio_response_violations(CONTENT_CREATE, 201, _content()) == []
+    bad = _content() | {"date_created": "Wed, 02 Dec 2026 10:00:00 +0000", "shape": "x"}
+    found = contracts.twilio_response_violations(CONTENT_CREATE, 201, bad)
+    assert any("'shape' the spec does not have" in f for f in found)
+    assert any("not an ISO 8601 date-time" in f for f in found)
+    del bad["sid"]
+    assert any(
+        "'sid' missing" in f for f in contracts.twilio_response_violations(CONTENT_CREATE, 201, bad)
+    )
