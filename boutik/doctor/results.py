@@ -1,7 +1,7 @@
 """What a doctor check answers: one line each, ok / problem (with its fix) / warning / info.
 
 Why a value per finding rather than prints: the command renders them, the tests read them, and
-a new check (the WhatsApp templates, next) only has to return its own list.
+a new check only has to return its own list.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from boutik.doctor.results import CALL_TIMEOUT_S, Result, Status, public_url, shown_url
 from boutik.doctor.routes import twilio_sms_path, twilio_whatsapp_path
+from boutik.doctor.templates import check_templates
 from boutik.runtime import Runtime
 from channels_adapters.senders import SendError, TwilioSender
 from channels_adapters.senders.twilio_sender import NumberWebhook
@@ -38,12 +39,16 @@ def check_twilio(rt: Runtime) -> list[Result]:
     )
     account = _account(sender)
     if account.status is Status.PROBLEM:
-        return [account, Result.info("Twilio numbers", "not checked: the account answers first")]
+        return [
+            account,
+            Result.info("Twilio numbers and templates", "not checked: the account answers first"),
+        ]
     return [
         account,
         _sms_number(rt, sender),
         _whatsapp_sender(rt),
         _messaging_service(),
+        *check_templates(rt),
     ]
 
 

@@ -492,6 +492,11 @@ class EmulatorStore:
         with self._lock:
             return sorted(self._content.values(), key=lambda t: (t.created_at, t.sid))
 
+    def delete_content(self, sid: str) -> None:
+        """A template deleted at Twilio (in the Console, or `DELETE /v1/Content/{Sid}`)."""
+        with self._lock:
+            del self._content[sid]
+
     def request_approval(self, sid: str, *, name: str, category: str) -> ContentTemplate:
         """Record a WhatsApp approval request: "received", as Twilio answers at first.
 

@@ -10,6 +10,7 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
+from sqlalchemy import text
 
 from boutik.cli import main
 from settings import config as config_module
@@ -49,7 +50,8 @@ def _invoke(args: list[str], env: dict[str, str]) -> Result:
 
 def _healthy(emulator: Emulator, tmp_path: Path, public: str = PUBLIC) -> dict[str, str]:
     """A deployment set up as the README says: the number's webhook set in the Console, then
-    `boutik telegram set-webhook` and `set-commands`."""
+    `boutik telegram set-webhook` and `set-commands`, `boutik twilio templates sync`, and
+    WhatsApp's approval of every notice template."""
     emulator.store.reset()
     emulator.store.set_incoming_number(SMS_FROM, sms_url=f"{public}/webhooks/twilio/sms")
     env = {
@@ -61,9 +63,16 @@ def _healthy(emulator: Emulator, tmp_path: Path, public: str = PUBLIC) -> dict[s
         "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
     }
-    for args in (["telegram", "set-webhook"], ["telegram", "set-commands"]):
+    for args in (
+        ["telegram", "set-webhook"],
+        ["telegram", "set-commands"],
+        ["twilio", "templates", "sync"],
+    ):
         done = _invoke(args, env)
         assert done.exit_code == 0, done.output
+    for content in emulator.store.contents():
+        if content.approval is not None:
+            emulator.store.decide_approval(content.sid, "approved")
     return env
 
 
@@ -122,6 +131,8 @@ def test_a_healthy_deployment_passes_every_check(healthy: dict[str, str]) -> Non
         "Telegram bot",
         "Telegram webhook",
         "Telegram command menu",
+        "WhatsApp templates",
+        "WhatsApp template approvals",
     ):
         assert _line(result, subject).startswith("ok "), result.output
     # What cannot be read is said so, not passed off as ok.
@@ -279,3 +290,43 @@ api_base_url = "http://{CLOSED_PORT}/telegram/bot"
 def test_doctor_has_help() -> None:
     result = CliRunner().invoke(main, ["doctor", "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_templates_never_synced(
+    pg: Db, redis_conn: object, emulator: Emulator, tmp_path: Path
+) -> None:
+    env = _healthy(emulator, tmp_path)
+    for content in emulator.store.contents():  # a new Twilio account: nothing there…
+        emulator.store.delete_content(content.sid)
+    with pg.uow() as session:
+        session.execute(text("DELETE FROM content_templates"))  # …and nothing recorded
+    result = _invoke(["doctor"], env)
+    line = _assert_only_problem(result, "WhatsApp templates")
+    assert "ever synced" in line and "templates sync" in line
+    emulator.store.reset()
+
+
+def test_a_template_deleted_at_twilio(healthy: dict[str, str], emulator: Emulator) -> None:
+    [gone] = [c for c in emulator.store.contents() if c.friendly_name.endswith("quick_reply_2")]
+    emulator.store.delete_content(gone.sid)
+    line = _assert_only_problem(_invoke(["doctor"], healthy), "WhatsApp templates")
+    assert "deleted at Twilio" in line and "boutik_menu_quick_reply_2" in line
+
+
+def test_a_notice_refused_by_whatsapp(healthy: dict[str, str], emulator: Emulator) -> None:
+    [refused] = [
+        c for c in emulator.store.contents() if c.friendly_name == "boutik_order_refused_fr"
+    ]
+    emulator.store.decide_approval(refused.sid, "rejected", "INVALID_FORMAT")
+    line = _assert_only_problem(_invoke(["doctor"], healthy), "WhatsApp template approvals")
+    assert "boutik_order_refused_fr" in line and "INVALID_FORMAT" in line
+
+
+def test_notices_still_pending_are_a_warning(healthy: dict[str, str], emulator: Emulator) -> None:
+    for content in emulator.store.contents():
+        if content.approval is not None:
+            emulator.store.decide_approval(content.sid, "pending")
+    result = _invoke(["doctor"], healthy)
+    assert result.exit_code == 0, result.output
+    line = _line(result, "WhatsApp template approvals")
+    assert line.startswith("warn ") and "get SMS" in line
