@@ -840,6 +840,7 @@ class EmulatorStore:
     def telegram_commands(
         self, scope: str = "default", language_code: str = ""
     ) -> list[dict[str, str]] | None:
+        """The list set for `scope` ("default", "all_private_chats", "chat:<chat_id>"…)."""
         with self._lock:
             commands = self._tg.commands.get((scope, language_code))
             return list(commands) if commands is not None else None

@@ -636,7 +636,14 @@ def make_telegram_blueprint(
         if (refusal := limits.scope_refusal(params.get("scope"))) is not None:
             raise _bad(refusal)
         scope = params.get("scope") or {"type": "default"}
-        kind = scope["type"]
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        # Each chat (and chat member) scope holds its own list, as at Telegram: two admins'
+        # chats are two menus, "chat:4242" and "chat:4343".
+        kind = ":".join(
+            [str(scope["type"])]
+            + [str(scope[k]) for k in ("chat_id", "user_id") if scope.get(k) is not None]
+        )
         language = params.get("language_code") or ""
         if language and not re.fullmatch(r"[a-z]{2}", language):
             raise _bad("LANG_CODE_INVALID")

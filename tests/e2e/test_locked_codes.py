@@ -150,8 +150,8 @@ def test_set_commands_gives_each_admin_chat_the_admin_menu_with_codes(
     result = CliRunner().invoke(main, ["telegram", "set-commands"], env=env)
 
     assert result.exit_code == 0, result.output
-    fr = [c["command"] for c in emulator.store.telegram_commands("chat", "fr") or []]
-    en = [c["command"] for c in emulator.store.telegram_commands("chat", "en") or []]
+    fr = [c["command"] for c in emulator.store.telegram_commands("chat:4242", "fr") or []]
+    en = [c["command"] for c in emulator.store.telegram_commands("chat:4242", "en") or []]
     assert "codes" in fr and "moderation" in fr and "signalements" in fr
     assert "codes" in en and "reports" in en
     sellers = [c["command"] for c in emulator.store.telegram_commands("default", "fr") or []]

@@ -464,3 +464,18 @@ def test_the_request_checker_measures_text_after_entities_parsing_too() -> None:
     assert sent(chat_id=CHAT, text=bold, parse_mode="HTML") == []
     assert any("4103 characters" in v for v in sent(chat_id=CHAT, text=bold))  # no parse_mode
     assert any("0 characters" in v for v in sent(chat_id=CHAT, text="<b></b>", parse_mode="HTML"))
+
+
+def test_each_chat_scope_keeps_its_own_command_list(tg: FlaskClient) -> None:
+    """Two admins' chats are two menus at Telegram: setting one must not overwrite the other."""
+    for chat, name in ((4242, "codes"), (4343, "export")):
+        scope = {"type": "chat", "chat_id": chat}
+        status, _ = call(
+            tg, "setMyCommands", commands=[{"command": name, "description": "x"}], scope=scope
+        )
+        assert status == 200
+    for chat, name in ((4242, "codes"), (4343, "export")):
+        _, body = call(tg, "getMyCommands", scope={"type": "chat", "chat_id": chat})
+        assert [c["command"] for c in body["result"]] == [name]
+    _, body = call(tg, "getMyCommands")
+    assert body["result"] == []
