@@ -28,11 +28,20 @@ class Media:
     url: str = ""  # Twilio MediaUrlN (fetch with the account credentials)
     content_type: str = ""
     file_id: str = ""  # Telegram file id (getFile)
+    # Where a job can fetch it, prefixed by who holds it ("twilio:<url>", "telegram:<file id>",
+    # "meta:<media id>"): set by the adapter, stored as is, so no flow needs to know providers.
+    ref: str = ""
+
+    @property
+    def reference(self) -> str:
+        if self.ref:
+            return self.ref
+        return f"telegram:{self.file_id}" if self.file_id else f"twilio:{self.url}"
 
 
 @dataclass(frozen=True)
 class InboundMessage:
-    provider: str  # "twilio" | "telegram"
+    provider: str  # "twilio" | "meta" | "telegram": with external_id, the de-duplication key
     external_id: str  # MessageSid / update_id: the de-duplication key
     channel: Channel
     address: str  # E.164 phone (WhatsApp, SMS) or Telegram chat id

@@ -113,6 +113,19 @@ class Runtime:
         )
 
     @cached_property
+    def meta_sender(self):  # type: ignore[no-untyped-def]
+        from channels_adapters.senders import MetaSender
+
+        meta = self.config.meta
+        return MetaSender(
+            self.config.secrets.meta_whatsapp_token,
+            meta.phone_number_id,
+            api_base_url=meta.api_base_url,
+            version=meta.graph_version,
+            waba_id=meta.waba_id,
+        )
+
+    @cached_property
     def telegram_sender(self):  # type: ignore[no-untyped-def]
         from channels_adapters.senders import TelegramSender
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -48,8 +49,10 @@ def _redis_url_or_empty(value: str) -> bool:
     return value == "" or value.startswith(("redis://", "rediss://", "unix://"))
 
 
-def _check(predicate: typing.Callable[[Any], bool], expected: str) -> Any:
-    return field(metadata={"check": predicate, "expected": expected})
+def _check(
+    predicate: typing.Callable[[Any], bool], expected: str, default: Any = dataclasses.MISSING
+) -> Any:
+    return field(default=default, metadata={"check": predicate, "expected": expected})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +95,43 @@ class TwilioConfig:
     # "list_picker_N_described" twins (channels_adapters.render.menu_shape). The older
     # "quick_reply" / "list_picker" keys serve only 3-button / 10-described-row menus.
     content_templates: dict[str, str] = field(default_factory=dict)
+
+
+WHATSAPP_PROVIDERS = ("twilio", "meta")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhatsAppConfig:
+    """Which provider carries WhatsApp for this deployment: one per deployment.
+
+    Why a choice and not both: a buyer's WhatsApp number talks to one business number, held
+    either at Twilio or directly at Meta's Cloud API. Nothing above `channels_adapters/` and
+    `workers/` looks at this: same flows, same outbox, same menus, same 24 h window rule.
+    """
+
+    provider: str = _check(lambda p: p in WHATSAPP_PROVIDERS, '"twilio" or "meta"', "twilio")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetaConfig:
+    """The WhatsApp Cloud API (Meta's Graph API, no intermediary): `[whatsapp] provider = "meta"`.
+
+    The access token, the app secret (webhook signatures) and the webhook verify token come
+    from the environment only (META_WHATSAPP_TOKEN, META_APP_SECRET, META_VERIFY_TOKEN).
+    """
+
+    phone_number_id: str = ""
+    waba_id: str = ""
+    graph_version: str = _check(
+        lambda v: re.fullmatch(r"v\d+\.\d+", v) is not None,
+        'a Graph API version such as "v23.0"',
+        "v23.0",
+    )
+    api_base_url: str = _check(
+        _http_url_or_empty, 'an http(s):// URL, or "" for graph.facebook.com', ""
+    )
+    # Messages per second per business phone number (Meta's default throughput: 80).
+    rate_per_s: float = _check(_positive, "messages per second, more than 0", 80.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,6 +203,9 @@ class Secrets:
     telegram_bot_token: str = field(default="", repr=False)
     telegram_webhook_secret: str = field(default="", repr=False)
     openai_api_key: str = field(default="", repr=False)
+    meta_whatsapp_token: str = field(default="", repr=False)
+    meta_app_secret: str = field(default="", repr=False)
+    meta_verify_token: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)  # signs media and QR links
 
 
@@ -180,6 +223,8 @@ class Config:
     llm: LlmConfig
     media: MediaConfig
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
+    whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
+    meta: MetaConfig = field(default_factory=MetaConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     @property
@@ -211,6 +256,9 @@ SECRET_ENV = {
     "TELEGRAM_BOT_TOKEN": "telegram_bot_token",
     "TELEGRAM_WEBHOOK_SECRET": "telegram_webhook_secret",
     "OPENAI_API_KEY": "openai_api_key",
+    "META_WHATSAPP_TOKEN": "meta_whatsapp_token",
+    "META_APP_SECRET": "meta_app_secret",
+    "META_VERIFY_TOKEN": "meta_verify_token",
     "BOUTIK_SECRET_KEY": "secret_key",
 }
 
@@ -313,6 +361,11 @@ def load_config(
     hints = typing.get_type_hints(Config)
     built = {name: _build_section(name, hints[name], raw.get(name, {})) for name in sections}
     secrets = Secrets(**{attr: env.get(var, "") for var, attr in SECRET_ENV.items()})
+    if built["whatsapp"].provider == "meta" and not built["meta"].phone_number_id:
+        raise ConfigError(
+            "meta.phone_number_id: missing (expected the Cloud API phone-number id when "
+            'whatsapp.provider = "meta")'
+        )
     return Config(**built, secrets=secrets)
 
 

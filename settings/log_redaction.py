@@ -52,6 +52,9 @@ _SECRET_LABELS = {
     "telegram_bot_token": "bot-token",
     "telegram_webhook_secret": "webhook-secret",
     "openai_api_key": "openai-key",
+    "meta_whatsapp_token": "meta-token",
+    "meta_app_secret": "meta-app-secret",
+    "meta_verify_token": "meta-verify-token",
     "secret_key": "secret-key",  # BOUTIK_SECRET_KEY: it signs media and QR links
 }
 

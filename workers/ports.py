@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from channels_adapters.ports import WebRuntime
 
 if TYPE_CHECKING:
-    from channels_adapters.senders import TelegramSender, TwilioSender
+    from channels_adapters.senders import MetaSender, TelegramSender, TwilioSender
     from workers.dispatch import Dispatcher
     from workers.rate_limit import RateLimiter
 
@@ -33,6 +33,9 @@ class Runtime(WebRuntime, Protocol):
 
     @property
     def twilio_sender(self) -> TwilioSender: ...
+
+    @property
+    def meta_sender(self) -> MetaSender: ...
 
     @property
     def telegram_sender(self) -> TelegramSender: ...

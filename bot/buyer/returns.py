@@ -101,7 +101,7 @@ def got_photo(msg: InboundMessage, ctx: Context) -> Result:
     photo = ""
     if msg.kind == InboundKind.MEDIA and msg.media:
         media = msg.media[0]
-        photo = f"telegram:{media.file_id}" if media.file_id else f"twilio:{media.url}"
+        photo = media.reference
         photo = photo[:255]
     elif msg.payload != "rp:skip" and fold(msg.text) not in ("passer", "skip", "non", "no"):
         ctx.data["ret"] = pending

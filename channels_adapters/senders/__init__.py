@@ -1,4 +1,4 @@
-"""Thin synchronous wrappers of the official Twilio and Telegram SDKs.
+"""Thin synchronous wrappers of the official Twilio and Telegram SDKs, and of the Graph API.
 
 Why wrappers at all: workers are synchronous and need one small, uniform contract — a
 ``SendResult`` or a ``SendError`` that says whether retrying can help — instead of two SDKs'
@@ -12,6 +12,7 @@ No secret is ever put in a log line or an error message: the bot token is regist
 token is in the URL) and in the errors built here.
 """
 
+from channels_adapters.senders.meta_sender import MetaSender
 from channels_adapters.senders.result import SendError, SendResult
 from channels_adapters.senders.telegram_sender import (
     TelegramSender,
@@ -27,6 +28,7 @@ from channels_adapters.senders.twilio_sender import (
 __all__ = [
     "MEDIA_MAX_BYTES",
     "MEDIA_MAX_REDIRECTS",
+    "MetaSender",
     "SendError",
     "SendResult",
     "TelegramSender",

@@ -51,7 +51,8 @@ class Outbox(Base):
     status: Mapped[OutboxStatus] = mapped_column(default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
-    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Twilio's SID (34), Telegram's message id, or Meta's "wamid.…" (longer than 64).
+    provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
     error_code: Mapped[str] = mapped_column(String(20), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
@@ -69,7 +70,7 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(20))
-    external_id: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))  # a Meta "wamid.…" can pass 64
     channel: Mapped[Channel]
     address: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

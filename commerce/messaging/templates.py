@@ -1,8 +1,9 @@
-"""The WhatsApp content templates Boutik created at Twilio, and where each stands with Meta.
+"""The WhatsApp templates Boutik created at its provider, and where each stands with Meta.
 
-Why in the database and not in config.toml: `boutik twilio templates sync` creates them (one
-per menu shape, one per out-of-window notification and language) and `status` follows their
-approval, which changes on Meta's schedule, not on a deploy. The outbox worker reads these
+Why in the database and not in config.toml: `boutik twilio templates sync` (or, on the Cloud
+API, `boutik meta templates sync`) creates them (at Twilio one per menu shape; at both one per
+out-of-window notification and language) and `status` follows their approval, which changes on
+Meta's schedule, not on a deploy. The outbox worker reads these
 rows to pick a menu's template by its exact shape, and, outside the 24 h window, only an
 approved notification template. The core stores and answers; it never calls Twilio.
 """
@@ -49,12 +50,16 @@ class TemplatePurpose(StrEnum):
 class ContentTemplate(Base):
     __tablename__ = "content_templates"
     __table_args__ = (
-        UniqueConstraint("key", "language"),
-        UniqueConstraint("friendly_name"),
+        UniqueConstraint("provider", "key", "language"),
+        UniqueConstraint("provider", "friendly_name"),
         UniqueConstraint("content_sid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Who holds it: "twilio" (a Content API template, `content_sid` "HX…") or "meta" (a
+    # WhatsApp Business Management API template, sent by `friendly_name` = its name + language;
+    # `content_sid` holds Meta's template id).
+    provider: Mapped[str] = mapped_column(String(16), default="twilio")
     purpose: Mapped[TemplatePurpose]
     # The menu shape ("quick_reply_2", "list_picker_7_described") or the notice kind.
     key: Mapped[str] = mapped_column(String(40))
@@ -68,43 +73,60 @@ class ContentTemplate(Base):
     checked_at: Mapped[dt.datetime | None]
 
 
+TWILIO, META = "twilio", "meta"
+
+
 def menu_sids(session: Session) -> dict[str, str]:
-    """Shape → ContentSid of every stored menu template (inside the window, approval is moot)."""
+    """Shape → ContentSid of every stored Twilio menu template (inside the window, approval is
+    moot). The Cloud API needs none: it sends buttons and lists in session as they are."""
     rows = session.execute(
         select(ContentTemplate.key, ContentTemplate.content_sid).where(
-            ContentTemplate.purpose == TemplatePurpose.MENU
+            ContentTemplate.provider == TWILIO, ContentTemplate.purpose == TemplatePurpose.MENU
         )
     )
     return {key: sid for key, sid in rows}
 
 
-def approved_sid(session: Session, *, kind: str, language: str) -> str:
-    """The approved template of a notice kind in `language`, or "" (pending, rejected, none)."""
-    return (
-        session.scalar(
-            select(ContentTemplate.content_sid).where(
-                ContentTemplate.purpose == TemplatePurpose.NOTICE,
-                ContentTemplate.key == kind,
-                ContentTemplate.language == language,
-                ContentTemplate.approval == ApprovalStatus.APPROVED,
-            )
+def approved_template(
+    session: Session, *, kind: str, language: str, provider: str = TWILIO
+) -> ContentTemplate | None:
+    """The approved template of a notice kind in `language` at `provider`, or None (pending,
+    rejected, none)."""
+    return session.scalar(
+        select(ContentTemplate).where(
+            ContentTemplate.provider == provider,
+            ContentTemplate.purpose == TemplatePurpose.NOTICE,
+            ContentTemplate.key == kind,
+            ContentTemplate.language == language,
+            ContentTemplate.approval == ApprovalStatus.APPROVED,
         )
-        or ""
     )
 
 
-def all_templates(session: Session) -> list[ContentTemplate]:
+def approved_sid(session: Session, *, kind: str, language: str) -> str:
+    """The approved Twilio template of a notice kind in `language`, or "" (pending, rejected,
+    none)."""
+    row = approved_template(session, kind=kind, language=language, provider=TWILIO)
+    return row.content_sid if row is not None else ""
+
+
+def all_templates(session: Session, provider: str = TWILIO) -> list[ContentTemplate]:
     return list(
         session.scalars(
-            select(ContentTemplate).order_by(
-                ContentTemplate.purpose, ContentTemplate.key, ContentTemplate.language
-            )
+            select(ContentTemplate)
+            .where(ContentTemplate.provider == provider)
+            .order_by(ContentTemplate.purpose, ContentTemplate.key, ContentTemplate.language)
         )
     )
 
 
-def by_friendly_name(session: Session) -> dict[str, ContentTemplate]:
-    return {row.friendly_name: row for row in session.scalars(select(ContentTemplate))}
+def by_friendly_name(session: Session, provider: str = TWILIO) -> dict[str, ContentTemplate]:
+    return {
+        row.friendly_name: row
+        for row in session.scalars(
+            select(ContentTemplate).where(ContentTemplate.provider == provider)
+        )
+    }
 
 
 def record(
@@ -117,13 +139,16 @@ def record(
     content_sid: str,
     content_type: str,
     approval: ApprovalStatus,
+    provider: str = TWILIO,
 ) -> ContentTemplate:
-    """Store (or correct) what Twilio holds under `friendly_name`: one row per template."""
+    """Store (or correct) what `provider` holds under `friendly_name`: one row per template."""
     row = session.scalar(
-        select(ContentTemplate).where(ContentTemplate.friendly_name == friendly_name)
+        select(ContentTemplate).where(
+            ContentTemplate.provider == provider, ContentTemplate.friendly_name == friendly_name
+        )
     )
     if row is None:
-        row = ContentTemplate(friendly_name=friendly_name)
+        row = ContentTemplate(provider=provider, friendly_name=friendly_name)
         session.add(row)
     row.purpose, row.key, row.language = purpose, key, language
     row.content_sid, row.content_type, row.approval = content_sid, content_type, approval
