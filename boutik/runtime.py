@@ -140,10 +140,12 @@ class Runtime:
         self.dispatcher.dispatch(ids)
         start(self, events)
 
-    def record_status(self, provider_id: str, state: str, error_code: str = "") -> bool:
+    def record_status(
+        self, provider_id: str, state: str, error_code: str = "", reason: str = ""
+    ) -> bool:
         from workers.outbox import record_status
 
-        return record_status(self, provider_id, state, error_code)
+        return record_status(self, provider_id, state, error_code, reason)
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:

@@ -42,6 +42,10 @@ class WebRuntime(Protocol):
         """Send the outbox rows and start the events' jobs of a committed transaction."""
         ...
 
-    def record_status(self, provider_id: str, state: str, error_code: str = "") -> bool:
-        """A provider's delivery status for one sent message (False: unknown message)."""
+    def record_status(
+        self, provider_id: str, state: str, error_code: str = "", reason: str = ""
+    ) -> bool:
+        """A provider's delivery status for one sent message (False: unknown message).
+
+        ``reason``: the provider's words for a failure (Meta's error title), kept on the row."""
         ...

@@ -24,5 +24,7 @@ def run_turn(msg: InboundMessage) -> Turn:
     return turn
 
 
-def update_delivery_status(provider_id: str, state: str, error_code: str = "") -> bool:
-    return current_app.extensions["boutik"].record_status(provider_id, state, error_code)
+def update_delivery_status(
+    provider_id: str, state: str, error_code: str = "", reason: str = ""
+) -> bool:
+    return current_app.extensions["boutik"].record_status(provider_id, state, error_code, reason)

@@ -40,7 +40,9 @@ ROW_RANK = {
 }
 
 
-def record_status(rt: Runtime, provider_id: str, state: str, error_code: str = "") -> bool:
+def record_status(
+    rt: Runtime, provider_id: str, state: str, error_code: str = "", reason: str = ""
+) -> bool:
     """Apply a Twilio status callback to its outbox row.
 
     Real Twilio accepts a WhatsApp message and reports 63016 (outside the 24 h window) or
@@ -59,6 +61,8 @@ def record_status(rt: Runtime, provider_id: str, state: str, error_code: str = "
         row.status = target
         if error_code:
             row.error_code = error_code[:20]
+        if reason:
+            row.last_error = reason[:500]
         if target in (OutboxStatus.FAILED, OutboxStatus.UNDELIVERED) and row.user_id:
             user = session.get(User, row.user_id)
             if user is not None and error_code == "21610":
