@@ -116,6 +116,29 @@ def test_secrets_come_from_the_environment():
     )
 
 
+def test_the_meta_provider_reads_its_keys_and_its_secrets_only_from_the_environment(overlay):
+    env = overlay(
+        '[whatsapp]\nprovider = "meta"\n[meta]\nphone_number_id = "106540352242922"\n',
+        META_WHATSAPP_TOKEN="EAAG-token",
+        META_APP_SECRET="app-secret",
+        META_VERIFY_TOKEN="verify-me",
+    )
+    cfg = load_config(environ=env)
+    assert cfg.whatsapp.provider == "meta"
+    assert (cfg.meta.phone_number_id, cfg.meta.graph_version) == ("106540352242922", "v23.0")
+    assert (cfg.meta.api_base_url, cfg.meta.rate_per_s) == ("", 80.0)
+    s = cfg.secrets
+    assert (s.meta_whatsapp_token, s.meta_app_secret, s.meta_verify_token) == (
+        "EAAG-token",
+        "app-secret",
+        "verify-me",
+    )
+    assert "EAAG-token" not in repr(cfg) and "app-secret" not in repr(cfg)
+    assert load_config(environ={}).whatsapp.provider == "twilio"  # the shipped default
+    with pytest.raises(ConfigError, match="meta.meta_whatsapp_token: unknown key"):
+        load_config(environ=overlay('[meta]\nmeta_whatsapp_token = "in-a-file"\n'))
+
+
 def test_secrets_are_hidden_in_repr():
     cfg = load_config(environ={"TWILIO_AUTH_TOKEN": SECRET, "TELEGRAM_BOT_TOKEN": SECRET + "2"})
     for text in (repr(cfg), str(cfg), repr(cfg.secrets), f"{cfg}"):
@@ -155,6 +178,12 @@ def test_secrets_cannot_come_from_a_file(overlay, text):
         ('[telegram]\nadmin_ids = [1, "two"]\n', "telegram.admin_ids[1]"),
         ("[telegram]\nadmin_ids = 5\n", "telegram.admin_ids"),
         ("[moderation]\nreports_to_deactivate = 0\n", "moderation.reports_to_deactivate"),
+        ('[whatsapp]\nprovider = "360dialog"\n', "whatsapp.provider"),
+        ('[meta]\ngraph_version = "23"\n', "meta.graph_version"),
+        ('[meta]\napi_base_url = "graph.facebook.com"\n', "meta.api_base_url"),
+        ("[meta]\nrate_per_s = 0\n", "meta.rate_per_s"),
+        # The Cloud API cannot send without knowing which business number to send from.
+        ('[whatsapp]\nprovider = "meta"\n', "meta.phone_number_id"),
     ],
 )
 def test_a_wrong_value_stops_with_an_error_naming_the_key(overlay, text, key):
