@@ -18,6 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from devtools.contracts.common import FACTS_PATH, RawRequest, RawResponse, RawWebhook, facts
+from devtools.contracts.meta import (
+    is_meta,
+    meta_response_violations,
+    meta_violations,
+    meta_webhook_violations,
+)
 from devtools.contracts.telegram import (
     telegram_method,
     telegram_response_violations,
@@ -34,6 +40,9 @@ __all__ = [
     "RawResponse",
     "RawWebhook",
     "facts",
+    "meta_response_violations",
+    "meta_violations",
+    "meta_webhook_violations",
     "response_violations",
     "telegram_method",
     "telegram_response_violations",
@@ -57,7 +66,9 @@ def violations(requests: Iterable[RawRequest]) -> list[str]:
     """Every contract violation among an emulator's recorded requests."""
     found = []
     for request in requests:
-        if _is_telegram(request.path):
+        if is_meta(request.path):
+            found += meta_violations(request)
+        elif _is_telegram(request.path):
             found += telegram_violations(request)
         else:
             found += twilio_violations(request)
@@ -69,6 +80,9 @@ def response_violations(responses: Iterable[RawResponse]) -> list[str]:
     methods' return types, Twilio's (JSON ones) against the spec's response schemas."""
     found = []
     for response in responses:
+        if is_meta(response.path):
+            found += meta_response_violations(response)
+            continue
         if _is_telegram(response.path):
             found += telegram_response_violations(response)
             continue
@@ -79,9 +93,12 @@ def response_violations(responses: Iterable[RawResponse]) -> list[str]:
 
 
 def webhook_violations(webhooks: Iterable[RawWebhook]) -> list[str]:
-    """Every webhook an emulator posted with a parameter or value Twilio does not document."""
+    """Every webhook an emulator posted with a parameter or value the provider does not
+    document (Twilio's forms; Meta's JSON status webhooks, kind "meta_status")."""
     found = []
     for webhook in webhooks:
-        if webhook.kind in ("inbound", "status_callback"):
+        if webhook.kind == "meta_status":
+            found += meta_webhook_violations(dict(webhook.form))
+        elif webhook.kind in ("inbound", "status_callback"):
             found += twilio_webhook_violations(webhook.kind, webhook.form)  # type: ignore[arg-type]
     return found

@@ -1,5 +1,6 @@
-"""Local emulators of the Twilio Messages and Content APIs and the Telegram Bot API, for tests
-and the browser simulator. Production never mounts them.
+"""Local emulators of the Twilio Messages and Content APIs, the Telegram Bot API and Meta's
+Graph API (WhatsApp Cloud API), for tests and the browser simulator. Production never mounts
+them.
 
 Why a real HTTP server rather than mocks: the official SDKs (``twilio``, ``python-telegram-bot``)
 then run unmodified — URL building, auth, encoding, error parsing — so what passes here fails
@@ -18,11 +19,19 @@ from flask import Flask, Response, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from devtools.contracts import RawRequest, RawResponse
+from devtools.emulators.meta_graph import make_meta_blueprint
 from devtools.emulators.store import EmulatorStore
 from devtools.emulators.telegram_api import make_telegram_blueprint
 from devtools.emulators.twilio_api import make_twilio_blueprint, sms_segments
 from devtools.emulators.twilio_content import make_content_blueprint
 from devtools.emulators.twilio_numbers import make_twilio_numbers_blueprint
+from devtools.testkit.meta_webhooks import (
+    META_APP_SECRET,
+    META_DISPLAY_NUMBER,
+    META_PHONE_NUMBER_ID,
+    META_TOKEN,
+    META_WABA_ID,
+)
 
 _TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+")
 
@@ -35,13 +44,20 @@ def create_emulator_app(
     twilio_account_sid: str,
     twilio_auth_token: str,
     telegram_token: str,
+    meta_token: str = META_TOKEN,
+    meta_app_secret: str = META_APP_SECRET,
+    meta_phone_number_id: str = META_PHONE_NUMBER_ID,
+    meta_waba_id: str = META_WABA_ID,
+    meta_display_number: str = META_DISPLAY_NUMBER,
 ) -> Flask:
-    """Both emulators in one app: Twilio (Messages and Content APIs) at its own root paths,
-    Telegram under ``/telegram``.
+    """All emulators in one app: Twilio (Messages and Content APIs) at its own root paths,
+    Telegram under ``/telegram``, Meta's Graph API under ``/meta``.
 
-    So for a server at ``root``: TwilioSender(api_base_url=root), and
+    So for a server at ``root``: TwilioSender(api_base_url=root),
     TelegramSender(api_base_url=f"{root}/telegram/bot") whose files live at
-    f"{root}/telegram/file/bot".
+    f"{root}/telegram/file/bot", and a Meta sender with api_base_url=f"{root}/meta" (it calls
+    f"{root}/meta/v23.0/{phone_number_id}/messages"). Meta's status webhooks are signed with
+    ``meta_app_secret`` and posted to ``store.meta_webhook_url``.
     """
     app = Flask("boutik_emulators")
     app.config["MAX_CONTENT_LENGTH"] = 60 * 1024 * 1024  # Telegram accepts 50 MB uploads
@@ -92,6 +108,22 @@ def create_emulator_app(
     )
     app.register_blueprint(
         make_telegram_blueprint(store, token=telegram_token), url_prefix="/telegram"
+    )
+    store.configure_meta(
+        app_secret=meta_app_secret,
+        phone_number_id=meta_phone_number_id,
+        waba_id=meta_waba_id,
+        display_number=meta_display_number,
+    )
+    app.register_blueprint(
+        make_meta_blueprint(
+            store,
+            token=meta_token,
+            phone_number_id=meta_phone_number_id,
+            waba_id=meta_waba_id,
+            display_number=meta_display_number,
+        ),
+        url_prefix="/meta",
     )
     return app
 

@@ -24,10 +24,27 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from devtools.contracts import RawRequest, RawResponse, RawWebhook
+from devtools.emulators.meta_state import (
+    MetaDelivery,
+    MetaMedia,
+    MetaMessage,
+    MetaRejection,
+    MetaStoreMixin,
+    MetaTemplate,
+)
 
 T = TypeVar("T")
 
-Provider = Literal["twilio", "telegram"]
+Provider = Literal["twilio", "telegram", "meta"]
+
+__all__ = [
+    "EmulatorStore",
+    "MetaDelivery",
+    "MetaMedia",
+    "MetaMessage",
+    "MetaRejection",
+    "MetaTemplate",
+]
 
 # Statuses Twilio reports in status callbacks: never the initial one (queued, or accepted through
 # a Messaging Service, whose later "queued" is reported). Twilio's documented list:
@@ -185,6 +202,7 @@ class Failure:
     retry_after: float | None
     description: str | None
     provider: Provider | None
+    error_subcode: int | None = None  # Graph API errors only (Meta)
 
 
 @dataclass
@@ -291,8 +309,9 @@ def validate_content(kind: str, definition: Mapping[str, Any]) -> str:
     return canonical
 
 
-class EmulatorStore:
-    """Everything the Twilio and Telegram emulators remember, plus the knobs tests turn.
+class EmulatorStore(MetaStoreMixin):
+    """Everything the Twilio, Telegram and Meta (Graph API) emulators remember, plus the knobs
+    tests turn (Meta's part: `MetaStoreMixin`).
 
     Knobs (plain sets, mutate them directly): ``opted_out`` and ``closed_windows`` hold Twilio
     addresses — an entry matches a ``To`` equal to it or whose bare number (without
@@ -323,6 +342,7 @@ class EmulatorStore:
             maxlen=RAW_REQUESTS_KEPT
         )
         self._webhooks: collections.deque[RawWebhook] = collections.deque(maxlen=RAW_REQUESTS_KEPT)
+        self._init_meta()
 
     # ------------------------------------------------------------------ general
 
@@ -376,6 +396,7 @@ class EmulatorStore:
             self._raw.clear()
             self._raw_responses.clear()
             self._webhooks.clear()
+            self._reset_meta()
             self._changed.notify_all()
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 30.0) -> T:
@@ -407,6 +428,7 @@ class EmulatorStore:
         *,
         description: str | None = None,
         provider: Provider | None = None,
+        error_subcode: int | None = None,
     ) -> None:
         """Make the next ``n`` provider requests fail with HTTP ``status``.
 
@@ -414,13 +436,18 @@ class EmulatorStore:
         becomes Twilio's ``Retry-After`` header or Telegram's ``parameters.retry_after``
         (Telegram always sends one on 429: default 1). ``provider`` limits the failure to one
         emulator; None means whichever is called next. Authentication is checked first.
+        For ``provider="meta"`` ``code`` is the Graph error code (130429, 131056, 131026,
+        131051, 131047… default 130429 for 429, 131000 for 5xx, 100 otherwise) with
+        ``error_subcode``; the Graph API sends no Retry-After, so ``retry_after`` is not used.
         """
         if n < 1:
             raise ValueError("n must be at least 1")
         if not 400 <= status <= 599:
             raise ValueError("status must be an HTTP error status")
         with self._lock:
-            self._failures.append(Failure(n, status, code, retry_after, description, provider))
+            self._failures.append(
+                Failure(n, status, code, retry_after, description, provider, error_subcode)
+            )
 
     def take_failure(self, provider: Provider) -> Failure | None:
         """Consume one programmed failure that applies to ``provider`` (emulators call this)."""
