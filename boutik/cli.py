@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from boutik.meta_commands import meta
 from boutik.runtime import Runtime, configure_logging
 from boutik.twilio_commands import twilio
 from settings.config import ConfigError, get_config
@@ -170,7 +171,7 @@ def worker(burst: bool) -> None:
     sys.exit(0 if run_worker(rt, burst=burst) else 1)
 
 
-@main.command(help="Check this deployment against Twilio, Telegram, the database and Redis.")
+@main.command(help="Check this deployment against its providers, the database and Redis.")
 def doctor() -> None:
     """One line per check (ok, PROBLEM + its fix, warn, info); exit 1 when any is a problem."""
     from boutik.doctor import Status, render, run_checks
@@ -284,6 +285,7 @@ def telegram_set_commands() -> None:
 
 
 main.add_command(twilio)
+main.add_command(meta)
 
 
 if __name__ == "__main__":  # pragma: no cover
