@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from bot.messages import Reply
 from commerce.users.models import Channel
 
+# The mark a row gets in its payload when WhatsApp said its window was closed (Twilio 63016,
+# Meta 131047) after it went out free-form: routing never sends it free-form again (template,
+# else SMS), so a row cannot go round between free-form and the window forever.
+WINDOW_CLOSED = "window_closed"
+
 # The error code the sweeper leaves on a row a dead worker held "sending": its next attempt asks
 # the provider whether the message went out before sending it again.
 INTERRUPTED = "interrupted"
@@ -27,8 +32,14 @@ class Plan:
     address: str = ""
     reply: Reply | None = None
     kind: str = ""
+    # Outside the window at Twilio: the content template's ContentSid and its variables.
     template_sid: str = ""
     template_vars: dict[str, str] = field(default_factory=dict)
+    # Outside the window at Meta: the approved template's name, language code and body
+    # parameters in {{1}}, {{2}}… order.
+    template_name: str = ""
+    template_language: str = ""
+    template_params: tuple[str, ...] = ()
     # Inside the window: shape → ContentSid of the synced menu templates (`render.menu_template`).
     menu_templates: dict[str, str] = field(default_factory=dict)
     callback_query_id: str = ""

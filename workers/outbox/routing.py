@@ -1,9 +1,14 @@
 """Routing: which channel, which address and which content a claimed outbox row goes out with.
 
 Why it exists apart from sending: the choice is a rule about users, not about a provider — a
-user's preferred channel by role, the WhatsApp 24 h customer-service window, a content template
-outside it (configured, or synced and approved by WhatsApp), SMS when there is none, nothing at
-all for an opted-out user or a blocked Telegram chat; inside it, the synced menu templates.
+user's preferred channel by role, the WhatsApp 24 h customer-service window, a template outside
+it, SMS when there is none, nothing at all for an opted-out user or a blocked Telegram chat.
+The window rule is the same whichever provider carries WhatsApp (`[whatsapp] provider`); only
+the template differs: at Twilio a content template (configured, or synced and approved by
+WhatsApp) and, inside the window, the synced menu templates; at Meta the approved message
+template of the notice's kind and language (inside the window Meta sends buttons and lists as
+they are, no template needed). A row WhatsApp said went out after its window closed carries
+`WINDOW_CLOSED` and is never sent free-form again (`reroute_window_closed`).
 It runs inside the claim transaction (it reads the user and their channel identities) and
 produces a `Plan`; the provider senders only execute plans.
 """
@@ -21,15 +26,16 @@ from bot.notifications import render_notification
 from channels_adapters.twilio_templates import has_notice_template, notice_variables
 from commerce import clock
 from commerce.messaging import templates
-from commerce.messaging.models import Outbox
+from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.notices import Notice
 from commerce.users.models import Channel, ChannelIdentity, Role, User
-from workers.outbox.plan import INTERRUPTED, Plan
+from workers.outbox.plan import INTERRUPTED, WINDOW_CLOSED, Plan
 
 if TYPE_CHECKING:
     from workers.ports import Runtime
 
 WINDOW = dt.timedelta(hours=24)
+TWILIO, META = templates.TWILIO, templates.META  # `[whatsapp] provider`
 
 IDENTITIES = "boutik_outbox_identities"  # session.info: identities prefetched for a batch
 MENUS = "boutik_outbox_menu_templates"  # session.info: the synced menu templates
@@ -75,8 +81,8 @@ def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
         return plan
     if channel == Channel.WHATSAPP:
         ident = identity(session, user.id, Channel.WHATSAPP) if user else None
-        if in_window(ident):
-            if isinstance(plan.reply, Choices):
+        if in_window(ident) and not row.payload.get(WINDOW_CLOSED):
+            if isinstance(plan.reply, Choices) and rt.config.whatsapp.provider == TWILIO:
                 plan.menu_templates = menu_templates(session)
         elif not use_template(session, rt, row, plan):
             if user is not None and user.phone:
@@ -94,9 +100,16 @@ def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
 
 
 def use_template(session: Session, rt: Runtime, row: Outbox, plan: Plan) -> bool:
-    """Outside the window: the configured template of the row's kind, else its synced template
-    if WhatsApp approved it. False when there is neither (a pending or rejected one is not
-    sent: WhatsApp would refuse it, 63016)."""
+    """Outside the window: the template of the row's kind at the WhatsApp provider. False when
+    there is none (a pending or rejected one is not sent: WhatsApp would refuse it)."""
+    if rt.config.whatsapp.provider == META:
+        return use_meta_template(session, row, plan)
+    return use_twilio_template(session, rt, row, plan)
+
+
+def use_twilio_template(session: Session, rt: Runtime, row: Outbox, plan: Plan) -> bool:
+    """The configured content template of the row's kind, else its synced one if WhatsApp
+    approved it (else Twilio refuses it, 63016)."""
     params: dict[str, Any] = dict(row.payload.get("params") or {})
     configured = rt.config.twilio.content_templates.get(row.kind, "")
     if configured:  # an operator's own template, with the parameters under their own names
@@ -110,6 +123,46 @@ def use_template(session: Session, rt: Runtime, row: Outbox, plan: Plan) -> bool
         return False
     plan.template_sid = sid
     plan.template_vars = notice_variables(row.kind, params, plan.lang)
+    return True
+
+
+def use_meta_template(session: Session, row: Outbox, plan: Plan) -> bool:
+    """The Meta message template of the row's kind and language, if Meta approved it.
+
+    Its body is the same catalog sentence as the Twilio one, numbered the same way, so its
+    parameters are the Twilio variables in order (`notice_variables`: none empty, which Meta
+    refuses too)."""
+    if not has_notice_template(row.kind):
+        return False
+    found = templates.approved_template(session, kind=row.kind, language=plan.lang, provider=META)
+    if found is None:
+        return False
+    params: dict[str, Any] = dict(row.payload.get("params") or {})
+    variables = notice_variables(row.kind, params, plan.lang)
+    plan.template_name, plan.template_language = found.friendly_name, found.language
+    plan.template_params = tuple(variables[str(n)] for n in range(1, len(variables) + 1))
+    return True
+
+
+def reroute_window_closed(row: Outbox, user: User | None) -> bool:
+    """WhatsApp said `row` went out after the 24 h window closed (Twilio 63016, Meta 131047,
+    at send time or in a `failed` status): put it back in line for its approved template, else
+    SMS, as routing decides for any row outside the window.
+
+    The first time the row is marked `WINDOW_CLOSED`, so it never goes free-form again. Should
+    its template be refused for the window as well, it goes by SMS; after that (or for a user
+    with no phone) there is nothing left to try: False, and the caller ends the row.
+    """
+    if user is None:
+        return False
+    if not row.payload.get(WINDOW_CLOSED):
+        row.payload = {**row.payload, WINDOW_CLOSED: True}
+    elif row.channel != Channel.SMS and user.phone:
+        row.channel, row.address = Channel.SMS, user.phone
+    else:
+        return False
+    row.status = OutboxStatus.PENDING
+    row.next_attempt_at = clock.now()
     return True
 
 

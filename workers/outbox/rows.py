@@ -22,7 +22,7 @@ from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.users.models import Channel, ChannelIdentity, User
 from workers.outbox.plan import INTERRUPTED, Plan
-from workers.outbox.routing import IDENTITIES, identity, plan_for
+from workers.outbox.routing import IDENTITIES, identity, plan_for, reroute_window_closed
 
 if TYPE_CHECKING:
     from workers.ports import Runtime
@@ -167,10 +167,11 @@ def fail(rt: Runtime, plan: Plan, err: SendError) -> float | None:
         row.error_code = (err.code or "")[:20]
         row.last_error = err.reason[:500]
         user = session.get(User, row.user_id) if row.user_id else None
-        if err.outside_window and plan.channel == Channel.WHATSAPP and user and user.phone:
-            row.channel, row.address = Channel.SMS, user.phone  # the window closed: use SMS
-            row.status = OutboxStatus.PENDING
-            row.next_attempt_at = clock.now()
+        if (
+            err.outside_window
+            and plan.channel == Channel.WHATSAPP
+            and reroute_window_closed(row, user)  # the window closed: template, else SMS
+        ):
             return 0.0
         if err.retryable and row.attempts < MAX_ATTEMPTS:
             delay = max(float(err.retry_after or 0), BACKOFF_S[min(row.attempts, MAX_ATTEMPTS) - 1])

@@ -1,9 +1,10 @@
 """Provider status callbacks applied to outbox rows, in the order the states happen.
 
-Why it exists: Twilio reports a message's fate after the send, in callbacks that can arrive
-late, twice or out of order. The ranks below make a late "sent" never overwrite "delivered",
-and a `failed` callback carrying a terminal error is acted on as at send time (opted out,
-blocked, outside the WhatsApp window → the row goes back in line for SMS).
+Why it exists: Twilio's status callbacks and Meta's status webhooks report a message's fate
+after the send, and can arrive late, twice or out of order. The ranks below make a late "sent"
+never overwrite "delivered", and a `failed` status carrying a terminal error is acted on as at
+send time (opted out, blocked, outside the WhatsApp window → the row goes back in line for its
+template, else SMS); the provider's words for a failure are kept on the row.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from commerce import clock
 from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.users.models import Channel, User
-from workers.outbox.routing import identity
+from workers.outbox.routing import identity, reroute_window_closed
 
 if TYPE_CHECKING:
     from workers.ports import Runtime
+
+# A `failed` status saying the message reached WhatsApp after its 24 h window closed: Twilio's
+# 63016, Meta's 131047. The row goes back in line for its template, else SMS.
+OUTSIDE_WINDOW = frozenset({"63016", "131047"})
 
 # Provider states in the order they happen; a late "sent" never overwrites "delivered".
 STATUS_RANK = {"sent": 2, "delivered": 3, "read": 4, "undelivered": 5, "failed": 5}
@@ -43,10 +47,11 @@ ROW_RANK = {
 def record_status(
     rt: Runtime, provider_id: str, state: str, error_code: str = "", reason: str = ""
 ) -> bool:
-    """Apply a Twilio status callback to its outbox row.
+    """Apply a provider's status (Twilio callback, Meta status webhook) to its outbox row.
 
     Real Twilio accepts a WhatsApp message and reports 63016 (outside the 24 h window) or
-    63014 (blocked) later, in a `failed` callback: those are acted on here as at send time.
+    63014 (blocked) later, in a `failed` callback, as Meta reports 131047 in a `failed` status:
+    those are acted on here as at send time.
     """
     target = STATUS_OF.get(state)
     if target is None:
@@ -72,14 +77,10 @@ def record_status(
                 if ident is not None:
                     ident.blocked = True
             if (
-                user is not None
-                and error_code == "63016"
+                error_code in OUTSIDE_WINDOW
                 and row.sent_channel == Channel.WHATSAPP
-                and user.phone
+                and reroute_window_closed(row, user)
             ):
-                row.channel, row.address = Channel.SMS, user.phone
-                row.status = OutboxStatus.PENDING
-                row.next_attempt_at = clock.now()
                 row.provider_message_id = None
                 requeue = True
         row_id = row.id
