@@ -26,6 +26,7 @@ documented one. Pure functions: no I/O, so every rule is unit-tested.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,9 @@ ROW_TITLE_MAX = 24  # SectionObject.rows[].title maxLength
 ROW_DESCRIPTION_MAX = 72  # SectionObject.rows[].description maxLength
 ROW_ID_MAX = 200  # SectionObject.rows[].id maxLength
 EMPTY = "…"  # what an interactive body says when the reply has no words: Meta refuses ""
+# A template's text parameter may hold no newline nor tab, nor more than 4 spaces in a row
+# (Meta refuses the send, 132018), and may not be empty.
+_PARAMETER_BLANKS = re.compile(r"[\r\n\t]+| {4,}")
 
 Message = dict[str, Any]
 
@@ -144,12 +148,15 @@ def template_message(name: str, language: str, params: list[str]) -> Message:
     """An approved template by name and language code, its body's {{1}}, {{2}}… filled in order.
 
     Without parameters no ``components`` at all: a template whose body has none takes none.
+    A parameter's newlines, tabs and runs of spaces become one space, an empty one "-" (Meta
+    refuses both).
     """
     template: dict[str, Any] = {
         "name": name,
         "language": {"policy": "deterministic", "code": language},
     }
     if params:
-        parameters = [{"type": "text", "text": p} for p in params]
+        texts = [_PARAMETER_BLANKS.sub(" ", p).strip() or "-" for p in params]
+        parameters = [{"type": "text", "text": t} for t in texts]
         template["components"] = [{"type": "body", "parameters": parameters}]
     return {"type": "template", "template": template}

@@ -195,3 +195,9 @@ def test_template_without_parameters_has_no_components() -> None:
             "language": {"policy": "deterministic", "code": "en"},
         },
     }
+
+
+def test_template_parameters_carry_no_newline_tab_run_of_spaces_nor_emptiness() -> None:
+    message = mr.template_message("t", "fr", ["rupture\nde\tstock", "a     b", "  "])
+    texts = [p["text"] for p in message["template"]["components"][0]["parameters"]]
+    assert texts == ["rupture de stock", "a b", "-"]
