@@ -58,9 +58,10 @@ def create_app(config: Config, *, runtime: WebRuntime) -> Flask:
         log.warning("malformed payload refused: %s", exc.reason)
         return jsonify(status="malformed", reason=exc.reason), 400
 
-    from channels_adapters import media, qr_page, telegram_inbound, twilio_inbound
+    from channels_adapters import media, meta_inbound, qr_page, telegram_inbound, twilio_inbound
 
     app.register_blueprint(twilio_inbound.bp)
+    app.register_blueprint(meta_inbound.bp)  # GET and POST /webhooks/meta/whatsapp
     app.register_blueprint(telegram_inbound.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(qr_page.bp)  # GET /q/<token>: the buyer's QR, scanned by the courier

@@ -1,15 +1,15 @@
 """Downloading the photos buyers attach to a return request into the media storage.
 
 Why the database is the to-do list: a webhook turn only sees a Twilio `MediaUrl0` (fetchable
-with the account credentials) or a Telegram `file_id`, and handlers never call a provider. So
-the buyer flow records the reference on the return itself (`photo_path="twilio:<url>"` or
-`"telegram:<file_id>"`) in the request's own transaction. A sweep enqueues
-`fetch_return_photo` for returns still holding a reference; the job downloads, checks it is an
-image, writes `media/returns/<return id>.<ext>` and swaps the path with a conditional UPDATE.
-Twice, or in two workers, is harmless: same file name, and the row changes only while it still
-holds the reference. A refusal for good (not an image, too large, untrusted URL) clears the
-reference rather than retrying forever; a retryable error (Twilio's media lagging behind its
-webhook: 404) leaves it for the next sweep.
+with the account credentials), a Telegram `file_id` or a Cloud API media id (Meta), and
+handlers never call a provider. So the buyer flow records the reference on the return itself
+(`photo_path="twilio:<url>"`, `"telegram:<file_id>"` or `"meta:<media id>"`) in the request's
+own transaction. A sweep enqueues `fetch_return_photo` for returns still holding a reference;
+the job downloads, checks it is an image, writes `media/returns/<return id>.<ext>` and swaps
+the path with a conditional UPDATE. Twice, or in two workers, is harmless: same file name,
+and the row changes only while it still holds the reference. A refusal for good (not an image,
+too large, untrusted URL) clears the reference rather than retrying forever; a retryable error
+(Twilio's media lagging behind its webhook: 404) leaves it for the next sweep.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TWILIO, TELEGRAM = "twilio:", "telegram:"
+TWILIO, TELEGRAM, META = "twilio:", "telegram:", "meta:"
+PREFIXES = (TWILIO, TELEGRAM, META)
 MAX_BYTES = 5 * 1024 * 1024  # WhatsApp's own media limit
 
 
@@ -39,11 +40,7 @@ def pending_return_ids(rt: Runtime, *, limit: int = 100) -> list[int]:
         return list(
             session.scalars(
                 select(Return.id)
-                .where(
-                    or_(
-                        Return.photo_path.startswith(TWILIO), Return.photo_path.startswith(TELEGRAM)
-                    )
-                )
+                .where(or_(*(Return.photo_path.startswith(prefix) for prefix in PREFIXES)))
                 .order_by(Return.id)
                 .limit(limit)
             )
@@ -64,6 +61,11 @@ def _download(rt: Runtime, reference: str) -> bytes:
             reference.removeprefix(TWILIO), max_bytes=MAX_BYTES
         )
         return data
+    if reference.startswith(META):
+        # The Graph API gives the media's URL, then the bytes, both with the token; the
+        # declared size and the bytes read are held to MAX_BYTES.
+        data, _type = rt.meta_sender.fetch_media(reference.removeprefix(META), max_bytes=MAX_BYTES)
+        return data
     data = rt.telegram_sender.get_file_bytes(reference.removeprefix(TELEGRAM))
     if len(data) > MAX_BYTES:
         raise SendError(False, "too_large", "photo larger than the limit")
@@ -74,7 +76,7 @@ def fetch_return_photo(rt: Runtime, return_id: int) -> str:
     """Download one return's photo; returns the stored path ('' if none). An RQ job."""
     with unit_of_work(rt.session_factory) as session:
         reference = session.scalar(select(Return.photo_path).where(Return.id == return_id)) or ""
-    if not reference.startswith((TWILIO, TELEGRAM)):
+    if not reference.startswith(PREFIXES):
         return reference  # already fetched, or no photo
     try:
         data = _download(rt, reference)
