@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Derive the provider facts Boutik relies on from the providers' own API descriptions.
 
-Reads Twilio's OpenAPI (Messages API 2010-04-01, Content API v1) and the machine-readable
-Telegram Bot API description in `../shared/specs/` (or the folder given), keeps only what our
+Reads Twilio's OpenAPI (Messages API 2010-04-01, Content API v1), Meta's WhatsApp Business
+Messaging OpenAPI (Graph API v23.0, YAML; allOf flattened, its webhook facts taken from its own
+examples, `META_DOCS` hand-kept where it is silent) and the machine-readable Telegram Bot API
+description in `../shared/specs/` (or the folder given), keeps only what our
 code and our emulators rely on (the paths and methods we call, their parameters, types,
 required flags, enums, and the limits the descriptions state; for the Twilio Messages API also
 the response schemas, so the emulator's answers can be held to them), adds the hand-kept
@@ -410,6 +412,373 @@ def _telegram_types(telegram: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
+# ---------------------------------------------------------------------------------- Meta
+# The Graph API calls Boutik makes (the Meta sender, media download, `boutik doctor`, the
+# templates it creates), in the spec's own path syntax. The download of a media file is the
+# spec's "{Media-URL}" call: the URL the media metadata gives (our emulator serves it at
+# /whatsapp_business/attachments/, as Meta's lookaside host does).
+META_CALLS = (
+    "POST /{Version}/{Phone-Number-ID}/messages",
+    "GET /{Version}/{Phone-Number-ID}",
+    "GET /{Version}/{Media-ID}",
+    "GET /{Version}/{Media-URL}",
+    "POST /{Version}/{WABA-ID}/message_templates",
+    "GET /{Version}/{WABA-ID}/message_templates",
+)
+_META_CLOUD = "https://developers.facebook.com/docs/whatsapp/cloud-api"
+# What Meta's OpenAPI leaves out or gets wrong, hand-kept from Meta's documentation pages named
+# in each "source" (not derived), and marked as such in the facts ("source" on every node a
+# patch touched). Each patch merges "set" into the compact schema at "path" (dotted property
+# names; "[]" steps into array items; "oneOf+" appends an alternative).
+META_DOCS: dict[str, Any] = {
+    "from": "Meta's documentation, hand-kept where the OpenAPI is silent or provably incomplete",
+    "patches": [
+        {
+            # The spec's InteractiveObject has no location request: its enum and ActionObject
+            # lack it, yet Meta documents and serves it (Boutik sends it at checkout).
+            "schema": "InteractiveObject",
+            "path": "type",
+            "add_enum": ["location_request_message"],
+            "source": f"{_META_CLOUD}/messages/location-request-messages",
+        },
+        {
+            "schema": "ActionObject",
+            "path": "oneOf+",
+            "set": {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": False,
+                "properties": {"name": {"type": "string", "enum": ["send_location"]}},
+            },
+            "source": f"{_META_CLOUD}/messages/location-request-messages",
+        },
+        {
+            # TextMessage.text.body has no limit in the spec; the text object's is 4096.
+            "schema": "TextMessage",
+            "path": "text.body",
+            "set": {"minLength": 1, "maxLength": 4096},
+            "source": f"{_META_CLOUD}/reference/messages#text-object",
+        },
+        {
+            # MediaObject lists only id/link; the media object also takes a caption (image,
+            # document, video: at most 1024 characters) and a document's filename.
+            "schema": "MediaObject",
+            "path": "caption",
+            "set": {"type": "string", "maxLength": 1024},
+            "source": f"{_META_CLOUD}/reference/messages#media-object",
+        },
+        {
+            "schema": "MediaObject",
+            "path": "filename",
+            "set": {"type": "string"},
+            "source": f"{_META_CLOUD}/reference/messages#media-object",
+        },
+        {
+            # The spec's pattern "^[2-6, 11-14]$" is a character class: it refuses "0", the
+            # index of a template's first button (its own example sends index 0). Documented:
+            # 0 to 9.
+            "schema": "TemplateComponent",
+            "path": "index",
+            "set": {"pattern": "^[0-9]$"},
+            "source": f"{_META_CLOUD}/reference/messages#button-parameter-object",
+        },
+        *(
+            {
+                # allOf copies of TemplateComponent carry the same pattern
+                "schema": name,
+                "path": "index",
+                "set": {"pattern": "^[0-9]$"},
+                "source": f"{_META_CLOUD}/reference/messages#button-parameter-object",
+            }
+            for name in ("ButtonComponent", "BodyComponent", "HeaderComponent")
+        ),
+        {
+            # Every WhatsApp error carries error_data (messaging_product, details); the spec's
+            # GraphAPIError does not list it.
+            "schema": "GraphAPIError",
+            "path": "error.error_data",
+            "set": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "messaging_product": {"type": "string", "enum": ["whatsapp"]},
+                    "details": {"type": "string"},
+                },
+            },
+            "source": f"{_META_CLOUD}/support/error-codes",
+        },
+    ],
+    # Limits the schemas cannot say (they span siblings), checked by devtools.contracts.meta.
+    "interactive": {
+        "source": f"{_META_CLOUD}/guides/send-message-types/interactive-list-messages",
+        "list_rows_total_max": 10,
+        "section_title_required_over": 1,
+        # "An object with the body of the message. Optional for 'product' type, required for
+        # other interactive message types" (BodyObject's description, not a schema rule).
+        "body_required": ["button", "list", "location_request_message"],
+        "unique": [
+            "interactive.action.buttons[].reply.id",
+            "interactive.action.buttons[].reply.title",
+            "interactive.action.sections[].rows[].id",
+        ],
+    },
+    # Graph API query parameters every GET accepts, which the spec lists on no call.
+    "graph_query": {
+        "source": "https://developers.facebook.com/docs/graph-api/results",
+        "params": ["fields", "limit", "after", "before"],
+    },
+    # A list's paging also carries next/previous (URLs) besides the cursors.
+    "paging": {
+        "source": "https://developers.facebook.com/docs/graph-api/results",
+        "properties": {"next": {"type": "string"}, "previous": {"type": "string"}},
+    },
+    # Inbound media messages: the spec has no webhook example of these types (only image).
+    "webhook_messages": {
+        "source": f"{_META_CLOUD}/webhooks/reference/messages",
+        "types": {
+            "audio": ["audio", "audio.id", "audio.mime_type", "audio.sha256", "audio.voice"],
+            "document": [
+                "document",
+                "document.caption",
+                "document.filename",
+                "document.id",
+                "document.mime_type",
+                "document.sha256",
+            ],
+            "video": ["video", "video.caption", "video.id", "video.mime_type", "video.sha256"],
+            "sticker": [
+                "sticker",
+                "sticker.animated",
+                "sticker.id",
+                "sticker.mime_type",
+                "sticker.sha256",
+            ],
+        },
+    },
+}
+_KEEP = ("type", "enum", "format", "pattern", "minLength", "maxLength", "minItems", "maxItems")
+
+
+def _meta_ref_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def _meta_compact(spec: dict[str, Any], schema: dict[str, Any], named: set[str]) -> dict[str, Any]:
+    """A schema reduced to what the checker reads, allOf flattened, named schemas by reference.
+
+    Why flatten: the spec writes each message as allOf [BaseMessageProperties, {… additional
+    Properties: false}]; read literally, that second part forbids messaging_product and to, so
+    no message could ever fit. Merged, additionalProperties: false means what Meta meant.
+    """
+    if "$ref" in schema:
+        name = _meta_ref_name(schema["$ref"])
+        named.add(name)
+        return {"$ref": name}
+    if "allOf" in schema:
+        merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+        for part in schema["allOf"]:
+            part = _resolve(spec, part)
+            flat = _meta_compact(
+                spec, {k: v for k, v in part.items() if k != "discriminator"}, named
+            )
+            for key, value in flat.items():
+                if key == "properties":
+                    for prop, fact in value.items():
+                        merged["properties"][prop] = {**merged["properties"].get(prop, {}), **fact}
+                elif key == "required":
+                    merged["required"] = sorted(set(merged["required"]) | set(value))
+                elif key == "additionalProperties":
+                    merged["additionalProperties"] = value
+                else:
+                    merged[key] = value
+        if not merged["required"]:
+            del merged["required"]
+        return merged
+    fact: dict[str, Any] = {k: schema[k] for k in _KEEP if k in schema}
+    if "enum" in fact:
+        fact["enum"] = [str(v) for v in fact["enum"]]
+    if "properties" in schema:
+        fact["type"] = "object"
+        fact["properties"] = {
+            name: _meta_compact(spec, prop, named) for name, prop in schema["properties"].items()
+        }
+        for name, prop in schema["properties"].items():
+            text = prop.get("description", "")
+            if "Cannot be empty" in text:
+                fact["properties"][name]["minLength"] = 1
+    if schema.get("required"):
+        fact["required"] = sorted(schema["required"])
+    if schema.get("additionalProperties") is False:
+        fact["additionalProperties"] = False
+    if "items" in schema:
+        fact["items"] = _meta_compact(spec, schema["items"], named)
+    if "oneOf" in schema:
+        fact["oneOf"] = [_meta_compact(spec, alt, named) for alt in schema["oneOf"]]
+    if "discriminator" in schema:
+        disc = schema["discriminator"]
+        fact["discriminator"] = {
+            "property": disc["propertyName"],
+            "mapping": {k: _meta_ref_name(v) for k, v in disc.get("mapping", {}).items()},
+        }
+        named.update(fact["discriminator"]["mapping"].values())
+    return fact
+
+
+def _meta_patch(schemas: dict[str, Any], patch: dict[str, Any]) -> None:
+    node = schemas[patch["schema"]]
+    steps = patch["path"].split(".")
+    for step in steps[:-1]:
+        node = node["properties"][step]
+        if "$ref" in node:
+            node = schemas[node["$ref"]]
+    last = steps[-1]
+    if last == "oneOf+":
+        node["oneOf"].append({**patch["set"], "source": patch["source"]})
+        return
+    props = node.setdefault("properties", {})
+    target = props.setdefault(last, {})
+    if "add_enum" in patch:
+        target["enum"] = [*target["enum"], *patch["add_enum"]]
+    target.update(patch.get("set", {}))
+    target["source"] = patch["source"]
+
+
+def _meta_call(spec: dict[str, Any], call: str, named: set[str]) -> dict[str, Any]:
+    method, path = call.split(" ", 1)
+    item = spec["paths"][path]
+    operation = item[method.lower()]
+    query: dict[str, Any] = {}
+    for p in [*item.get("parameters", []), *(operation.get("parameters") or [])]:
+        p = _resolve_param(spec, p)
+        if p.get("in") == "query":
+            query[p["name"]] = _meta_compact(spec, p.get("schema") or {}, named)
+    fact: dict[str, Any] = {"query": query}
+    body = ((operation.get("requestBody") or {}).get("content") or {}).get("application/json")
+    if body is not None:
+        fact["body"] = _meta_compact(spec, body["schema"], named)
+    responses = {}
+    for status, response in (operation.get("responses") or {}).items():
+        content = (response.get("content") or {}).get("application/json")
+        if content is not None and "schema" in content:
+            responses[status] = _meta_compact(spec, content["schema"], named)
+    fact["responses"] = responses
+    return fact
+
+
+def _resolve_param(spec: dict[str, Any], param: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in param:
+        return spec["components"]["parameters"][_meta_ref_name(param["$ref"])]
+    return param
+
+
+def _key_paths(value: Any, prefix: str = "") -> dict[str, str]:
+    """Every key path in a JSON value ("a.b", "a[].c") and the JSON type found there."""
+    kinds = {dict: "object", list: "array", str: "string", bool: "boolean"}
+    out: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            out[path] = kinds.get(type(sub), "number")
+            out.update(_key_paths(sub, path))
+    elif isinstance(value, list):
+        for sub in value:
+            out.update(_key_paths(sub, f"{prefix}[]"))
+    return out
+
+
+def _schema_paths(spec: dict[str, Any], schema: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    schema = _resolve(spec, schema)
+    out: dict[str, str] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        prop = _resolve(spec, prop)
+        path = f"{prefix}.{name}" if prefix else name
+        kind = prop.get("type", "object")
+        out[path] = "number" if kind == "integer" else kind
+        if kind == "array":
+            out.update(_schema_paths(spec, prop.get("items") or {}, f"{path}[]"))
+        else:
+            out.update(_schema_paths(spec, prop, path))
+    return out
+
+
+def _meta_webhooks(spec: dict[str, Any]) -> dict[str, Any]:
+    """Webhook facts from the spec's own examples (its inbound schemas reuse the outbound ones,
+    which require `to`): per change field, the value's key paths; per message type, the
+    message's; statuses from the spec's Statuses schema (it has no status example)."""
+    operation = spec["paths"]["/whatsapp/webhooks"]["post"]
+    content = operation["requestBody"]["content"]["application/json"]
+    values: dict[str, dict[str, str]] = {}
+    types: dict[str, dict[str, str]] = {}
+    required: set[str] | None = None
+    for example in content["examples"].values():
+        for entry in example["value"]["entry"]:
+            for change in entry["changes"]:
+                paths = values.setdefault(change["field"], {})
+                value = change["value"]
+                for path, kind in _key_paths(value).items():
+                    if not path.startswith("messages[]."):
+                        paths[path] = kind
+                for message in value.get("messages", []):
+                    found = _key_paths(message)
+                    types.setdefault(message["type"], {}).update(found)
+                    required = set(message) if required is None else required & set(message)
+    schemas = spec["components"]["schemas"]
+    status_paths = _schema_paths(spec, schemas["Statuses"])
+    statuses_value = _schema_paths(spec, schemas["StatusMessageValue"])
+    values["messages"].update(
+        {p: k for p, k in statuses_value.items() if not p.startswith("statuses[].")}
+    )
+    change = schemas["Change"]["properties"]["field"]
+    return {
+        "source": "the spec's examples of POST /whatsapp/webhooks; statuses: schema Statuses",
+        "object": [schemas["WebhookPayload"]["properties"]["object"]["example"]],
+        "fields": sorted(set(change["enum"]) | set(values)),
+        "values": {f: dict(sorted(p.items())) for f, p in sorted(values.items())},
+        "value_required": sorted(schemas["IncomingMessageValueGeneral"]["required"]),
+        "metadata_required": sorted(schemas["Metadata"]["required"]),
+        "message_types": {t: dict(sorted(p.items())) for t, p in sorted(types.items())},
+        "message_required": sorted(required or ()),
+        "statuses": dict(sorted(status_paths.items())),
+        "status_enum": schemas["Statuses"]["properties"]["status"]["enum"],
+        "status_required": sorted(schemas["Statuses"]["required"]),
+    }
+
+
+def derive_meta(path: Path) -> dict[str, Any]:
+    import yaml  # the Meta description is YAML; only this script reads it
+
+    spec = yaml.load(
+        path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
+    named: set[str] = {"GraphAPIError"}
+    calls = {call: _meta_call(spec, call, named) for call in META_CALLS}
+    schemas: dict[str, Any] = {}
+    while pending := sorted(named - schemas.keys()):
+        for name in pending:
+            raw = spec["components"]["schemas"][name]
+            if "discriminator" in raw and "allOf" in raw:
+                raw = {k: v for k, v in raw.items() if k != "discriminator"}
+            schemas[name] = _meta_compact(spec, raw, named)
+    for patch in META_DOCS["patches"]:
+        _meta_patch(schemas, patch)
+    paging = META_DOCS["paging"]
+    for fact in calls.values():
+        for response in fact["responses"].values():
+            if "paging" in response.get("properties", {}):
+                extra = {
+                    k: {**v, "source": paging["source"]} for k, v in paging["properties"].items()
+                }
+                response["properties"]["paging"]["properties"].update(extra)
+    return {
+        "version": spec["info"]["version"],
+        "calls": calls,
+        "schemas": dict(sorted(schemas.items())),
+        "docs": {k: v for k, v in META_DOCS.items() if k != "patches"}
+        | {"patched": [f"{p['schema']}.{p['path']}: {p['source']}" for p in META_DOCS["patches"]]},
+        "webhooks": _meta_webhooks(spec),
+    }
+
+
 def derive(specs: Path) -> dict[str, Any]:
     api_path = specs / "twilio" / "twilio_api_v2010.json"
     content_path = specs / "twilio" / "twilio_content_v1.json"
@@ -417,6 +786,9 @@ def derive(specs: Path) -> dict[str, Any]:
     api = json.loads(api_path.read_text())
     content = json.loads(content_path.read_text())
     telegram = json.loads(telegram_path.read_text())
+    meta_path = specs / "meta" / "business-messaging-api_v23.0.yaml"
+    # Meta's source stays inside its own section ("sources" lists the first three specs).
+    meta = derive_meta(meta_path) | {"sha256": _sha256(meta_path)}
     twilio_calls = {
         call: _openapi_call(api, call, with_responses=True) for call in TWILIO_API_CALLS
     }
@@ -432,6 +804,7 @@ def derive(specs: Path) -> dict[str, Any]:
             },
             "telegram_bot_api": {"version": telegram["version"], "sha256": _sha256(telegram_path)},
         },
+        "meta": meta,
         "twilio": twilio_calls,
         # Both specs' named schemas in one map: their names do not overlap ("api.v2010.…",
         # "content.v1.…").
