@@ -168,6 +168,7 @@ def make_meta_blueprint(
                 str(given) if given else None, exc.status, exc.code, exc.message
             )
             return _refused(exc)
+        assert isinstance(body, dict)  # validate_send refused anything else
         message = MetaMessage(
             id=new_wamid(),
             to=f"+{digits}",

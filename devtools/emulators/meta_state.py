@@ -20,7 +20,7 @@ import queue
 import re
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,7 +47,7 @@ META_TEMPLATE_STATUSES = frozenset(
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
-def body_parameter_count(components: list[Mapping[str, Any]]) -> int:
+def body_parameter_count(components: Sequence[Mapping[str, Any]]) -> int:
     """How many distinct ``{{n}}`` the template's BODY has (what a send must fill, exactly)."""
     for component in components:
         if str(component.get("type", "")).upper() == "BODY":
@@ -96,7 +96,7 @@ class MetaTemplate:
 
     @property
     def body_parameters(self) -> int:
-        return body_parameter_count(list(self.components))
+        return body_parameter_count(self.components)
 
 
 @dataclass(frozen=True)
@@ -347,7 +347,7 @@ class MetaStoreMixin:
         name: str,
         language: str,
         category: str,
-        components: list[Mapping[str, Any]],
+        components: Sequence[Mapping[str, Any]],
         *,
         status: str = "PENDING",
     ) -> MetaTemplate:
