@@ -263,8 +263,17 @@ def _template(template: Any, find: Any) -> MetaTemplate:
         if component.get("type") == "body":
             for j, parameter in enumerate(component.get("parameters") or []):
                 parameter = _obj(parameter, f"template['components'][{i}]['parameters'][{j}]")
-                if parameter.get("type") == "text" and not str(parameter.get("text", "")).strip():
+                text = str(parameter.get("text", ""))
+                if parameter.get("type") == "text" and not text.strip():
                     raise _not_valid(f"template body parameter {j + 1} is empty.")
+                if parameter.get("type") == "text" and re.search(r"[\n\t]| {5,}", text):
+                    raise Refused(
+                        400,
+                        132018,
+                        "(#132018) There was an issue with the parameters in your template.",
+                        details="Param text cannot have new-line/tab characters or more than 4 "
+                        "consecutive spaces",
+                    )
                 given += 1
     if given != found.body_parameters:
         raise Refused(

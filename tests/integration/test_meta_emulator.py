@@ -304,6 +304,9 @@ def test_templates_are_created_listed_approved_and_only_then_sent(
         ("order_ready", "fr", "APPROVED")
     ]
     assert _send(root, send).status_code == 200
+    send["template"]["components"][0]["parameters"][1]["text"] = "Mariama\nDiallo"
+    newline = _send(root, send)
+    assert newline.status_code == 400 and newline.json()["error"]["code"] == 132018
     send["template"]["components"][0]["parameters"].pop()
     short = _send(root, send)
     assert short.status_code == 400 and short.json()["error"]["code"] == 132000
