@@ -532,6 +532,13 @@ META_DOCS: dict[str, Any] = {
         "source": "https://developers.facebook.com/docs/graph-api/results",
         "properties": {"next": {"type": "string"}, "previous": {"type": "string"}},
     },
+    # The template list's items: the spec lists six fields; the reference also documents
+    # rejected_reason (why a review refused it), which `boutik doctor` reads.
+    "template_fields": {
+        "source": "https://developers.facebook.com/docs/graph-api/reference/"
+        "whats-app-business-hsm/",
+        "properties": {"rejected_reason": {"type": "string"}},
+    },
     # Inbound media messages: the spec has no webhook example of these types (only image).
     "webhook_messages": {
         "source": f"{_META_CLOUD}/webhooks/reference/messages",
@@ -769,6 +776,11 @@ def derive_meta(path: Path) -> dict[str, Any]:
                     k: {**v, "source": paging["source"]} for k, v in paging["properties"].items()
                 }
                 response["properties"]["paging"]["properties"].update(extra)
+    listed = calls["GET /{Version}/{WABA-ID}/message_templates"]["responses"]["200"]
+    documented = META_DOCS["template_fields"]
+    listed["properties"]["data"]["items"]["properties"].update(
+        {k: {**v, "source": documented["source"]} for k, v in documented["properties"].items()}
+    )
     return {
         "version": spec["info"]["version"],
         "calls": calls,
