@@ -1,10 +1,10 @@
 """`boutik doctor`: check a deployment against its providers, one line per finding.
 
-Why: Twilio and Telegram fail quietly when set up wrong (a webhook on an old address, a rotated
-token, a number on another account): messages are refused or reach nobody, and the first to
-notice is a customer. Doctor reads what each provider reports, compares it with the config and
-says what to fix, in plain words, without printing a secret, a full phone number or a signed
-link.
+Why: Twilio, Meta and Telegram fail quietly when set up wrong (a webhook on an old address, a
+rotated token, a number on another account): messages are refused or reach nobody, and the
+first to notice is a customer. Doctor reads what each provider reports, compares it with the
+config and says what to fix, in plain words, without printing a secret, a full phone number or
+a signed link.
 
 To add a check: write a function `(Runtime) -> list[Result]` and append it to CHECKS.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from boutik.doctor.meta import check_meta
 from boutik.doctor.results import CALL_TIMEOUT_S, Check, Result, Status
 from boutik.doctor.storage import check_database, check_redis
 from boutik.doctor.telegram import check_telegram
@@ -29,6 +30,7 @@ CHECKS: list[Check] = [
     check_database,
     check_redis,
     check_twilio,
+    check_meta,
     check_telegram,
 ]
 

@@ -39,3 +39,9 @@ def telegram_path() -> str:
     from channels_adapters import telegram_inbound
 
     return route_of(telegram_inbound.bp, "webhook")
+
+
+def meta_whatsapp_path() -> str:
+    from channels_adapters import meta_inbound
+
+    return route_of(meta_inbound.bp, "webhook")

@@ -43,6 +43,15 @@ def check_twilio(rt: Runtime) -> list[Result]:
             account,
             Result.info("Twilio numbers and templates", "not checked: the account answers first"),
         ]
+    if rt.config.whatsapp.provider == "meta":
+        whatsapp = [
+            Result.info(
+                "Twilio WhatsApp sender and templates",
+                'not checked: [whatsapp] provider = "meta" (WhatsApp goes through Meta\'s Cloud '
+                "API, checked below; SMS stays with Twilio)",
+            )
+        ]
+        return [account, _sms_number(rt, sender), _messaging_service(), *whatsapp]
     return [
         account,
         _sms_number(rt, sender),
