@@ -5,7 +5,8 @@ provider carries it. `twilio_templates.notice_spec` already turns the catalog se
 (`notify.<kind>`) into a body with WhatsApp's numbered {{1}}, {{2}}… and checks that WhatsApp
 would accept it; this module only puts that body, its parameters and its samples into the shape
 of the WhatsApp Business Management API (`POST /{version}/{waba_id}/message_templates`), which
-`meta_template_sync` creates, and into the `template` message a send fills.
+`meta_template_sync` creates. A send fills the same variables (`notice_variables`, through
+`meta_render.template_message`), by the row's friendly_name and language.
 
 No menu templates: the Cloud API sends reply buttons and lists in session as they are.
 
@@ -28,7 +29,6 @@ from channels_adapters.twilio_templates import (
     PREFIX,
     check_approvable,
     notice_spec,
-    notice_variables,
 )
 from commerce.messaging.notices import Notice
 
@@ -37,9 +37,6 @@ NAME_MAX = 512  # Meta's limit on a template name
 BODY_MAX = 1024  # Meta's limit on a BODY component's text
 NAME_PATTERN = re.compile(r"[a-z0-9_]+")  # lowercase letters, digits and underscores only
 _VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-# A parameter's text may hold no newline nor tab, nor more than 4 spaces in a row (Meta refuses
-# the send with 132018 otherwise).
-_BLANKS = re.compile(r"[\r\n\t]+| {4,}")
 
 
 def template_name(kind: str, language: str) -> str:
@@ -116,22 +113,3 @@ def body_text(template: dict[str, Any]) -> str | None:
         if isinstance(component, dict) and str(component.get("type", "")).upper() == "BODY":
             return str(component.get("text", ""))
     return None
-
-
-def template_message(kind: str, params: dict[str, Any], language: str) -> dict[str, Any]:
-    """The `template` message that sends a notice through its Meta template, every variable
-    filled as `twilio_templates.notice_variables` fills it (a missing value becomes "-"),
-    without the newlines, tabs and long runs of spaces Meta refuses in a parameter."""
-    variables = notice_variables(kind, params, language)
-    texts = [
-        _BLANKS.sub(" ", variables[str(n)]).strip() or "-" for n in range(1, len(variables) + 1)
-    ]
-    template: dict[str, Any] = {
-        "name": template_name(kind, language),
-        "language": {"policy": "deterministic", "code": language},
-    }
-    if texts:
-        template["components"] = [
-            {"type": "body", "parameters": [{"type": "text", "text": t} for t in texts]}
-        ]
-    return {"type": "template", "template": template}

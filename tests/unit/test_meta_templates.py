@@ -7,16 +7,17 @@ import re
 import pytest
 
 from bot import i18n
+from channels_adapters.meta_template_sync import approval_of
 from channels_adapters.meta_templates import (
     BODY_MAX,
     NAME_MAX,
     check_fits,
     meta_notice_spec,
     meta_notice_specs,
-    template_message,
 )
 from channels_adapters.twilio_templates import NOTICE_TEXTS, notice_spec
 from commerce.messaging.notices import Notice
+from commerce.messaging.templates import ApprovalStatus
 
 _VAR = re.compile(r"\{\{([^{}]*)\}\}")
 _NAME = re.compile(r"[a-z0-9_]+")
@@ -80,22 +81,23 @@ def test_check_fits_refuses_what_meta_refuses(
         check_fits(name, body, samples)
 
 
-def test_a_send_fills_every_variable_without_what_meta_refuses_in_a_parameter() -> None:
-    message = template_message(
-        "order_refused", {"order_id": 1042, "reason": "rupture\n\tde     stock"}, "fr"
-    )
-    assert message["type"] == "template"
-    template = message["template"]
-    assert template["name"] == "boutik_order_refused_fr"
-    assert template["language"] == {"policy": "deterministic", "code": "fr"}
-    [body] = template["components"]
-    assert body == {
-        "type": "body",
-        "parameters": [
-            {"type": "text", "text": "1042"},
-            {"type": "text", "text": "rupture de stock"},
-        ],
-    }
-    empty = template_message("order_accepted", {}, "en")["template"]["components"]
-    assert empty[0]["parameters"] == [{"type": "text", "text": "-"}]
-    assert "components" not in template_message("review_replied", {}, "en")["template"]
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [
+        ({"status": "APPROVED", "rejected_reason": "NONE"}, (ApprovalStatus.APPROVED, "")),
+        ({"status": "PENDING"}, (ApprovalStatus.PENDING, "")),
+        ({"status": "IN_APPEAL"}, (ApprovalStatus.PENDING, "")),
+        (
+            {"status": "REJECTED", "rejected_reason": "INVALID_FORMAT"},
+            (ApprovalStatus.REJECTED, "INVALID_FORMAT"),
+        ),
+        ({"status": "PAUSED"}, (ApprovalStatus.PAUSED, "")),
+        ({"status": "DISABLED"}, (ApprovalStatus.DISABLED, "")),
+        ({"status": "SOMETHING_NEW"}, (ApprovalStatus.PENDING, "")),  # never taken as approved
+        ({}, (ApprovalStatus.PENDING, "")),
+    ],
+)
+def test_meta_review_states_map_onto_the_approvals_the_outbox_reads(
+    listed: dict[str, str], expected: tuple[ApprovalStatus, str]
+) -> None:
+    assert approval_of(listed) == expected
