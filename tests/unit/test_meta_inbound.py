@@ -38,6 +38,21 @@ from commerce.messaging.notices import Notice
 from commerce.users.models import Channel
 from settings.config import load_config
 from tests.support import Db
+from tests.webhooks import (
+    META_PHONE_NUMBER_ID,
+    meta_audio,
+    meta_button,
+    meta_button_reply,
+    meta_contacts,
+    meta_document,
+    meta_image,
+    meta_list_reply,
+    meta_location,
+    meta_order,
+    meta_text,
+    meta_unsupported,
+    meta_video,
+)
 
 PATH = "/webhooks/meta/whatsapp"
 PHONE_NUMBER_ID = "106540352242922"  # the number of Meta's examples is ours here
@@ -696,3 +711,44 @@ def test_a_body_of_another_object_is_acknowledged_and_ignored(app: App) -> None:
     payload = {**_text_payload("wamid.unit-page"), "object": "page"}
     assert app.post(encode(payload)).status_code == 200
     assert app.counts() == (0, 0)
+
+
+# --- the testkit's builders (what the e2e tests post) read the same way ----------------------
+
+
+def _built() -> list[tuple[str, dict[str, Any], InboundKind]]:
+    n = "+224620000001"
+    return [
+        ("text", meta_text(n, "Bonjour"), InboundKind.TEXT),
+        ("button_reply", meta_button_reply(n, "co:ok:1", "Confirmer"), InboundKind.BUTTON),
+        ("list_reply", meta_list_reply(n, "cat:3", "Chaussures", "Tout"), InboundKind.BUTTON),
+        ("button", meta_button(n, "menu:main", "Menu"), InboundKind.BUTTON),
+        ("location", meta_location(n, 9.64, -13.58, name="Kipé"), InboundKind.LOCATION),
+        ("image", meta_image(n, "1234", caption="Photo"), InboundKind.MEDIA),
+        ("audio", meta_audio(n, "1235"), InboundKind.MEDIA),
+        ("document", meta_document(n, "1236"), InboundKind.MEDIA),
+        ("video", meta_video(n, "1237"), InboundKind.MEDIA),
+        ("contacts", meta_contacts(n, "+224620000777"), InboundKind.CONTACT),
+        ("order", meta_order(n, [("SKU-1", 2, 150000.0)], text="Vite"), InboundKind.TEXT),
+        ("unsupported", meta_unsupported(n), InboundKind.TEXT),
+    ]
+
+
+BUILT = _built()
+
+
+@pytest.mark.parametrize(("name", "payload", "kind"), BUILT, ids=[b[0] for b in BUILT])
+def test_the_testkits_payloads_are_read_as_the_examples_are(
+    name: str, payload: dict[str, Any], kind: InboundKind
+) -> None:
+    webhook = parse_webhook(payload, META_PHONE_NUMBER_ID)
+    [msg] = webhook.messages
+    assert (msg.kind, msg.address, msg.profile_name) == (kind, "+224620000001", "Mariama Diallo")
+    assert msg.external_id.startswith("wamid.") and webhook.skipped == 0
+    if kind == InboundKind.MEDIA:
+        assert msg.media[0].ref.startswith("meta:12")
+    if name == "contacts":
+        assert msg.contact_phone == "+224620000777"
+    if name == "order":
+        assert msg.text == "Vite"
+        assert webhook.orders[msg.external_id].items == (OrderItem("SKU-1", 2, 150000.0, "GNF"),)
