@@ -23,6 +23,7 @@ from rq import Queue
 from bot.messages import AskLocation, Choice, Choices, Image, Reply, Text, reply_to_json
 from boutik.runtime import Runtime
 from channels_adapters.meta_templates import CONTENT_TYPE, meta_notice_spec
+from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging import templates
 from commerce.messaging.models import Outbox, OutboxStatus
@@ -45,6 +46,7 @@ from tests.webhooks import (
     META_WABA_ID,
     TELEGRAM_SECRET,
     TELEGRAM_TOKEN,
+    post_meta,
 )
 from workers.dispatch import QUEUE
 from workers.outbox import deliver, deliver_batch, sweep
@@ -341,13 +343,16 @@ def test_131047_in_a_failed_status_means_template_or_sms(
     [free_form] = store.meta_messages(to=number)
     assert free_form.type == "text"
 
-    # What POST /webhooks/meta/whatsapp hands on for {"status": "failed", "errors": [131047…]}
-    store.advance_meta_status(free_form.id, "failed", 131047)
-    assert rt.record_status(free_form.id, "failed", "131047", "Re-engagement message")
+    # Meta's signed status webhook, {"status": "failed", "errors": [{"code": 131047, …}]},
+    # through our route
+    client = create_app(rt.config, runtime=rt).test_client()
+    _, failed = store.advance_meta_status(free_form.id, "failed", 131047)
+    assert post_meta(client, failed).status_code == 200
 
     row = _row(pg, row_id)
     assert row.status == OutboxStatus.PENDING and row.provider_message_id is None
-    assert row.payload[WINDOW_CLOSED] is True and row.last_error == "Re-engagement message"
+    assert row.payload[WINDOW_CLOSED] is True and row.error_code == "131047"
+    assert row.last_error  # Meta's words for it
     RuntimeWorker([Queue(QUEUE, connection=redis_conn)], connection=redis_conn, runtime=rt).work(
         burst=True
     )  # the job record_status queued
@@ -363,8 +368,9 @@ def test_131047_in_a_failed_status_means_template_or_sms(
     else:
         assert later == [] and row.sent_channel == Channel.SMS
         assert len(store.twilio_messages(to=number)) == 1
-    # a late duplicate of the failed status finds no row to move
-    assert not rt.record_status(free_form.id, "failed", "131047")
+    # Meta redelivers the failed status: no row holds that wamid any more, nothing moves
+    assert post_meta(client, failed).status_code == 200
+    assert _row(pg, row_id).status == OutboxStatus.SENT and _due_again(rt) == []
 
 
 # --------------------------------------------------------------------------- other errors
