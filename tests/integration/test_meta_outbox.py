@@ -33,7 +33,7 @@ from commerce.messaging.templates import META, ApprovalStatus, TemplatePurpose
 from commerce.users import actions as users
 from commerce.users.models import Channel, ChannelIdentity
 from devtools.emulators.store import EmulatorStore
-from settings.config import load_config
+from settings.config import Config, load_config
 from tests.services import Emulator
 from tests.support import PG_URL, REDIS_URL, Db, phone
 from tests.webhooks import (
@@ -62,7 +62,7 @@ def store(emulator: Emulator) -> EmulatorStore:
     return emulator.store
 
 
-def meta_config(emulator: Emulator, media_dir: Path, **overrides: Any):  # type: ignore[no-untyped-def]
+def meta_config(emulator: Emulator, media_dir: Path, **overrides: Any) -> Config:
     env = {
         "DATABASE_URL": PG_URL,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -226,7 +226,7 @@ def test_sends_are_paced_under_one_key_per_business_phone_number(
     assert len(sent) == 5
     # 5 sends at 4 per second, whichever recipient: at least 4 intervals of 0.25 s
     assert (sent[-1] - sent[0]).total_seconds() >= 0.9
-    keys = {k.decode() for k in redis_conn.keys("*")}
+    keys = {k.decode() if isinstance(k, bytes) else k for k in redis_conn.keys("*")}
     assert any(k.endswith(f"meta:{META_PHONE_NUMBER_ID}") for k in keys), keys
     assert not any(k.endswith("wa:") or ":wa:" in k for k in keys)  # no Twilio WhatsApp slot
 
@@ -248,11 +248,9 @@ def test_outside_the_window_the_approved_meta_template_goes_else_sms(
     assert "commande 9" in sms.body
 
     name = meta_notice_spec(Notice.ORDER_ACCEPTED, "fr").name
-    store.decide_meta_template(name, "fr", "APPROVED")
+    approved = store.decide_meta_template(name, "fr", "APPROVED")
     with pg.uow() as s:
-        templates.set_approval(
-            s, content_sid=store.meta_template(name, "fr").id, approval=ApprovalStatus.APPROVED
-        )
+        templates.set_approval(s, content_sid=approved.id, approval=ApprovalStatus.APPROVED)
     row_id = _queue(pg, user_id, Notice.ORDER_ACCEPTED, {"order_id": 10})
     assert deliver(rt, row_id) == "sent"
 

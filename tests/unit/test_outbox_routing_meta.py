@@ -71,7 +71,9 @@ def _template(db: Db, provider: str, kind: str, language: str, approval: Approva
         )
 
 
-def _plan(db: Db, rt: Any, user_id: int, kind: str, params: dict[str, Any], **payload: Any) -> Plan:
+def _plan(
+    db: Db, rt: Any, user_id: int, kind: Notice, params: dict[str, Any], **payload: Any
+) -> Plan:
     with db.uow() as s:
         row = notify(s, user_id=user_id, kind=kind, params=params, essential=True)
         row.payload = {**row.payload, **payload}
@@ -175,6 +177,7 @@ def test_reroute_marks_first_then_sms_then_gives_up(db: Db) -> None:
     user_id = _buyer(db, in_window=True)
     with db.uow() as s:
         user = s.get(User, user_id)
+        assert user is not None
         row = notify(s, user_id=user_id, kind=Notice.ORDER_ACCEPTED, params={"order_id": 1})
         row.status = OutboxStatus.FAILED
 
