@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import String, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -54,6 +54,9 @@ from commerce.users.models import Channel, Role, User
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000  # longer inbound text is cut before any flow sees it
+# The de-duplication key's column width (a Meta "wamid.…" passes Twilio's 64): never cut
+# shorter, or two long ids sharing a prefix would read as one redelivered message.
+EXTERNAL_ID_MAX: int = cast(String, InboundRecord.__table__.c.external_id.type).length or 128
 FlowPicker = Callable[[User, InboundMessage, ConversationState], Flow]
 
 
@@ -258,7 +261,7 @@ class Engine:
         if stmt is not None:
             params = {
                 "b_provider": msg.provider,
-                "b_external_id": msg.external_id[:64],
+                "b_external_id": msg.external_id[:EXTERNAL_ID_MAX],
                 "b_channel": msg.channel,
                 "b_address": msg.address,
                 "b_kind": msg.kind.value,
@@ -269,7 +272,7 @@ class Engine:
             session.add(
                 InboundRecord(
                     provider=msg.provider,
-                    external_id=msg.external_id[:64],
+                    external_id=msg.external_id[:EXTERNAL_ID_MAX],
                     channel=msg.channel,
                     address=msg.address,
                     kind=msg.kind.value,

@@ -135,7 +135,7 @@ def test_the_meta_provider_reads_its_keys_and_its_secrets_only_from_the_environm
     )
     assert "EAAG-token" not in repr(cfg) and "app-secret" not in repr(cfg)
     assert load_config(environ={}).whatsapp.provider == "twilio"  # the shipped default
-    with pytest.raises(ConfigError, match="meta.meta_whatsapp_token: unknown key"):
+    with pytest.raises(ConfigError, match=r"meta\.meta_whatsapp_token: unknown key"):
         load_config(environ=overlay('[meta]\nmeta_whatsapp_token = "in-a-file"\n'))
 
 

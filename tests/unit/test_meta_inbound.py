@@ -632,6 +632,19 @@ def test_a_redelivered_webhook_is_a_no_op(app: App) -> None:
     assert app.counts() == first and len(app.sent) == 1
 
 
+def test_two_long_wamids_sharing_their_first_64_characters_are_two_messages(app: App) -> None:
+    """A real wamid can pass 64 characters: the whole id is the key, never a prefix of it."""
+    prefix = "wamid.HBgMMjI0NjIwMDAwMDAxFQIAEhggQTBCMUMyRDNFNEY1QTZCN0M4RDlFMEYxQTJCM0M0RDU"
+    assert len(prefix) > 64
+    for tail in ("AA", "AB"):
+        assert app.post(encode(_text_payload(prefix + tail))).status_code == 200
+    inbound, _replies = app.counts()
+    assert inbound == 2
+    with app.db.session() as s:
+        stored = set(s.scalars(select(InboundRecord.external_id)))
+    assert stored == {prefix + "AA", prefix + "AB"}
+
+
 def test_another_numbers_events_are_acknowledged_and_ignored(app: App, db: Db) -> None:
     payload = _text_payload("wamid.unit-other-number")
     payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999999999999999"
