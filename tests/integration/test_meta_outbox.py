@@ -23,6 +23,7 @@ from rq import Queue
 from bot.messages import AskLocation, Choice, Choices, Image, Reply, Text, reply_to_json
 from boutik.runtime import Runtime
 from channels_adapters.meta_templates import CONTENT_TYPE, meta_notice_spec
+from channels_adapters.twilio_template_sync import refresh_status, sync
 from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging import templates
@@ -419,3 +420,30 @@ def test_undeliverable_and_unsupported_fail_for_good_with_meta_s_words(
     clock.advance(dt.timedelta(hours=1))
     assert _due_again(rt) == []
     assert store.meta_messages(to=number) == [] and store.twilio_messages(to=number) == []
+
+
+# ------------------------------------------------------------------------ the same rule on Twilio
+
+
+def test_on_twilio_63016_at_send_time_means_its_approved_template_then_never_free_form(
+    pg: Db, redis_conn: redis.Redis, emulator: Emulator, store: EmulatorStore, tmp_path: Path
+) -> None:
+    runtime = Runtime(meta_config(emulator, tmp_path / "media", whatsapp__provider="twilio"))
+    try:
+        sync(runtime.twilio_sender.client, runtime.session_factory)
+        sid = next(c.sid for c in store.contents() if c.friendly_name == "boutik_order_accepted_fr")
+        store.decide_approval(sid, "approved")
+        refresh_status(runtime.twilio_sender.client, runtime.session_factory)
+        user_id, number = _buyer(pg)
+        store.fail_next(1, status=400, code=63016, provider="twilio")
+        row_id = _queue(pg, user_id, Notice.ORDER_ACCEPTED, {"order_id": 34})
+
+        assert deliver(runtime, row_id) == "retry"
+        assert _row(pg, row_id).payload[WINDOW_CLOSED] is True
+        assert _due_again(runtime) == ["sent"]
+    finally:
+        runtime.dispose()
+
+    [message] = store.twilio_messages(to=f"whatsapp:{number}")
+    assert (message.content_sid, message.content_variables) == (sid, {"1": "34"})
+    assert store.twilio_messages(to=number) == [] and store.meta_messages() == []
