@@ -3,8 +3,9 @@
 Idempotent per outbox id: the claim is a conditional UPDATE (pending → sending), so a job run
 twice, or by two workers, sends once. The provider call happens outside any transaction; its
 outcome is written in a second one. Retries with backoff for what can succeed later (429 with
-its retry_after, 5xx, timeouts, Twilio 20429/63018); terminal errors end the row with their
-reason and are acted on (opted out, blocked, outside the WhatsApp window → SMS fallback).
+its retry_after, 5xx, timeouts, Twilio 20429/63018, Meta 130429/131056); terminal errors end the
+row with their reason and are acted on (opted out, blocked; outside the WhatsApp window, Twilio
+63016 or Meta 131047 → the approved template, else SMS).
 
 The package, by concern (this module only re-exports; `workers.outbox.deliver`,
 `deliver_batch`, `sweep`, `replay` and `record_status` are the entry points everyone imports):
@@ -14,7 +15,8 @@ The package, by concern (this module only re-exports; `workers.outbox.deliver`,
 - `lease` — a job's hold on its claimed rows: heartbeat, pacing, batched records, release;
 - `routing` — which channel and content: preferred channel, the 24 h window, templates, SMS;
 - `providers` — one sender per provider behind `providers.base.ProviderSender`: `twilio`
-  (WhatsApp, SMS and SMS part resume), `telegram` (including Telegram file ids);
+  (WhatsApp, SMS and SMS part resume), `meta` (WhatsApp through the Cloud API, when
+  `[whatsapp] provider = "meta"`), `telegram` (including Telegram file ids);
 - `batch` — the job body that strings them together, several recipients at a time;
 - `plan` — the `Plan` that routing writes and a provider sender executes.
 

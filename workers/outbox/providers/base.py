@@ -4,17 +4,21 @@ Why it exists: the batch loop (workers/outbox/batch.py) must not know which prov
 channel. It hands each planned row to the sender registered for the plan's channel
 (`providers.sender_for`), and every sender keeps the same contract:
 
-- render `plan.reply` (or `plan.template_sid` + `template_vars`) for its channel, turning media
+- render `plan.reply` (or the plan's template: Twilio `template_sid` + `template_vars`, Meta
+  `template_name` + `template_params`) for its channel, turning media
   paths into what the provider accepts (a signed link, bytes, a provider file id);
 - when `plan.check_since` is set (a worker died mid-send), ask the provider whether the message
-  already went out since then, and return that message instead of sending it twice;
+  already went out since then, and return that message instead of sending it twice (where the
+  provider can tell: Twilio can, the Cloud API cannot);
 - before each provider call, wait for the shared rate-limit slot with `lease.pace(...)`, which
   keeps the claim alive and raises `LeaseLost` when the row is no longer ours;
 - return the provider's `SendResult`, or raise its `SendError` (retryable or terminal): the
   caller records either outcome; a sender writes to the database only to resume (SMS parts).
 
-A new provider (the WhatsApp Cloud API from Meta) is one module with a class like these and
-one entry in `providers/__init__.py`.
+A provider is one module with a class like these and one entry in `providers/__init__.py`
+(the WhatsApp Cloud API from Meta, `providers.meta`, was added that way). A provider that
+cannot be asked what it already sent (Meta) sends again when `plan.check_since` is set, and
+says so in the log.
 """
 
 from __future__ import annotations
