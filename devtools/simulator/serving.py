@@ -16,6 +16,9 @@ _TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+")
 _QUIET_PREFIXES = (
     "/emu/",
     "/webhooks/twilio/status",  # the simulator's own delivery ticks, two or three per message
+    # Meta posts its statuses to the message webhook: over HTTP here only the Graph emulator's
+    # ticks arrive (the page's own messages go in-process); a refusal is still logged.
+    "/webhooks/meta/whatsapp",
     "/simulator/api/messages",
     "/simulator/api/state",
     "/simulator/api/clock",

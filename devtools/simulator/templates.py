@@ -1,11 +1,12 @@
 """The simulator makes its WhatsApp templates as production does: the real sync, in-process.
 
 Why not register contents by hand: the simulator then shows exactly the templates
-`boutik twilio templates sync` would create at Twilio, made by the same code through the same
-SDK calls. At start-up the server is not listening yet, so the SDK's requests go to the
-emulator's Content API through a Flask test client (a WSGI call, no socket) instead of HTTP:
-on an app of its own over the same store, because a Flask app that served a request accepts
-no more blueprints, and the server's is still being assembled.
+`boutik twilio templates sync` would create at Twilio, and `boutik meta templates sync` at
+Meta, made by the same code through the same SDK or HTTP calls. At start-up the server is not
+listening yet, so those requests go to the emulators (Twilio's Content API, Meta's Graph API)
+through a Flask test client (a WSGI call, no socket) instead of HTTP: on an app of its own over
+the same store, because a Flask app that served a request accepts no more blueprints, and the
+server's is still being assembled.
 """
 
 from __future__ import annotations
@@ -15,10 +16,16 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+
+from channels_adapters.senders import MetaSender
+from channels_adapters.senders.result import SendError
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -81,4 +88,88 @@ def sync_templates(store: EmulatorStore, rt: Runtime) -> int:
     except SQLAlchemyError as exc:  # an unmigrated database: menus go as numbered text
         log.warning("simulator: templates not recorded (run `boutik db upgrade`): %s", exc)
         return 0
+    return len(report.created)
+
+
+class WsgiAdapter(BaseAdapter):
+    """A `requests` transport answered in-process by a Flask app (the Graph emulator)."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self._client = app.test_client()
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        parts = urlsplit(request.url or "")
+        answer = self._client.open(
+            parts.path,
+            method=request.method or "GET",
+            query_string=parts.query,
+            headers=dict(request.headers),
+            data=request.body,
+        )
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.headers = CaseInsensitiveDict(dict(answer.headers))
+        response._content = answer.get_data()  # how requests' own adapter fills it
+        response.encoding = answer.mimetype_params.get("charset", "utf-8")
+        response.url = request.url or ""
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        return None
+
+
+class InProcessMetaSender(MetaSender):
+    """The production MetaSender, its requests answered by `app` instead of the network."""
+
+    def __init__(self, app: Flask, token: str, phone_number_id: str, **kwargs: Any) -> None:
+        super().__init__(token, phone_number_id, **kwargs)
+        root = str(kwargs["api_base_url"]).rstrip("/") + "/"
+        self._session.mount(root, WsgiAdapter(app))  # requests picks the longest prefix
+
+
+def sync_meta_templates(store: EmulatorStore, rt: Runtime) -> int:
+    """Run the production Meta sync against the Graph emulator on `store`; how many made.
+
+    The emulator leaves each new template PENDING, as Meta does until its review: outside the
+    24 h window buyers get SMS until someone approves them (`store.approve_all_meta_templates`).
+    """
+    from flask import Flask
+
+    from channels_adapters.meta_template_sync import sync
+    from devtools.emulators.meta_graph import make_meta_blueprint
+    from devtools.simulator.setup import DEV_META_DISPLAY_NUMBER, EMU_META
+
+    config = rt.config
+    meta = config.meta
+    app = Flask("boutik_simulator_meta_templates")
+    app.register_blueprint(
+        make_meta_blueprint(
+            store,
+            token=config.secrets.meta_whatsapp_token,
+            phone_number_id=meta.phone_number_id,
+            waba_id=meta.waba_id,
+            display_number=DEV_META_DISPLAY_NUMBER,
+        ),
+        url_prefix=EMU_META,
+    )
+    sender = InProcessMetaSender(
+        app,
+        config.secrets.meta_whatsapp_token,
+        meta.phone_number_id,
+        api_base_url=meta.api_base_url,
+        version=meta.graph_version,
+        waba_id=meta.waba_id,
+    )
+    try:
+        report = sync(sender, rt.session_factory)
+    except SQLAlchemyError as exc:  # an unmigrated database: notices go by SMS
+        log.warning("simulator: Meta templates not recorded (run `boutik db upgrade`): %s", exc)
+        return 0
+    except SendError as exc:
+        log.warning("simulator: Meta templates not made: %s", exc.reason)
+        return 0
+    if report.refused:
+        log.warning("simulator: the Graph emulator refused %d template(s)", len(report.refused))
     return len(report.created)
