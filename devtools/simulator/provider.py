@@ -2,7 +2,8 @@
 
 Why build the providers' own payloads and sign them as they do: the webhooks must be exercised
 exactly as in production — Twilio's form fields with `X-Twilio-Signature` computed by the SDK's
-`RequestValidator` over `[web] public_base_url` + path, Telegram's update JSON with
+`RequestValidator` over `[web] public_base_url` + path, Meta's webhook JSON with
+`X-Hub-Signature-256` over the exact bytes posted, Telegram's update JSON with
 `X-Telegram-Bot-Api-Secret-Token` — so a page click takes the same path, signature check
 included, as a message from a real phone. Nothing here talks to the bot directly.
 """
@@ -10,6 +11,7 @@ included, as a message from a real phone. Nothing here talks to the bot directly
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -18,10 +20,12 @@ from typing import Any
 from twilio.request_validator import RequestValidator
 
 from commerce.messaging.sms_text import segments
-from devtools.contracts import telegram_update_violations
+from devtools.contracts import meta_webhook_violations, telegram_update_violations
+from devtools.testkit import meta_webhooks
 from settings.config import Config
 
 WHATSAPP_PATH = "/webhooks/twilio/whatsapp"
+META_PATH = meta_webhooks.META_WEBHOOK_PATH
 SMS_PATH = "/webhooks/twilio/sms"
 TELEGRAM_PATH = "/webhooks/telegram"
 
@@ -40,6 +44,7 @@ class Webhook:
     headers: dict[str, str]
     form: dict[str, str] | None = None
     json: dict[str, Any] | None = None
+    data: bytes | None = None  # a raw body, posted as is (Meta signs these exact bytes)
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -147,6 +152,84 @@ def whatsapp(config: Config, number: str, profile_name: str, action: dict[str, A
     return Webhook(
         WHATSAPP_PATH, sign_twilio(config, WHATSAPP_PATH, form), form=form, summary=summary
     )
+
+
+def meta_whatsapp(
+    config: Config,
+    number: str,
+    profile_name: str,
+    action: dict[str, Any],
+    *,
+    display_number: str,
+) -> Webhook:
+    """The same phone actions as `whatsapp`, as Meta's Cloud API posts them.
+
+    Built by the testkit's builders (each one of Meta's documented message shapes), then
+    addressed to this deployment's business number: ``metadata.phone_number_id`` is what our
+    webhook checks, and ``entry[].id`` is the WhatsApp Business Account. A photo is a media id
+    the caller has put in the Graph emulator (``action["media_id"]``), as Meta stores the
+    buyer's photo and sends only its id.
+    """
+    name = profile_name or number
+    if "button" in action:
+        button = action["button"]
+        title, payload = str(button.get("title", "")), str(button.get("id", ""))
+        # The message tapped, when it is one of Meta's (a Twilio one has no wamid to name).
+        tapped = str(button.get("message_id") or "")
+        replied_to = tapped if tapped.startswith("wamid.") else None
+        if button.get("list"):
+            hook = meta_webhooks.meta_list_reply(number, payload, title, replied_to=replied_to)
+        else:
+            hook = meta_webhooks.meta_button_reply(number, payload, title, replied_to=replied_to)
+        summary = {"kind": "button", "text": title}
+    elif "location" in action:
+        loc = action["location"]
+        label = str(loc.get("label") or "")
+        hook = meta_webhooks.meta_location(
+            number,
+            round(float(loc["lat"]), 6),
+            round(float(loc["lng"]), 6),
+            name=label or None,
+            address=str(loc.get("address") or label) or None,
+        )
+        summary = {"kind": "location", **_location_summary(loc)}
+    elif "media_id" in action:
+        caption = str(action.get("text") or "")
+        hook = meta_webhooks.meta_image(
+            number,
+            str(action["media_id"]),
+            mime_type=str(action.get("content_type", "image/jpeg")),
+            caption=caption or None,
+            sha256=str(action.get("sha256") or ""),
+        )
+        summary = {"kind": "photo", "photo": action["preview"], "text": action.get("text", "")}
+    else:
+        text = str(action.get("text", ""))
+        hook = meta_webhooks.meta_text(number, text, name=name)
+        summary = {"kind": "text", "text": text}
+    for entry in hook["entry"]:
+        entry["id"] = config.meta.waba_id
+        for change in entry["changes"]:
+            value = change["value"]
+            value["metadata"] = {
+                "display_phone_number": display_number,
+                "phone_number_id": config.meta.phone_number_id,
+            }
+            for contact in value.get("contacts", []):
+                contact["profile"] = {"name": name}
+            for message in value.get("messages", []):
+                context = message.get("context")
+                if context is not None:
+                    context["from"] = display_number
+    if found := meta_webhook_violations(hook):  # the page must show Meta's behaviour
+        raise ValueError("the simulator built a webhook Meta could not send: " + "; ".join(found))
+    body = json.dumps(hook, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": meta_webhooks.meta_signature(body, config.secrets.meta_app_secret),
+        "User-Agent": "facebookexternalua",
+    }
+    return Webhook(META_PATH, headers, data=body, summary=summary)
 
 
 def sms(config: Config, number: str, text: str) -> Webhook:

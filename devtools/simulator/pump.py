@@ -1,4 +1,5 @@
-"""Delivery ticks: Twilio's status callbacks, played back to the real status webhook.
+"""Delivery ticks: Twilio's status callbacks and Meta's status webhooks, played back to the
+real status routes.
 
 Why a pump: Twilio reports what became of each message later, by POSTing `sent`, then
 `delivered` (then `read` on WhatsApp) to the message's StatusCallback — and the outbox records
@@ -6,6 +7,11 @@ those states. Here every message the emulator accepted gets them, signed with th
 auth token by the emulator store (`post_status_callback`), so the production status route and
 its signature check are what move the ticks on the page. `read` is sent only once the phone
 showing the message has been looked at.
+
+Meta's Graph emulator makes the first status itself, as Meta does (``sent``, or ``failed``
+131047 outside the window); the pump then advances ``delivered`` and ``read`` with
+`advance_meta_status`, which the emulator signs with the app secret (``X-Hub-Signature-256``)
+and posts to ``/webhooks/meta/whatsapp`` — the production route moves the outbox row.
 """
 
 from __future__ import annotations
@@ -52,10 +58,31 @@ class StatusPump(threading.Thread):
             log.warning("status callback %s for %s answered %s", status, sid, code)
         self._status_at[sid] = time.monotonic()
 
+    def _post_meta(self, wamid: str, status: str) -> None:
+        try:
+            # Queued on the emulator's one delivery thread, in order; it keeps the answers
+            # (store.meta_deliveries), so this round does not wait for the route.
+            self.sim.store.advance_meta_status(wamid, status, wait=False)
+        except (KeyError, ValueError) as exc:
+            log.info("status %s for %s not made: %s", status, wamid, exc)
+            return
+        self._status_at[wamid] = time.monotonic()
+
+    def _meta_round(self, now: float, to_read: set[str]) -> None:
+        for message in self.sim.store.meta_messages():
+            wamid = message.id
+            first = self._first_seen.setdefault(wamid, now)
+            since = now - self._status_at.get(wamid, first)
+            if message.status == "sent" and since >= DELIVERED_AFTER_S:
+                self._post_meta(wamid, "delivered")
+            elif message.status == "delivered" and wamid in to_read:
+                self._post_meta(wamid, "read")
+
     def run_once(self) -> None:
         now = time.monotonic()
         with self._lock:
             to_read, self._to_read = self._to_read, set()
+        self._meta_round(now, to_read)
         for message in self.sim.store.twilio_messages():
             if not message.status_callback:
                 continue

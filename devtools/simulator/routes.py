@@ -2,20 +2,26 @@
 
 The page is plain HTML/JS/CSS shipped in ``static/``. Its API:
 
-- ``GET  api/config``      default phones, everyone by role, quartiers, sample photos, clock
+- ``GET  api/config``      default phones, everyone by role, quartiers, sample photos, clock,
+  the WhatsApp provider
+- ``GET|POST api/whatsapp-provider``  read or switch who carries WhatsApp: {"provider":
+  "twilio"|"meta"} — the running deployment's `[whatsapp] provider`, webhooks and sends alike
 - ``POST api/phones``      a phone for another person: {"role": "buyer"|"courier"|"seller"|"admin",
   "new": true} gives a number nobody has
 - ``POST api/send``        {"phone": "wa:+224…", "text"|"button"|"location"|"photo"|"contact"|
   "callback": …} → the provider's payload, signed, posted to the real webhook route
 - ``GET  api/messages``    ?phone=…&after=<version>&seen=1 → the phone's timeline, or
   {"changed": false} when ``after`` is still its version
-- ``GET  api/state``       ?phone=… → the user, their conversation states, the last outbox rows
+- ``GET  api/state``       ?phone=… → the user, their conversation states, the last outbox rows,
+  the WhatsApp provider
 - ``GET|POST api/clock``   read or jump the simulated clock, then run the timers
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -44,6 +50,7 @@ from devtools.simulator.phones import (
     personas,
 )
 from devtools.simulator.timeline import Journal, version_of
+from settings.config import WHATSAPP_PROVIDERS
 
 if TYPE_CHECKING:
     from devtools.simulator.pump import StatusPump
@@ -72,6 +79,29 @@ class Simulator:
     def __post_init__(self) -> None:
         self.journal = Journal(self.store, public_base_url=self.rt.config.web.public_base_url)
         self.close_stale_windows()
+
+    # ------------------------------------------------------------ WhatsApp provider
+
+    @property
+    def whatsapp_provider(self) -> str:
+        """Who carries WhatsApp right now: the running deployment's `[whatsapp] provider`."""
+        return self.rt.config.whatsapp.provider
+
+    def switch_whatsapp(self, provider_name: str) -> str:
+        """Make `provider_name` carry WhatsApp from the next message on, both ways.
+
+        One assignment is enough because nothing keeps its own copy of the setting: the
+        webhook routes read the runtime the app holds (this same object), the outbox reads
+        `rt.config` for every row it sends (dispatcher, sweeper and timers hold `rt`), and the
+        simulator builds each phone's webhook from it. A row already being sent keeps the
+        provider it started with, as a redeploy would.
+        """
+        if provider_name not in WHATSAPP_PROVIDERS:
+            raise PhoneError(f"provider must be one of {', '.join(WHATSAPP_PROVIDERS)}")
+        if provider_name != self.whatsapp_provider:
+            self.rt.config = self.rt.config.replace(whatsapp__provider=provider_name)
+            log.warning("simulator: WhatsApp now goes through %s", provider_name)
+        return provider_name
 
     # ------------------------------------------------------------ WhatsApp 24 h window
 
@@ -129,6 +159,8 @@ class Simulator:
     def build(self, phone: Phone, data: dict[str, Any]) -> provider.Webhook:
         config = self.rt.config
         name = self._name(phone, str(data.get("name") or ""))
+        if phone.kind == "wa" and self.whatsapp_provider == "meta":
+            return self._build_meta(phone, name, data)
         if phone.kind == "wa":
             action = dict(data)
             if "photo" in data:
@@ -185,6 +217,27 @@ class Simulator:
             callback_message=callback_message,
         )
 
+    def _build_meta(self, phone: Phone, name: str, data: dict[str, Any]) -> provider.Webhook:
+        action = dict(data)
+        if "photo" in data:
+            sample = str(data["photo"])
+            # Meta keeps the buyer's photo and sends its id; the webhook fetches it by id
+            # from the Graph API, with the token.
+            blob = self._sample(sample)
+            action = {
+                "media_id": self.store.meta_add_media(blob, "image/jpeg"),
+                "sha256": base64.b64encode(hashlib.sha256(blob).digest()).decode(),
+                "text": data.get("text", ""),
+                "preview": f"/simulator/static/samples/{sample}.jpg",
+            }
+        return provider.meta_whatsapp(
+            self.rt.config,
+            phone.address,
+            name,
+            action,
+            display_number=self.store.meta_display_number,
+        )
+
     def send(self, phone: Phone, data: dict[str, Any]) -> dict[str, Any]:
         """Post what the phone's owner did to the real webhook route, signed; log it."""
         hook = self.build(phone, data)
@@ -196,6 +249,8 @@ class Simulator:
             # Kept for the contract tests: a simulated Twilio form carries documented names only.
             self.store.record_webhook(RawWebhook("inbound", hook.path, dict(hook.form)))
             response = client.post(hook.path, data=hook.form, headers=hook.headers)
+        elif hook.data is not None:
+            response = client.post(hook.path, data=hook.data, headers=hook.headers)
         else:
             response = client.post(hook.path, json=hook.json, headers=hook.headers)
         summary["webhook"] = response.status_code
@@ -281,6 +336,7 @@ class Simulator:
             return {
                 "phone": phone.id,
                 "now": clock.now().isoformat(timespec="seconds"),
+                "whatsapp_provider": self.whatsapp_provider,
                 "user": _user_json(user),
                 "window": _window_json(ident) if channel == Channel.WHATSAPP else None,
                 "conversations": [
@@ -396,7 +452,22 @@ def make_blueprint(sim: Simulator) -> Blueprint:
             clock_jumps_h=list(CLOCK_JUMPS_H),
             whatsapp_from=sim.rt.config.twilio.whatsapp_from,
             sms_from=sim.rt.config.twilio.sms_from,
+            whatsapp_provider=sim.whatsapp_provider,
+            whatsapp_providers=list(WHATSAPP_PROVIDERS),
         )
+
+    @bp.get("/api/whatsapp-provider")
+    def get_whatsapp_provider() -> Response:
+        return jsonify(provider=sim.whatsapp_provider)
+
+    @bp.post("/api/whatsapp-provider")
+    def post_whatsapp_provider() -> Any:
+        data = request.get_json(silent=True) or {}
+        try:
+            chosen = sim.switch_whatsapp(str(data.get("provider", "")))
+        except PhoneError as exc:
+            return jsonify(error=str(exc)), 400
+        return jsonify(provider=chosen)
 
     @bp.post("/api/phones")
     def add_phone() -> Response:

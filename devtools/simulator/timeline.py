@@ -7,12 +7,17 @@ a refused message is exactly what a developer must not miss. The journal only re
 order (a sequence number per message, given when first seen) and the simulated time; the
 content is read back from the store at every poll, so edits, deletions and delivery ticks show
 as they happen.
+
+A WhatsApp phone shows what either provider carried to it — Twilio's Messages API and Meta's
+Graph API both record there — so switching providers mid-conversation keeps the conversation
+on one screen, in order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +26,9 @@ from typing import Any
 from commerce import clock
 from commerce.messaging.sms_text import segments
 from devtools.emulators.rendering import render_content, unfilled
-from devtools.emulators.store import EmulatorStore, TwilioMessage, validate_content
+from devtools.emulators.store import EmulatorStore, MetaMessage, TwilioMessage, validate_content
 from devtools.simulator.phones import Phone
+from devtools.testkit.meta_webhooks import wa_digits
 
 MAX_SHOWN = 200  # messages per phone sent to the page
 
@@ -31,7 +37,9 @@ MAX_SHOWN = 200  # messages per phone sent to the page
 class Entry:
     seq: int
     at: datetime  # simulated time (commerce.clock) when it appeared
-    key: tuple[Any, ...]  # ("in", n) | ("tw", sid) | ("tg", message_id) | ("rej", i) | ("tgerr", i)
+    # ("in", n) | ("tw", sid) | ("meta", wamid) | ("tg", message_id) | ("rej", i) | ("mrej", i)
+    # | ("tgerr", i)
+    key: tuple[Any, ...]
     inbound: dict[str, Any] | None = None
 
 
@@ -81,6 +89,101 @@ def content_view(store: EmulatorStore, message: TwilioMessage) -> dict[str, Any]
     except ValueError as exc:
         view["rejected"] = f"WhatsApp refuses this menu: {exc}"
     return view
+
+
+_PARAMETER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+# What Meta says of a failure in its status webhook (the emulator's titles for the codes it uses).
+META_FAILURES = {
+    131047: "more than 24 hours have passed since the customer last replied",
+    131026: "message undeliverable",
+}
+
+
+def meta_view(store: EmulatorStore, message: MetaMessage) -> dict[str, Any]:
+    """A Graph API message as the buyer's WhatsApp shows it: its words, media and choices.
+
+    Reply buttons and list rows keep the ids they carry, so a tap on the page posts them back
+    as Meta's ``button_reply`` / ``list_reply``; a location request shows WhatsApp's "Send
+    location" button; a template shows its approved body with the parameters in place.
+    """
+    body = message.payload
+    kind = body.get("type")
+    view: dict[str, Any] = {"text": "", "media": []}
+    if kind == "text":
+        view["text"] = str((body.get("text") or {}).get("body", ""))
+    elif kind in ("image", "document"):
+        media = body.get(kind) or {}
+        view["text"] = str(media.get("caption", ""))
+        view["media_link"] = str(media.get("link", ""))
+        if kind == "image":
+            view["media"] = [view.pop("media_link")]
+        else:
+            view["document"] = str(media.get("filename") or "document")
+    elif kind == "interactive":
+        interactive = body.get("interactive") or {}
+        action = interactive.get("action") or {}
+        header = (interactive.get("header") or {}).get("text")
+        words = [str(header)] if header else []
+        words.append(str((interactive.get("body") or {}).get("text", "")))
+        footer = (interactive.get("footer") or {}).get("text")
+        if footer:
+            words.append(str(footer))
+        view["text"] = "\n".join(words)
+        if interactive.get("type") == "button":
+            view["buttons"] = [
+                {"title": b["reply"]["title"], "id": b["reply"]["id"]}
+                for b in action.get("buttons", [])
+            ]
+        elif interactive.get("type") == "list":
+            view["list"] = {
+                "button": action.get("button", ""),
+                "rows": [
+                    {
+                        "title": r.get("title", ""),
+                        "id": r.get("id", ""),
+                        "description": r.get("description", ""),
+                    }
+                    for section in action.get("sections", [])
+                    for r in section.get("rows", [])
+                ],
+            }
+        elif interactive.get("type") == "location_request_message":
+            view["location_request"] = True
+    elif kind == "template":
+        view["text"] = template_text(store, body.get("template") or {})
+        view["template"] = str((body.get("template") or {}).get("name", ""))
+    else:
+        view["text"] = f"[{kind}]"
+    return view
+
+
+def template_text(store: EmulatorStore, sent: dict[str, Any]) -> str:
+    """The approved template's body with the sent parameters in place of {{1}}, {{2}}…"""
+    name = str(sent.get("name", ""))
+    code = str((sent.get("language") or {}).get("code", ""))
+    template = store.meta_template(name, code)
+    params = [
+        str(p.get("text", ""))
+        for c in sent.get("components") or []
+        if str(c.get("type", "")).lower() == "body"
+        for p in c.get("parameters") or []
+    ]
+    if template is None:
+        return f"[template {name} ({code})] " + " · ".join(params)
+    text = next(
+        (
+            str(c.get("text", ""))
+            for c in template.components
+            if str(c.get("type")).upper() == "BODY"
+        ),
+        "",
+    )
+
+    def fill(match: re.Match[str]) -> str:
+        index = int(match.group(1)) - 1
+        return params[index] if 0 <= index < len(params) else match.group(0)
+
+    return _PARAMETER.sub(fill, text)
 
 
 class Journal:
@@ -134,6 +237,18 @@ class Journal:
                 for i, r in enumerate(store.twilio_rejections())
                 if r.to and r.to.strip() in addresses
             ]
+            if phone.kind == "wa":
+                # Meta's sends and refusals in the order they happened (both to the microsecond).
+                digits = wa_digits(phone.address)
+                timed: list[tuple[datetime, tuple[Any, ...]]] = [
+                    (m.created_at, ("meta", m.id)) for m in store.meta_messages(to=phone.address)
+                ]
+                timed += [
+                    (r.at, ("mrej", i))
+                    for i, r in enumerate(store.meta_rejections())
+                    if r.to and wa_digits(r.to) == digits
+                ]
+                keys += [key for _, key in sorted(timed, key=lambda t: t[0])]
         else:
             keys += [("tg", int(m["message_id"])) for m in store.telegram_messages(phone.address)]
             keys += [
@@ -169,6 +284,33 @@ class Journal:
             item |= content_view(self.store, message)
         return item
 
+    def _meta(self, wamid: str) -> dict[str, Any] | None:
+        """A Graph API message; one Meta reported failed is shown as the refusal it is."""
+        message = self.store.meta_message(wamid)
+        if message is None:
+            return None
+        if message.status == "failed":
+            code = message.error_code
+            why = META_FAILURES.get(code or 0, "not delivered")
+            return {
+                "dir": "error",
+                "channel": "whatsapp",
+                "provider": "meta",
+                "code": code,
+                "text": f"Meta did not deliver a {message.type} message (status failed, "
+                f"error {code}): {why}",
+            }
+        view = meta_view(self.store, message)
+        view["media"] = [self._local(u) for u in view["media"]]
+        return {
+            "dir": "out",
+            "channel": "whatsapp",
+            "provider": "meta",
+            "sid": message.id,
+            "status": message.status,
+            **view,
+        }
+
     def _telegram(self, message_id: int, phone: Phone) -> dict[str, Any] | None:
         message = self.store.telegram_message(phone.address, message_id)
         if message is None:
@@ -194,6 +336,7 @@ class Journal:
         with self._lock:
             entries = list(self._logs.get(phone.id, _PhoneLog()).entries)[-MAX_SHOWN:]
         rejections = self.store.twilio_rejections() if phone.kind != "tg" else []
+        meta_rejections = self.store.meta_rejections() if phone.kind == "wa" else []
         calls = self.store.telegram_calls() if phone.kind == "tg" else []
         shown: list[dict[str, Any]] = []
         for entry in entries:
@@ -204,9 +347,25 @@ class Journal:
             elif kind == "tw":
                 item = self._twilio(ref, phone)
                 item = {"dir": "out", **item} if item else None
+            elif kind == "meta":
+                item = self._meta(ref)
             elif kind == "tg":
                 item = self._telegram(ref, phone)
                 item = {"dir": "out", **item} if item else None
+            elif kind == "mrej":
+                mr = meta_rejections[ref] if ref < len(meta_rejections) else None
+                item = (
+                    {
+                        "dir": "error",
+                        "channel": "whatsapp",
+                        "provider": "meta",
+                        "code": mr.code,
+                        "text": f"Meta refused a message (HTTP {mr.status}, error {mr.code}): "
+                        f"{mr.message}",
+                    }
+                    if mr
+                    else None
+                )
             elif kind == "rej":
                 r = rejections[ref] if ref < len(rejections) else None
                 item = (
@@ -268,11 +427,13 @@ class Journal:
         if phone.kind != "wa":
             return []
         to = f"whatsapp:{phone.address}"
-        return [
+        twilio = [
             m.sid
             for m in self.store.twilio_messages(to=to)
             if m.status == "delivered" and m.status_callback
         ]
+        meta = [m.id for m in self.store.meta_messages(to=phone.address) if m.status == "delivered"]
+        return twilio + meta
 
 
 def version_of(payload: Any) -> str:
