@@ -10,12 +10,14 @@ const API = "/simulator/api";
 const STORE_KEY = "boutik-simulator-phones-v1";
 const KIND_LABEL = { wa: "WhatsApp", tg: "Telegram", sms: "SMS" };
 const ROLE_LABEL = { buyer: "buyer", seller: "seller", courier: "courier", admin: "admin" };
+const PROVIDER_LABEL = { twilio: "Twilio", meta: "Meta" };
 
 const state = {
   config: null,
   phones: [], // [{phone, name, role, number}]
   views: new Map(), // phone id -> {el, version, busy, messages}
   selected: null,
+  provider: "twilio", // who carries WhatsApp: the running deployment's [whatsapp] provider
 };
 
 // ------------------------------------------------------------------ helpers
@@ -96,6 +98,43 @@ function smsSegments(text) {
   return { encoding: gsm ? "GSM-7" : "UCS-2", segments: parts, units: total, limit: multi * parts };
 }
 
+function channelTag(kind) {
+  return kind === "wa" ? `WhatsApp · ${PROVIDER_LABEL[state.provider] || state.provider}` : KIND_LABEL[kind];
+}
+
+// ------------------------------------------------------------------ WhatsApp provider
+
+function drawProvider() {
+  for (const button of document.querySelectorAll("#wa-provider button")) {
+    const active = button.dataset.provider === state.provider;
+    button.classList.toggle("active", active);
+    button.setAttribute("aria-pressed", String(active));
+  }
+  for (const [id, view] of state.views) {
+    if (kindOf(id) === "wa") {
+      const tag = view.el.querySelector(".channel-tag");
+      tag.textContent = channelTag("wa");
+      tag.dataset.provider = state.provider;
+    }
+  }
+}
+
+function setProvider(provider) {
+  if (!provider || provider === state.provider) return;
+  state.provider = provider;
+  drawProvider();
+  refreshPanel();
+}
+
+async function switchProvider(provider) {
+  try {
+    const data = await api("/whatsapp-provider", { provider });
+    setProvider(data.provider);
+  } catch (error) {
+    alert(`Not switched: ${error.message}`);
+  }
+}
+
 // ------------------------------------------------------------------ phones on screen
 
 function savePhones() {
@@ -157,7 +196,7 @@ function buildPhone(persona) {
     : `${ROLE_LABEL[persona.role] || ""} · ${addressOf(persona.phone)}`;
   node.querySelector(".sub").textContent = sub;
   node.querySelector(".avatar").textContent = (persona.name || "?").trim().charAt(0).toUpperCase();
-  node.querySelector(".channel-tag").textContent = KIND_LABEL[kind];
+  node.querySelector(".channel-tag").textContent = channelTag(kind);
   node.querySelector(".phone-head").addEventListener("click", (event) => {
     if (!event.target.classList.contains("close")) select(persona.phone);
   });
@@ -256,6 +295,7 @@ function outboundBubble(m, kind, persona) {
   for (const url of m.media || []) parts.push(el("img", { src: url, alt: "image", loading: "lazy" }));
   if (m.photo) parts.push(el("img", { src: m.photo, alt: "photo", loading: "lazy" }));
   if (m.document) parts.push(el("span", { class: "tag" }, `📄 ${m.document}`));
+  if (m.template) parts.push(el("span", { class: "tag", title: m.template }, "template"));
   if (m.text) parts.push(...(m.channel === "whatsapp" ? waText(m.text) : [m.text]));
   const meta = el("span", { class: "meta" }, hhmm(m.at));
   if (m.channel === "whatsapp") meta.append(ticks(m.status));
@@ -269,12 +309,17 @@ function outboundBubble(m, kind, persona) {
   if (m.rejected) nodes.push(el("div", { class: "refused" }, m.rejected));
   if (m.buttons && m.buttons.length && !m.rejected) {
     nodes.push(el("div", { class: "wa-buttons" }, m.buttons.map((b) =>
-      el("button", { type: "button", dataset: { id: b.id }, onclick: () => send(persona, { button: { id: b.id, title: b.title } }) }, b.title))));
+      el("button", { type: "button", dataset: { id: b.id }, onclick: () => send(persona, { button: { id: b.id, title: b.title, message_id: m.sid } }) }, b.title))));
+  }
+  if (m.location_request) {
+    nodes.push(el("div", { class: "wa-buttons" }, el("button", {
+      type: "button", class: "wa-location-request", onclick: () => pickLocation(persona),
+    }, "📍 Send location")));
   }
   if (m.list && !m.rejected) {
     nodes.push(el("div", { class: "wa-buttons" }, el("button", {
       type: "button", class: "wa-list-open", dataset: { rows: m.list.rows.map((r) => r.id).join(" ") },
-      onclick: () => openList(persona, m.list),
+      onclick: () => openList(persona, m.list, m.sid),
     }, `☰ ${m.list.button || "Options"}`)));
   }
   if (m.inline_keyboard) {
@@ -351,12 +396,12 @@ function openModal(title, ...content) {
 }
 function closeModal() { document.getElementById("modal").hidden = true; }
 
-function openList(persona, list) {
+function openList(persona, list, messageId) {
   openModal(list.button || "Options", el("div", { class: "list-rows" }, list.rows.map((row) =>
     el("button", {
       type: "button",
       dataset: { id: row.id },
-      onclick: () => { closeModal(); send(persona, { button: { id: row.id, title: row.title, list: true } }); },
+      onclick: () => { closeModal(); send(persona, { button: { id: row.id, title: row.title, list: true, message_id: messageId } }); },
     }, row.title, row.description ? el("small", {}, row.description) : null))));
 }
 
@@ -447,6 +492,7 @@ async function refreshClock() {
   try {
     const data = await api("/clock");
     document.getElementById("clock-now").textContent = formatNow(data.now);
+    setProvider((await api("/whatsapp-provider")).provider); // another tab may have switched
   } catch (e) { /* next round */ }
 }
 
@@ -489,6 +535,10 @@ async function refreshPanel() {
   try { data = await api(`/state?phone=${encodeURIComponent(phoneId)}`); } catch (e) { return; }
   if (state.selected !== phoneId) return;
   const nodes = [];
+  const provider = data.whatsapp_provider || state.provider;
+  nodes.push(el("p", { class: "small provider-line" }, "WhatsApp goes through ",
+    el("strong", { class: "provider-name", dataset: { provider } }, PROVIDER_LABEL[provider] || provider),
+    provider === "meta" ? " (Cloud API, emulator at /emu/meta)" : " (emulator at /emu/twilio)"));
   nodes.push(el("h3", {}, "User"));
   nodes.push(data.user ? kv([
     ["id", data.user.id], ["name", data.user.name], ["roles", data.user.roles.join(", ") || "—"],
@@ -554,12 +604,17 @@ function drawAddMenu() {
 
 async function main() {
   state.config = await api("/config");
+  state.provider = state.config.whatsapp_provider || "twilio";
+  for (const button of document.querySelectorAll("#wa-provider button")) {
+    button.onclick = () => switchProvider(button.dataset.provider);
+  }
   document.getElementById("modal-close").onclick = closeModal;
   document.getElementById("modal").addEventListener("click", (event) => { if (event.target.id === "modal") closeModal(); });
   state.phones = loadPhones();
   drawClock();
   drawAddMenu();
   drawPhones();
+  drawProvider();
   refreshClock();
   setInterval(() => { for (const p of state.phones) poll(p.phone); }, 1000);
   setInterval(refreshClock, 5000);
