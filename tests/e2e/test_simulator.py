@@ -28,14 +28,24 @@ from channels_adapters.senders import SendError
 from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
-from commerce.messaging.templates import menu_sids
+from commerce.messaging.templates import ContentTemplate, menu_sids
+from commerce.orders.models import Order, OrderStatus
+from commerce.users.models import User
 from devtools import contracts
 from devtools.simulator import prepare_config, simulator_of
-from devtools.simulator.routes import Simulator
+from devtools.simulator.routes import SAMPLES, Simulator
 from settings.config import ConfigError, load_config
-from tests.support import PG_URL, Db, phone
+from tests.support import PG_URL, Db, make_product, make_seller, phone
 from tests.timing import WAIT_S
-from tests.webhooks import AUTH_TOKEN, post_telegram, post_twilio, telegram_message, whatsapp_form
+from tests.unit import flows
+from tests.webhooks import (
+    AUTH_TOKEN,
+    META_APP_SECRET,
+    post_telegram,
+    post_twilio,
+    telegram_message,
+    whatsapp_form,
+)
 
 
 @dataclass
@@ -424,3 +434,226 @@ def test_production_serves_no_simulator_and_no_emulator(pg: Db) -> None:
             build_app(Runtime(config.replace(simulator__enabled=True)))
     finally:
         rt.dispose()
+
+
+# --- WhatsApp on Meta's Cloud API, switched on the page ----------------------------------------
+
+
+def _switch(simulator: SimServer, provider: str) -> None:
+    response = simulator.client.post(
+        "/simulator/api/whatsapp-provider", json={"provider": provider}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {"provider": provider}
+
+
+def _outbox(simulator: SimServer) -> list[Outbox]:
+    with simulator.db.session() as s:
+        return list(s.scalars(select(Outbox).order_by(Outbox.id)))
+
+
+def _settle(simulator: SimServer, before: int) -> None:
+    """Wait until the turn's rows (ids after `before`) exist and none is waiting to be sent."""
+
+    def done() -> bool:
+        rows = [r for r in _outbox(simulator) if r.id > before]
+        return bool(rows) and all(
+            r.status not in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows
+        )
+
+    assert simulator.wait(done)
+
+
+def _act(simulator: SimServer, phone_id: str, **action: Any) -> list[dict[str, Any]]:
+    """Do something on the phone; the bubbles it got in answer."""
+    shown = len(simulator.replies(phone_id))
+    before = max((r.id for r in _outbox(simulator)), default=0)
+    result = simulator.send(phone_id, **action)
+    assert result["status"] == 200
+    _settle(simulator, before)
+    return simulator.replies(phone_id)[shown:]
+
+
+def _tap(simulator: SimServer, phone_id: str, prefix: str) -> list[dict[str, Any]]:
+    """Tap the newest button or list row whose id starts with `prefix`, as the page does."""
+    for bubble in reversed(simulator.replies(phone_id)):
+        for button in bubble.get("buttons", []):
+            if button["id"].startswith(prefix):
+                tap = {**button, "message_id": bubble["sid"]}
+                return _act(simulator, phone_id, button=tap)
+        for row in (bubble.get("list") or {}).get("rows", []):
+            if row["id"].startswith(prefix):
+                tap = {"id": row["id"], "title": row["title"], "list": True}
+                return _act(simulator, phone_id, button={**tap, "message_id": bubble["sid"]})
+    raise AssertionError(f"no button or row {prefix!r} on {phone_id}")
+
+
+def _words(bubbles: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        [b.get("text", "") for b in bubbles]
+        + [x["title"] for b in bubbles for x in b.get("buttons", [])]
+        + [r["title"] for b in bubbles for r in (b.get("list") or {}).get("rows", [])]
+    )
+
+
+def test_the_simulator_wires_meta_with_per_process_secrets(simulator: SimServer) -> None:
+    config = simulator.rt.config
+    assert config.meta.api_base_url == simulator.base_url + "/emu/meta"
+    assert config.meta.phone_number_id and config.meta.waba_id
+    s = config.secrets
+    assert s.meta_whatsapp_token and s.meta_app_secret and s.meta_verify_token
+    assert s.meta_app_secret != META_APP_SECRET  # random per process, never the testkit's
+    again = prepare_config(config, port=1, environ={}).secrets
+    assert again.meta_app_secret != s.meta_app_secret
+    given = {"META_WHATSAPP_TOKEN": "t", "META_APP_SECRET": "a", "META_VERIFY_TOKEN": "v"}
+    env = prepare_config(config, port=1, environ=given).secrets
+    assert (env.meta_whatsapp_token, env.meta_app_secret, env.meta_verify_token) == ("t", "a", "v")
+    # The page starts on the configured provider (twilio by default) and says so.
+    assert config.whatsapp.provider == "twilio"
+    page = simulator.client.get("/simulator/api/config").get_json()
+    assert (page["whatsapp_provider"], page["whatsapp_providers"]) == ("twilio", ["twilio", "meta"])
+    # The notice templates were made at start by the production sync, pending as Meta leaves them.
+    made = simulator.sim.store.meta_templates()
+    assert made and {t.status for t in made} == {"PENDING"}
+    with simulator.db.session() as session:
+        recorded = session.scalar(
+            select(func.count(ContentTemplate.id)).where(ContentTemplate.provider == "meta")
+        )
+    assert recorded == len(made)
+    # The subscription check answers with this process's verify token.
+    query = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": s.meta_verify_token,
+        "hub.challenge": "42",
+    }
+    assert simulator.client.get("/webhooks/meta/whatsapp", query_string=query).data == b"42"
+
+
+def test_a_switch_to_an_unknown_provider_is_refused(simulator: SimServer) -> None:
+    response = simulator.client.post("/simulator/api/whatsapp-provider", json={"provider": "x"})
+    assert response.status_code == 400
+    assert simulator.client.get("/simulator/api/whatsapp-provider").get_json() == {
+        "provider": "twilio"
+    }
+
+
+def test_the_buyer_journey_on_meta_then_back_to_twilio(simulator: SimServer) -> None:
+    db, store = simulator.db, simulator.sim.store
+    seller, _shop = make_seller(db)
+    product_id = make_product(db, seller_id=seller, stock=5)
+    number = phone()
+    wa = f"wa:{number}"
+
+    _switch(simulator, "meta")
+    assert simulator.app.extensions["boutik"].config.whatsapp.provider == "meta"  # the routes'
+    state = simulator.client.get("/simulator/api/state", query_string={"phone": wa}).get_json()
+    assert state["whatsapp_provider"] == "meta"
+
+    [menu] = _act(simulator, wa, text="bonjour", name="Awa Touré")
+    [row] = _inbound(db, address=number)
+    assert row.provider == "meta"
+    assert store.twilio_messages(to=f"whatsapp:{number}") == []
+    [sent] = store.meta_messages(to=number)
+    assert (sent.type, sent.payload["interactive"]["type"]) == ("interactive", "list")
+    assert menu["provider"] == "meta" and menu["sid"] == sent.id and menu["list"]["rows"]
+
+    [categories] = _tap(simulator, wa, "menu:catalog")  # a list reply
+    assert categories["buttons"]
+    [products] = _tap(simulator, wa, "cat:")  # a reply button
+    assert "Téléphone Sams" in _words([products])
+    _tap(simulator, wa, f"prod:{product_id}")
+    _tap(simulator, wa, f"buy:{product_id}")
+    [ask] = _tap(simulator, wa, "addr:pin")
+    assert ask["location_request"] is True  # the page shows WhatsApp's "Send location"
+    kinds = [r.kind for r in _inbound(db, address=number)]
+    assert kinds.count("button") == 5
+
+    pin = {"lat": 9.6412, "lng": -13.62, "label": "Carrefour Kipé"}
+    summary = _act(simulator, wa, location=pin)
+    assert "Carrefour Kipé" in _words(summary)
+    done = _tap(simulator, wa, "co:ok:")
+
+    with db.session() as s:
+        buyer_id = s.scalar(select(User.id).where(User.phone == number))
+        [order] = s.scalars(select(Order).where(Order.buyer_id == buyer_id)).all()
+    assert order.status == OrderStatus.PLACED and order.landmark == "Carrefour Kipé"
+    assert any("/media/qr/" in url for b in done for url in b["media"])
+    assert flows.code(db, order.id).pin in _words(done)
+
+    # Delivery ticks: the emulator's own "sent", then the pump's signed webhooks move the rows.
+    wamids = {m.id for m in store.meta_messages(to=number)}
+
+    def rows_at(*statuses: OutboxStatus) -> bool:
+        rows = [r for r in _outbox(simulator) if r.provider_message_id in wamids]
+        return len(rows) == len(wamids) and all(r.status in statuses for r in rows)
+
+    assert simulator.wait(lambda: rows_at(OutboxStatus.DELIVERED, OutboxStatus.READ))
+    shown = simulator.messages(wa)
+    assert {m["status"] for m in shown if m["dir"] == "out"} == {"delivered"}
+
+    def page_looks_then_all_read() -> bool:
+        simulator.messages(wa, seen="1")  # the page polls the phone while it is visible
+        return rows_at(OutboxStatus.READ)
+
+    assert simulator.wait(page_looks_then_all_read)
+    assert all(d.status_code == 200 for d in store.meta_deliveries())
+
+    # Back to Twilio in the same process: the next message and its reply go through Twilio.
+    _switch(simulator, "twilio")
+    [again] = _act(simulator, wa, text="bonjour")
+    assert _inbound(db, address=number)[-1].provider == "twilio"
+    assert store.twilio_messages(to=f"whatsapp:{number}")
+    assert {m.id for m in store.meta_messages(to=number)} == wamids
+    assert "provider" not in again and again["sid"].startswith("SM")
+
+
+def test_a_photo_on_meta_is_a_media_id_the_webhook_fetches(
+    simulator: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = phone()
+    _switch(simulator, "meta")
+    store = simulator.sim.store
+    held: list[str] = []
+    add_media = store.meta_add_media
+    monkeypatch.setattr(store, "meta_add_media", lambda *a: held.append(add_media(*a)) or held[-1])
+
+    pin = {"lat": 9.5987, "lng": -13.6458, "label": "Kipé"}
+    assert simulator.send(f"wa:{number}", location=pin)["path"] == "/webhooks/meta/whatsapp"
+    assert simulator.send(f"wa:{number}", photo="sac")["status"] == 200
+
+    rows = _inbound(simulator.db, address=number)
+    assert [(r.provider, r.kind) for r in rows] == [("meta", "location"), ("meta", "media")]
+    sent = [m for m in simulator.messages(f"wa:{number}") if m["dir"] == "in"]
+    assert [m["kind"] for m in sent] == ["location", "photo"]
+    assert sent[1]["photo"] == "/simulator/static/samples/sac.jpg"
+    # The sample went into the Graph emulator first and the webhook carried only its id,
+    # which the production sender resolves with the token, as for a real buyer's photo.
+    [media_id] = held
+    data, mime = simulator.rt.meta_sender.fetch_media(media_id)
+    assert mime == "image/jpeg" and data == Path(SAMPLES / "sac.jpg").read_bytes()
+
+
+def test_meta_refusals_are_shown_loudly_in_the_phone(simulator: SimServer) -> None:
+    number = phone()
+    _switch(simulator, "meta")
+    simulator.send(f"wa:{number}", text="bonjour")
+    simulator.wait(lambda: simulator.replies(f"wa:{number}"))
+    sender = simulator.rt.meta_sender
+    four = [{"type": "reply", "reply": {"id": f"b{i}", "title": f"B{i}"}} for i in range(4)]
+    refused = {
+        "type": "interactive",
+        "interactive": {"type": "button", "body": {"text": "?"}, "action": {"buttons": four}},
+    }
+    with pytest.raises(SendError):
+        sender.send_message(number, refused)
+    # A day of silence: the Cloud API accepts free text, then reports it failed (131047).
+    simulator.client.post("/simulator/api/clock", json={"hours": 25})
+    sender.send_message(number, {"type": "text", "text": {"body": "trop tard"}})
+
+    def errors() -> list[dict[str, Any]]:
+        return [m for m in simulator.messages(f"wa:{number}") if m["dir"] == "error"]
+
+    shown = simulator.wait(lambda: len(errors()) == 2 and errors())
+    assert [e["provider"] for e in shown] == ["meta", "meta"]
+    assert "Meta refused" in shown[0]["text"] and shown[0]["code"]
+    assert shown[1]["code"] == 131047 and "24 hours" in shown[1]["text"]
