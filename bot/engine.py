@@ -3,7 +3,8 @@
 Order of work inside the caller's transaction:
 1. record the provider's message id (UNIQUE): a redelivery stops here with no effect;
 2. identify the user on this channel and remember the inbound time (WhatsApp window);
-3. opt-out / opt-in / help keywords, handled the same on every channel;
+3. opt-out / opt-in / help keywords, handled the same on every channel (END said inside a
+   hand-off or a question thread ends that thread instead: `closes_a_thread`);
 4. human hand-off: the bot stays silent while a person holds the conversation, and what the
    user writes is relayed to that person (bot/handoff_flow.py);
 5. the role's flow table picks a handler for (state, message); its replies and the new state
@@ -28,7 +29,7 @@ from sqlalchemy.sql.dml import Insert
 
 from bot import i18n
 from bot.flow import Context, Flow
-from bot.handoff_flow import relay_in_human_mode
+from bot.handoff_flow import closes_a_thread, relay_in_human_mode
 from bot.keywords import Keyword, keyword_of
 from bot.messages import (
     Choices,
@@ -292,6 +293,10 @@ class Engine:
         if not user.is_active:
             return [i18n_text(lang, "engine.account_inactive")]
         keyword = keyword_of(msg.text) if msg.kind == InboundKind.TEXT else None
+        if keyword == Keyword.OPT_OUT and closes_a_thread(
+            session, conv=conv, user=user, text=msg.text
+        ):
+            keyword = None  # END inside a hand-off or a thread ends it, below
         if keyword == Keyword.OPT_OUT:
             users.set_opt_out(session, user_id=user.id, opted_out=True)
             return [i18n_text(lang, "engine.opted_out")]

@@ -53,6 +53,21 @@ def says_close(text: str) -> bool:
     return fold(text) in {fold(w) for w in CLOSE_WORDS}
 
 
+def closes_a_thread(session: Session, *, conv: ConversationState, user: User, text: str) -> bool:
+    """Is `text` FIN/END said inside a hand-off or an open question thread?
+
+    END is both Twilio's opt-out word and a synonym of FIN. The rule: inside a hand-off (human
+    mode) or while the buyer's question thread is open, FIN/END end that conversation and opt
+    no one out; anywhere else END keeps its opt-out meaning (CHANNELS.md). The engine asks this
+    before it reads END as an opt-out.
+    """
+    if not says_close(text):
+        return False
+    if conv.human_mode:
+        return True
+    return open_thread_of_buyer(session, user.id, ThreadKind.QUESTION) is not None
+
+
 def _set_human_mode(
     session: Session, *, buyer_id: int, channel: Channel, address: str, staff_id: int
 ) -> None:

