@@ -339,7 +339,7 @@ def _cash(ctx: Context, order_id: int | None, *, yes: bool) -> Result:
     except IllegalTransition:
         return order_view(ctx, order, ctx.t("buyer.cash.not_yet"))
     if result.delivered:
-        # The review prompt follows as a notification; offer it here too, in the same turn.
+        # Her own word closed it: the core queues no rating prompt, this answer is the one.
         return _rating_menu(ctx, order, ctx.t("buyer.cash.closed", number=order.number))
     return to_menu(ctx, "buyer.cash.noted", number=order.number)
 

@@ -88,7 +88,12 @@ def _check_deliverer(session: Session, order: Order, user_id: int) -> None:
 # --- what closes it --------------------------------------------------------------------------
 
 
-def _finish_if_confirmed(session: Session, order: Order) -> bool:
+def _finish_if_confirmed(session: Session, order: Order, *, by_buyer: bool = False) -> bool:
+    """Close the order once both confirmations are in; tell the seller, the courier, the buyer.
+
+    `by_buyer`: the buyer's own word closed it. She is answered in the turn that carried it
+    (which asks for the stars), so no second rating prompt is queued for her.
+    """
     code = codes.code_for_order(session, order.id)
     if code.used_at is None or order.cash_confirmed_at is None:
         return False
@@ -107,13 +112,14 @@ def _finish_if_confirmed(session: Session, order: Order) -> bool:
         params={"order_id": order.id},
         essential=True,
     )
-    notify(
-        session,
-        user_id=order.buyer_id,
-        kind=Notice.REVIEW_PROMPT,
-        params={"order_id": order.id},
-        essential=True,
-    )
+    if not by_buyer:
+        notify(
+            session,
+            user_id=order.buyer_id,
+            kind=Notice.REVIEW_PROMPT,
+            params={"order_id": order.id},
+            essential=True,
+        )
     if order.courier_id is not None and order.courier_id != owner:
         notify(
             session,
@@ -226,7 +232,10 @@ def prove_as_seller(session: Session, *, seller_id: int, order_id: int, pin: str
 
 @action
 def confirm_cash(session: Session, *, buyer_id: int, order_id: int) -> ProofResult:
-    """The buyer says the cash was handed over; with the deliverer's proof, the order closes."""
+    """The buyer says the cash was handed over; with the deliverer's proof, the order closes.
+
+    Closing it here, the caller's answer to her asks for the stars: no rating prompt is queued.
+    """
     order = buyer_order(session, buyer_id, order_id)
     if not at_the_door(order):
         raise IllegalTransition(
@@ -235,4 +244,4 @@ def confirm_cash(session: Session, *, buyer_id: int, order_id: int) -> ProofResu
     if order.cash_confirmed_at is None:
         order.cash_confirmed_at = clock.now()
         session.flush()
-    return ProofResult(order=order, delivered=_finish_if_confirmed(session, order))
+    return ProofResult(order=order, delivered=_finish_if_confirmed(session, order, by_buyer=True))
