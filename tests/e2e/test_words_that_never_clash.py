@@ -86,3 +86,23 @@ def test_end_inside_a_question_thread_closes_it(boutik: Boutik) -> None:
     assert "Conversation terminée" in bye and OPTED_OUT not in bye
     assert _last_thread(db, buyer_id).status == ThreadStatus.CLOSED
     assert not _opted_out(db, buyer_id)
+
+
+def test_natural_opt_outs_are_understood_and_confirmed(boutik: Boutik) -> None:
+    db = boutik.db
+    buyer_id, _ = make_buyer(db)
+    wa = Phone(boutik, _phone(db, buyer_id))
+    wa.text("Bonjour")
+    for said in (
+        "je ne veux plus recevoir de messages",
+        "arrêtez de m'écrire",
+        "stop merci",
+        "Please stop sending me messages",
+    ):
+        assert OPTED_OUT in wa.text(said), said
+        assert _opted_out(db, buyer_id), said
+        wa.text("START")
+        assert not _opted_out(db, buyer_id)
+    # A sentence about an order is not an opt-out.
+    wa.text("je ne veux plus cette commande")
+    assert not _opted_out(db, buyer_id)
