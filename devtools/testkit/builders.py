@@ -19,7 +19,7 @@ from commerce.delivery import actions as delivery
 from commerce.delivery.models import Courier
 from commerce.moderation import actions as moderation
 from commerce.users import actions as users
-from commerce.users.models import Role, User, UserRole
+from commerce.users.models import Channel, ChannelIdentity, Role, User, UserRole
 from devtools.testkit.db import Db
 
 _ids = itertools.count(1)
@@ -129,6 +129,23 @@ def make_buyer(db: Db, *, prefecture: str = "Ratoma", quartier: str = "Kipé") -
             landmark="derrière la grande mosquée",
         )
         return buyer.id, address.id
+
+
+def make_whatsapp_buyer(db: Db, *, in_window: bool = True) -> tuple[int, str]:
+    """(buyer id, phone) of a WhatsApp buyer who last wrote an hour ago (inside the 24 h window)
+    or 30 hours ago (outside it)."""
+    number = phone()
+    with db.uow() as s:
+        user = users.get_or_create_by_phone(s, phone=number, name="Awa")
+        s.add(
+            ChannelIdentity(
+                user_id=user.id,
+                channel=Channel.WHATSAPP,
+                address=number,
+                last_inbound_at=clock.now() - dt.timedelta(hours=1 if in_window else 30),
+            )
+        )
+        return user.id, number
 
 
 def make_courier(

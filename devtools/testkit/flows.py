@@ -17,6 +17,7 @@ from commerce.delivery import actions as delivery
 from commerce.delivery import handover, offers
 from commerce.delivery.models import DeliveryCode, DeliveryJob, JobKind, JobOffer
 from commerce.messaging.models import Outbox
+from commerce.messaging.templates import ContentTemplate
 from commerce.orders import actions as orders
 from commerce.orders.models import (
     CommissionPayer,
@@ -268,6 +269,25 @@ def outbox(db: Db, *, user_id: int | None = None, kind: str | None = None) -> li
         if kind is not None:
             stmt = stmt.where(Outbox.kind == kind)
         return list(s.scalars(stmt))
+
+
+def outbox_row(db: Db, row_id: int) -> Outbox:
+    with db.session() as s:
+        row = s.get(Outbox, row_id)
+        assert row is not None, f"no outbox row {row_id}"
+        s.expunge(row)
+        return row
+
+
+def content_templates(db: Db) -> list[ContentTemplate]:
+    """Every recorded WhatsApp template, of either provider, by name."""
+    with db.session() as s:
+        return list(s.scalars(select(ContentTemplate).order_by(ContentTemplate.friendly_name)))
+
+
+def content_template(db: Db, friendly_name: str) -> ContentTemplate:
+    [row] = [r for r in content_templates(db) if r.friendly_name == friendly_name]
+    return row
 
 
 def snapshot(db: Db) -> dict[str, list[tuple[Any, ...]]]:

@@ -21,22 +21,44 @@ from channels_adapters.web import create_app
 from commerce import rules
 from commerce.messaging.models import Outbox, OutboxStatus
 from devtools.emulators.store import EmulatorStore
-from settings.config import load_config
+from settings.config import Config, load_config
 from tests.services import Emulator
 from tests.support import PG_URL, Db
 from tests.timing import WAIT_S
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from tests.webhooks import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    META_APP_SECRET,
+    META_PHONE_NUMBER_ID,
+    META_TOKEN,
+    META_VERIFY_TOKEN,
+    META_WABA_ID,
+    PUBLIC,
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+)
 
 
-def boutik_config(emulator: Emulator, media_dir: Path, **overrides: Any):  # type: ignore[no-untyped-def]
+def provider_env(*, meta: bool = False) -> dict[str, str]:
+    """The providers' test secrets as a deployment sets them: Twilio's and Telegram's, and with
+    `meta` the Cloud API's token, app secret and verify token."""
     env = {
-        "DATABASE_URL": PG_URL,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
     }
-    config = load_config(environ=env).replace(
+    if meta:
+        env |= {
+            "META_WHATSAPP_TOKEN": META_TOKEN,
+            "META_APP_SECRET": META_APP_SECRET,
+            "META_VERIFY_TOKEN": META_VERIFY_TOKEN,
+        }
+    return env
+
+
+def boutik_config(emulator: Emulator, media_dir: Path, **overrides: Any) -> Config:
+    config = load_config(environ={"DATABASE_URL": PG_URL, **provider_env()}).replace(
         web__public_base_url=PUBLIC,
         twilio__api_base_url=emulator.base_url,
         telegram__api_base_url=f"{emulator.base_url}/telegram/bot",
@@ -44,6 +66,20 @@ def boutik_config(emulator: Emulator, media_dir: Path, **overrides: Any):  # typ
         queue__redis_url="",
     )
     return config.replace(**overrides) if overrides else config
+
+
+def meta_config(emulator: Emulator, media_dir: Path, **overrides: Any) -> Config:
+    """`boutik_config` with Meta's Cloud API carrying WhatsApp, at the Graph API emulator."""
+    meta = {
+        "whatsapp__provider": "meta",
+        "meta__phone_number_id": META_PHONE_NUMBER_ID,
+        "meta__waba_id": META_WABA_ID,
+        "meta__api_base_url": f"{emulator.base_url}/meta",
+        "secrets__meta_whatsapp_token": META_TOKEN,
+        "secrets__meta_app_secret": META_APP_SECRET,
+        "secrets__meta_verify_token": META_VERIFY_TOKEN,
+    }
+    return boutik_config(emulator, media_dir, **{**meta, **overrides})
 
 
 @dataclass

@@ -8,7 +8,6 @@ posts its status webhooks to it, signed with the app secret, exactly as Meta doe
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,15 +25,12 @@ from commerce.returns.models import Return
 from commerce.users.models import User
 from devtools.emulators import serve_in_thread
 from devtools.emulators.meta_state import MetaMessage
-from tests.e2e.conftest import Boutik, boutik_config
+from tests.e2e.conftest import Boutik, meta_config
 from tests.services import Emulator
 from tests.support import Db, make_product, make_seller, phone, stock_of
 from tests.timing import WAIT_S
 from tests.unit import flows
 from tests.webhooks import (
-    META_APP_SECRET,
-    META_PHONE_NUMBER_ID,
-    META_TOKEN,
     META_VERIFY_TOKEN,
     META_WEBHOOK_PATH,
     PUBLIC,
@@ -60,23 +56,11 @@ from workers.outbox import sweep
 def meta(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[Boutik]:
     """Boutik with Meta carrying WhatsApp, served over HTTP for the emulator's statuses."""
     emulator.store.reset()
-    config = boutik_config(
+    config = meta_config(
         emulator,
         tmp_path / "media",
-        whatsapp__provider="meta",
-        meta__phone_number_id=META_PHONE_NUMBER_ID,
-        meta__api_base_url=f"{emulator.base_url}/meta",
         # the real pacing is tested elsewhere; here it would only make conversations slow
         twilio__sms_segments_per_s=200.0,
-    )
-    config = dataclasses.replace(
-        config,
-        secrets=dataclasses.replace(
-            config.secrets,
-            meta_app_secret=META_APP_SECRET,
-            meta_verify_token=META_VERIFY_TOKEN,
-            meta_whatsapp_token=META_TOKEN,
-        ),
     )
     rt = Runtime(config)
     app = create_app(config, runtime=rt)

@@ -6,7 +6,6 @@ on the real PostgreSQL; messages leave through the outbox worker path (`deliver`
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner
-from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest.content.v1.content import ContentList
 from twilio.rest.content.v1.content.approval_create import ApprovalCreateList
@@ -24,75 +22,28 @@ from boutik.cli import main
 from boutik.runtime import Runtime
 from channels_adapters.twilio_template_sync import refresh_status, sync
 from channels_adapters.twilio_templates import all_specs
-from commerce import clock
 from commerce.messaging.models import Outbox
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
-from commerce.messaging.templates import ApprovalStatus, ContentTemplate, TemplatePurpose
-from commerce.users import actions as users
-from commerce.users.models import Channel, ChannelIdentity
+from commerce.messaging.templates import ApprovalStatus, TemplatePurpose
+from commerce.users.models import Channel
 from devtools.emulators.store import EmulatorStore
 from settings import config as config_module
-from settings.config import load_config
+from tests.e2e.conftest import boutik_config
 from tests.services import Emulator
-from tests.support import PG_URL, Db, phone
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from tests.support import PG_URL, Db, make_whatsapp_buyer
+from tests.unit.flows import content_template, content_templates
+from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN
 from workers.outbox import deliver
 
 MENUS, NOTICES = 23, 22  # 3 quick replies + 20 list pickers; 11 buyer notices × fr/en
 
 
 @pytest.fixture
-def store(emulator: Emulator) -> EmulatorStore:
-    emulator.store.reset()
-    return emulator.store
-
-
-@pytest.fixture
 def rt(pg: Db, emulator: Emulator, store: EmulatorStore, tmp_path: Path) -> Iterator[Runtime]:
-    env = {
-        "DATABASE_URL": PG_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-    }
-    config = load_config(environ=env).replace(
-        web__public_base_url="https://boutik.example.gn",
-        twilio__api_base_url=emulator.base_url,
-        telegram__api_base_url=f"{emulator.base_url}/telegram/bot",
-        media__dir=str(tmp_path / "media"),
-        queue__redis_url="",
-    )
-    runtime = Runtime(config)
+    runtime = Runtime(boutik_config(emulator, tmp_path / "media"))
     yield runtime
     runtime.dispose()
-
-
-def _rows(pg: Db) -> list[ContentTemplate]:
-    with pg.session() as s:
-        return list(s.scalars(select(ContentTemplate).order_by(ContentTemplate.friendly_name)))
-
-
-def _row(pg: Db, friendly_name: str) -> ContentTemplate:
-    [row] = [r for r in _rows(pg) if r.friendly_name == friendly_name]
-    return row
-
-
-def _buyer(pg: Db, *, in_window: bool) -> tuple[int, str]:
-    """A French-speaking WhatsApp buyer, who last wrote now or 30 hours ago."""
-    number = phone()
-    with pg.uow() as s:
-        user = users.get_or_create_by_phone(s, phone=number, name="Awa")
-        s.add(
-            ChannelIdentity(
-                user_id=user.id,
-                channel=Channel.WHATSAPP,
-                address=number,
-                last_inbound_at=clock.now() - dt.timedelta(hours=0 if in_window else 30),
-            )
-        )
-        return user.id, number
 
 
 def _send(rt: Runtime, pg: Db, user_id: int, kind: Notice, params: dict[str, object]) -> Outbox:
@@ -114,7 +65,7 @@ def test_sync_creates_the_full_set_once_and_a_second_run_creates_nothing(
     assert len(first.submitted) == NOTICES
     contents = store.contents()
     assert sorted(c.friendly_name for c in contents) == sorted(first.created)
-    rows = _rows(pg)
+    rows = content_templates(pg)
     assert {r.content_sid for r in rows} == {c.sid for c in contents}
     menus = {r.key for r in rows if r.purpose == TemplatePurpose.MENU}
     assert menus == {f"quick_reply_{n}" for n in (1, 2, 3)} | {
@@ -126,9 +77,9 @@ def test_sync_creates_the_full_set_once_and_a_second_run_creates_nothing(
     assert {r.approval for r in rows if r.purpose == TemplatePurpose.MENU} == {
         ApprovalStatus.UNSUBMITTED
     }
-    two = store.content(_row(pg, "boutik_menu_quick_reply_2").content_sid)
+    two = store.content(content_template(pg, "boutik_menu_quick_reply_2").content_sid)
     assert two is not None and len(two.definition["actions"]) == 2
-    accepted = store.content(_row(pg, "boutik_order_accepted_en").content_sid)
+    accepted = store.content(content_template(pg, "boutik_order_accepted_en").content_sid)
     assert accepted is not None and accepted.approval is not None
     assert accepted.approval["category"] == "UTILITY"
     assert accepted.types["twilio/text"]["body"] == (
@@ -141,7 +92,7 @@ def test_sync_creates_the_full_set_once_and_a_second_run_creates_nothing(
     assert second.created == [] and second.submitted == [] and second.outdated == []
     assert len(store.contents()) == MENUS + NOTICES
     assert [r.method for r in store.raw_requests() if r.method != "GET"] == []
-    assert {(r.friendly_name, r.content_sid) for r in _rows(pg)} == {
+    assert {(r.friendly_name, r.content_sid) for r in content_templates(pg)} == {
         (r.friendly_name, r.content_sid) for r in rows
     }
 
@@ -164,20 +115,22 @@ def test_status_refreshes_an_approval_from_twilio(
         synced = runner.invoke(main, ["twilio", "templates", "sync"], env=env)
         assert synced.exit_code == 0, synced.output
         assert f"{MENUS + NOTICES} created" in synced.output
-        sid = _row(pg, "boutik_order_accepted_fr").content_sid
-        assert _row(pg, "boutik_order_accepted_fr").approval == ApprovalStatus.RECEIVED
+        sid = content_template(pg, "boutik_order_accepted_fr").content_sid
+        assert content_template(pg, "boutik_order_accepted_fr").approval == ApprovalStatus.RECEIVED
 
         store.decide_approval(sid, "approved")
-        store.decide_approval(_row(pg, "boutik_order_refused_fr").content_sid, "rejected", "TAG")
+        store.decide_approval(
+            content_template(pg, "boutik_order_refused_fr").content_sid, "rejected", "TAG"
+        )
         shown = runner.invoke(main, ["twilio", "templates", "status"], env=env)
     finally:
         config_module.get_config.cache_clear()
 
     assert shown.exit_code == 0, shown.output
-    assert _row(pg, "boutik_order_accepted_fr").approval == ApprovalStatus.APPROVED
-    refused = _row(pg, "boutik_order_refused_fr")
+    assert content_template(pg, "boutik_order_accepted_fr").approval == ApprovalStatus.APPROVED
+    refused = content_template(pg, "boutik_order_refused_fr")
     assert (refused.approval, refused.rejection_reason) == (ApprovalStatus.REJECTED, "TAG")
-    assert _row(pg, "boutik_order_accepted_en").approval == ApprovalStatus.RECEIVED
+    assert content_template(pg, "boutik_order_accepted_en").approval == ApprovalStatus.RECEIVED
     [line] = [ln for ln in shown.output.splitlines() if "boutik_order_accepted_fr" in ln]
     assert sid in line and line.endswith("approved")
     assert "rejected  (TAG)" in shown.output
@@ -187,7 +140,7 @@ def test_a_two_choice_menu_goes_out_through_the_two_button_template(
     rt: Runtime, pg: Db, store: EmulatorStore
 ) -> None:
     sync(rt.twilio_sender.client, rt.session_factory)
-    user_id, number = _buyer(pg, in_window=True)
+    user_id, number = make_whatsapp_buyer(pg, in_window=True)
     menu = Choices(
         text="Payer à la livraison ?",
         choices=(Choice("pay:cash", "Oui, en espèces"), Choice("pay:no", "Non")),
@@ -196,7 +149,7 @@ def test_a_two_choice_menu_goes_out_through_the_two_button_template(
     _send(rt, pg, user_id, Notice.REPLY, {"reply": reply_to_json(menu)})
 
     [message] = store.twilio_messages(to=f"whatsapp:{number}")
-    assert message.content_sid == _row(pg, "boutik_menu_quick_reply_2").content_sid
+    assert message.content_sid == content_template(pg, "boutik_menu_quick_reply_2").content_sid
     assert message.content_variables == {
         "1": "Payer à la livraison ?",
         "2": "Oui, en espèces",
@@ -212,7 +165,7 @@ def test_outside_the_window_only_an_approved_template_goes_else_sms(
     rt: Runtime, pg: Db, store: EmulatorStore
 ) -> None:
     sync(rt.twilio_sender.client, rt.session_factory)
-    user_id, number = _buyer(pg, in_window=False)
+    user_id, number = make_whatsapp_buyer(pg, in_window=False)
     store.closed_windows.add(f"whatsapp:{number}")  # Twilio, too, knows the window is closed
 
     pending = _send(rt, pg, user_id, Notice.ORDER_ACCEPTED, {"order_id": 9})
@@ -222,7 +175,7 @@ def test_outside_the_window_only_an_approved_template_goes_else_sms(
     [sms] = store.twilio_messages(to=number)
     assert "commande 9" in sms.body
 
-    sid = _row(pg, "boutik_order_accepted_fr").content_sid
+    sid = content_template(pg, "boutik_order_accepted_fr").content_sid
     store.decide_approval(sid, "approved")
     refresh_status(rt.twilio_sender.client, rt.session_factory)
     approved = _send(rt, pg, user_id, Notice.ORDER_ACCEPTED, {"order_id": 10})
@@ -236,8 +189,10 @@ def test_outside_the_window_only_an_approved_template_goes_else_sms(
 
 def test_a_rejected_template_is_not_sent_either(rt: Runtime, pg: Db, store: EmulatorStore) -> None:
     sync(rt.twilio_sender.client, rt.session_factory)
-    user_id, number = _buyer(pg, in_window=False)
-    store.decide_approval(_row(pg, "boutik_order_picked_up_fr").content_sid, "rejected", "x")
+    user_id, number = make_whatsapp_buyer(pg, in_window=False)
+    store.decide_approval(
+        content_template(pg, "boutik_order_picked_up_fr").content_sid, "rejected", "x"
+    )
     refresh_status(rt.twilio_sender.client, rt.session_factory)
 
     row = _send(rt, pg, user_id, Notice.ORDER_PICKED_UP, {"order_id": 4})
@@ -258,7 +213,7 @@ def test_the_config_override_still_wins(rt: Runtime, pg: Db, store: EmulatorStor
         },
     )
     rt.config = rt.config.replace(twilio__content_templates={"quick_reply_2": mine})
-    user_id, number = _buyer(pg, in_window=True)
+    user_id, number = make_whatsapp_buyer(pg, in_window=True)
     menu = Choices(text="Continuer ?", choices=(Choice("go:yes", "Oui"), Choice("go:no", "Non")))
 
     _send(rt, pg, user_id, Notice.REPLY, {"reply": reply_to_json(menu)})
@@ -359,5 +314,5 @@ def test_a_template_made_elsewhere_under_our_name_is_kept_and_flagged_if_its_tex
 
     assert "boutik_order_accepted_fr" not in report.created
     assert report.outdated == ["boutik_order_accepted_fr"]
-    assert _row(pg, "boutik_order_accepted_fr").content_sid == theirs.sid
+    assert content_template(pg, "boutik_order_accepted_fr").content_sid == theirs.sid
     assert len(store.contents()) == MENUS + NOTICES

@@ -3,7 +3,7 @@ and Redis: a healthy deployment passes; each fault alone fails and names itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from boutik.cli import main
 from settings import config as config_module
+from tests.e2e.conftest import provider_env
 from tests.services import Emulator
 from tests.support import PG_URL, REDIS_URL, Db, alembic_config
 from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN
@@ -24,7 +25,8 @@ WHATSAPP_FROM = "+14155238886"  # config.toml's [twilio] whatsapp_from: Twilio's
 CLOSED_PORT = "127.0.0.1:9"  # nothing listens there: a service that is down
 
 
-def _overlay(tmp_path: Path, emulator: Emulator, public: str) -> str:
+def _overlay(tmp_path: Path, emulator: Emulator, public: str, more: str = "") -> str:
+    """The deployment's config.toml: the emulators' URLs, then `more` sections."""
     path = tmp_path / f"boutik-{len(list(tmp_path.iterdir()))}.toml"
     path.write_text(
         f"""
@@ -36,6 +38,7 @@ api_base_url = "{emulator.base_url}"
 api_base_url = "{emulator.base_url}/telegram/bot"
 admin_ids = [5001]
 """
+        + more
     )
     return str(path)
 
@@ -48,32 +51,37 @@ def _invoke(args: list[str], env: dict[str, str]) -> Result:
         config_module.get_config.cache_clear()
 
 
-def _healthy(emulator: Emulator, tmp_path: Path, public: str = PUBLIC) -> dict[str, str]:
-    """A deployment set up as the README says: the number's webhook set in the Console, then
-    `boutik telegram set-webhook` and `set-commands`, `boutik twilio templates sync`, and
-    WhatsApp's approval of every notice template."""
+def _deploy(
+    emulator: Emulator, overlay: str, public: str = PUBLIC, *, meta: bool = False, sync: bool = True
+) -> dict[str, str]:
+    """A deployment set up as the README says: the SMS number's webhook set in the Twilio
+    Console, then `boutik telegram set-webhook` and `set-commands`, `boutik twilio templates
+    sync` (`boutik meta templates sync` when `meta` carries WhatsApp), and WhatsApp's (Meta's)
+    approval of every notice template."""
     emulator.store.reset()
     emulator.store.set_incoming_number(SMS_FROM, sms_url=f"{public}/webhooks/twilio/sms")
     env = {
-        "BOUTIK_CONFIG": _overlay(tmp_path, emulator, public),
+        "BOUTIK_CONFIG": overlay,
         "DATABASE_URL": PG_URL,
         "REDIS_URL": REDIS_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        **provider_env(meta=meta),
     }
-    for args in (
-        ["telegram", "set-webhook"],
-        ["telegram", "set-commands"],
-        ["twilio", "templates", "sync"],
-    ):
+    steps = [["telegram", "set-webhook"], ["telegram", "set-commands"]]
+    if sync:
+        steps.append(["meta" if meta else "twilio", "templates", "sync"])
+    for args in steps:
         done = _invoke(args, env)
         assert done.exit_code == 0, done.output
+    if meta:
+        emulator.store.approve_all_meta_templates()
     for content in emulator.store.contents():
         if content.approval is not None:
             emulator.store.decide_approval(content.sid, "approved")
     return env
+
+
+def _healthy(emulator: Emulator, tmp_path: Path, public: str = PUBLIC) -> dict[str, str]:
+    return _deploy(emulator, _overlay(tmp_path, emulator, public), public)
 
 
 @pytest.fixture
@@ -105,13 +113,15 @@ def _assert_no_secret(output: str) -> None:
         assert number not in output
 
 
-def _assert_only_problem(result: Result, subject: str) -> str:
+def _assert_only_problem(
+    result: Result, subject: str, no_secret: Callable[[str], None] = _assert_no_secret
+) -> str:
     assert result.exit_code == 1, result.output
     line = _line(result, subject)
     assert line.startswith("PROBLEM"), result.output
     assert "Fix:" in line
     assert _problems(result) == [line], result.output
-    _assert_no_secret(result.output)
+    no_secret(result.output)
     return line
 
 

@@ -13,11 +13,11 @@ from click.testing import Result
 from boutik.doctor.meta import check_meta
 from boutik.runtime import Runtime
 from settings.config import load_config
-from tests.integration.test_doctor import PUBLIC, SMS_FROM, _invoke, _line, _lines, _problems
+from tests.integration import test_doctor as doctor
+from tests.integration.test_doctor import PUBLIC, SMS_FROM, _invoke, _line, _lines
 from tests.services import Emulator
-from tests.support import PG_URL, REDIS_URL, Db
+from tests.support import Db
 from tests.webhooks import (
-    ACCOUNT_SID,
     AUTH_TOKEN,
     META_APP_SECRET,
     META_DISPLAY_NUMBER,
@@ -25,7 +25,6 @@ from tests.webhooks import (
     META_TOKEN,
     META_VERIFY_TOKEN,
     META_WABA_ID,
-    TELEGRAM_SECRET,
     TELEGRAM_TOKEN,
 )
 
@@ -34,53 +33,19 @@ NUMBERS = (SMS_FROM, SMS_FROM[1:], META_DISPLAY_NUMBER, "555-078-3881")
 
 
 def _overlay(tmp_path: Path, emulator: Emulator, phone_number_id: str) -> str:
-    path = tmp_path / f"boutik-meta-{len(list(tmp_path.iterdir()))}.toml"
-    path.write_text(
-        f"""
-[web]
-public_base_url = "{PUBLIC}"
-[twilio]
-api_base_url = "{emulator.base_url}"
-[telegram]
-api_base_url = "{emulator.base_url}/telegram/bot"
-admin_ids = [5001]
-[whatsapp]
+    meta = f"""[whatsapp]
 provider = "meta"
 [meta]
 phone_number_id = "{phone_number_id}"
 waba_id = "{META_WABA_ID}"
 api_base_url = "{emulator.base_url}/meta"
 """
-    )
-    return str(path)
+    return doctor._overlay(tmp_path, emulator, PUBLIC, meta)
 
 
 def _deployment(emulator: Emulator, tmp_path: Path, *, sync: bool = True) -> dict[str, str]:
-    """Set up as the README says for Meta: the SMS number's webhook in the Twilio Console, then
-    `boutik telegram set-webhook` and `set-commands`, `boutik meta templates sync`, and Meta's
-    approval of every notice template."""
-    emulator.store.reset()
-    emulator.store.set_incoming_number(SMS_FROM, sms_url=f"{PUBLIC}/webhooks/twilio/sms")
-    env = {
-        "BOUTIK_CONFIG": _overlay(tmp_path, emulator, META_PHONE_NUMBER_ID),
-        "DATABASE_URL": PG_URL,
-        "REDIS_URL": REDIS_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "META_WHATSAPP_TOKEN": META_TOKEN,
-        "META_APP_SECRET": META_APP_SECRET,
-        "META_VERIFY_TOKEN": META_VERIFY_TOKEN,
-    }
-    steps = [["telegram", "set-webhook"], ["telegram", "set-commands"]]
-    if sync:
-        steps.append(["meta", "templates", "sync"])
-    for args in steps:
-        done = _invoke(args, env)
-        assert done.exit_code == 0, done.output
-    emulator.store.approve_all_meta_templates()
-    return env
+    overlay = _overlay(tmp_path, emulator, META_PHONE_NUMBER_ID)
+    return doctor._deploy(emulator, overlay, meta=True, sync=sync)
 
 
 @pytest.fixture
@@ -99,13 +64,7 @@ def _assert_no_secret(output: str) -> None:
 
 
 def _assert_only_problem(result: Result, subject: str) -> str:
-    assert result.exit_code == 1, result.output
-    line = _line(result, subject)
-    assert line.startswith("PROBLEM"), result.output
-    assert "Fix:" in line
-    assert _problems(result) == [line], result.output
-    _assert_no_secret(result.output)
-    return line
+    return doctor._assert_only_problem(result, subject, _assert_no_secret)
 
 
 def test_a_healthy_meta_deployment_passes_every_check(healthy: dict[str, str]) -> None:

@@ -27,92 +27,37 @@ from channels_adapters.twilio_template_sync import refresh_status, sync
 from channels_adapters.web import create_app
 from commerce import clock
 from commerce.messaging import templates
-from commerce.messaging.models import Outbox, OutboxStatus
+from commerce.messaging.models import OutboxStatus
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.messaging.templates import META, ApprovalStatus, TemplatePurpose
-from commerce.users import actions as users
-from commerce.users.models import Channel, ChannelIdentity
+from commerce.users.models import Channel
 from devtools.emulators.store import EmulatorStore
-from settings.config import Config, load_config
+from settings.config import Config
+from tests.e2e.conftest import meta_config
 from tests.services import Emulator
-from tests.support import PG_URL, REDIS_URL, Db, phone
-from tests.webhooks import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    META_APP_SECRET,
-    META_PHONE_NUMBER_ID,
-    META_TOKEN,
-    META_VERIFY_TOKEN,
-    META_WABA_ID,
-    TELEGRAM_SECRET,
-    TELEGRAM_TOKEN,
-    post_meta,
-)
+from tests.support import REDIS_URL, Db, make_whatsapp_buyer
+from tests.unit.flows import outbox_row
+from tests.webhooks import META_PHONE_NUMBER_ID, PUBLIC, post_meta
 from workers.dispatch import QUEUE
 from workers.outbox import deliver, deliver_batch, sweep
 from workers.outbox.plan import WINDOW_CLOSED
 from workers.runner import RuntimeWorker
-
-PUBLIC = "https://boutik.example.gn"
-
-
-@pytest.fixture
-def store(emulator: Emulator) -> EmulatorStore:
-    emulator.store.reset()
-    return emulator.store
-
-
-def meta_config(emulator: Emulator, media_dir: Path, **overrides: Any) -> Config:
-    env = {
-        "DATABASE_URL": PG_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "META_WHATSAPP_TOKEN": META_TOKEN,
-        "META_APP_SECRET": META_APP_SECRET,
-        "META_VERIFY_TOKEN": META_VERIFY_TOKEN,
-    }
-    config = load_config(environ=env).replace(
-        web__public_base_url=PUBLIC,
-        twilio__api_base_url=emulator.base_url,
-        twilio__sms_segments_per_s=500.0,
-        telegram__api_base_url=f"{emulator.base_url}/telegram/bot",
-        media__dir=str(media_dir),
-        queue__redis_url=REDIS_URL,
-        whatsapp__provider="meta",
-        meta__phone_number_id=META_PHONE_NUMBER_ID,
-        meta__waba_id=META_WABA_ID,
-        meta__api_base_url=f"{emulator.base_url}/meta",
-        meta__rate_per_s=500.0,
-    )
-    return config.replace(**overrides) if overrides else config
 
 
 @pytest.fixture
 def rt(
     pg: Db, redis_conn: redis.Redis, emulator: Emulator, store: EmulatorStore, tmp_path: Path
 ) -> Iterator[Runtime]:
-    runtime = Runtime(meta_config(emulator, tmp_path / "media"))
+    runtime = Runtime(_config(emulator, tmp_path / "media"))
     yield runtime
     runtime.dispose()
 
 
-def _buyer(pg: Db, *, in_window: bool = True) -> tuple[int, str]:
-    """A WhatsApp buyer who last wrote an hour ago (in the window) or 30 hours ago."""
-    number = phone()
-    with pg.uow() as s:
-        user = users.get_or_create_by_phone(s, phone=number, name="Awa")
-        s.add(
-            ChannelIdentity(
-                user_id=user.id,
-                channel=Channel.WHATSAPP,
-                address=number,
-                last_inbound_at=clock.now() - dt.timedelta(hours=1 if in_window else 30),
-            )
-        )
-        return user.id, number
+def _config(emulator: Emulator, media_dir: Path, **overrides: Any) -> Config:
+    """Meta at the Graph emulator, on Redis, with pacing out of the way unless a test sets it."""
+    fast = {"twilio__sms_segments_per_s": 500.0, "meta__rate_per_s": 500.0}
+    return meta_config(emulator, media_dir, queue__redis_url=REDIS_URL, **{**fast, **overrides})
 
 
 def _queue(pg: Db, user_id: int, kind: Notice, params: dict[str, Any]) -> int:
@@ -122,14 +67,6 @@ def _queue(pg: Db, user_id: int, kind: Notice, params: dict[str, Any]) -> int:
 
 def _reply(pg: Db, user_id: int, reply: Reply) -> int:
     return _queue(pg, user_id, Notice.REPLY, {"reply": reply_to_json(reply)})
-
-
-def _row(pg: Db, row_id: int) -> Outbox:
-    with pg.session() as s:
-        row = s.get(Outbox, row_id)
-        assert row is not None
-        s.expunge(row)
-        return row
 
 
 def _work(rt: Runtime, conn: redis.Redis, ids: list[int]) -> None:
@@ -172,7 +109,7 @@ def _meta_template(
 def test_in_session_replies_reach_meta_as_text_buttons_list_image_and_location_request(
     rt: Runtime, pg: Db, store: EmulatorStore, redis_conn: redis.Redis
 ) -> None:
-    user_id, number = _buyer(pg)
+    user_id, number = make_whatsapp_buyer(pg)
     replies: list[Reply] = [
         Text("Bienvenue chez Boutik"),
         Choices("Payer à la livraison ?", (Choice("pay:cash", "Oui"), Choice("pay:no", "Non"))),
@@ -206,7 +143,7 @@ def test_in_session_replies_reach_meta_as_text_buttons_list_image_and_location_r
     assert location["interactive"]["type"] == "location_request_message"
     assert location["interactive"]["action"] == {"name": "send_location"}
     for row_id, message in zip(ids, sent, strict=True):
-        row = _row(pg, row_id)
+        row = outbox_row(pg, row_id)
         assert (row.status, row.provider_message_id) == (OutboxStatus.SENT, message.id)
         assert row.sent_channel == Channel.WHATSAPP
     assert store.twilio_messages() == []  # Twilio carries no WhatsApp on this deployment
@@ -216,9 +153,9 @@ def test_in_session_replies_reach_meta_as_text_buttons_list_image_and_location_r
 def test_sends_are_paced_under_one_key_per_business_phone_number(
     pg: Db, redis_conn: redis.Redis, emulator: Emulator, store: EmulatorStore, tmp_path: Path
 ) -> None:
-    runtime = Runtime(meta_config(emulator, tmp_path / "media", meta__rate_per_s=4.0))
+    runtime = Runtime(_config(emulator, tmp_path / "media", meta__rate_per_s=4.0))
     try:
-        ids = [_reply(pg, _buyer(pg)[0], Text(f"Message {i}")) for i in range(5)]
+        ids = [_reply(pg, make_whatsapp_buyer(pg)[0], Text(f"Message {i}")) for i in range(5)]
         _work(runtime, redis_conn, ids)
     finally:
         runtime.dispose()
@@ -238,7 +175,7 @@ def test_sends_are_paced_under_one_key_per_business_phone_number(
 def test_outside_the_window_the_approved_meta_template_goes_else_sms(
     rt: Runtime, pg: Db, store: EmulatorStore
 ) -> None:
-    user_id, number = _buyer(pg, in_window=False)
+    user_id, number = make_whatsapp_buyer(pg, in_window=False)
     store.closed_windows.add(number)
     _meta_template(pg, store, Notice.ORDER_ACCEPTED, "fr", approved=False)  # under review
 
@@ -265,14 +202,14 @@ def test_outside_the_window_the_approved_meta_template_goes_else_sms(
     assert template["components"] == [
         {"type": "body", "parameters": [{"type": "text", "text": "10"}]}
     ]
-    assert _row(pg, row_id).sent_channel == Channel.WHATSAPP
+    assert outbox_row(pg, row_id).sent_channel == Channel.WHATSAPP
     assert len(store.twilio_messages(to=number)) == 1  # no second SMS
 
 
 def test_outside_the_window_a_reply_with_no_template_goes_by_sms(
     rt: Runtime, pg: Db, store: EmulatorStore
 ) -> None:
-    user_id, number = _buyer(pg, in_window=False)
+    user_id, number = make_whatsapp_buyer(pg, in_window=False)
 
     assert deliver(rt, _reply(pg, user_id, Text("Votre panier vous attend"))) == "sent"
 
@@ -287,7 +224,7 @@ def test_outside_the_window_a_reply_with_no_template_goes_by_sms(
 def test_131047_at_send_time_means_template_or_sms_and_never_free_form_again(
     rt: Runtime, pg: Db, store: EmulatorStore, approved: bool
 ) -> None:
-    user_id, number = _buyer(pg)  # our books say in the window: Meta knows better
+    user_id, number = make_whatsapp_buyer(pg)  # our books say in the window: Meta knows better
     name = _meta_template(pg, store, Notice.ORDER_ACCEPTED, "fr", approved=approved)
     store.fail_next(
         1, status=400, code=131047, provider="meta", description="Re-engagement message"
@@ -295,11 +232,11 @@ def test_131047_at_send_time_means_template_or_sms_and_never_free_form_again(
     row_id = _queue(pg, user_id, Notice.ORDER_ACCEPTED, {"order_id": 31})
 
     assert deliver(rt, row_id) == "retry"  # back in line at once, marked
-    row = _row(pg, row_id)
+    row = outbox_row(pg, row_id)
     assert row.status == OutboxStatus.PENDING and row.payload[WINDOW_CLOSED] is True
     assert _due_again(rt) == ["sent"]
 
-    row = _row(pg, row_id)
+    row = outbox_row(pg, row_id)
     assert row.status == OutboxStatus.SENT
     if approved:
         [message] = store.meta_messages(to=number)
@@ -315,7 +252,7 @@ def test_131047_at_send_time_means_template_or_sms_and_never_free_form_again(
 def test_131047_on_the_template_too_ends_in_one_sms_not_a_loop(
     rt: Runtime, pg: Db, store: EmulatorStore
 ) -> None:
-    user_id, number = _buyer(pg)
+    user_id, number = make_whatsapp_buyer(pg)
     _meta_template(pg, store, Notice.ORDER_ACCEPTED, "fr")
     store.fail_next(2, status=400, code=131047, provider="meta")  # free-form, then the template
     row_id = _queue(pg, user_id, Notice.ORDER_ACCEPTED, {"order_id": 32})
@@ -327,14 +264,14 @@ def test_131047_on_the_template_too_ends_in_one_sms_not_a_loop(
     assert outcomes == ["retry", "retry", "sent"]
     assert store.meta_messages(to=number) == []
     assert len(store.twilio_messages(to=number)) == 1
-    assert _row(pg, row_id).sent_channel == Channel.SMS
+    assert outbox_row(pg, row_id).sent_channel == Channel.SMS
 
 
 @pytest.mark.parametrize("approved", [True, False], ids=["template", "sms"])
 def test_131047_in_a_failed_status_means_template_or_sms(
     rt: Runtime, pg: Db, store: EmulatorStore, redis_conn: redis.Redis, approved: bool
 ) -> None:
-    user_id, number = _buyer(pg)
+    user_id, number = make_whatsapp_buyer(pg)
     _meta_template(pg, store, Notice.ORDER_ACCEPTED, "fr", approved=approved)
     store.closed_windows.add(number)  # Meta accepts the text, then reports 131047
     row_id = _queue(pg, user_id, Notice.ORDER_ACCEPTED, {"order_id": 33})
@@ -348,7 +285,7 @@ def test_131047_in_a_failed_status_means_template_or_sms(
     _, failed = store.advance_meta_status(free_form.id, "failed", 131047)
     assert post_meta(client, failed).status_code == 200
 
-    row = _row(pg, row_id)
+    row = outbox_row(pg, row_id)
     assert row.status == OutboxStatus.PENDING and row.provider_message_id is None
     assert row.payload[WINDOW_CLOSED] is True and row.error_code == "131047"
     assert row.last_error  # Meta's words for it
@@ -357,7 +294,7 @@ def test_131047_in_a_failed_status_means_template_or_sms(
     )  # the job record_status queued
     assert _due_again(rt) == []
 
-    row = _row(pg, row_id)
+    row = outbox_row(pg, row_id)
     assert row.status == OutboxStatus.SENT
     later = [m for m in store.meta_messages(to=number) if m.id != free_form.id]
     if approved:
@@ -369,7 +306,7 @@ def test_131047_in_a_failed_status_means_template_or_sms(
         assert len(store.twilio_messages(to=number)) == 1
     # Meta redelivers the failed status: no row holds that wamid any more, nothing moves
     assert post_meta(client, failed).status_code == 200
-    assert _row(pg, row_id).status == OutboxStatus.SENT and _due_again(rt) == []
+    assert outbox_row(pg, row_id).status == OutboxStatus.SENT and _due_again(rt) == []
 
 
 # --------------------------------------------------------------------------- other errors
@@ -379,12 +316,12 @@ def test_131047_in_a_failed_status_means_template_or_sms(
 def test_rate_limits_are_retried_later(
     rt: Runtime, pg: Db, store: EmulatorStore, code: int
 ) -> None:
-    user_id, number = _buyer(pg)
+    user_id, number = make_whatsapp_buyer(pg)
     store.fail_next(1, status=400, code=code, provider="meta")
     row_id = _reply(pg, user_id, Text("Votre commande est prête"))
 
     assert deliver(rt, row_id) == "retry"
-    row = _row(pg, row_id)
+    row = outbox_row(pg, row_id)
     assert (row.status, row.error_code, row.attempts) == (OutboxStatus.PENDING, str(code), 1)
     assert row.next_attempt_at > clock.now()
     assert _due_again(rt) == []  # not before its backoff
@@ -393,7 +330,7 @@ def test_rate_limits_are_retried_later(
     clock.advance(dt.timedelta(seconds=10))
     assert _due_again(rt) == ["sent"]
     [message] = store.meta_messages(to=number)
-    row = _row(pg, row_id)
+    row = outbox_row(pg, row_id)
     assert (row.status, row.attempts, row.provider_message_id) == (
         OutboxStatus.SENT,
         2,
@@ -408,13 +345,13 @@ def test_rate_limits_are_retried_later(
 def test_undeliverable_and_unsupported_fail_for_good_with_meta_s_words(
     rt: Runtime, pg: Db, store: EmulatorStore, code: int, words: str
 ) -> None:
-    user_id, number = _buyer(pg)
+    user_id, number = make_whatsapp_buyer(pg)
     store.fail_next(1, status=400, code=code, provider="meta", description=words)
     row_id = _reply(pg, user_id, Text("Bonjour"))
 
     assert deliver(rt, row_id) == "failed"
 
-    row = _row(pg, row_id)
+    row = outbox_row(pg, row_id)
     assert (row.status, row.error_code) == (OutboxStatus.FAILED, str(code))
     assert words in row.last_error
     clock.advance(dt.timedelta(hours=1))
@@ -428,18 +365,18 @@ def test_undeliverable_and_unsupported_fail_for_good_with_meta_s_words(
 def test_on_twilio_63016_at_send_time_means_its_approved_template_then_never_free_form(
     pg: Db, redis_conn: redis.Redis, emulator: Emulator, store: EmulatorStore, tmp_path: Path
 ) -> None:
-    runtime = Runtime(meta_config(emulator, tmp_path / "media", whatsapp__provider="twilio"))
+    runtime = Runtime(_config(emulator, tmp_path / "media", whatsapp__provider="twilio"))
     try:
         sync(runtime.twilio_sender.client, runtime.session_factory)
         sid = next(c.sid for c in store.contents() if c.friendly_name == "boutik_order_accepted_fr")
         store.decide_approval(sid, "approved")
         refresh_status(runtime.twilio_sender.client, runtime.session_factory)
-        user_id, number = _buyer(pg)
+        user_id, number = make_whatsapp_buyer(pg)
         store.fail_next(1, status=400, code=63016, provider="twilio")
         row_id = _queue(pg, user_id, Notice.ORDER_ACCEPTED, {"order_id": 34})
 
         assert deliver(runtime, row_id) == "retry"
-        assert _row(pg, row_id).payload[WINDOW_CLOSED] is True
+        assert outbox_row(pg, row_id).payload[WINDOW_CLOSED] is True
         assert _due_again(runtime) == ["sent"]
     finally:
         runtime.dispose()

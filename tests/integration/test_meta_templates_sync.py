@@ -20,12 +20,11 @@ from commerce.messaging.notices import Notice
 from commerce.messaging.templates import ApprovalStatus, ContentTemplate, TemplatePurpose
 from devtools.emulators.store import EmulatorStore
 from settings import config as config_module
-from settings.config import load_config
+from tests.e2e.conftest import meta_config, provider_env
 from tests.services import Emulator
 from tests.support import PG_URL, Db
+from tests.unit.flows import content_template, content_templates
 from tests.webhooks import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
     META_PHONE_NUMBER_ID,
     META_TOKEN,
     META_WABA_ID,
@@ -36,37 +35,16 @@ TEMPLATES_PATH = f"/meta/v23.0/{META_WABA_ID}/message_templates"
 
 
 @pytest.fixture
-def store(emulator: Emulator) -> Iterator[EmulatorStore]:
-    emulator.store.reset()
-    yield emulator.store
-    emulator.store.reset()
+def store(store: EmulatorStore) -> Iterator[EmulatorStore]:
+    yield store
+    store.reset()
 
 
 @pytest.fixture
 def rt(pg: Db, emulator: Emulator, store: EmulatorStore, tmp_path: Path) -> Iterator[Runtime]:
-    config = load_config(
-        environ={"DATABASE_URL": PG_URL, "META_WHATSAPP_TOKEN": META_TOKEN}
-    ).replace(
-        whatsapp__provider="meta",
-        meta__phone_number_id=META_PHONE_NUMBER_ID,
-        meta__waba_id=META_WABA_ID,
-        meta__api_base_url=f"{emulator.base_url}/meta",
-        media__dir=str(tmp_path / "media"),
-        queue__redis_url="",
-    )
-    runtime = Runtime(config)
+    runtime = Runtime(meta_config(emulator, tmp_path / "media"))
     yield runtime
     runtime.dispose()
-
-
-def _rows(pg: Db) -> list[ContentTemplate]:
-    with pg.session() as s:
-        return list(s.scalars(select(ContentTemplate).order_by(ContentTemplate.friendly_name)))
-
-
-def _row(pg: Db, name: str) -> ContentTemplate:
-    [row] = [r for r in _rows(pg) if r.friendly_name == name]
-    return row
 
 
 def _posts(store: EmulatorStore) -> list[str]:
@@ -93,7 +71,7 @@ def test_first_sync_creates_every_notice_and_a_second_sends_no_post(
             "example": {"body_text": [["1042", "out of stock"]]},
         }
     ]
-    rows = _rows(pg)
+    rows = content_templates(pg)
     assert {(r.provider, r.purpose) for r in rows} == {("meta", TemplatePurpose.NOTICE)}
     assert {(r.friendly_name, r.language, r.content_sid) for r in rows} == {
         (t.name, t.language, t.id) for t in at_meta.values()
@@ -108,7 +86,7 @@ def test_first_sync_creates_every_notice_and_a_second_sends_no_post(
     assert len(second.existing) == NOTICES
     assert _posts(store) == []
     assert len(store.meta_templates()) == NOTICES
-    assert {(r.friendly_name, r.content_sid) for r in _rows(pg)} == {
+    assert {(r.friendly_name, r.content_sid) for r in content_templates(pg)} == {
         (r.friendly_name, r.content_sid) for r in rows
     }
 
@@ -128,7 +106,7 @@ def test_status_reads_back_meta_review_and_only_an_approved_template_is_sendable
     assert rows["boutik_order_refused_en"].approval == ApprovalStatus.REJECTED
     assert rows["boutik_order_refused_en"].rejection_reason == "INVALID_FORMAT"
     assert rows["boutik_order_accepted_en"].approval == ApprovalStatus.PENDING
-    assert _row(pg, "boutik_order_refused_en").checked_at is not None
+    assert content_template(pg, "boutik_order_refused_en").checked_at is not None
     with pg.session() as s:
         approved = stored.approved_template(
             s, kind="order_accepted", language="fr", provider="meta"
@@ -154,7 +132,7 @@ def test_a_template_under_our_name_with_another_text_is_reported_not_overwritten
     assert len(report.created) == NOTICES - 1
     kept = store.meta_template("boutik_order_accepted_fr", "fr")
     assert kept is not None and kept.id == made.id and kept.components[0]["text"] == old
-    row = _row(pg, "boutik_order_accepted_fr")
+    row = content_template(pg, "boutik_order_accepted_fr")
     assert row.content_sid == made.id and row.approval == ApprovalStatus.APPROVED
     # The catalog's own sentence is the Meta one: nothing else is outdated.
     assert meta_notice_spec(Notice.ORDER_ACCEPTED, "fr").body != old
@@ -169,9 +147,9 @@ def test_a_refused_creation_is_reported_and_the_others_are_made(
 
     assert len(report.refused) == 1 and "Invalid parameter" in report.refused[0][1]
     assert len(report.created) == NOTICES - 1
-    assert len(_rows(pg)) == NOTICES - 1
+    assert len(content_templates(pg)) == NOTICES - 1
     again = sync(rt.meta_sender, rt.session_factory)  # the next run makes the missing one
-    assert again.created == [report.refused[0][0]] and len(_rows(pg)) == NOTICES
+    assert again.created == [report.refused[0][0]] and len(content_templates(pg)) == NOTICES
 
 
 def test_the_commands_sync_then_show_each_review(
@@ -194,9 +172,7 @@ api_base_url = "{emulator.base_url}/meta"
         "BOUTIK_CONFIG": str(overlay),
         "DATABASE_URL": PG_URL,
         "REDIS_URL": "",
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "META_WHATSAPP_TOKEN": META_TOKEN,
+        **provider_env(meta=True),
     }
 
     def run(*args: str) -> str:
@@ -226,7 +202,7 @@ def test_status_follows_a_template_made_again_and_drops_one_meta_no_longer_holds
 ) -> None:
     sync(rt.meta_sender, rt.session_factory)
     store.approve_all_meta_templates()
-    real = _row(pg, "boutik_order_accepted_fr").content_sid
+    real = content_template(pg, "boutik_order_accepted_fr").content_sid
     with pg.uow() as s:  # as if deleted in WhatsApp Manager and made again under a new id
         row = s.scalar(
             select(ContentTemplate).where(

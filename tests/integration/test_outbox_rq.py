@@ -27,11 +27,10 @@ from commerce.messaging.outbox import notify
 from commerce.users import actions as users
 from commerce.users.models import Role
 from tests import processes
-from tests.e2e.conftest import boutik_config
+from tests.e2e.conftest import boutik_config, provider_env
 from tests.services import Emulator
 from tests.support import PG_URL, REDIS_URL, Db, phone
 from tests.timing import START_S, WAIT_S, wait_until
-from tests.webhooks import ACCOUNT_SID, AUTH_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN
 from workers.dispatch import BATCH, QUEUE
 from workers.runner import RuntimeWorker
 
@@ -126,10 +125,7 @@ def _start_worker(overlay: Path) -> subprocess.Popen[bytes]:
         "BOUTIK_CONFIG": str(overlay),
         "DATABASE_URL": PG_URL,
         "REDIS_URL": REDIS_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        **provider_env(),
     }
     return processes.start(
         [sys.executable, "-m", "boutik.cli", "worker"],

@@ -4,23 +4,20 @@ again. No sockets: the plan is what is checked, on the unit SQLite database."""
 
 from __future__ import annotations
 
-import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from bot.messages import Choice, Choices, reply_to_json
-from commerce import clock
 from commerce.messaging import templates
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.messaging.templates import ApprovalStatus, TemplatePurpose
-from commerce.users import actions as users
-from commerce.users.models import Channel, ChannelIdentity, User
+from commerce.users.models import Channel, User
 from settings.config import load_config
-from tests.support import Db, phone
+from tests.support import Db, make_whatsapp_buyer
 from workers.outbox import providers
 from workers.outbox.plan import WINDOW_CLOSED, Plan
 from workers.outbox.providers.meta import MetaWhatsApp, e164
@@ -39,21 +36,13 @@ def _rt(provider: str) -> Any:
 
 
 def _buyer(db: Db, *, in_window: bool, with_phone: bool = True) -> int:
-    number = phone()
-    with db.uow() as s:
-        user = users.get_or_create_by_phone(s, phone=number, name="Awa")
-        s.add(
-            ChannelIdentity(
-                user_id=user.id,
-                channel=Channel.WHATSAPP,
-                address=number,
-                last_inbound_at=clock.now() - dt.timedelta(hours=1 if in_window else 30),
-            )
-        )
-        if not with_phone:
-            s.flush()
+    user_id, _number = make_whatsapp_buyer(db, in_window=in_window)
+    if not with_phone:
+        with db.uow() as s:
+            user = s.get(User, user_id)
+            assert user is not None
             user.phone = None
-        return user.id
+    return user_id
 
 
 def _template(db: Db, provider: str, kind: str, language: str, approval: ApprovalStatus) -> None:
