@@ -43,7 +43,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 import requests
@@ -136,20 +140,8 @@ def wait_until(predicate, timeout: float, what: str, every: float = 0.05) -> Non
         time.sleep(every)
 
 
-def bare_loop(emulator_url: str, n: int, warmup: int, offset: int) -> float:
-    """Messages/s of a bare `Client.messages.create` loop to the emulator (after a warm-up)."""
-    client = Client(
-        ACCOUNT_SID, AUTH_TOKEN, http_client=_RewritingHttpClient(emulator_url, timeout=10.0)
-    )
-
-    def send(i: int) -> None:
-        client.messages.create(
-            to=f"whatsapp:+22463{offset + i:07d}",
-            from_=WHATSAPP_FROM,
-            body=f"Bonne nouvelle : votre commande {i} est acceptée par le vendeur.",
-            status_callback=STATUS_CALLBACK,
-        )
-
+def loop_rate(send: Callable[[int], object], n: int, warmup: int) -> float:
+    """Messages/s of `send(i)` called in a loop: `warmup` calls, then `n` timed ones."""
     for i in range(warmup):
         send(i)
     t0 = time.perf_counter()
@@ -158,28 +150,43 @@ def bare_loop(emulator_url: str, n: int, warmup: int, offset: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def bare_threaded(emulator_url: str, n: int, threads: int, offset: int) -> float:
-    """The same sends from `threads` threads sharing one client: the reference for a worker
-    that sends to several recipients at once (workers.outbox.SEND_THREADS)."""
-    from concurrent.futures import ThreadPoolExecutor
+def pool_rate(
+    send: Callable[[int], object], threads: int, warmup: Sequence[int], timed: Sequence[int]
+) -> float:
+    """Messages/s of `send(i)` from `threads` threads: `warmup` calls, then the `timed` ones."""
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(send, warmup))
+        t0 = time.perf_counter()
+        list(pool.map(send, timed))
+    return len(timed) / (time.perf_counter() - t0)
 
+
+def _sdk_sender(emulator_url: str, prefix: str, offset: int) -> Callable[[int], object]:
     client = Client(
         ACCOUNT_SID, AUTH_TOKEN, http_client=_RewritingHttpClient(emulator_url, timeout=10.0)
     )
 
-    def send(i: int) -> None:
-        client.messages.create(
-            to=f"whatsapp:+22464{offset + i:07d}",
+    def send(i: int) -> object:
+        return client.messages.create(
+            to=f"whatsapp:{prefix}{offset + i:07d}",
             from_=WHATSAPP_FROM,
             body=f"Bonne nouvelle : votre commande {i} est acceptée par le vendeur.",
             status_callback=STATUS_CALLBACK,
         )
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(send, range(threads * 5)))
-        t0 = time.perf_counter()
-        list(pool.map(send, range(n)))
-    return n / (time.perf_counter() - t0)
+    return send
+
+
+def bare_loop(emulator_url: str, n: int, warmup: int, offset: int) -> float:
+    """Messages/s of a bare `Client.messages.create` loop to the emulator (after a warm-up)."""
+    return loop_rate(_sdk_sender(emulator_url, "+22463", offset), n, warmup)
+
+
+def bare_threaded(emulator_url: str, n: int, threads: int, offset: int) -> float:
+    """The same sends from `threads` threads sharing one client: the reference for a worker
+    that sends to several recipients at once (workers.outbox.SEND_THREADS)."""
+    send = _sdk_sender(emulator_url, "+22464", offset)
+    return pool_rate(send, threads, range(threads * 5), range(n))
 
 
 def cpu_s(pid: int) -> float:
@@ -191,13 +198,90 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@dataclass
+class Drain:
+    seconds: float
+    cpu_worker_s: float
+    cpu_emulator_s: float
+
+
+def timed_drain(
+    dispatcher: RQDispatcher,
+    ids: list[int],
+    warm: int,
+    sent: Callable[[], int],
+    timeout: float,
+    worker_pid: int,
+    emulator_pid: int,
+) -> Drain:
+    """Warm the worker up on the first `warm` ids, then time the rest until `sent()` (messages
+    sent since the start) counts them all; with the CPU both processes used meanwhile."""
+    dispatcher.dispatch(ids[:warm])
+    wait_until(lambda: sent() >= warm, 60, "warm-up")
+    cpu0 = (cpu_s(worker_pid), cpu_s(emulator_pid))
+    t0 = time.perf_counter()
+    dispatcher.dispatch(ids[warm:])
+    wait_until(lambda: sent() >= len(ids), timeout, "the drain", every=0.02)
+    elapsed = time.perf_counter() - t0
+    return Drain(elapsed, cpu_s(worker_pid) - cpu0[0], cpu_s(emulator_pid) - cpu0[1])
+
+
+def count_sent(db: Any) -> int:
+    with db.session() as s:
+        stmt = select(func.count()).where(Outbox.status == OutboxStatus.SENT)
+        return int(s.scalar(stmt) or 0)
+
+
+def parse_args(doc: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=60)
     parser.add_argument("--timeout", type=float, default=120.0, help="max seconds for the drain")
     parser.add_argument("--worker-log", type=Path, default=None)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def print_figures(
+    *,
+    bare_name: str,
+    bare_before: float,
+    bare_after: float,
+    bare_threads: float,
+    threads: int,
+    drain: Drain,
+    n: int,
+    warm: int,
+    statuses: dict[Any, int],
+    check: str,
+    ratio_name: str,
+    module: str,
+) -> None:
+    """The summary: statuses, `check` (what shows no message went twice), both rates, CPU,
+    the threaded reference and the ratio, and the command that reproduces it."""
+    bare = statistics.mean([bare_before, bare_after])
+    worker_rate = n / drain.seconds
+    print()
+    print(f"outbox rows by status: { {str(k): v for k, v in statuses.items()} }")
+    print(check)
+    print(f"{bare_name}: {bare:.1f} msg/s (before {bare_before:.1f}, after {bare_after:.1f})")
+    print(
+        f"{'queue worker:':<{len(bare_name) + 2}}{worker_rate:.1f} msg/s "
+        f"({n} messages, {drain.seconds:.2f} s)"
+    )
+    print(
+        f"CPU during the drain: worker process {1000 * drain.cpu_worker_s / n:.2f} ms/message, "
+        f"emulator {1000 * drain.cpu_emulator_s / n:.2f} ms/message (2 cores)"
+    )
+    print(
+        f"reference: worker / bare sends from {threads} threads = "
+        f"{worker_rate / bare_threads:.3f} (the worker sends to up to {threads} recipients at once)"
+    )
+    print(f"{ratio_name} = {worker_rate / bare:.3f}   (target >= 0.7)")
+    print(f"reproduce: .venv/bin/python -m {module} --messages {n} --warmup {warm}")
+
+
+def main() -> None:
+    args = parse_args(__doc__)
     n, warm = args.messages, args.warmup
 
     t_setup = time.monotonic()
@@ -217,31 +301,22 @@ def main() -> None:
         env = boutik_env(DB_URL, REDIS_URL, config_path)
         worker = start_worker(env, args.worker_log)
         wait_until(lambda: len(Worker.all(connection=conn)) >= 1, 30, "the worker to register")
-        dispatcher = RQDispatcher(REDIS_URL)
         poll = requests.Session()
-
-        dispatcher.dispatch(ids[:warm])
-        wait_until(lambda: emulator_proc.count(emu_url, poll) >= base + warm, 60, "warm-up")
-        cpu0 = (cpu_s(worker.pid), cpu_s(emu.pid))
-        t0 = time.perf_counter()
-        dispatcher.dispatch(ids[warm:])
-        target = base + warm + n
-        wait_until(
-            lambda: emulator_proc.count(emu_url, poll) >= target,
+        drain = timed_drain(
+            RQDispatcher(REDIS_URL),
+            ids,
+            warm,
+            lambda: emulator_proc.count(emu_url, poll) - base,
             args.timeout,
-            "the drain",
-            every=0.02,
+            worker.pid,
+            emu.pid,
         )
-        elapsed = time.perf_counter() - t0
-        cpu_worker = cpu_s(worker.pid) - cpu0[0]
-        cpu_emu = cpu_s(emu.pid) - cpu0[1]
-        worker_rate = n / elapsed
-        print(f"worker drain: {n} messages in {elapsed:.2f} s = {worker_rate:.1f} msg/s")
+        print(
+            f"worker drain: {n} messages in {drain.seconds:.2f} s = {n / drain.seconds:.1f} msg/s"
+        )
 
         db = open_db(DB_URL)
-        wait_until(
-            lambda: _count_sent(db) == warm + n, 30, "the last rows to be recorded sent", 0.1
-        )
+        wait_until(lambda: count_sent(db) == warm + n, 30, "the last rows to be recorded sent", 0.1)
         with db.session() as s:
             statuses = dict(
                 s.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
@@ -266,28 +341,20 @@ def main() -> None:
         if config_path is not None:
             shutil.rmtree(config_path.parent, ignore_errors=True)
 
-    bare = statistics.mean([bare_before, bare_after])
-    print()
-    print(f"outbox rows by status: { {str(k): v for k, v in statuses.items()} }")
-    print(f"duplicate bodies among the worker's {n} sends: {dupes}")
-    print(f"bare SDK loop: {bare:.1f} msg/s (before {bare_before:.1f}, after {bare_after:.1f})")
-    print(f"queue worker:  {worker_rate:.1f} msg/s ({n} messages, {elapsed:.2f} s)")
-    print(
-        f"CPU during the drain: worker process {1000 * cpu_worker / n:.2f} ms/message, "
-        f"emulator {1000 * cpu_emu / n:.2f} ms/message (2 cores)"
+    print_figures(
+        bare_name="bare SDK loop",
+        bare_before=bare_before,
+        bare_after=bare_after,
+        bare_threads=bare_thr,
+        threads=threads,
+        drain=drain,
+        n=n,
+        warm=warm,
+        statuses=statuses,
+        check=f"duplicate bodies among the worker's {n} sends: {dupes}",
+        ratio_name="RATIO worker/bare",
+        module="bench.outbound_drain",
     )
-    print(
-        f"reference: worker / bare sends from {threads} threads = {worker_rate / bare_thr:.3f} "
-        f"(the worker sends to up to {threads} recipients at once)"
-    )
-    print(f"RATIO worker/bare = {worker_rate / bare:.3f}   (target >= 0.7)")
-    print(f"reproduce: .venv/bin/python -m bench.outbound_drain --messages {n} --warmup {warm}")
-
-
-def _count_sent(db) -> int:  # type: ignore[no-untyped-def]
-    with db.session() as s:
-        stmt = select(func.count()).where(Outbox.status == OutboxStatus.SENT)
-        return int(s.scalar(stmt) or 0)
 
 
 if __name__ == "__main__":

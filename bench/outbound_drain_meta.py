@@ -34,12 +34,9 @@ Reproduce:
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import statistics
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +47,23 @@ from sqlalchemy import func, select
 
 from bench import emulator_proc
 from bench.loadgen import boutik_env, stop_process
-from bench.outbound_drain import DB_URL, REDIS_URL, build_world, cpu_s, start_worker, wait_until
+from bench.outbound_drain import (
+    DB_URL,
+    REDIS_URL,
+    build_world,
+    count_sent,
+    loop_rate,
+    parse_args,
+    pool_rate,
+    print_figures,
+    start_worker,
+    timed_drain,
+    wait_until,
+)
 from bot import i18n
 from bot.messages import Text
 from channels_adapters.meta_render import render_meta
-from commerce.messaging.models import Outbox, OutboxStatus
+from commerce.messaging.models import Outbox
 from devtools.testkit.db import open_db
 from devtools.testkit.meta_webhooks import (
     META_APP_SECRET,
@@ -127,41 +136,19 @@ def _poster(emulator_url: str) -> Any:
 def bare_loop(emulator_url: str, n: int, warmup: int, offset: int) -> float:
     """Messages/s of a bare requests.Session loop to the Graph emulator (after a warm-up)."""
     send = _poster(emulator_url)
-    for i in range(warmup):
-        send(f"+22463{offset + i:07d}", i)
-    t0 = time.perf_counter()
-    for i in range(warmup, warmup + n):
-        send(f"+22463{offset + i:07d}", i)
-    return n / (time.perf_counter() - t0)
+    return loop_rate(lambda i: send(f"+22463{offset + i:07d}", i), n, warmup)
 
 
 def bare_threaded(emulator_url: str, n: int, threads: int, offset: int) -> float:
     """The same sends from `threads` threads sharing one session."""
     send = _poster(emulator_url)
-
-    def one(i: int) -> None:
-        send(f"+22464{offset + i:07d}", i)
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(one, range(threads * 5)))
-        t0 = time.perf_counter()
-        list(pool.map(one, range(threads * 5, threads * 5 + n)))
-    return n / (time.perf_counter() - t0)
-
-
-def _count_sent(db: Any) -> int:
-    with db.session() as s:
-        stmt = select(func.count()).where(Outbox.status == OutboxStatus.SENT)
-        return int(s.scalar(stmt) or 0)
+    warmup = range(threads * 5)
+    timed = range(threads * 5, threads * 5 + n)
+    return pool_rate(lambda i: send(f"+22464{offset + i:07d}", i), threads, warmup, timed)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=60)
-    parser.add_argument("--timeout", type=float, default=120.0, help="max seconds for the drain")
-    parser.add_argument("--worker-log", type=Path, default=None)
-    args = parser.parse_args()
+    args = parse_args(__doc__)
     n, warm = args.messages, args.warmup
 
     t_setup = time.monotonic()
@@ -188,19 +175,18 @@ def main() -> None:
         )
         worker = start_worker(env, args.worker_log)
         wait_until(lambda: len(Worker.all(connection=conn)) >= 1, 30, "the worker to register")
-        dispatcher = RQDispatcher(REDIS_URL)
-
-        dispatcher.dispatch(ids[:warm])
-        wait_until(lambda: _count_sent(db) >= warm, 60, "warm-up", every=0.05)
-        cpu0 = (cpu_s(worker.pid), cpu_s(emu.pid))
-        t0 = time.perf_counter()
-        dispatcher.dispatch(ids[warm:])
-        wait_until(lambda: _count_sent(db) >= warm + n, args.timeout, "the drain", every=0.02)
-        elapsed = time.perf_counter() - t0
-        cpu_worker = cpu_s(worker.pid) - cpu0[0]
-        cpu_emu = cpu_s(emu.pid) - cpu0[1]
-        worker_rate = n / elapsed
-        print(f"worker drain: {n} messages in {elapsed:.2f} s = {worker_rate:.1f} msg/s")
+        drain = timed_drain(
+            RQDispatcher(REDIS_URL),
+            ids,
+            warm,
+            lambda: count_sent(db),
+            args.timeout,
+            worker.pid,
+            emu.pid,
+        )
+        print(
+            f"worker drain: {n} messages in {drain.seconds:.2f} s = {n / drain.seconds:.1f} msg/s"
+        )
         with db.session() as s:
             statuses = dict(
                 s.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
@@ -223,23 +209,19 @@ def main() -> None:
         if config_path is not None:
             shutil.rmtree(config_path.parent, ignore_errors=True)
 
-    bare = statistics.mean([bare_before, bare_after])
-    print()
-    print(f"outbox rows by status: { {str(k): v for k, v in statuses.items()} }")
-    print(f"distinct wamids on {warm + n} rows: {wamids}")
-    print(f"bare HTTP loop: {bare:.1f} msg/s (before {bare_before:.1f}, after {bare_after:.1f})")
-    print(f"queue worker:   {worker_rate:.1f} msg/s ({n} messages, {elapsed:.2f} s)")
-    print(
-        f"CPU during the drain: worker process {1000 * cpu_worker / n:.2f} ms/message, "
-        f"emulator {1000 * cpu_emu / n:.2f} ms/message (2 cores)"
-    )
-    print(
-        f"reference: worker / bare sends from {threads} threads = {worker_rate / bare_thr:.3f} "
-        f"(the worker sends to up to {threads} recipients at once)"
-    )
-    print(f"RATIO worker/bare (Meta) = {worker_rate / bare:.3f}   (target >= 0.7)")
-    print(
-        f"reproduce: .venv/bin/python -m bench.outbound_drain_meta --messages {n} --warmup {warm}"
+    print_figures(
+        bare_name="bare HTTP loop",
+        bare_before=bare_before,
+        bare_after=bare_after,
+        bare_threads=bare_thr,
+        threads=threads,
+        drain=drain,
+        n=n,
+        warm=warm,
+        statuses=statuses,
+        check=f"distinct wamids on {warm + n} rows: {wamids}",
+        ratio_name="RATIO worker/bare (Meta)",
+        module="bench.outbound_drain_meta",
     )
 
 
