@@ -16,15 +16,16 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from boutik.doctor.results import CALL_TIMEOUT_S, Result, Status, public_url
+from boutik.doctor.reviews import Reviewer, approvals, presence
 from boutik.doctor.routes import meta_whatsapp_path
 from boutik.doctor.web import check_public_url
 from boutik.runtime import Runtime
 from channels_adapters.meta_template_sync import approval_of, ours_at_meta
-from channels_adapters.meta_templates import MetaTemplateSpec, meta_notice_specs
+from channels_adapters.meta_templates import meta_notice_specs
 from channels_adapters.senders import SendError
 from channels_adapters.senders.meta_sender import MetaSender
 from commerce.messaging import templates as stored
-from commerce.messaging.templates import META, ApprovalStatus, ContentTemplate
+from commerce.messaging.templates import META
 from commerce.phones import mask_phone
 
 SETTINGS = "Meta settings"
@@ -43,7 +44,7 @@ _TOKEN_FIX = (
     "token, with whatsapp_business_messaging and whatsapp_business_management, the WhatsApp "
     "account assigned to that user; set it as META_WHATSAPP_TOKEN"
 )
-_REFUSED = (ApprovalStatus.REJECTED, ApprovalStatus.PAUSED, ApprovalStatus.DISABLED)
+_META = Reviewer("Meta", "still in Meta's review", "in WhatsApp Manager", "meta")
 
 
 def uses_meta(rt: Runtime) -> bool:
@@ -174,12 +175,6 @@ def _number(sender: MetaSender) -> Result:
     return Result.ok(NUMBER, f"{shown} ({name}), read with META_WHATSAPP_TOKEN")
 
 
-def _names(items: list[MetaTemplateSpec] | list[ContentTemplate], limit: int = 3) -> str:
-    names = [i.name if isinstance(i, MetaTemplateSpec) else i.friendly_name for i in items]
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
 def check_meta_templates(rt: Runtime, sender: MetaSender) -> list[Result]:
     try:
         with rt.session_factory() as session:
@@ -203,54 +198,15 @@ def check_meta_templates(rt: Runtime, sender: MetaSender) -> list[Result]:
         return [Result.problem(TEMPLATES, f"Meta did not list them ({exc.code})", SYNC)]
     by_id = {str(t.get("id")): t for t in at_meta.values()}
     found: dict[str, dict[str, Any]] = {}
-    gone: list[ContentTemplate] = []
+    gone: list[str] = []
     for row in rows.values():
         template = by_id.get(row.content_sid) or at_meta.get((row.friendly_name, row.language))
         if template is None:
-            gone.append(row)
+            gone.append(row.friendly_name)
         else:
             found[row.friendly_name] = template
-    results = [_presence(specs, missing, gone)]
-    results.append(_approvals(rows, found))
-    return results
-
-
-def _presence(
-    specs: list[MetaTemplateSpec], missing: list[MetaTemplateSpec], gone: list[ContentTemplate]
-) -> Result:
-    if missing:
-        return Result.problem(
-            TEMPLATES, f"{len(missing)} of {len(specs)} never synced ({_names(missing)})", SYNC
-        )
-    if gone:
-        return Result.problem(
-            TEMPLATES, f"{len(gone)} recorded but deleted at Meta ({_names(gone)})", SYNC
-        )
-    return Result.ok(TEMPLATES, f"all {len(specs)} synced and present at Meta")
-
-
-def _approvals(rows: dict[str, ContentTemplate], found: dict[str, dict[str, Any]]) -> Result:
-    waiting: list[ContentTemplate] = []
-    refused: list[tuple[ContentTemplate, str]] = []
-    for name, template in sorted(found.items()):
-        status, reason = approval_of(template)
-        if status in _REFUSED:
-            refused.append((rows[name], f"{status.value}{': ' + reason if reason else ''}"))
-        elif status != ApprovalStatus.APPROVED:
-            waiting.append(rows[name])
-    if refused:
-        row, why = refused[0]
-        return Result.problem(
-            APPROVALS,
-            f"{len(refused)} refused by Meta ({row.friendly_name}: {why})",
-            "reword the sentence in bot/locales, delete the template in WhatsApp Manager and "
-            "sync again; meanwhile those buyers get SMS outside the 24 h window",
-        )
-    if waiting:
-        return Result.warn(
-            APPROVALS,
-            f"{len(waiting)} of {len(found)} still in Meta's review ({_names(waiting)}): until "
-            "then buyers outside the 24 h window get SMS",
-            "wait for Meta's review, then `boutik meta templates status`",
-        )
-    return Result.ok(APPROVALS, f"all {len(found)} notices approved by Meta")
+    reviews = [(name, *approval_of(template)) for name, template in sorted(found.items())]
+    return [
+        presence(TEMPLATES, len(specs), [s.name for s in missing], gone, provider="Meta", fix=SYNC),
+        approvals(APPROVALS, reviews, _META),
+    ]

@@ -13,21 +13,17 @@ from __future__ import annotations
 from sqlalchemy.exc import SQLAlchemyError
 
 from boutik.doctor.results import CALL_TIMEOUT_S, Result
+from boutik.doctor.reviews import Reviewer, approvals, presence
 from boutik.runtime import Runtime
 from channels_adapters.senders import TwilioSender
 from channels_adapters.twilio_template_sync import fetch_approval
 from channels_adapters.twilio_templates import TemplateSpec, all_specs
 from commerce.messaging import templates as stored
-from commerce.messaging.templates import ApprovalStatus, ContentTemplate
+from commerce.messaging.templates import ContentTemplate
 
 SUBJECT = "WhatsApp templates"
 SYNC = "run `boutik twilio templates sync`"
-_REFUSED = (ApprovalStatus.REJECTED, ApprovalStatus.PAUSED, ApprovalStatus.DISABLED)
-
-
-def _names(specs: list[TemplateSpec] | list[ContentTemplate], limit: int = 3) -> str:
-    shown = ", ".join(s.friendly_name for s in specs[:limit])
-    return shown + (f" and {len(specs) - limit} more" if len(specs) > limit else "")
+_WHATSAPP = Reviewer("WhatsApp", "still waiting for WhatsApp", "at Twilio", "twilio")
 
 
 def check_templates(rt: Runtime) -> list[Result]:
@@ -69,53 +65,33 @@ def _presence(
     at_twilio: set[str],
     overrides: dict[str, str],
 ) -> Result:
-    gone = [row for row in rows.values() if row.content_sid not in at_twilio]
+    gone = [row.friendly_name for row in rows.values() if row.content_sid not in at_twilio]
     lost_overrides = sorted(key for key, sid in overrides.items() if sid not in at_twilio)
-    if missing:
-        return Result.problem(
-            SUBJECT, f"{len(missing)} of {len(specs)} never synced ({_names(missing)})", SYNC
-        )
-    if gone:
-        return Result.problem(
-            SUBJECT, f"{len(gone)} recorded but deleted at Twilio ({_names(gone)})", SYNC
-        )
-    if lost_overrides:
-        return Result.problem(
-            SUBJECT,
-            f"[twilio] content_templates names SIDs Twilio does not have: {lost_overrides}",
-            "correct or remove those keys in config.toml",
-        )
-    return Result.ok(SUBJECT, f"all {len(specs)} synced and present at Twilio")
+    lost = Result.problem(
+        SUBJECT,
+        f"[twilio] content_templates names SIDs Twilio does not have: {lost_overrides}",
+        "correct or remove those keys in config.toml",
+    )
+    return presence(
+        SUBJECT,
+        len(specs),
+        [s.friendly_name for s in missing],
+        gone,
+        provider="Twilio",
+        fix=SYNC,
+        otherwise=lost if lost_overrides else None,
+    )
 
 
 def _approvals(client: object, notices: list[ContentTemplate]) -> Result:
     subject = "WhatsApp template approvals"
-    waiting: list[ContentTemplate] = []
-    refused: list[tuple[ContentTemplate, str]] = []
     try:
-        for row in notices:
-            status, reason = fetch_approval(client, row.content_sid)  # type: ignore[arg-type]
-            if status in _REFUSED:
-                refused.append((row, f"{status.value}{': ' + reason if reason else ''}"))
-            elif status != ApprovalStatus.APPROVED:
-                waiting.append(row)
+        reviews = [
+            (row.friendly_name, *fetch_approval(client, row.content_sid))  # type: ignore[arg-type]
+            for row in notices
+        ]
     except Exception as exc:
         return Result.problem(
             subject, f"Twilio did not answer ({type(exc).__name__})", "run doctor again later"
         )
-    if refused:
-        row, why = refused[0]
-        return Result.problem(
-            subject,
-            f"{len(refused)} refused by WhatsApp ({row.friendly_name}: {why})",
-            "reword the sentence in bot/locales, delete the template at Twilio and sync again; "
-            "meanwhile those buyers get SMS outside the 24 h window",
-        )
-    if waiting:
-        return Result.warn(
-            subject,
-            f"{len(waiting)} of {len(notices)} still waiting for WhatsApp ({_names(waiting)}): "
-            "until then buyers outside the 24 h window get SMS",
-            "wait for WhatsApp's review, then `boutik twilio templates status`",
-        )
-    return Result.ok(subject, f"all {len(notices)} notices approved by WhatsApp")
+    return approvals(subject, reviews, _WHATSAPP)
