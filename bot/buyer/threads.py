@@ -13,6 +13,7 @@ from bot.buyer.states import BuyerState
 from bot.flow import Context, Intent, Result
 from bot.handoff_flow import HUMAN_WORDS, end_thread, hand_off_to_human, says_close
 from bot.messages import InboundKind, InboundMessage, Text
+from bot.support.retrieval import HUMAN_PHRASES
 from bot.threads import staff_name
 from commerce.errors import NotFound
 from commerce.text import fold
@@ -28,8 +29,20 @@ def _typed(msg: InboundMessage) -> bool:
 
 
 _HUMAN = frozenset(fold(w) for w in HUMAN_WORDS)
+SHORT_REQUEST = 8  # words: longer text naming a person is a question for the assistant first
 
-WANTS_HUMAN = Intent("wants_human", lambda m, _c: _typed(m) and fold(m.text) in _HUMAN)
+
+def wants_human(text: str) -> bool:
+    """ "humain", "un conseiller", "je veux parler à quelqu'un", "I want to talk to someone"."""
+    folded = fold(text)
+    if folded in _HUMAN:
+        return True
+    padded = f" {folded} "
+    short = len(folded.split()) <= SHORT_REQUEST
+    return short and any(f" {p} " in padded for p in HUMAN_PHRASES)
+
+
+WANTS_HUMAN = Intent("wants_human", lambda m, _c: _typed(m) and wants_human(m.text))
 CLOSES_THREAD = Intent(
     "closes_thread", lambda m, c: _typed(m) and says_close(m.text) and _open_question(c) is not None
 )

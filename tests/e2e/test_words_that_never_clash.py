@@ -9,11 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from commerce.messaging.models import ConversationState
-from commerce.threads import SupportThread, ThreadStatus
+from commerce.threads import SupportThread, ThreadKind, ThreadStatus
 from commerce.users.models import User
 from tests.e2e.conftest import Boutik
 from tests.e2e.test_buyer_journeys import Phone, _fast_senders, _phone
-from tests.support import Db, make_buyer, make_product, make_seller
+from tests.support import Db, make_admin, make_buyer, make_product, make_seller
 from tests.unit import flows
 
 __all__ = ["_fast_senders"]  # the autouse fixture: fast pacing for these conversations too
@@ -106,3 +106,28 @@ def test_natural_opt_outs_are_understood_and_confirmed(boutik: Boutik) -> None:
     # A sentence about an order is not an opt-out.
     wa.text("je ne veux plus cette commande")
     assert not _opted_out(db, buyer_id)
+
+
+def test_natural_hand_off_phrases(boutik: Boutik) -> None:
+    db = boutik.db
+    make_admin(db)
+    buyer_id, _ = make_buyer(db)
+    wa = Phone(boutik, _phone(db, buyer_id))
+    wa.text("Bonjour")
+    for said in ("je veux parler à quelqu'un", "un conseiller", "I want to talk to someone"):
+        handed = wa.text(said)
+        assert HANDED in handed, said
+        assert _human_mode(db, wa.number), said
+        thread = _last_thread(db, buyer_id)
+        assert thread.kind == ThreadKind.HANDOFF and thread.status == ThreadStatus.OPEN
+        assert "Conversation terminée" in wa.text("FIN")
+        assert not _human_mode(db, wa.number)
+
+
+def test_first_message_asking_for_a_person_is_handed_off(boutik: Boutik) -> None:
+    db = boutik.db
+    make_admin(db)
+    buyer_id, _ = make_buyer(db)
+    wa = Phone(boutik, _phone(db, buyer_id))
+    assert HANDED in wa.text("je veux parler à quelqu'un")
+    assert _human_mode(db, wa.number)
