@@ -8,12 +8,17 @@ approved. Until then, buyers outside the 24 h window get SMS.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import click
 
 from boutik.runtime import Runtime
 from channels_adapters.senders.result import SendError
 from settings import log_redaction
 from settings.config import ConfigError, get_config
+
+T = TypeVar("T")
 
 
 def _runtime() -> Runtime:
@@ -32,8 +37,16 @@ def _runtime() -> Runtime:
     return rt
 
 
-def _refused(exc: SendError) -> click.ClickException:
-    return click.ClickException(log_redaction.redact(f"Meta refused ({exc.code}): {exc.reason}"))
+def _at_meta(call: Callable[[Runtime], T]) -> T:
+    """`call` on a runtime set up for Meta, disposed after; Meta's refusal as the error."""
+    rt = _runtime()
+    try:
+        return call(rt)
+    except SendError as exc:
+        refused = log_redaction.redact(f"Meta refused ({exc.code}): {exc.reason}")
+        raise click.ClickException(refused) from exc
+    finally:
+        rt.dispose()
 
 
 def _echo(line: str) -> None:
@@ -54,13 +67,7 @@ def templates() -> None:
 def templates_sync() -> None:
     from channels_adapters.meta_template_sync import sync
 
-    rt = _runtime()
-    try:
-        report = sync(rt.meta_sender, rt.session_factory)
-    except SendError as exc:
-        raise _refused(exc) from exc
-    finally:
-        rt.dispose()
+    report = _at_meta(lambda rt: sync(rt.meta_sender, rt.session_factory))
     _echo(
         f"templates: {len(report.created)} created, {len(report.existing)} already there"
         + (f", {len(report.refused)} refused" if report.refused else "")
@@ -84,13 +91,7 @@ def templates_sync() -> None:
 def templates_status() -> None:
     from channels_adapters.meta_template_sync import status
 
-    rt = _runtime()
-    try:
-        rows = status(rt.meta_sender, rt.session_factory)
-    except SendError as exc:
-        raise _refused(exc) from exc
-    finally:
-        rt.dispose()
+    rows = _at_meta(lambda rt: status(rt.meta_sender, rt.session_factory))
     if not rows:
         click.echo("no templates recorded: run `boutik meta templates sync` first")
         return

@@ -128,12 +128,8 @@ def sync(sender: MetaSender, session_factory: Callable[[], Session]) -> SyncRepo
                 report.outdated.append(spec.name)
         approval, reason = approval_of(template)
         _record(session_factory, spec, str(template["id"]), approval, reason)
-    wanted = {spec.name for spec in specs}
-    with unit_of_work(session_factory) as session:
-        for name, row in stored.by_friendly_name(session, provider=META).items():
-            if name not in wanted:  # a notice the code no longer sends
-                session.delete(row)
-                report.removed.append(name)
+    with unit_of_work(session_factory) as session:  # notices the code no longer sends
+        report.removed = stored.forget_all_but(session, {s.name for s in specs}, provider=META)
     log.info(
         "meta templates: %d created, %d already there, %d refused",
         len(report.created),

@@ -104,12 +104,8 @@ def sync(client: Client, session_factory: Callable[[], Session]) -> SyncReport:
                 content_type=spec.content_type,
                 approval=approval,
             )
-    wanted = {spec.friendly_name for spec in specs}
-    with unit_of_work(session_factory) as session:
-        for name, row in stored.by_friendly_name(session).items():
-            if name not in wanted:  # a template the code no longer sends through
-                session.delete(row)
-                report.removed.append(name)
+    with unit_of_work(session_factory) as session:  # templates the code no longer sends through
+        report.removed = stored.forget_all_but(session, {s.friendly_name for s in specs})
     log.info(
         "templates: %d created, %d submitted, %d already there",
         len(report.created),

@@ -129,6 +129,17 @@ def by_friendly_name(session: Session, provider: str = TWILIO) -> dict[str, Cont
     }
 
 
+def forget_all_but(session: Session, wanted: set[str], provider: str = TWILIO) -> list[str]:
+    """Delete `provider`'s rows whose friendly_name is not `wanted` (templates the code no
+    longer sends through); their names, for the sync's report."""
+    forgotten = []
+    for name, row in by_friendly_name(session, provider=provider).items():
+        if name not in wanted:
+            session.delete(row)
+            forgotten.append(name)
+    return forgotten
+
+
 def record(
     session: Session,
     *,
