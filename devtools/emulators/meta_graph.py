@@ -154,11 +154,15 @@ def make_meta_blueprint(
             failure.status, code, message, subcode=failure.error_subcode, details=message
         )
 
+    def refused_post(object_id: str, ours: str) -> Response | None:
+        """A POST to an object other than ours is unsupported; else a failure a test set."""
+        if object_id != ours:
+            return _unsupported("post", object_id)
+        return injected_failure()
+
     @bp.post("/<version>/<phone_id>/messages")
     def send_message(version: str, phone_id: str) -> Response:
-        if phone_id != phone_number_id:
-            return _unsupported("post", phone_id)
-        failed = injected_failure()
+        failed = refused_post(phone_id, phone_number_id)
         if failed is not None:
             return failed
         body = request.get_json(silent=True)
@@ -235,9 +239,7 @@ def make_meta_blueprint(
 
     @bp.post("/<version>/<account_id>/message_templates")
     def create_template(version: str, account_id: str) -> Response:
-        if account_id != waba_id:
-            return _unsupported("post", account_id)
-        failed = injected_failure()
+        failed = refused_post(account_id, waba_id)
         if failed is not None:
             return failed
         body = request.get_json(silent=True)

@@ -38,6 +38,7 @@ from commerce.messaging.notices import Notice
 from commerce.users.models import Channel
 from settings.config import load_config
 from tests.support import Db
+from tests.unit.flows import outbox_row
 from tests.webhooks import (
     META_PHONE_NUMBER_ID,
     meta_audio,
@@ -378,9 +379,8 @@ def test_the_order_example_keeps_its_cart() -> None:
     )
 
 
-def _one(message: dict[str, Any], contacts: list[Any] | None = None) -> dict[str, Any]:
-    """A webhook carrying ``message`` from +224620000001 (Mariama) to our number."""
-    base = {"from": "224620000001", "id": "wamid.unit-one", "timestamp": "1750000000"}
+def _webhook(number: str = PHONE_NUMBER_ID, **value: Any) -> dict[str, Any]:
+    """A `messages` change for phone number id `number`, carrying `value`'s fields."""
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -393,18 +393,24 @@ def _one(message: dict[str, Any], contacts: list[Any] | None = None) -> dict[str
                             "messaging_product": "whatsapp",
                             "metadata": {
                                 "display_phone_number": "15550783881",
-                                "phone_number_id": PHONE_NUMBER_ID,
+                                "phone_number_id": number,
                             },
-                            "contacts": contacts
-                            if contacts is not None
-                            else [{"profile": {"name": "Mariama Diallo"}, "wa_id": "224620000001"}],
-                            "messages": [{**base, **message}],
+                            **value,
                         },
                     }
                 ],
             }
         ],
     }
+
+
+def _one(message: dict[str, Any], contacts: list[Any] | None = None) -> dict[str, Any]:
+    """A webhook carrying ``message`` from +224620000001 (Mariama) to our number."""
+    base = {"from": "224620000001", "id": "wamid.unit-one", "timestamp": "1750000000"}
+    mariama = [{"profile": {"name": "Mariama Diallo"}, "wa_id": "224620000001"}]
+    return _webhook(
+        contacts=contacts if contacts is not None else mariama, messages=[{**base, **message}]
+    )
 
 
 def _parsed(message: dict[str, Any], **kw: Any) -> InboundMessage:
@@ -515,27 +521,7 @@ def test_nul_in_what_a_person_typed_is_dropped() -> None:
 
 
 def _statuses(*statuses: dict[str, Any], number: str = PHONE_NUMBER_ID) -> dict[str, Any]:
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "419561257915477",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550783881",
-                                "phone_number_id": number,
-                            },
-                            "statuses": list(statuses),
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    return _webhook(number, statuses=list(statuses))
 
 
 def _status(wamid: str, status: str, **extra: Any) -> dict[str, Any]:
@@ -581,14 +567,6 @@ def _outbox_row(db: Db, wamid: str) -> int:
         return row.id
 
 
-def _row(db: Db, row_id: int) -> Outbox:
-    with db.session() as s:
-        row = s.get(Outbox, row_id)
-        assert row is not None
-        s.expunge(row)
-        return row
-
-
 def test_statuses_move_the_outbox_row_and_a_failure_keeps_its_reason(app: App, db: Db) -> None:
     delivered_id = _outbox_row(db, "wamid.out-delivered")
     failed_id = _outbox_row(db, "wamid.out-failed")
@@ -600,8 +578,8 @@ def test_statuses_move_the_outbox_row_and_a_failure_keeps_its_reason(app: App, d
         )
     )
     assert app.post(body).status_code == 200
-    assert _row(db, delivered_id).status == OutboxStatus.DELIVERED
-    failed = _row(db, failed_id)
+    assert outbox_row(db, delivered_id).status == OutboxStatus.DELIVERED
+    failed = outbox_row(db, failed_id)
     assert failed.status == OutboxStatus.FAILED
     assert (failed.error_code, failed.last_error) == ("131026", "Message undeliverable")
 
@@ -616,7 +594,7 @@ def test_a_broken_status_is_skipped_and_the_others_apply(app: App, db: Db) -> No
         )
     )
     assert app.post(body).status_code == 200
-    assert _row(db, row_id).status == OutboxStatus.READ
+    assert outbox_row(db, row_id).status == OutboxStatus.READ
 
 
 # --- through the route ---------------------------------------------------------------------------
@@ -653,7 +631,7 @@ def test_another_numbers_events_are_acknowledged_and_ignored(app: App, db: Db) -
     other = _statuses(_status("wamid.out-other", "read"), number="999999999999999")
     assert app.post(encode(other)).status_code == 200
     assert app.counts() == (0, 1)  # the one row is the test's own
-    assert _row(db, row_id).status == OutboxStatus.SENT
+    assert outbox_row(db, row_id).status == OutboxStatus.SENT
 
 
 def test_reactions_and_system_messages_get_no_turn(app: App) -> None:
