@@ -10,6 +10,7 @@ Reply button; "Libérer" (or either side closing the thread) ends human mode.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,13 @@ HUMAN_WORDS = (
     "talk to a human",
     "talk to someone",
 )
+
+
+def order_in_context(data: dict[str, Any]) -> int | None:
+    """The order the buyer last looked at, kept in the conversation data under "order" by
+    `bot.buyer.orders.order_view`: a hand-off goes to that order's seller."""
+    order_id = data.get("order")
+    return order_id if isinstance(order_id, int) and not isinstance(order_id, bool) else None
 
 
 def says_close(text: str) -> bool:
@@ -99,12 +107,14 @@ def hand_off_to_human(
     address: str,
     reason: str,
     tell_buyer: bool = True,
+    order_id: int | None = None,
 ) -> SupportThread:
     """Give the buyer's conversation on (channel, address) to a person; returns the thread.
 
     Idempotent: a buyer already handed off keeps the same open thread (the new reason is
     posted to it, the buyer is not told twice). `tell_buyer` queues "a person will answer
     you" through the outbox; the buyer flow answers in its own turn instead and passes False.
+    `order_id` is the order in context (the one the buyer just asked about): its seller answers.
     """
     reason_text = " ".join((reason or "").split()) or "—"
     thread = open_thread_of_buyer(session, buyer_id, ThreadKind.HANDOFF)
@@ -112,7 +122,7 @@ def hand_off_to_human(
         post_message(session, thread_id=thread.id, author_id=buyer_id, text=reason_text)
         tell_buyer = False  # already told when the thread opened
     else:
-        staff_id, order_id = staff_for_buyer(session, buyer_id)
+        staff_id, order_id = staff_for_buyer(session, buyer_id, order_id)
         thread = open_thread(
             session,
             buyer_id=buyer_id,

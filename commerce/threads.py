@@ -254,9 +254,26 @@ def close_thread(session: Session, *, thread_id: int, actor_id: int) -> SupportT
     return thread
 
 
-def staff_for_buyer(session: Session, buyer_id: int) -> tuple[int, int | None]:
-    """Who takes a hand-off: (staff id, order id) — the seller of the buyer's most recent open
-    order, else (the first active admin, None)."""
+def staff_for_buyer(
+    session: Session, buyer_id: int, order_id: int | None = None
+) -> tuple[int, int | None]:
+    """Who takes a hand-off: (staff id, order id) — the seller of the order in context (the
+    one the buyer was just talking about, `order_id`, when it is hers), else the seller of her
+    most recent open order, else (the first active admin, None)."""
+    if order_id is not None:
+        row = session.execute(
+            select(Order.id, Shop.owner_id)
+            .join(Shop, Shop.id == Order.shop_id)
+            .join(User, User.id == Shop.owner_id)
+            .where(
+                Order.id == order_id,
+                Order.buyer_id == buyer_id,
+                User.is_active.is_(True),
+                Shop.owner_id != buyer_id,
+            )
+        ).first()
+        if row is not None:
+            return int(row.owner_id), int(row.id)
     row = session.execute(
         select(Order.id, Shop.owner_id)
         .join(Shop, Shop.id == Order.shop_id)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot.handoff_flow import hand_off_to_human
+from bot.handoff_flow import hand_off_to_human, order_in_context
 from bot.messages import Text, reply_to_json
 from bot.support.agent import answer
 from bot.support.retrieval import SupportAnswer
@@ -97,4 +97,5 @@ def _hand_off(session: Session, conv: ConversationState, user_id: int, *, reason
         address=conv.address,
         reason=reason,
         tell_buyer=False,  # the reply written above (or by the turn) already told them
+        order_id=order_in_context(conv.data),
     )

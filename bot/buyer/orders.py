@@ -118,6 +118,7 @@ def order_by_text(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def order_view(ctx: Context, order: Order, note: str = "") -> Result:
+    ctx.data["order"] = order.id  # the order in context: a hand-off goes to its seller
     lines = [
         ctx.t("buyer.orders.head", number=order.number, status=_status(ctx, order)),
     ]

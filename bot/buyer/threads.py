@@ -11,7 +11,13 @@ from __future__ import annotations
 from bot.buyer.common import to_menu
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Intent, Result
-from bot.handoff_flow import HUMAN_WORDS, end_thread, hand_off_to_human, says_close
+from bot.handoff_flow import (
+    HUMAN_WORDS,
+    end_thread,
+    hand_off_to_human,
+    order_in_context,
+    says_close,
+)
 from bot.messages import InboundKind, InboundMessage, Text
 from bot.support.retrieval import HUMAN_PHRASES
 from bot.threads import staff_name
@@ -76,6 +82,7 @@ def ask_human(msg: InboundMessage, ctx: Context) -> Result:
             address=ctx.inbound.address,
             reason=msg.text,
             tell_buyer=False,
+            order_id=order_in_context(ctx.data),
         )
     except NotFound:
         return to_menu(ctx, "buyer.thread.no_one")

@@ -131,3 +131,16 @@ def test_first_message_asking_for_a_person_is_handed_off(boutik: Boutik) -> None
     wa = Phone(boutik, _phone(db, buyer_id))
     assert HANDED in wa.text("je veux parler à quelqu'un")
     assert _human_mode(db, wa.number)
+
+
+def test_the_hand_off_goes_to_the_seller_of_the_order_just_discussed(boutik: Boutik) -> None:
+    db = boutik.db
+    bah = flows.place(db)  # her older order, from one shop
+    kaloum = flows.place(db, buyer=(bah.buyer_id, bah.address_id or 0))  # newer, another shop
+    assert bah.seller_id != kaloum.seller_id
+    wa = Phone(boutik, _phone(db, bah.buyer_id))
+    wa.text("Bonjour")
+    assert f"Commande {bah.order_id}" in wa.text(f"où est ma commande {bah.order_id}")
+    assert HANDED in wa.text("parler à quelqu'un")
+    thread = _last_thread(db, bah.buyer_id)
+    assert thread.staff_id == bah.seller_id and thread.order_id == bah.order_id
