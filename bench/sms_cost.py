@@ -10,6 +10,8 @@ realistic Guinean values (names, Nzérékoré / Dar-es-Salam / Kaloum…, 1 000 
 7-digit order numbers), several random fills each, and rendered exactly as the worker renders an
 SMS: courier texts through wording.fit (what courier handlers send), then
 channels_adapters.render.render_sms → parts, each billed by commerce.messaging.sms_text.segments.
+The texts that lead a courier to a door go through wording.door as the handlers send them: the
+whole landmark in a second SMS when it does not fit, a maps link when the buyer shared a pin.
 
 Figure: billed segments ÷ SMS sent (baseline: 1 segment per SMS, the minimum). Target ≤ 1.10 and
 0 UCS-2 parts.
@@ -111,7 +113,23 @@ LANDMARKS = [
     "à côté du marché de Madina",
     "près du rond-point de la Tannerie",
     "après la station Total, 2e ruelle à gauche",
+    "Derrière la station Total de Kipé, portail bleu après la boulangerie",  # P18 of the tour
 ]
+# Texts that lead a courier to a door: sent as handlers send them (bot.courier.wording.door),
+# the whole landmark in a second SMS when it does not fit, then a maps link when pinned.
+DOOR_KEYS = (
+    "courier.job.accepted",
+    "courier.job.picked_up",
+    "courier.job.return_client",
+    "courier.job.return_picked_up",
+)
+# Their parts, never sent alone.
+DOOR_PARTS = (
+    "courier.job.landmark",
+    "courier.job.landmark_map",
+    "courier.job.landmark_next",
+    "courier.job.map",
+)
 SHOPS = [
     "Boutique Diallo & Frères",
     "Électronique Soumah",
@@ -186,6 +204,8 @@ def values(rng: random.Random, lang: str) -> dict[str, Any]:
         "points": rng.randint(10, 900),
         "max": 5,
         "attempts_left": rng.randint(1, 4),
+        "minutes": rng.choice([15, 60, 1440]),
+        "failures": rng.randint(5, 20),
         "done_today": rng.randint(1, 12),
         "total": rng.randint(2, 40),
         "shown": 10,
@@ -218,17 +238,31 @@ def values(rng: random.Random, lang: str) -> dict[str, Any]:
 
 def sms_keys(lang: str) -> list[str]:
     catalog = i18n.catalog(lang)
-    courier = [k for k in catalog if k.startswith("courier.") and not k.startswith(NOT_SMS)]
+    courier = [
+        k
+        for k in catalog
+        if k.startswith("courier.") and not k.startswith(NOT_SMS) and k not in DOOR_PARTS
+    ]
     return sorted(courier + [k for k in catalog if k.startswith(("buyer.", "notify."))])
 
 
-def render(lang: str, key: str, params: dict[str, Any]) -> list[str]:
-    """The SMS parts the worker would send for this template."""
-    if key.startswith("courier."):
-        text = wording.fit(lang, key, shrink=SHRINK, **params)
+def render(lang: str, key: str, params: dict[str, Any], rng: random.Random) -> list[list[str]]:
+    """The SMS the worker would send for this template (one or more), each as its parts."""
+    if key in DOOR_KEYS:  # half of the buyers share a GPS pin
+        pin = (9.5 + rng.random() / 10, -13.7 + rng.random() / 10) if rng.random() < 0.5 else None
+        texts = wording.door(
+            lang,
+            key,
+            shrink=SHRINK,
+            lat=pin[0] if pin else None,
+            lng=pin[1] if pin else None,
+            **params,
+        )
+    elif key.startswith("courier."):
+        texts = [wording.fit(lang, key, shrink=SHRINK, **params)]
     else:
-        text = i18n.t(lang, key, **params)
-    return render_sms(Text(text), lang=lang)
+        texts = [i18n.t(lang, key, **params)]
+    return [render_sms(Text(text), lang=lang) for text in texts]
 
 
 def main() -> None:
@@ -237,33 +271,39 @@ def main() -> None:
     by_file: Counter[str] = Counter()
     by_file_sms: Counter[str] = Counter()
     worst: Counter[str] = Counter()
+    doors = door_sms = 0
     for lang in ("fr", "en"):
         catalog = i18n.catalog(lang)
         for key in sms_keys(lang):
             fields = {f for _, f, _, _ in string.Formatter().parse(catalog[key]) if f}
             for _ in range(FILLS if fields else 1):
-                parts = render(lang, key, values(rng, lang))
-                if not parts:
-                    continue
-                segs = 0
-                for part in parts:
-                    encoding, n = segments(part)
-                    segs += n
-                    ucs2 += encoding == "UCS-2"
-                    unfilled += "{" in part
-                group = key.split(".")[0]
-                sent += 1
-                billed += segs
-                by_file[group] += segs
-                by_file_sms[group] += 1
-                if segs > 1:
-                    worst[f"{lang}:{key}"] += 1
+                rendered = render(lang, key, values(rng, lang), rng)
+                if key in DOOR_KEYS:
+                    doors += 1
+                    door_sms += len(rendered)
+                for parts in rendered:
+                    if not parts:
+                        continue
+                    segs = 0
+                    for part in parts:
+                        encoding, n = segments(part)
+                        segs += n
+                        ucs2 += encoding == "UCS-2"
+                        unfilled += "{" in part
+                    group = key.split(".")[0]
+                    sent += 1
+                    billed += segs
+                    by_file[group] += segs
+                    by_file_sms[group] += 1
+                    if segs > 1:
+                        worst[f"{lang}:{key}"] += 1
     print(f"templates x fills: {sent} SMS sent, {billed} segments billed (baseline 1/SMS)")
     print(f"RATIO segments/SMS = {billed / sent:.3f}   (target <= 1.10)")
     for group in sorted(by_file):
         print(
             f"  {group:8s} {by_file_sms[group]:5d} SMS  {by_file[group] / by_file_sms[group]:.3f}"
         )
+    print(f"courier door texts: {doors} sent as {door_sms} SMS ({door_sms / doors:.2f} each)")
     print(f"UCS-2 parts = {ucs2} (target 0); parts with an unfilled placeholder = {unfilled}")
     print("templates that went multi-segment (fills out of their total):")
     for key, n in worst.most_common():

@@ -299,10 +299,10 @@ class Engine:
             keyword = None  # END inside a hand-off or a thread ends it, below
         if keyword == Keyword.OPT_OUT:
             users.set_opt_out(session, user_id=user.id, opted_out=True)
-            return [i18n_text(lang, "engine.opted_out")]
+            return [i18n_text(lang, self.pick_flow(user, msg, conv).opted_out_key)]
         if keyword == Keyword.OPT_IN:
             users.set_opt_out(session, user_id=user.id, opted_out=False)
-            return [i18n_text(lang, "engine.opted_in")]
+            return [i18n_text(lang, self.pick_flow(user, msg, conv).opted_in_key)]
         if keyword == Keyword.HELP:
             return [i18n_text(lang, self.pick_flow(user, msg, conv).help_key)]
         if conv.human_mode:

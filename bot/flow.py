@@ -123,6 +123,9 @@ class Flow:
     unknown: Handler | None = None
     # The catalog key the engine answers a bare AIDE/HELP/INFO with for this flow's users.
     help_key: str = "engine.help"
+    # The catalog keys the engine confirms STOP and START with (a courier's are about jobs).
+    opted_out_key: str = "engine.opted_out"
+    opted_in_key: str = "engine.opted_in"
 
     def route(self, state: str, msg: InboundMessage, ctx: Context) -> Handler | None:
         for intent, handler in list(self.states.get(state, ())) + list(self.fallbacks):

@@ -58,4 +58,6 @@ FLOW = Flow(
     fallbacks=COMMANDS,
     unknown=h.unknown,
     help_key="courier.help",
+    opted_out_key="courier.opted_out",
+    opted_in_key="courier.opted_in",
 )

@@ -21,7 +21,7 @@ from bot.messages import Choice, Choices, InboundKind, InboundMessage, Reply, Te
 from commerce import rules
 from commerce.delivery import actions as delivery
 from commerce.delivery import briefs, handover
-from commerce.delivery.briefs import JobBrief
+from commerce.delivery.briefs import JobBrief, Stop
 from commerce.delivery.models import (
     Courier,
     CourierStatus,
@@ -78,6 +78,25 @@ def answer(ctx: Context, text: Text, choices: tuple[Choice, ...] | None = None) 
     return Choices(text=text.text, choices=choices if choices is not None else menu_choices(ctx))
 
 
+def door(ctx: Context, key: str, stop: Stop, **params: object) -> list[Text]:
+    """The texts that lead to `stop`: its whole landmark, and a maps link to its pin if any."""
+    texts = wording.door(
+        ctx.lang,
+        key,
+        shrink=SHRINK,
+        landmark=stop.landmark,
+        lat=stop.lat,
+        lng=stop.lng,
+        **params,
+    )
+    return [Text(t) for t in texts]
+
+
+def answer_last(ctx: Context, texts: list[Text], choices: tuple[Choice, ...]) -> list[Reply]:
+    """Several texts in a row; on Telegram the buttons go with the last one."""
+    return [*texts[:-1], answer(ctx, texts[-1], choices)]
+
+
 def courier_row(ctx: Context) -> Courier | None:
     return delivery.courier_profile(ctx.session, ctx.user.id)
 
@@ -101,26 +120,26 @@ def pickup_details(ctx: Context, brief: JobBrief) -> list[Reply]:
             place=wording.place(shop.quartier, shop.prefecture),
             phone=shop.phone,
         )
-        second = say(
+        client = door(
             ctx,
             "courier.job.return_client",
+            brief.buyer,
             order_id=brief.order_id,
             place=wording.place(brief.buyer.quartier, brief.buyer.prefecture),
-            landmark=brief.buyer.landmark,
             phone=brief.buyer.phone,
             refund_gnf=brief.refund_gnf,
         )
-        return [first, answer(ctx, second, buttons)]
-    text = say(
+        return [first, *answer_last(ctx, client, buttons)]
+    texts = door(
         ctx,
         "courier.job.accepted",
+        shop,
         order_id=brief.order_id,
         shop=shop.name,
         place=wording.place(shop.quartier, shop.prefecture),
-        landmark=shop.landmark,
         phone=shop.phone,
     )
-    return [answer(ctx, text, buttons)]
+    return answer_last(ctx, texts, buttons)
 
 
 def dropoff_details(ctx: Context, brief: JobBrief) -> list[Reply]:
@@ -131,26 +150,26 @@ def dropoff_details(ctx: Context, brief: JobBrief) -> list[Reply]:
     buttons = _job_buttons(ctx, brief.job_id, brief.kind, brief.status)
     if brief.kind == JobKind.RETURN_PICKUP:
         shop = brief.shop
-        text = say(
+        texts = door(
             ctx,
             "courier.job.return_picked_up",
+            shop,
             order_id=brief.order_id,
             shop=shop.name,
             place=wording.place(shop.quartier, shop.prefecture),
-            landmark=shop.landmark,
             phone=shop.phone,
         )
     else:
-        text = say(
+        texts = door(
             ctx,
             "courier.job.picked_up",
+            buyer,
             order_id=brief.order_id,
             place=wording.place(buyer.quartier, buyer.prefecture),
-            landmark=buyer.landmark,
             phone=buyer.phone,
             total_gnf=brief.collect_gnf,
         )
-    return [answer(ctx, text, buttons)]
+    return answer_last(ctx, texts, buttons)
 
 
 def _job_buttons(ctx: Context, job_id: int, kind: JobKind, status: JobStatus) -> tuple[Choice, ...]:

@@ -40,6 +40,9 @@ class Stop:
     prefecture: str
     landmark: str
     phone: str
+    # The GPS pin shared for this place (the buyer's WhatsApp location), when there is one.
+    lat: float | None = None
+    lng: float | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ def job_brief(session: Session, *, user_id: int, job_id: int) -> JobBrief:
             prefecture=order.prefecture,
             landmark=order.landmark,
             phone=_phone(session, order.buyer_id),
+            lat=order.lat,
+            lng=order.lng,
         )
         if at_door
         else None
@@ -111,6 +116,8 @@ def job_brief(session: Session, *, user_id: int, job_id: int) -> JobBrief:
             prefecture=shop.prefecture,
             landmark=shop.landmark,
             phone=_phone(session, shop.owner_id),
+            lat=shop.lat,
+            lng=shop.lng,
         ),
         buyer=buyer,
         collect_gnf=order.total if job.kind == JobKind.DELIVERY and buyer is not None else 0,
