@@ -28,7 +28,7 @@ from commerce.messaging.notices import Notice
 from commerce.orders import queries
 from commerce.orders.actions import buyer_order, cancel_order, orders_of_buyer
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
-from commerce.reviews.actions import add_review, add_review_comment
+from commerce.reviews.actions import add_review, add_review_comment, skip_review_comment
 from commerce.text import fold
 
 _NUMBER = re.compile(r"\b(\d{1,9})\b")
@@ -393,13 +393,16 @@ def got_comment(msg: InboundMessage, ctx: Context) -> Result:
         return to_menu(ctx, "buyer.stale")
     skipping = msg.payload == "rv:skip" or fold(msg.text) in ("passer", "skip", "non", "no")
     comment = "" if skipping else " ".join(msg.text.split())[:1000]
-    if comment:
-        # The stars were saved at the tap: the comment joins them.
-        for item_id in pending.get("items") or []:
-            try:
+    # The stars were saved at the tap: the comment joins them, or the skip closes the review;
+    # either way the seller's one alert about it goes now.
+    for item_id in pending.get("items") or []:
+        try:
+            if comment:
                 add_review_comment(
                     ctx.session, buyer_id=ctx.user.id, order_item_id=int(item_id), comment=comment
                 )
-            except (AlreadyReviewed, NotFound):
-                continue
+            else:
+                skip_review_comment(ctx.session, buyer_id=ctx.user.id, order_item_id=int(item_id))
+        except (AlreadyReviewed, NotFound):
+            continue
     return to_menu(ctx, "buyer.review.thanks")

@@ -126,10 +126,12 @@ def review(session: Session, user: User, params: dict[str, Any], lang: str) -> R
     if found is None or product is None:
         return default_text(Notice.NEW_REVIEW, params, lang)
     key = "seller.notify.negative_review" if found.rating <= 2 else "seller.notify.new_review"
+    if not found.comment:
+        key += "_stars"  # the buyer passed on the comment: no empty quotes
     return Choices(
-        text=i18n.t(
-            lang, key, rating=found.rating, product=product.name, comment=found.comment or "—"
-        )[:3500],
+        text=i18n.t(lang, key, rating=found.rating, product=product.name, comment=found.comment)[
+            :3500
+        ],
         choices=(Choice(f"rv:{found.id}", i18n.t(lang, "seller.review.reply")),),
     )
 

@@ -6,13 +6,15 @@ change it reports was committed. Workers pick it up after commit.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from commerce.messaging.models import Outbox
+from commerce import clock
+from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.notices import Notice
 from commerce.users.models import Channel, User
 
@@ -32,11 +34,13 @@ def notify(
     channel: Channel | None = None,
     address: str = "",
     dedupe_key: str | None = None,
+    not_before: dt.datetime | None = None,
 ) -> Outbox:
     """Queue a notification of `kind` for a user, rendered later in their language/channel.
 
     A string that is not a `Notice` member raises ValueError here, in the action's test, instead
-    of becoming a row that no renderer knows.
+    of becoming a row that no renderer knows. With `not_before`, the row waits until then (the
+    sweeper sends it when due) unless `send_now` brings it forward.
     """
     row = Outbox(
         user_id=user_id,
@@ -47,7 +51,28 @@ def notify(
         address=address,
         dedupe_key=dedupe_key,
     )
+    if not_before is not None:
+        row.next_attempt_at = not_before
     session.add(row)
+    session.flush()
+    if not_before is None:
+        session.info.setdefault(_pending_key, []).append(row.id)
+    return row
+
+
+def send_now(session: Session, *, dedupe_key: str) -> Outbox | None:
+    """Bring a waiting row forward: it goes with this transaction's other messages.
+
+    None when no row with this key is still waiting (it went out already, or never existed).
+    """
+    row = session.scalar(
+        select(Outbox)
+        .where(Outbox.dedupe_key == dedupe_key, Outbox.status == OutboxStatus.PENDING)
+        .with_for_update()
+    )
+    if row is None:
+        return None
+    row.next_attempt_at = clock.now()
     session.flush()
     session.info.setdefault(_pending_key, []).append(row.id)
     return row

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from commerce import clock
 from commerce.catalog.models import Product, Shop
 from commerce.db import action
 from commerce.errors import (
@@ -17,7 +20,7 @@ from commerce.errors import (
     ReviewNotAllowed,
 )
 from commerce.messaging.notices import Notice
-from commerce.messaging.outbox import notify
+from commerce.messaging.outbox import notify, send_now
 from commerce.orders.models import Order, OrderItem, OrderStatus
 from commerce.reviews.models import Review
 from commerce.users.actions import require_actor
@@ -25,6 +28,25 @@ from commerce.users.models import Role
 
 MAX_COMMENT = 1000
 NEGATIVE_AT_MOST = 2
+# Stars tapped without words: the seller's alert waits this long for the comment the buyer is
+# asked for next, then goes with the stars only. One alert per review, once it is complete.
+COMMENT_WAIT_S = 600
+
+
+def _alert_key(review: Review) -> str:
+    return f"review:{review.id}"
+
+
+def _alert_seller(session: Session, review: Review, owner_id: int, *, wait: bool) -> None:
+    """The seller's one alert about `review`; with `wait`, held until the words or the wait end."""
+    notify(
+        session,
+        user_id=owner_id,
+        kind=Notice.NEGATIVE_REVIEW if review.rating <= NEGATIVE_AT_MOST else Notice.NEW_REVIEW,
+        params={"review_id": review.id, "rating": review.rating},
+        dedupe_key=_alert_key(review),
+        not_before=clock.now() + dt.timedelta(seconds=COMMENT_WAIT_S) if wait else None,
+    )
 
 
 @action
@@ -59,12 +81,8 @@ def add_review(
         raise AlreadyReviewed("already reviewed", order_item_id=item.id) from exc
     shop = session.get(Shop, order.shop_id)
     assert shop is not None
-    notify(
-        session,
-        user_id=shop.owner_id,
-        kind=Notice.NEGATIVE_REVIEW if rating <= NEGATIVE_AT_MOST else Notice.NEW_REVIEW,
-        params={"review_id": review.id, "rating": rating},
-    )
+    # Without words yet, the buyer is being asked for them: the alert waits (COMMENT_WAIT_S).
+    _alert_seller(session, review, shop.owner_id, wait=not text)
     return review
 
 
@@ -84,16 +102,32 @@ def add_review_comment(
         raise AlreadyReviewed("comment already given", order_item_id=order_item_id)
     review.comment = text
     session.flush()
-    # The seller was told of the stars at the tap; the words deserve their own alert.
-    product = session.get(Product, review.product_id)
-    shop = session.get(Shop, product.shop_id) if product else None
-    if shop is not None:
-        notify(
-            session,
-            user_id=shop.owner_id,
-            kind=Notice.NEGATIVE_REVIEW if review.rating <= NEGATIVE_AT_MOST else Notice.NEW_REVIEW,
-            params={"review_id": review.id, "rating": review.rating},
-        )
+    # The alert held since the tap goes now, and carries the words (rendered at send time).
+    if send_now(session, dedupe_key=_alert_key(review)) is None:
+        # Written after the wait: the seller had the stars alone, the words are news to them.
+        product = session.get(Product, review.product_id)
+        shop = session.get(Shop, product.shop_id) if product else None
+        if shop is not None:
+            notify(
+                session,
+                user_id=shop.owner_id,
+                kind=Notice.NEGATIVE_REVIEW
+                if review.rating <= NEGATIVE_AT_MOST
+                else Notice.NEW_REVIEW,
+                params={"review_id": review.id, "rating": review.rating},
+                dedupe_key=f"{_alert_key(review)}:words",
+            )
+    return review
+
+
+@action
+def skip_review_comment(session: Session, *, buyer_id: int, order_item_id: int) -> Review:
+    """The buyer passes on the comment: the seller's alert goes now, with the stars only."""
+    require_actor(session, buyer_id)
+    review = session.scalar(select(Review).where(Review.order_item_id == order_item_id))
+    if review is None or review.buyer_id != buyer_id:
+        raise NotFound("unknown review", entity="review", order_item_id=order_item_id)
+    send_now(session, dedupe_key=_alert_key(review))
     return review
 
 

@@ -271,8 +271,8 @@ def test_rating_is_saved_at_the_tap(db: Db, media: Path) -> None:
     with db.session() as s:
         review = s.scalar(select(Review).where(Review.order_item_id == placed.item_id))
         assert review is not None and review.rating == 2 and review.comment == "Emballage abîmé"
-    # One alert for the stars at the tap, one carrying the words when they come.
-    assert len(flows.outbox(db, user_id=placed.seller_id, kind="negative_review")) == 2
+    # One alert per review: held at the tap, sent when the words come, and carrying them.
+    assert len(flows.outbox(db, user_id=placed.seller_id, kind="negative_review")) == 1
 
 
 def _phone(db: Db, user_id: int) -> str:
