@@ -170,7 +170,14 @@ def test_the_whole_story_in_the_browser(demo: SimServer, browser: Any) -> None:
     _tap(page, buyer, "cat:")
     _tap(page, buyer, "prod:")
     _tap(page, buyer, "buy:")
-    _tap(page, buyer, "addr:")
+    # A returning buyer may land on the summary at once (her usual address); else she picks.
+    step = buyer.locator(
+        '.wa-buttons button[data-id^="co:ok:"], .wa-buttons button[data-id^="addr:"],'
+        ' .wa-list-open[data-rows*="addr:"]'
+    ).last
+    expect(step).to_be_visible(timeout=WAIT_MS)
+    if not (step.get_attribute("data-id") or "").startswith("co:ok:"):
+        _tap(page, buyer, "addr:")
     _tap(page, buyer, "co:ok:")
     pin_bubble = buyer.locator(".bubble.out", has_text=re.compile(r"PIN\D*\d{6}")).last
     expect(pin_bubble).to_be_visible(timeout=WAIT_MS)
@@ -209,4 +216,54 @@ def test_the_whole_story_in_the_browser(demo: SimServer, browser: Any) -> None:
     buyer.locator(".phone-head").click()
     expect(page.locator("#panel-body")).to_contain_text("Last outbox rows")
     _shot(page, "story-3-reviewed.png")
+    assert errors == []
+
+
+def test_the_buyer_orders_on_meta_then_the_switch_goes_back_to_twilio(
+    demo: SimServer, browser: Any
+) -> None:
+    """The WhatsApp switch: the header says who carries WhatsApp, the pin answers Meta's
+    location request, and Twilio takes over again from the next message."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1480, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{demo.base_url}/simulator/")
+    switch = page.locator("#wa-provider")
+    expect(page.locator(".phone.wa .channel-tag")).to_have_text("WhatsApp · Twilio")
+    # A newcomer: no saved address, so checkout asks where to deliver.
+    page.locator("#add-phone").select_option("new:buyer")
+    buyer = page.locator(".phone.wa").last
+    expect(page.locator(".phone.wa")).to_have_count(2)
+
+    switch.get_by_role("button", name="Meta").click()
+    expect(buyer.locator(".channel-tag")).to_have_text("WhatsApp · Meta")
+    expect(switch.locator("button.active")).to_have_text("Meta")
+    assert demo.rt.config.whatsapp.provider == "meta"
+
+    _type(buyer, "bonjour")
+    _tap(page, buyer, "menu:catalog")
+    _tap(page, buyer, "cat:")
+    _tap(page, buyer, "prod:")
+    _tap(page, buyer, "buy:")
+    _tap(page, buyer, "addr:pin")
+    buyer.locator(".wa-location-request").last.click()  # WhatsApp's "Send location"
+    page.locator(".quartier-list button").first.click()
+    _tap(page, buyer, "co:ok:")
+    pin_bubble = buyer.locator(".bubble.out", has_text=re.compile(r"PIN\D*\d{6}")).last
+    expect(pin_bubble).to_be_visible(timeout=WAIT_MS)
+    expect(pin_bubble.locator("img")).to_be_visible()  # the QR code
+    assert demo.sim.store.meta_messages()  # it all went through the Graph emulator
+    buyer.locator(".phone-head").click()
+    expect(page.locator("#panel-body .provider-name")).to_have_text("Meta")
+    expect(buyer.locator(".ticks.read").first).to_be_visible()
+    _shot(page, "meta-ordered.png")
+
+    switch.get_by_role("button", name="Twilio").click()
+    expect(buyer.locator(".channel-tag")).to_have_text("WhatsApp · Twilio")
+    expect(page.locator("#panel-body .provider-name")).to_have_text("Twilio")
+    sent_by_twilio = len(demo.sim.store.twilio_messages())
+    _type(buyer, "bonjour")
+    demo.wait(lambda: len(demo.sim.store.twilio_messages()) > sent_by_twilio)
     assert errors == []
