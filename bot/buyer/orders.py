@@ -15,6 +15,7 @@ from bot.buyer.common import arg, choices, cut, first_name, main_menu, to_menu
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Intent, Result
 from bot.messages import Choice, InboundKind, InboundMessage, Reply, Text
+from bot.numbers import order_number
 from commerce import clock, rules
 from commerce.delivery.handover import confirm_cash
 from commerce.errors import (
@@ -32,9 +33,6 @@ from commerce.reviews.actions import add_review, add_review_comment, skip_review
 from commerce.text import fold
 
 _NUMBER = re.compile(r"\b(\d{1,9})\b")
-ORDER_WORDS = frozenset(
-    {"commande", "commandes", "order", "orders", "cmd", "colis", "suivi", "track"}
-)
 
 
 def number_in(text: str) -> int | None:
@@ -43,11 +41,9 @@ def number_in(text: str) -> int | None:
 
 
 def _mentions_order(msg: InboundMessage, _ctx: Context) -> bool:
-    """ "où est ma commande 1042", "order 1042?", "suivi 1042"."""
-    if msg.kind != InboundKind.TEXT:
-        return False
-    words = set(fold(msg.text).split())
-    return bool(words & ORDER_WORDS) and number_in(msg.text) is not None
+    """ "où est ma commande 1042", "order 1042?", "suivi 1042", "#1042", "n° 1042" — not the 5 of
+    "ça fait 5 jours que j'attends ma commande" (`bot.numbers.order_number`)."""
+    return msg.kind == InboundKind.TEXT and order_number(msg.text) is not None
 
 
 def _first_word(*accepted: str) -> Intent:
@@ -110,7 +106,7 @@ def show_order(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def order_by_text(msg: InboundMessage, ctx: Context) -> Result:
-    order_id = number_in(msg.text)
+    order_id = order_number(msg.text)
     order = find_order(ctx, order_id)
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown_number", number=order_id or "")

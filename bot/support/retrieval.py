@@ -10,7 +10,6 @@ finds the payment entry in either language without any download.
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
-from bot import i18n
+from bot import i18n, numbers
 from commerce import rules
 from commerce.money import format_gnf
 from commerce.text import fold, tokens
@@ -61,8 +60,6 @@ HUMAN_PHRASES = (
     "real person",
     "contact customer service",
 )
-_ORDER_NUMBER = re.compile(r"(?:commande|order|cmd|n|no|numero|number)\s*(\d{1,9})\b")
-_ANY_NUMBER = re.compile(r"\b(\d{1,9})\b")
 _LATE = (
     "pas arrive",
     "pas encore arrive",
@@ -82,6 +79,11 @@ _LATE = (
     "not delivered",
     "still waiting",
     "late",
+    "j attends",
+    "j attend",
+    "attends toujours",
+    "en attente",
+    "waiting for",
 )
 _WHERE = (
     "ou est",
@@ -228,9 +230,8 @@ def _has_prefix(folded: str, stems: tuple[str, ...]) -> bool:
 
 
 def order_number(text: str) -> int | None:
-    folded = fold(text)
-    match = _ORDER_NUMBER.search(folded) or _ANY_NUMBER.search(folded)
-    return int(match.group(1)) if match else None
+    """ "commande 19", "#19", "n° 19"; never the 5 of "ça fait 5 jours" (`bot.numbers`)."""
+    return numbers.order_number(text)
 
 
 def detect_intent(text: str) -> Intent:
