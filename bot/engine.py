@@ -40,6 +40,7 @@ from bot.messages import (
     Turn,
     reply_to_json,
 )
+from bot.numbers import number_of
 from commerce import clock
 from commerce.db import on_conflict_insert
 from commerce.errors import CommerceError
@@ -148,7 +149,8 @@ def _conversation(session: Session, msg: InboundMessage, user: User) -> Conversa
 
 
 def _resolve_choice(msg: InboundMessage, conv: ConversationState) -> InboundMessage:
-    """A number ("2") or a button's label answering the last menu becomes that choice's id."""
+    """A number ("2", "deux", "two") or a button's label answering the last menu becomes that
+    choice's id."""
     menu: list[list[str]] = conv.data.get("menu") or []
     if msg.kind == InboundKind.BUTTON and msg.payload:
         return msg
@@ -156,6 +158,9 @@ def _resolve_choice(msg: InboundMessage, conv: ConversationState) -> InboundMess
     # isdecimal, not isdigit: "①" and "²" are digits to Python that int() refuses.
     if text.isdecimal() and menu and 1 <= int(text) <= len(menu):
         return dataclasses.replace(msg, kind=InboundKind.BUTTON, payload=menu[int(text) - 1][0])
+    said = number_of(text) if menu and not text.isdecimal() else None
+    if said is not None and 1 <= said <= len(menu):
+        return dataclasses.replace(msg, kind=InboundKind.BUTTON, payload=menu[said - 1][0])
     folded = fold(msg.text)
     for choice_id, label in menu:
         if folded and folded == fold(label):

@@ -11,6 +11,7 @@ from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
 from bot.messages import Choice, InboundMessage, Reply, Text
 from commerce.cart import actions as cart
+from commerce.cart.actions import MAX_QUANTITY
 from commerce.errors import (
     PromoExhausted,
     PromoExpired,
@@ -22,9 +23,14 @@ from commerce.loyalty.actions import balance
 QUICK_QUANTITIES = 5  # choices "1".."5": a typed digit and the numbered menu agree
 
 
-def quantity_menu(ctx: Context, text: str) -> Reply:
+def quantity_menu(ctx: Context, text: str, *, edit: bool = False) -> Reply:
+    """How many: 1–5 as choices, and the one rule (1 to 99; 0 removes a line being edited)
+    stated once, in the same words every time the question is asked."""
     rows = [Choice(f"qty:{n}", str(n)) for n in range(1, QUICK_QUANTITIES + 1)]
-    return choices(text + "\n" + ctx.t("buyer.cart.type_number"), rows)
+    rule = ctx.t(
+        "buyer.cart.type_number_edit" if edit else "buyer.cart.type_number", max=MAX_QUANTITY
+    )
+    return choices(text + "\n" + rule, rows)
 
 
 # --- cart -----------------------------------------------------------------------------------
@@ -80,7 +86,7 @@ def edit_line(msg: InboundMessage, ctx: Context) -> Result:
         return show_cart(msg, ctx, note=ctx.t("buyer.stale"))
     ctx.data["qty"] = {"product": line.product.id, "edit": True}
     text = ctx.t("buyer.cart.edit_ask", name=line.product.name, qty=line.quantity)
-    return BuyerState.QUANTITY, [quantity_menu(ctx, text + "\n" + ctx.t("buyer.cart.zero_removes"))]
+    return BuyerState.QUANTITY, [quantity_menu(ctx, text, edit=True)]
 
 
 def clear_cart(msg: InboundMessage, ctx: Context) -> Result:

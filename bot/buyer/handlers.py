@@ -11,13 +11,16 @@ import dataclasses
 
 from bot.buyer.cart import quantity_menu, show_cart
 from bot.buyer.common import BUTTON_MAX, arg, choices, cut, is_sms, main_menu, to_menu
+from bot.buyer.detour import aside
 from bot.buyer.filters import parse
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
 from bot.messages import Choice, Image, InboundKind, InboundMessage, Reply, Text
+from bot.numbers import number_of
 from bot.support.handlers import ask as support_ask
 from bot.support.handlers import looks_like_support_question
 from commerce.cart import actions as cart
+from commerce.cart.actions import MAX_QUANTITY
 from commerce.catalog.actions import effective_price, effective_prices, get_visible_product
 from commerce.catalog.models import Product
 from commerce.catalog.questions import ask_question
@@ -327,26 +330,30 @@ def ask_quantity(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def _quantity_of(msg: InboundMessage) -> int | None:
+    """ "3", "3 paires", "deux", "two"; "retirer" is 0; anything else is not a quantity."""
     if msg.kind == InboundKind.BUTTON:
         return arg(msg, 1)
     text = fold(msg.text)
     if text in ("retirer", "supprimer", "remove", "delete", "enlever"):
         return 0
-    digits = text.split()[0] if text else ""
-    return int(digits) if digits.isdecimal() and len(digits) <= 4 else None
+    whole = number_of(text)
+    return whole if whole is not None else number_of(text.split()[0] if text else "")
 
 
 def got_quantity(msg: InboundMessage, ctx: Context) -> Result:
     pending = ctx.data.get("qty") or {}
     product_id = pending.get("product")
     quantity = _quantity_of(msg)
+    edit = bool(pending.get("edit"))
     if product_id is None:
         return show_cart(msg, ctx)
+    again = quantity_menu(ctx, ctx.t("buyer.cart.how_many_again"), edit=edit)
     if quantity is None:
-        return BuyerState.QUANTITY, [
-            Text(ctx.t("buyer.cart.bad_quantity")),
-            quantity_menu(ctx, ctx.t("buyer.cart.how_many_again")),
-        ]
+        # Not a number: a search or a support question, then the same question again.
+        return BuyerState.QUANTITY, [*aside(msg, ctx), again]
+    bad = [Text(ctx.t("buyer.cart.bad_quantity", said=quantity)), again]
+    if quantity > MAX_QUANTITY:
+        return BuyerState.QUANTITY, bad
     try:
         if pending.get("edit"):
             cart.set_quantity(
@@ -359,11 +366,13 @@ def got_quantity(msg: InboundMessage, ctx: Context) -> Result:
             cart.add_to_cart(
                 ctx.session, user_id=ctx.user.id, product_id=product_id, quantity=quantity
             )
-    except (InvalidQuantity, OutOfStock) as exc:
+    except InvalidQuantity:
+        return BuyerState.QUANTITY, bad  # the cart line would pass the rule the menu states
+    except OutOfStock as exc:
         key = f"error.{exc.code.value}"
         return BuyerState.QUANTITY, [
             Text(ctx.t(key, **{k: v for k, v in exc.params.items() if isinstance(v, int | str)})),
-            quantity_menu(ctx, ctx.t("buyer.cart.how_many_again")),
+            again,
         ]
     except (NotFound, ProductUnavailable):
         ctx.data.pop("qty", None)
