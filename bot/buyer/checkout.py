@@ -3,8 +3,10 @@
 Why defaults rather than a question per choice: each question is a message on a slow network.
 A returning buyer taps a saved address and lands on the summary — home delivery, the delivery
 fee paid as last time (the buyer by default), payment as last time (cash by default) — and
-changes any of it from there. So the choices that differ from the usual cost one message each,
-and the usual order costs two: the address and the confirmation.
+changes any of it behind "Modifier". "Acheter" on one product skips even the address: it goes
+to her usual saved address, named on the summary. So the choices that differ from the usual
+cost a message or two each, and the usual order costs two from the cart ("Commander", the
+address, the confirmation) and one from a product card (the confirmation).
 
 The summary carries a nonce in its confirm button: an old summary's button, or a second tap
 after the order was placed, can never place a second order or one at a stale price.
@@ -56,13 +58,18 @@ def save_draft(ctx: Context, co: dict[str, Any]) -> None:
 # --- start and the address step -------------------------------------------------------------
 
 
-def start(msg: InboundMessage, ctx: Context) -> Result:
-    summary = cart.cart_summary(ctx.session, user_id=ctx.user.id)
-    if summary.unavailable:
+def start(msg: InboundMessage, ctx: Context, *, only: list[int] | None = None) -> Result:
+    """The cart's checkout ("Commander": where to deliver, then the summary), or with `only`
+    the express checkout of those products alone ("Acheter"): a buyer with a saved address
+    lands on the summary at once, delivered to her usual address (the summary names it,
+    "Modifier" changes it); a new buyer is asked where.
+    """
+    in_cart = cart.cart_summary(ctx.session, user_id=ctx.user.id, product_ids=only)
+    if in_cart.unavailable:
         from bot.buyer.cart import show_cart
 
         return show_cart(msg, ctx)
-    if not summary.lines:
+    if not in_cart.lines:
         return to_menu(ctx, "buyer.cart.empty")
     last = queries.last_order(ctx.session, buyer_id=ctx.user.id)
     save_draft(
@@ -72,9 +79,16 @@ def start(msg: InboundMessage, ctx: Context) -> Result:
             "addr": None,
             "payer": last.commission_payer.value if last else CommissionPayer.BUYER.value,
             "pay": PAYMENT_KEYS[last.payment_method] if last else "cash",
+            "only": only,
         },
     )
-    return address_menu(ctx)
+    usual = queries.usual_address(ctx.session, user_id=ctx.user.id) if only else None
+    if usual is None:
+        return address_menu(ctx)
+    co = draft_of(ctx)
+    co.update(mode=DeliveryMode.HOME.value, addr=usual.id)
+    save_draft(ctx, co)
+    return summary(ctx)
 
 
 def address_menu(ctx: Context, note: str = "") -> Result:
@@ -132,6 +146,7 @@ def _quote(ctx: Context, co: dict[str, Any]) -> CheckoutQuote:
         address_id=co.get("addr"),
         delivery_mode=DeliveryMode(co["mode"]),
         commission_payer=CommissionPayer(co["payer"]),
+        product_ids=co.get("only"),
     )
 
 
@@ -146,7 +161,9 @@ def summary(ctx: Context, note: str = "") -> Result:
         return to_menu(ctx, "buyer.cart.empty")
     except (AddressInvalid, NotFound):
         return address_menu(ctx, ctx.t("error.address_invalid"))
-    cart_lines = cart.cart_summary(ctx.session, user_id=ctx.user.id).lines
+    cart_lines = cart.cart_summary(
+        ctx.session, user_id=ctx.user.id, product_ids=co.get("only")
+    ).lines
     lines: list[str] = []
     for oq in quote.orders:
         lines.append(ctx.t("buyer.co.shop_line", shop=oq.shop.name))
@@ -181,20 +198,40 @@ def summary(ctx: Context, note: str = "") -> Result:
     nonce = secrets.token_hex(3)
     co.update(nonce=nonce, total=quote.total)
     save_draft(ctx, co)
+    # Three quick-reply buttons: the one confirmation a tap away, every change behind one.
     rows = [
         Choice(f"co:ok:{nonce}", ctx.t("buyer.co.confirm")),
-        Choice("co:pay", ctx.t("buyer.co.change_payment")),
-    ]
-    if co["mode"] == DeliveryMode.HOME.value:
-        rows.append(Choice("co:payer", ctx.t("buyer.co.change_payer")))
-    rows += [
-        Choice("co:addr", ctx.t("buyer.co.change_address")),
+        Choice("co:edit", ctx.t("buyer.co.change")),
         Choice("co:stop", ctx.t("buyer.co.stop")),
     ]
     text = ctx.t("buyer.co.summary_title") + "\n" + "\n".join(lines)
     replies: list[Reply] = [Text(note)] if note else []
-    replies.append(choices(text, rows, button=ctx.t("buyer.co.summary_button")))
+    replies.append(choices(text, rows))
     return BuyerState.SUMMARY, replies
+
+
+def edit(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Modifier" on the summary: what can change — the address, the payment, who pays the
+    delivery — and the way back to the summary."""
+    co = draft_of(ctx)
+    if not co.get("mode"):
+        return start(msg, ctx) if not co else address_menu(ctx)
+    rows = [
+        Choice("co:addr", ctx.t("buyer.co.change_address")),
+        Choice("co:pay", ctx.t("buyer.co.change_payment")),
+    ]
+    if co["mode"] == DeliveryMode.HOME.value:
+        rows.append(Choice("co:payer", ctx.t("buyer.co.change_payer")))
+    rows.append(Choice("co:back", ctx.t("buyer.co.back")))
+    return BuyerState.SUMMARY, [
+        choices(ctx.t("buyer.co.change_what"), rows, button=ctx.t("buyer.co.summary_button"))
+    ]
+
+
+def back_to_summary(msg: InboundMessage, ctx: Context) -> Result:
+    if not ctx.data.get("co"):
+        return start(msg, ctx)
+    return summary(ctx)
 
 
 def ask_payment(msg: InboundMessage, ctx: Context) -> Result:
@@ -291,6 +328,7 @@ def confirm(msg: InboundMessage, ctx: Context, *, nonce: str | None = None) -> R
             delivery_mode=DeliveryMode(co["mode"]),
             commission_payer=CommissionPayer(co["payer"]),
             payment_method=PAYMENTS[co["pay"]],
+            product_ids=co.get("only"),
         )
     except PROMO_ERRORS as exc:
         return BuyerState.SUMMARY, [

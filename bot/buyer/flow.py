@@ -75,6 +75,7 @@ TAPS: tuple[Route, ...] = (
     (payload("prod:"), h.show_product),
     (payload("more"), h.more),
     (payload("buy:"), h.buy_now),
+    (payload("opts:"), h.more_actions),
     (payload("add:"), h.ask_quantity),
     (payload("qty:"), h.got_quantity),
     (payload("ask:"), h.ask_about),
@@ -86,6 +87,8 @@ TAPS: tuple[Route, ...] = (
     # checkout
     (payload("co:start"), co.start),
     (payload("co:ok:"), co.confirm),
+    (payload("co:edit"), co.edit),
+    (payload("co:back"), co.back_to_summary),
     (payload("co:payer"), co.ask_payer),
     (payload("co:pay"), co.ask_payment),
     (payload("co:addr"), co.change_address),

@@ -293,17 +293,35 @@ def product_card(ctx: Context, product: Product) -> list[Reply]:
     replies: list[Reply] = []
     if product.photos and not is_sms(ctx):
         replies.append(Image(media_path=product.photos[0].path, caption=product.name))
-    rows: list[Choice] = []
+    # Three reply buttons: Buy and Add-to-cart one tap away, everything else behind the third.
     if product.stock > 0:
-        rows.append(Choice(f"buy:{product.id}", ctx.t("buyer.product.buy")))
-        rows.append(Choice(f"add:{product.id}", ctx.t("buyer.product.add")))
-    rows += [
+        rows = [
+            Choice(f"buy:{product.id}", ctx.t("buyer.product.buy")),
+            Choice(f"add:{product.id}", ctx.t("buyer.product.add")),
+            Choice(f"opts:{product.id}", ctx.t("buyer.product.more")),
+        ]
+    else:
+        rows = _other_actions(ctx, product)
+    replies.append(choices(card, rows, button=ctx.t("buyer.product.button")))
+    return replies
+
+
+def _other_actions(ctx: Context, product: Product) -> list[Choice]:
+    return [
         Choice(f"ask:{product.id}", ctx.t("buyer.product.ask")),
         Choice(f"rep:p:{product.id}", ctx.t("buyer.product.report")),
         Choice("menu:catalog", ctx.t("buyer.product.back")),
     ]
-    replies.append(choices(card, rows, button=ctx.t("buyer.product.button")))
-    return replies
+
+
+def more_actions(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Autres choix" on a product card: ask the seller, report it, back to the catalogue."""
+    product = _product_or_stale(msg, ctx)
+    if product is None:
+        return to_menu(ctx, "buyer.product.gone")
+    ctx.data["product"] = product.id
+    text = ctx.t("buyer.product.more_ask", name=product.name)
+    return BuyerState.PRODUCT, [choices(text, _other_actions(ctx, product))]
 
 
 def _product_or_stale(msg: InboundMessage, ctx: Context) -> Product | None:
@@ -399,7 +417,8 @@ def _added(ctx: Context) -> Result:
 
 
 def buy_now(msg: InboundMessage, ctx: Context) -> Result:
-    """ "Acheter": one in the cart (unless already there) and straight to checkout."""
+    """ "Acheter": this product alone, straight to checkout — one of it (or as many as its
+    cart line already holds); the rest of the cart stays in the cart."""
     from bot.buyer import checkout
 
     product = _product_or_stale(msg, ctx)
@@ -414,7 +433,7 @@ def buy_now(msg: InboundMessage, ctx: Context) -> Result:
                 Text(ctx.t("buyer.product.sold_out")),
                 *product_card(ctx, product),
             ]
-    return checkout.start(msg, ctx)
+    return checkout.start(msg, ctx, only=[product.id])
 
 
 # --- a question about a product -------------------------------------------------------------

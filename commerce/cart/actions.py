@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -185,11 +186,17 @@ def promo_discount(promo: PromoCode | None, subtotal: int) -> int:
     return min(subtotal, promo.amount_off or 0)
 
 
-def cart_summary(session: Session, *, user_id: int) -> CartSummary:
+def cart_summary(
+    session: Session, *, user_id: int, product_ids: Collection[int] | None = None
+) -> CartSummary:
+    """The cart's lines, totals and promo; with `product_ids`, only those lines (a "buy this
+    one" checkout), the promo counted on them alone."""
     cart = _cart(session, user_id)
     lines: list[CartLine] = []
     unavailable: list[Product] = []
     for item in cart.items:
+        if product_ids is not None and item.product_id not in product_ids:
+            continue
         product = session.get(Product, item.product_id)
         assert product is not None
         if not is_visible(session, product.id):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -127,10 +128,14 @@ def quote_checkout(
     address_id: int | None,
     delivery_mode: DeliveryMode,
     commission_payer: CommissionPayer,
+    product_ids: Collection[int] | None = None,
 ) -> CheckoutQuote:
-    """What checkout would charge, without taking anything: the summary before confirmation."""
+    """What checkout would charge, without taking anything: the summary before confirmation.
+
+    `product_ids`: check out only those lines of the cart ("Acheter" on one product).
+    """
     require_actor(session, buyer_id)
-    summary = cart_summary(session, user_id=buyer_id)
+    summary = cart_summary(session, user_id=buyer_id, product_ids=product_ids)
     if not summary.lines:
         raise CartEmpty("your cart is empty")
     dest = _destination(session, buyer_id, address_id, delivery_mode)
@@ -205,8 +210,13 @@ def place_order(
     delivery_mode: DeliveryMode,
     commission_payer: CommissionPayer,
     payment_method: PaymentMethod,
+    product_ids: Collection[int] | None = None,
 ) -> list[PlacedOrder]:
-    """Turn the cart into one order per seller, taking stock and the promo use atomically."""
+    """Turn the cart into one order per seller, taking stock and the promo use atomically.
+
+    `product_ids`: only those lines of the cart ("Acheter" on one product): they leave the
+    cart, the other lines stay, and so does a promo code this checkout did not use.
+    """
     buyer = require_actor(session, buyer_id)
     try:
         delivery_mode = DeliveryMode(delivery_mode)
@@ -214,7 +224,7 @@ def place_order(
         payment_method = PaymentMethod(payment_method)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    summary = cart_summary(session, user_id=buyer_id)
+    summary = cart_summary(session, user_id=buyer_id, product_ids=product_ids)
     if summary.unavailable:
         raise ProductUnavailable(
             "some products are no longer on sale",
@@ -232,6 +242,7 @@ def place_order(
         address_id=address_id,
         delivery_mode=delivery_mode,
         commission_payer=commission_payer,
+        product_ids=product_ids,
     )
     dest = _destination(session, buyer_id, address_id, delivery_mode)
     cart = session.scalar(select(Cart).where(Cart.user_id == buyer_id))
@@ -319,8 +330,14 @@ def place_order(
             kind=Notice.LOW_STOCK,
             params={"product_id": product.id, "stock": left},
         )
-    cart.items.clear()
-    cart.promo_code_id = None
+    if product_ids is None:
+        cart.items.clear()
+    else:
+        bought = {line.product.id for line in summary.lines}
+        for cart_item in [i for i in cart.items if i.product_id in bought]:
+            cart.items.remove(cart_item)
+    if product_ids is None or promo_id is not None:
+        cart.promo_code_id = None
     session.flush()
     return placed
 

@@ -31,6 +31,24 @@ def saved_addresses(session: Session, *, user_id: int, limit: int = 3) -> list[A
     )
 
 
+def usual_address(session: Session, *, user_id: int) -> Address | None:
+    """Where the buyer usually has things delivered: the saved address her last home delivery
+    went to, else her newest saved address; None when she has none."""
+    saved = saved_addresses(session, user_id=user_id)
+    last_home = session.scalar(
+        select(Order)
+        .where(Order.buyer_id == user_id, Order.delivery_mode == DeliveryMode.HOME)
+        .order_by(Order.id.desc())
+        .limit(1)
+    )
+    if last_home is not None:
+        for address in saved:
+            same = (address.prefecture, address.quartier, address.landmark)
+            if same == (last_home.prefecture, last_home.quartier, last_home.landmark):
+                return address
+    return saved[0] if saved else None
+
+
 def address_of(session: Session, *, user_id: int, address_id: int) -> Address | None:
     address = session.get(Address, address_id)
     return address if address is not None and address.user_id == user_id else None

@@ -128,12 +128,11 @@ def test_whatsapp_returning_buyer_search_to_order_then_cash_and_review(boutik: B
     assert "1. Téléphone Sams" in results
     card = wa.text("1")
     assert "1 500 000 GNF" in card and "1. Acheter" in card
-    where = wa.text("1")  # Acheter
-    assert "1. Kipé" in where and _state(boutik, "whatsapp", wa.number) == "co_address"
-    summary = wa.text("1")  # the saved address, one tap
+    summary = wa.text("1")  # Acheter: to the saved address, the summary at once
+    assert "Kipé" in summary and _state(boutik, "whatsapp", wa.number) == "co_summary"
     assert "TOTAL À PAYER" in summary and "Espèces" in summary
     done = wa.send("1")  # Confirmer
-    assert wa.sent == 6  # the quality bar: "bonjour" to a placed order in 6 inbound messages
+    assert wa.sent == 5  # the quality bar: "bonjour" to a placed order in at most 6 messages
     [order] = _orders(db, buyer_id)
     assert order.status == OrderStatus.PLACED and stock_of(db, product_id) == 4
     qr = [m for m in done if m.media_urls]

@@ -82,8 +82,9 @@ LARGE_ID = 2_000_000_000
 # Buttons anyone may press for themselves (navigation, the public catalogue, their own cart,
 # checkout and sign-up): replayed once per kind, without id neighbours.
 PUBLIC = (
-    "menu:", "lang:", "cat:", "prod:", "more", "buy:", "add:", "qty:", "ask:", "line:",
-    "cart:", "promo:", "co:start", "co:payer", "co:pay", "co:addr", "co:stop", "addr:new",
+    "menu:", "lang:", "cat:", "prod:", "more", "buy:", "add:", "opts:", "qty:", "ask:", "line:",
+    "cart:", "promo:", "co:start", "co:payer", "co:pay", "co:addr", "co:stop", "co:edit",
+    "co:back", "addr:new",
     "addr:pin", "addr:pickup", "reg:", "pref:", "qtr:", "lm:", "pay:", "payer:", "rv:skip",
     "rp:skip", "rr:", "rpr:", "rep:p:", "w:", "m:new", "m:products", "m:orders", "m:promo",
     "m:stats", "nw:", "nc:", "pg:", "c:on", "c:off", "c:jobs", "c:earn", "c:help", "c:veh:",
@@ -280,6 +281,7 @@ def journeys(b: Boutik) -> World:
         w.orders[key] = _checkout(buyer, product_id, quantity)
     # A question about the product: the seller gets a thread with Reply / Close.
     buyer.press(f"prod:{product_id}")
+    buyer.press(f"opts:{product_id}")  # "Autres choix"
     buyer.press(f"ask:{product_id}")
     buyer.say("Est-ce du vrai Vlisco ?")
     seller.press("th:r:")
