@@ -43,7 +43,7 @@ from bot.messages import (
 from bot.numbers import number_of
 from commerce import clock
 from commerce.db import on_conflict_insert
-from commerce.errors import CommerceError
+from commerce.errors import CommerceError, IllegalTransition
 from commerce.messaging.models import ConversationState
 from commerce.messaging.models import InboundMessage as InboundRecord
 from commerce.messaging.notices import Notice
@@ -226,12 +226,15 @@ class Engine:
             },
         )
         conv = _conversation(session, msg, user)
+        closes = self._closes(msg, user, conv)  # before the turn moves the conversation on
         replies = self._replies(session, msg, user, conv)
         turn = Turn(replies=replies)
         for index, reply in enumerate(replies):
             params: dict[str, object] = {"reply": reply_to_json(reply)}
             if index == 0 and msg.callback_query_id:
                 params["callback_query_id"] = msg.callback_query_id  # stop the button spinner
+            if index == 0 and closes is not None:
+                params["close_message_id"] = closes  # the finished step's buttons go
             row = notify(
                 session,
                 user_id=user.id,
@@ -291,6 +294,14 @@ class Engine:
         savepoint.commit()
         return True
 
+    def _closes(self, msg: InboundMessage, user: User, conv: ConversationState) -> int | None:
+        """The tapped message whose buttons this tap finishes (see Flow.final_taps), if any."""
+        if msg.kind != InboundKind.BUTTON or msg.source_message_id is None:
+            return None
+        if not self.pick_flow(user, msg, conv).closes(msg.payload):
+            return None
+        return msg.source_message_id
+
     def _replies(
         self, session: Session, msg: InboundMessage, user: User, conv: ConversationState
     ) -> list[Reply]:
@@ -342,7 +353,7 @@ class Engine:
                 savepoint.commit()  # a wrong PIN stays counted, as in commerce.db.action
             else:
                 savepoint.rollback()
-            return [i18n_text(lang, f"error.{exc.code.value}", **_safe(exc.params))]
+            return [error_reply(lang, exc)]
         except Exception:
             savepoint.rollback()
             log.exception("handler failed in flow %s state %s", flow.name, conv.state)
@@ -364,6 +375,15 @@ class Engine:
         conv.state = next_state
         conv.data = data
         return replies
+
+
+def error_reply(lang: str, exc: CommerceError) -> Reply:
+    """The refusal in the user's words; a stale tap on an order says where the order is now."""
+    params = exc.params
+    if isinstance(exc, IllegalTransition) and {"order_id", "from_status"} <= params.keys():
+        status = i18n.t(lang, f"status.{params['from_status']}")
+        return Text(i18n.t(lang, "error.too_late", order_id=params["order_id"], status=status))
+    return i18n_text(lang, f"error.{exc.code.value}", **_safe(params))
 
 
 def _safe(params: dict[str, object]) -> dict[str, object]:

@@ -126,6 +126,13 @@ class Flow:
     # The catalog keys the engine confirms STOP and START with (a courier's are about jobs).
     opted_out_key: str = "engine.opted_out"
     opted_in_key: str = "engine.opted_in"
+    # Payload prefixes of the buttons that finish a step (accept, refuse, approve, a choice made):
+    # once tapped, the message they were on loses its buttons, so nothing stale stays to tap.
+    # Browsing buttons (menus, lists, pages) are left where they are.
+    final_taps: tuple[str, ...] = ()
+
+    def closes(self, payload: str) -> bool:
+        return bool(payload) and payload.startswith(self.final_taps)
 
     def route(self, state: str, msg: InboundMessage, ctx: Context) -> Handler | None:
         for intent, handler in list(self.states.get(state, ())) + list(self.fallbacks):

@@ -57,6 +57,8 @@ class InboundMessage:
     contact_phone: str = ""
     contact_user_id: int | None = None
     callback_query_id: str = ""
+    # The bot's message whose button was tapped (Telegram's callback_query.message.message_id).
+    source_message_id: int | None = None
 
 
 # --- replies ----------------------------------------------------------------------------------
@@ -65,6 +67,9 @@ class InboundMessage:
 @dataclass(frozen=True)
 class Text:
     text: str
+    # Put away the reply keyboard a contact or location request left open (Telegram's
+    # ReplyKeyboardRemove); channels without one ignore it.
+    remove_keyboard: bool = False
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,10 @@ def _callback(data: str) -> str:
 
 def render_telegram(reply: Reply, *, lang: str) -> TelegramRequest:
     if isinstance(reply, Text):
-        return TelegramRequest("send_message", text=_cut(reply.text, TG_TEXT_MAX))
+        remove = {"remove_keyboard": True} if reply.remove_keyboard else None
+        return TelegramRequest(
+            "send_message", text=_cut(reply.text, TG_TEXT_MAX), reply_markup=remove
+        )
     if isinstance(reply, Image):
         return TelegramRequest(
             "send_photo", text=_cut(reply.caption, TG_CAPTION_MAX), photo_path=reply.media_path

@@ -198,7 +198,8 @@ def parse_update(update: dict[str, Any]) -> InboundMessage | None:
         sender_id = _id(sender.get("id"))
         if sender_id is None:
             return None  # a tap from nobody: no one to answer
-        chat = _id(_dict(_dict(callback.get("message")).get("chat")).get("id"))
+        tapped = _dict(callback.get("message"))
+        chat = _id(_dict(tapped.get("chat")).get("id"))
         return InboundMessage(
             **base,
             channel=Channel.TELEGRAM,
@@ -209,6 +210,7 @@ def parse_update(update: dict[str, Any]) -> InboundMessage | None:
             telegram_user_id=sender_id,
             profile_name=_name(sender),
             callback_query_id=_str(callback.get("id"))[:64],
+            source_message_id=_id(tapped.get("message_id")),
         )
     message = update.get("message")
     if not isinstance(message, dict):

@@ -57,4 +57,8 @@ FLOW = Flow(
     },
     fallbacks=GLOBAL,
     unknown=h.unknown,
+    final_taps=(
+        *("ms:", "mp:", "mc:", "m:skip:", "rp:ok:", "rp:no:"),  # moderation, reports
+        *("dc:u:", "pp:l:", "u:on:", "u:off:", "x:"),  # codes, pauses, accounts, exports
+    ),
 )

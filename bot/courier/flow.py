@@ -60,4 +60,5 @@ FLOW = Flow(
     help_key="courier.help",
     opted_out_key="courier.opted_out",
     opted_in_key="courier.opted_in",
+    final_taps=("c:take:", "c:pick:", "c:drop:", "c:pin:", "c:veh:"),
 )

@@ -105,4 +105,8 @@ FLOW = Flow(
     },
     fallbacks=GLOBAL,
     unknown=on.unknown,
+    final_taps=(
+        *("w:", "nw:", "nc:", "pc:", "pp:", "px:", "pf:"),  # onboarding, wizard, product edits
+        *("o:a:", "o:r:", "d:", "bonus:", "r:a:", "r:r:"),  # order, delivery, return decisions
+    ),
 )

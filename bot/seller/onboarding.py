@@ -92,8 +92,14 @@ def got_contact(msg: InboundMessage, ctx: Context) -> Result:
         ctx.conv.user_id = user.id
         ctx.user = user
         if own_shop(ctx) is not None:
-            return show_menu(msg, ctx)
-    return S.SHOP_NAME, [Text(ctx.t("seller.onboard.phone_ok")), Text(ctx.t("seller.onboard.name"))]
+            state, replies = show_menu(msg, ctx)
+            return state, [_number_saved(ctx), *replies]
+    return S.SHOP_NAME, [_number_saved(ctx), Text(ctx.t("seller.onboard.name"))]
+
+
+def _number_saved(ctx: Context) -> Text:
+    """The number is shared: the "share my number" keyboard is put away with the thanks."""
+    return Text(ctx.t("seller.onboard.phone_ok"), remove_keyboard=True)
 
 
 def contact_expected(msg: InboundMessage, ctx: Context) -> Result:

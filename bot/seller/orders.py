@@ -87,7 +87,8 @@ def order_accept(msg: InboundMessage, ctx: Context) -> Result:
 def order_refuse(msg: InboundMessage, ctx: Context) -> Result:
     order = orders.seller_order(ctx.session, ctx.user.id, payload_id(msg))
     if order.status != OrderStatus.PLACED:
-        return S.MENU, [Text(ctx.t("error.illegal_transition"))]
+        status = ctx.t(f"status.{order.status.value}")
+        return S.MENU, [Text(ctx.t("error.too_late", order_id=order.number, status=status))]
     ctx.data["refuse"] = order.id
     return S.REFUSE_REASON, [Text(ctx.t("seller.order.reason", number=order.number))]
 

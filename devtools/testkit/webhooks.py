@@ -107,7 +107,8 @@ def telegram_message(user_id: int, text: str, **extra: Any) -> dict[str, Any]:
     return update
 
 
-def telegram_callback(user_id: int, data: str) -> dict[str, Any]:
+def telegram_callback(user_id: int, data: str, *, message_id: int = 1) -> dict[str, Any]:
+    """A tap on an inline button of the bot's message `message_id` in the user's private chat."""
     return {
         "update_id": next(_updates),
         "callback_query": {
@@ -117,7 +118,7 @@ def telegram_callback(user_id: int, data: str) -> dict[str, Any]:
             "data": data,
             # The bot's own message the button was on, as Telegram gives it back.
             "message": {
-                "message_id": 1,
+                "message_id": message_id,
                 "from": BOT_USER,
                 "date": 1_763_000_000,
                 "chat": {"id": user_id, "type": "private", "first_name": "Aissatou"},

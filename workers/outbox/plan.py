@@ -43,6 +43,8 @@ class Plan:
     # Inside the window: shape → ContentSid of the synced menu templates (`render.menu_template`).
     menu_templates: dict[str, str] = field(default_factory=dict)
     callback_query_id: str = ""
+    # Telegram: the tapped message whose inline buttons go before the answer is sent.
+    close_message_id: int = 0
     lang: str = "fr"
     skip_reason: str = ""
     parts_sent: int = 0

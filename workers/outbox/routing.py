@@ -70,6 +70,7 @@ def plan_for(session: Session, rt: Runtime, row: Outbox) -> Plan:
     if row.kind == Notice.REPLY:
         plan.reply = reply_from_json(row.payload["params"]["reply"])
         plan.callback_query_id = str(row.payload["params"].get("callback_query_id", ""))
+        plan.close_message_id = int(row.payload["params"].get("close_message_id") or 0)
     else:
         params: dict[str, Any] = dict(row.payload.get("params") or {})
         plan.reply = render_notification(session, user, row.kind, params, plan.lang)

@@ -52,6 +52,14 @@ def send_telegram(rt: Runtime, plan: Plan, job: Lease | None = None) -> SendResu
             sender.answer_callback_query(plan.callback_query_id)
         except SendError as exc:  # an expired spinner is not worth failing the reply for
             log.info("answerCallbackQuery failed: %s", exc)
+    if plan.close_message_id:
+        try:  # the finished step's buttons go (editMessageReplyMarkup without a markup)
+            sender.edit_message_reply_markup(plan.address, plan.close_message_id)
+        except SendError as exc:
+            if exc.retryable:
+                raise  # 429 or network: the row is retried, edit first
+            # Already without buttons (a retry), deleted, or too old: the answer matters more.
+            log.info("editMessageReplyMarkup failed: %s", exc)
     if req.method == "send_photo":
         photo: bytes | str
         if req.photo_path.startswith(TELEGRAM_FILE):
