@@ -271,6 +271,24 @@ DESCRIPTIONS = {
     "les cheveux.",
     "Riz parfumé 25 kg": "Riz long grain parfumé, sac de 25 kg : le riz de tous les jours.",
     "Fonio précuit 1 kg": "Fonio du Fouta Djallon, lavé et précuit : prêt en 5 minutes.",
+    # Where the category's line would not be true of the product (a category's line is for
+    # what most of its products are: new phones, sewn clothes, shoes in sizes 38 to 45).
+    "iPhone 12 reconditionné 64 Go": "Reconditionné en boutique, batterie à plus de 85 %, "
+    "débloqué tout opérateur ; garantie 3 mois.",
+    "Pagne wax Uniwax 6 yards": "Wax Uniwax, 6 yards, à faire coudre chez votre tailleur ; "
+    "les couleurs tiennent au lavage.",
+    "Tissu bazin riche Getzner 5 mètres": "Bazin riche Getzner, 5 mètres : de quoi coudre un "
+    "grand boubou ou un ensemble.",
+    "Foulard en soie": "Soie légère, 90 × 90 cm, à nouer sur la tête ou autour du cou.",
+    "Sac à main en cuir": "Cuir véritable, fermeture éclair, une poche intérieure pour le "
+    "téléphone.",
+    "Boucles d'oreilles plaqué or": "Plaqué or, légères, ne noircissent pas ; livrées dans "
+    "leur écrin.",
+    "Casquette New Era": "Taille réglable, visière plate, logo brodé.",
+    "Montre Casio classique": "Bracelet en acier, résiste aux éclaboussures, pile fournie.",
+    "Ceinture en cuir": "Cuir véritable, boucle en métal, se raccourcit à votre tour de taille.",
+    "Escarpins femme talon 8 cm": "Talon de 8 cm, du 36 au 41 : précisez votre pointure au "
+    "vendeur.",
 }
 
 
