@@ -50,7 +50,7 @@ class SellerStats:
     rating_counts: dict[int, int]  # stars → reviews
     low_stock: list[tuple[str, int, int]]  # (name, stock, threshold)
     forecast: Forecast
-    total_orders: int = 0
+    total_orders: int = 0  # over the same 30 days as orders_by_day
     ratings: list[int] = field(default_factory=list)
 
     @property
@@ -165,14 +165,16 @@ def seller_stats(
         .limit(10)
     ).all()
     complete_months = [revenue.get(m, 0) for m in months[:-1]]  # the current month is partial
+    by_day = [(d, per_day.get(d, 0)) for d in days]
     return SellerStats(
         revenue_by_month=[(m, revenue.get(m, 0)) for m in months],
-        orders_by_day=[(d, per_day.get(d, 0)) for d in days],
+        orders_by_day=by_day,
         top_products=[(name, int(qty or 0)) for name, qty in top if qty],
         rating_counts={k: ratings.get(k, 0) for k in range(1, 6)},
         low_stock=[(n, s, t) for n, s, t in low],
         forecast=forecast_next_month(complete_months),
-        total_orders=sum(per_day.values()),
+        # The days the chart draws, not the year the query reads: text and chart agree.
+        total_orders=sum(n for _d, n in by_day),
     )
 
 
