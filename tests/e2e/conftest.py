@@ -8,7 +8,7 @@ them back there.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from channels_adapters.web import create_app
 from commerce import clock, rules
 from commerce.messaging.models import Outbox, OutboxStatus
 from devtools.emulators.store import EmulatorStore
+from devtools.testkit import repeats
 from settings.config import Config, load_config
 from tests.services import Emulator
 from tests.support import PG_URL, Db
@@ -88,6 +89,8 @@ class Boutik:
     rt: Runtime
     store: EmulatorStore
     db: Db
+    # Each committed turn's outbox ids, as `repeats.watch` records them.
+    turns: list[list[int]] = field(default_factory=list)
 
     def use_rules(self, business_rules: rules.Rules) -> None:
         """The app's sessions and the test's own (both this test's) enforce `business_rules`."""
@@ -126,7 +129,18 @@ def boutik(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[Boutik]:
     emulator.store.reset()
     rt = Runtime(boutik_config(emulator, tmp_path / "media"))
     app = create_app(rt.config, runtime=rt)
-    yield Boutik(client=app.test_client(), rt=rt, store=emulator.store, db=pg)
+    turns = repeats.watch(rt)
+    yield Boutik(client=app.test_client(), rt=rt, store=emulator.store, db=pg, turns=turns)
     rt.dispatcher.shutdown()
     rt.telegram_sender.close()
     rt.dispose()
+    said_once(pg, turns)
+
+
+def said_once(db: Db, turns: list[list[int]]) -> None:
+    """Fail the test if a turn told one person the same thing twice, or a notification about
+    one object reached one person twice (devtools/testkit/repeats.py: the rules, the allowed
+    repeats and why)."""
+    said_twice = repeats.problems(db.factory, turns)
+    if said_twice:
+        pytest.fail("said twice:\n" + "\n".join(said_twice), pytrace=False)

@@ -25,7 +25,8 @@ from commerce.returns.models import Return
 from commerce.users.models import User
 from devtools.emulators import serve_in_thread
 from devtools.emulators.meta_state import MetaMessage
-from tests.e2e.conftest import Boutik, meta_config
+from devtools.testkit import repeats
+from tests.e2e.conftest import Boutik, meta_config, said_once
 from tests.services import Emulator
 from tests.support import Db, make_product, make_seller, phone, stock_of
 from tests.timing import WAIT_S
@@ -66,12 +67,14 @@ def meta(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[Boutik]:
     app = create_app(config, runtime=rt)
     base_url, shutdown = serve_in_thread(app)
     emulator.store.set_meta_webhook(base_url + META_WEBHOOK_PATH)
-    yield Boutik(client=app.test_client(), rt=rt, store=emulator.store, db=pg)
+    turns = repeats.watch(rt)
+    yield Boutik(client=app.test_client(), rt=rt, store=emulator.store, db=pg, turns=turns)
     emulator.store.set_meta_webhook(None)
     shutdown()
     rt.dispatcher.shutdown()
     rt.telegram_sender.close()
     rt.dispose()
+    said_once(pg, turns)
 
 
 def words(message: MetaMessage) -> str:
