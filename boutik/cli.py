@@ -125,29 +125,39 @@ def serve(port: int | None, host: str | None, simulator: bool) -> None:
             )
     rt = Runtime(config)
     app = build_app(rt)
+    if config.simulator.enabled:
+        _serve_simulator(rt, app, host, port)
+        return
     click.echo(f"Boutik listening on http://{host}:{port}  (health: /healthz)")
     if not rt.uses_redis:
         from workers.sweeper import Sweeper
 
         Sweeper(rt).start()  # no Redis: retries and recovery run in this process
-    if config.simulator.enabled:
-        _serve_simulator(app, host, port)
-        return
     # Threaded Werkzeug is the embedded default; production runs gunicorn (see README).
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
-def _serve_simulator(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+def _serve_simulator(rt: Runtime, app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     """The same threaded Werkzeug server, with the simulator URL as the last line printed.
 
-    Printed once the socket is bound, so the URL works when it appears; the request log hides
-    the page's polling and the emulator paths (they carry the bot token).
+    Printed once the socket is bound and the start-up sweep has run (and logged), so the URL
+    works when it appears and no start-up line follows it; the request log hides the page's
+    polling and the emulator paths (they carry the bot token).
     """
     from werkzeug.serving import make_server
 
     from devtools.simulator.serving import SimulatorRequestHandler
 
     server = make_server(host, port, app, threaded=True, request_handler=SimulatorRequestHandler)
+    click.echo(f"Boutik listening on http://{host}:{port}  (health: /healthz)")
+    if not rt.uses_redis:
+        from workers.sweeper import Sweeper, sweep_once
+
+        # No Redis: retries and recovery run in this process. A first pass here, so what it
+        # logs (a recovered offer wave…) comes before the URL; the thread's own first pass
+        # then finds it done (every step is idempotent).
+        sweep_once(rt)
+        Sweeper(rt).start()
     click.echo(f"Simulator: http://127.0.0.1:{port}/simulator   (Ctrl+C to stop)")
     try:
         server.serve_forever()

@@ -64,10 +64,10 @@ class SeedSummary:
     orders: int
 
     def __str__(self) -> str:
+        # English, as every other line `make run` prints (the bot's words are the French ones).
         return (
-            f"{self.sellers} vendeurs, {self.products} produits dans {self.categories} "
-            f"catégories, {self.couriers} livreurs, {self.buyers} acheteurs, "
-            f"{self.orders} commandes"
+            f"{self.sellers} sellers, {self.products} products in {self.categories} "
+            f"categories, {self.couriers} couriers, {self.buyers} buyers, {self.orders} orders"
         )
 
 
