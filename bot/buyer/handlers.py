@@ -8,7 +8,9 @@ after the order (status, cancel, cash, review, return, report) in orders.py.
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
+from bot import i18n
 from bot.buyer.cart import quantity_menu, show_cart
 from bot.buyer.common import BUTTON_MAX, arg, choices, cut, is_sms, main_menu, to_menu
 from bot.buyer.detour import aside
@@ -191,7 +193,8 @@ def _product_list(ctx: Context, spec: dict[str, object], offset: int) -> Result:
 def compact_price(amount: int) -> str:
     """250000 → "250k", 1500000 → "1,5M": a price that fits beside a name in 24 characters."""
     if amount >= 1_000_000:
-        text = f"{amount / 1_000_000:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+        # i18n.decimal rounds half up, like every number we show: 1 250 000 → "1,3M".
+        text = i18n.decimal("fr", Decimal(amount) / 1_000_000).removesuffix(",0")
         return f"{text}M"
     if amount >= 10_000:
         return f"{amount // 1000}k"
@@ -273,7 +276,7 @@ def _stock_line(ctx: Context, product: Product) -> str:
 def product_card(ctx: Context, product: Product) -> list[Reply]:
     avg, count = product_rating(ctx.session, product.id)
     rating = (
-        ctx.t("buyer.product.rating", avg=f"{avg:.1f}", count=count)
+        ctx.t("buyer.product.rating", avg=avg, count=count)  # a float: "4,5" in French
         if count and avg is not None
         else ctx.t("buyer.product.no_rating")
     )
