@@ -125,7 +125,7 @@ def deliver_publish(msg: InboundMessage, ctx: Context) -> Result:
     ctx.data["publish"] = order.id
     return S.BONUS, [
         Choices(
-            text=ctx.t("seller.delivery.quote", km=f"{km:.1f}", commission_gnf=commission),
+            text=ctx.t("seller.delivery.quote", km=float(km), commission_gnf=commission),
             choices=_bonus_choices(ctx, order.id),
         )
     ]

@@ -11,10 +11,12 @@ import re
 import pytest
 
 from commerce.reviews import actions as reviews
+from commerce.users.models import User
 from tests.e2e.conftest import Boutik
-from tests.e2e.said_once_support import say
+from tests.e2e.said_once_support import pending, say
 from tests.support import make_product, make_seller
 from tests.unit import flows
+from tests.webhooks import post_telegram, telegram_callback
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +73,24 @@ def test_amounts_in_a_list_are_rounded_half_up_alike(boutik: Boutik) -> None:
     say(boutik, phone, "bonjour")
     listing = "\n".join(say(boutik, phone, "samsung"))
     assert "1,3M" in listing and "1,8M" in listing and "1,2M" not in listing
+
+
+def test_the_sellers_delivery_quote_writes_kilometres_the_french_way(boutik: Boutik) -> None:
+    db = boutik.db
+    seller = make_seller(db, prefecture="Ratoma", quartier="Kipé")
+    placed = flows.place(db, quantity=1, seller=seller)
+    flows.accept(db, placed)
+    with db.session() as s:
+        chat = s.get(User, placed.seller_id).telegram_id  # type: ignore[union-attr]
+    pending(boutik)  # the new-order alert and the acceptance's messages go first
+    before = len(boutik.store.telegram_calls(method="sendMessage", chat_id=chat))
+    update = telegram_callback(chat, f"d:p:{placed.order_id}")
+    assert post_telegram(boutik.client, update).status_code == 200
+    boutik.settle()
+    [quote] = [
+        str(c.params.get("text", ""))
+        for c in boutik.store.telegram_calls(method="sendMessage", chat_id=chat)[before:]
+        if "km" in str(c.params.get("text", ""))
+    ]
+    km = re.search(r"Course de (\S+) km", quote)
+    assert km and re.fullmatch(r"\d+,\d", km.group(1)), quote
