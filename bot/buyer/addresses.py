@@ -7,15 +7,18 @@ by saving the address and handing back to the checkout summary.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from bot.buyer.checkout import address_menu, draft_of, save_draft, start, summary
+from bot.buyer.checkout import address_menu, draft_of, edit, save_draft, start, summary
 from bot.buyer.common import arg, choices
+from bot.buyer.detour import aside
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
 from bot.messages import AskLocation, Choice, InboundMessage, Reply, Text
 from commerce import geo
 from commerce.errors import AddressInvalid
+from commerce.orders import queries
 from commerce.orders.models import DeliveryMode
 from commerce.text import fold
 from commerce.users import actions as users
@@ -105,11 +108,58 @@ def pick_quartier(msg: InboundMessage, ctx: Context) -> Result:
     return _ask_landmark(ctx, region.name, pref.name, pref.quartiers[qi].name)
 
 
+# "chez moi" and its kin at the address step: her usual saved address.
+HOME_WORDS = frozenset(
+    {"chez moi", "a la maison", "maison", "ma maison", "mon domicile", "domicile",
+     "mon adresse", "chez nous", "home", "at home", "my home", "my house", "my address"}
+)  # fmt: skip
+
+
+def typed_where(msg: InboundMessage, ctx: Context) -> Result:
+    """Words at the address step (the global commands have had their turn): her saved
+    address's own label ("Maison") picks it, "chez moi" is her usual address, a place in
+    Guinea starts a new address there; anything else is a search or a support question, and
+    the step is asked again with her saved addresses still offered."""
+    if not ctx.data.get("co"):
+        return start(msg, ctx)
+    said = fold(msg.text)
+    saved = queries.saved_addresses(ctx.session, user_id=ctx.user.id)
+    # The words her address's row shows (its label, else its quartier), else a label inside
+    # a sentence ("à la maison svp").
+    named = [a for a in saved if said and fold(a.label or a.quartier or a.prefecture) == said]
+    named = named or [
+        a for a in saved if len(fold(a.label)) >= 3 and f" {fold(a.label)} " in f" {said} "
+    ]
+    home = queries.usual_address(ctx.session, user_id=ctx.user.id) if said in HOME_WORDS else None
+    chosen = named[0] if named else home
+    if chosen is not None:
+        co = draft_of(ctx)
+        co.update(mode=DeliveryMode.HOME.value, addr=chosen.id)
+        save_draft(ctx, co)
+        return summary(ctx)
+    found = _place(ctx, msg.text.strip(), {}) if said else None
+    if found is not None:
+        return found
+    state, replies = address_menu(ctx)
+    return state, [*aside(msg, ctx), *replies]
+
+
 def typed_place(msg: InboundMessage, ctx: Context) -> Result:
     """A place typed instead of tapped, at any step of the address: the best match wins."""
-    g = geo.guinea()
     text = msg.text.strip()
     na = dict(ctx.data.get("na") or {})
+    found = _place(ctx, text, na)
+    if found is not None:
+        return found
+    if "r" in na:
+        state, replies = _prefecture_menu(ctx, na["r"])
+        return state, [Text(ctx.t("buyer.co.place_unknown", place=text[:40])), *replies]
+    return new_address(msg, ctx, ctx.t("buyer.co.place_unknown", place=text[:40]))
+
+
+def _place(ctx: Context, text: str, na: dict[str, Any]) -> Result | None:
+    """The step a typed place leads to (`na`: the new address so far), None if no place."""
+    g = geo.guinea()
     if "p" in na:  # at the quartier step: a listed quartier, else the buyer's own words
         region = g.regions[na["r"]]
         pref = region.prefectures[na["p"]]
@@ -131,10 +181,7 @@ def typed_place(msg: InboundMessage, ctx: Context) -> Result:
     if found_q is not None:
         pref, q = found_q
         return _ask_landmark(ctx, g.region_of(pref).name, pref.name, q.name)
-    if "r" in na:
-        state, replies = _prefecture_menu(ctx, na["r"])
-        return state, [Text(ctx.t("buyer.co.place_unknown", place=text[:40])), *replies]
-    return new_address(msg, ctx, ctx.t("buyer.co.place_unknown", place=text[:40]))
+    return None
 
 
 def _ask_landmark(
@@ -188,6 +235,59 @@ def _save_address(ctx: Context, na: dict[str, Any], landmark: str) -> Result:
     co.update(mode=DeliveryMode.HOME.value, addr=address.id)
     save_draft(ctx, co)
     return summary(ctx)
+
+
+# --- "retour": one step back ----------------------------------------------------------------
+
+
+def back(msg: InboundMessage, ctx: Context) -> Result:
+    """ "retour" inside the checkout: the step before this one, never out of the checkout
+    unless this is its first step (then where she came from: the product or the cart)."""
+    co = draft_of(ctx)
+    if not co:
+        from bot.buyer.handlers import show_menu
+
+        return show_menu(msg, ctx)
+    state = ctx.conv.state
+    na = dict(ctx.data.get("na") or {})
+    if state == BuyerState.SUMMARY:
+        return summary(ctx) if co.get("step") == "edit" else address_menu(ctx)
+    if state in (BuyerState.PAYMENT, BuyerState.PAYER):
+        return edit(msg, ctx)
+    if state in (BuyerState.REGION, BuyerState.PIN):
+        return address_menu(ctx)
+    if state == BuyerState.PREFECTURE:
+        return new_address(msg, ctx)
+    if state == BuyerState.QUARTIER and "p" in na:
+        if na.get("typing"):
+            return _quartier_menu(ctx, na["r"], na["p"])
+        return _prefecture_menu(ctx, na["r"])
+    if state == BuyerState.LANDMARK and na.get("lat") is None and "pref" in na:
+        g = geo.guinea()
+        for ri, region in enumerate(g.regions):
+            for pi, pref in enumerate(region.prefectures):
+                if (region.name, pref.name) == (na.get("region"), na["pref"]):
+                    return _quartier_menu(ctx, ri, pi)
+    if state == BuyerState.ADDRESS:
+        if co.get("mode"):
+            return summary(ctx)  # she came here from the summary
+        return _leave_checkout(msg, ctx, co)
+    return address_menu(ctx)
+
+
+def _leave_checkout(msg: InboundMessage, ctx: Context, co: dict[str, Any]) -> Result:
+    """Back from the checkout's first step: the product card "Acheter" was tapped on, or the
+    cart "Commander" was."""
+    ctx.data.pop("co", None)
+    ctx.data.pop("na", None)
+    only = co.get("only") or []
+    if len(only) == 1:
+        from bot.buyer.handlers import show_product
+
+        return show_product(dataclasses.replace(msg, payload=f"prod:{only[0]}"), ctx)
+    from bot.buyer.cart import show_cart
+
+    return show_cart(msg, ctx)
 
 
 # --- a location pin -------------------------------------------------------------------------

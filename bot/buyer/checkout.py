@@ -92,6 +92,7 @@ def start(msg: InboundMessage, ctx: Context, *, only: list[int] | None = None) -
 
 
 def address_menu(ctx: Context, note: str = "") -> Result:
+    ctx.data.pop("na", None)  # no new address under way at this step
     rows = [
         Choice(f"addr:{a.id}", a.label or a.quartier or a.prefecture, description=a.landmark[:72])
         for a in queries.saved_addresses(ctx.session, user_id=ctx.user.id)
@@ -196,7 +197,7 @@ def summary(ctx: Context, note: str = "") -> Result:
         lines.append(ctx.t("buyer.co.several", n=len(quote.orders)))
     lines.append(ctx.t("buyer.co.total", total_gnf=quote.total))
     nonce = secrets.token_hex(3)
-    co.update(nonce=nonce, total=quote.total)
+    co.update(nonce=nonce, total=quote.total, step="summary")
     save_draft(ctx, co)
     # Three quick-reply buttons: the one confirmation a tap away, every change behind one.
     rows = [
@@ -223,6 +224,7 @@ def edit(msg: InboundMessage, ctx: Context) -> Result:
     if co["mode"] == DeliveryMode.HOME.value:
         rows.append(Choice("co:payer", ctx.t("buyer.co.change_payer")))
     rows.append(Choice("co:back", ctx.t("buyer.co.back")))
+    save_draft(ctx, {**co, "step": "edit"})  # "retour" from here is the summary
     return BuyerState.SUMMARY, [
         choices(ctx.t("buyer.co.change_what"), rows, button=ctx.t("buyer.co.summary_button"))
     ]

@@ -137,6 +137,14 @@ PHRASES: tuple[Route, ...] = (
 )
 
 
+# "retour" inside the checkout is one step back (bot.buyer.addresses.back), not the menu.
+BACK = exactly("retour", "back", "precedent", "revenir", "go back", "retour en arriere")
+
+
+def _checkout_step(routes: Sequence[Route]) -> Sequence[Route]:
+    return ((BACK, ad.back), *routes)
+
+
 def _waiting_for_text(handler: Handler, *extra: Route) -> Sequence[Route]:
     """A state that takes free text: keywords first, then its own routes, then the text."""
     return (*KEYWORDS, *extra, (ANY_TEXT, handler))
@@ -163,15 +171,21 @@ FLOW = Flow(
         S.QUANTITY: _waiting_for_text(h.got_quantity),
         S.PROMO: _waiting_for_text(c.got_promo),
         S.QUESTION: _waiting_for_text(h.got_question),
-        S.ADDRESS: _waiting_for_text(ad.typed_place, (kind(InboundKind.LOCATION), ad.got_pin)),
-        S.REGION: _waiting_for_text(ad.typed_place, (kind(InboundKind.LOCATION), ad.got_pin)),
-        S.PREFECTURE: _waiting_for_text(ad.typed_place),
-        S.QUARTIER: _waiting_for_text(ad.typed_place),
-        S.LANDMARK: _waiting_for_text(ad.got_landmark),
-        S.PIN: _waiting_for_text(ad.typed_place, (kind(InboundKind.LOCATION), ad.got_pin)),
-        S.SUMMARY: _waiting_for_tap(co.reprompt, (o.SAYS_YES, co.reprompt)),
-        S.PAYMENT: _waiting_for_tap(co.reprompt),
-        S.PAYER: _waiting_for_tap(co.reprompt),
+        S.ADDRESS: _checkout_step(
+            _waiting_for_text(ad.typed_where, (kind(InboundKind.LOCATION), ad.got_pin))
+        ),
+        S.REGION: _checkout_step(
+            _waiting_for_text(ad.typed_place, (kind(InboundKind.LOCATION), ad.got_pin))
+        ),
+        S.PREFECTURE: _checkout_step(_waiting_for_text(ad.typed_place)),
+        S.QUARTIER: _checkout_step(_waiting_for_text(ad.typed_place)),
+        S.LANDMARK: _checkout_step(_waiting_for_text(ad.got_landmark)),
+        S.PIN: _checkout_step(
+            _waiting_for_text(ad.typed_place, (kind(InboundKind.LOCATION), ad.got_pin))
+        ),
+        S.SUMMARY: _checkout_step(_waiting_for_tap(co.reprompt, (o.SAYS_YES, co.reprompt))),
+        S.PAYMENT: _checkout_step(_waiting_for_tap(co.reprompt)),
+        S.PAYER: _checkout_step(_waiting_for_tap(co.reprompt)),
         S.CANCEL: (
             *KEYWORDS,
             (o.SAYS_YES, o.cancel_yes),
