@@ -76,8 +76,10 @@ def _months_back(now: dt.datetime, n: int) -> list[str]:
     return list(reversed(out))
 
 
-def forecast_next_month(monthly: list[int]) -> Forecast:
-    """Forecast from complete months of revenue (oldest first, zeros included).
+def forecast_next_month(monthly: list[int], *, ahead: int = 1) -> Forecast:
+    """Forecast the month `ahead` months after the last of `monthly`, complete months of
+    revenue (oldest first, zeros included). /stats passes ahead=2: its last complete month is
+    the previous calendar month, and "next month" is the one after the current one.
 
     - no sales at all: no forecast (0–0);
     - fewer than 3 months with sales: their average, ±50 % (a range, no single number);
@@ -96,7 +98,7 @@ def forecast_next_month(monthly: list[int]) -> Forecast:
     sxx = sum((x - x_mean) ** 2 for x in xs)
     slope = sum((x - x_mean) * (y - y_mean) for x, y in zip(xs, active, strict=True)) / sxx
     intercept = y_mean - slope * x_mean
-    expected = max(0.0, intercept + slope * n)
+    expected = max(0.0, intercept + slope * (n - 1 + ahead))
     residuals = [y - (intercept + slope * x) for x, y in zip(xs, active, strict=True)]
     spread = math.sqrt(sum(r * r for r in residuals) / max(1, n - 2))
     margin = max(1.5 * spread, 0.2 * expected)
@@ -172,7 +174,7 @@ def seller_stats(
         top_products=[(name, int(qty or 0)) for name, qty in top if qty],
         rating_counts={k: ratings.get(k, 0) for k in range(1, 6)},
         low_stock=[(n, s, t) for n, s, t in low],
-        forecast=forecast_next_month(complete_months),
+        forecast=forecast_next_month(complete_months, ahead=2),  # the next calendar month
         # The days the chart draws, not the year the query reads: text and chart agree.
         total_orders=sum(n for _d, n in by_day),
     )
