@@ -187,6 +187,11 @@ def test_stats_answers_at_once_and_a_worker_sends_the_png_chart(boutik: Boutik) 
     assert photo.params["caption"] == "Vos statistiques"
     charts = list((boutik.rt.config.media_dir / "charts").glob("*.png"))
     assert charts and charts[0].read_bytes().startswith(b"\x89PNG")
+    # Drawn for a phone (issue 17): at most 5 inches wide at its resolution, so its 9-point text
+    # is about 10 px of a 380-px-wide screen, and at most 2.4 times as tall as wide.
+    with PILImage.open(charts[0]) as png:
+        (width, height), (dpi, _dpi) = png.size, png.info["dpi"]
+    assert width / dpi <= 5 and height <= 2.4 * width
     [row] = [r for r in boutik.outbox(user_id=p.seller_id) if r.dedupe_key]
     assert row.dedupe_key.startswith("stats_chart:")  # type: ignore[union-attr]
 

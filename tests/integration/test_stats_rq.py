@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from PIL import Image as PILImage
 from rq import Queue
 
 from boutik.runtime import Runtime
@@ -75,3 +76,6 @@ def test_stats_chart_is_drawn_by_an_rq_worker(
     assert any("déjà en préparation" in t for t in texts)
     [png] = (rq_runtime.config.media_dir / "charts").glob("*.png")
     assert png.read_bytes().startswith(b"\x89PNG")
+    with PILImage.open(png) as picture:  # drawn for a phone's width (issue 17)
+        (width, height), (dpi, _dpi) = picture.size, picture.info["dpi"]
+    assert width / dpi <= 5 and height <= 2.4 * width
