@@ -223,7 +223,45 @@ function buildPhone(persona) {
     send(persona, { text });
   });
   node.querySelector(".attach").addEventListener("click", () => toggleAttach(persona, node));
-  return { el: node, version: "", busy: false, messages: [] };
+  // follow: the chat shows its end and keeps showing it as messages and images arrive, until
+  // the person scrolls up to read; images: the <img> of each picture, kept across redraws so
+  // a redraw neither reloads them nor changes the height of the chat under the reader.
+  const view = { el: node, version: "", busy: false, messages: [], follow: true, images: new Map(), shownEndAt: 0 };
+  const screen = node.querySelector(".screen");
+  screen.addEventListener("scroll", () => {
+    // The page's own scroll to the end says nothing of the reader (a picture may have made the
+    // chat taller since): only a scroll to somewhere else does.
+    if (screen.scrollTop !== view.shownEndAt) view.follow = atEnd(screen);
+  });
+  return view;
+}
+
+function atEnd(screen) {
+  return screen.scrollHeight - screen.scrollTop - screen.clientHeight < 40;
+}
+
+function showEnd(view) {
+  const screen = view.el.querySelector(".screen");
+  screen.scrollTop = screen.scrollHeight;
+  view.shownEndAt = screen.scrollTop;
+  view.follow = true;
+}
+
+/* The picture's <img>, the same node from one redraw to the next (key: its source and how
+ * many times it appeared before in this draw); once it has loaded, a chat that follows its end
+ * scrolls again, since the picture made it taller. */
+function picture(view, draw, src, alt) {
+  const n = (draw.count.get(src) || 0) + 1;
+  draw.count.set(src, n);
+  const key = `${n}|${src}`;
+  let img = view.images.get(key);
+  if (!img) {
+    img = el("img", { src, alt });
+    img.addEventListener("load", () => { if (view.follow) showEnd(view); });
+    view.images.set(key, img);
+  }
+  draw.used.add(key);
+  return img;
 }
 
 function toggleAttach(persona, node) {
@@ -263,12 +301,12 @@ function ticks(status) {
   return el("span", { class: "ticks", title: status || "queued" }, "🕓");
 }
 
-function inboundBubble(m, kind) {
+function inboundBubble(m, kind, pictures) {
   const body = [];
   if (m.kind === "location") {
     body.push(el("span", { class: "tag" }, "📍 Location"), `${m.label || "Pin"}\n${m.lat.toFixed(5)}, ${m.lng.toFixed(5)}`);
   } else if (m.kind === "photo") {
-    body.push(el("img", { src: m.photo, alt: "photo" }));
+    body.push(pictures(m.photo, "photo"));
     if (m.text) body.push(m.text);
   } else if (m.kind === "contact") {
     body.push(el("span", { class: "tag" }, "👤 Contact shared"), m.text);
@@ -287,13 +325,13 @@ function inboundBubble(m, kind) {
   return el("div", { class: "bubble in" }, ...body, meta);
 }
 
-function outboundBubble(m, kind, persona) {
+function outboundBubble(m, kind, persona, pictures) {
   const parts = [];
   const nodes = [];
   if (m.channel === "sms" && kind === "wa") parts.push(el("span", { class: "tag" }, "✉ SMS (fallback)"));
   if (m.channel === "whatsapp" && kind === "sms") parts.push(el("span", { class: "tag" }, "WhatsApp"));
-  for (const url of m.media || []) parts.push(el("img", { src: url, alt: "image", loading: "lazy" }));
-  if (m.photo) parts.push(el("img", { src: m.photo, alt: "photo", loading: "lazy" }));
+  for (const url of m.media || []) parts.push(pictures(url, "image"));
+  if (m.photo) parts.push(pictures(m.photo, "photo"));
   if (m.document) parts.push(el("span", { class: "tag" }, `📄 ${m.document}`));
   if (m.template) parts.push(el("span", { class: "tag", title: m.template }, "template"));
   if (m.text) parts.push(...(m.channel === "whatsapp" ? waText(m.text) : [m.text]));
@@ -341,15 +379,19 @@ function drawTimeline(phoneId, data) {
   const persona = state.phones.find((p) => p.phone === phoneId);
   const kind = kindOf(phoneId);
   const screen = view.el.querySelector(".screen");
-  const atBottom = screen.scrollHeight - screen.scrollTop - screen.clientHeight < 40;
+  const readingAt = screen.scrollTop;
+  const draw = { count: new Map(), used: new Set() };
+  const pictures = (src, alt) => picture(view, draw, src, alt);
   const nodes = [];
   for (const m of data.messages) {
-    if (m.dir === "in") nodes.push(inboundBubble(m, kind));
+    if (m.dir === "in") nodes.push(inboundBubble(m, kind, pictures));
     else if (m.dir === "error") nodes.push(el("div", { class: "refused", dataset: { code: m.code } }, m.text));
-    else nodes.push(...outboundBubble(m, kind, persona));
+    else nodes.push(...outboundBubble(m, kind, persona, pictures));
   }
   screen.replaceChildren(...nodes);
-  if (atBottom || view.messages.length !== data.messages.length) screen.scrollTop = screen.scrollHeight;
+  for (const key of [...view.images.keys()]) if (!draw.used.has(key)) view.images.delete(key);
+  if (view.follow || view.messages.length !== data.messages.length) showEnd(view);
+  else screen.scrollTop = readingAt;
   view.messages = data.messages;
   drawReplyKeyboard(view, persona, data);
 }
