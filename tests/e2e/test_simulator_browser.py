@@ -96,8 +96,8 @@ def test_three_phones_talk_to_the_bot_in_the_browser(demo: SimServer, browser: o
     option = buyer.locator(".wa-buttons button").first
     if option.count():
         option.click()
-        rows = page.locator("#modal .list-rows button")
-        if page.locator("#modal").is_visible() and rows.count():
+        rows = buyer.locator(".list-sheet .list-rows button")  # a list opens inside its phone
+        if rows.count():
             rows.first.click()
         expect(buyer.locator(".bubble.in")).to_have_count(2)
         expect(buyer.locator(".webhook-error")).to_have_count(0)
@@ -137,7 +137,7 @@ def _tap(page: Any, phone: Any, id_prefix: str) -> None:
     before = phone.locator(".bubble.in").count()
     if "wa-list-open" in (target.get_attribute("class") or ""):
         target.click()
-        page.locator(f'#modal button[data-id^="{id_prefix}"]').first.click()
+        phone.locator(f'.list-sheet button[data-id^="{id_prefix}"]').first.click()
     else:
         target.click()
     expect(phone.locator(".bubble.in")).to_have_count(before + 1)

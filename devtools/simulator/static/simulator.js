@@ -157,7 +157,7 @@ function addPhone(persona) {
   }
   select(persona.phone);
   const view = state.views.get(persona.phone);
-  if (view) view.el.scrollIntoView({ behavior: "smooth", inline: "nearest" });
+  if (view) view.el.scrollIntoView({ behavior: "smooth", block: "nearest", inline: "nearest" });
 }
 
 function removePhone(phoneId) {
@@ -180,7 +180,15 @@ function drawPhones() {
       poll(persona.phone);
     }
   }
-  for (const persona of state.phones) host.append(state.views.get(persona.phone).el);
+  // Only a phone out of place moves: a node taken out of the page and put back loses the
+  // scroll position of its chat.
+  let previous = null;
+  for (const persona of state.phones) {
+    const node = state.views.get(persona.phone).el;
+    const wanted = previous ? previous.nextElementSibling : host.firstElementChild;
+    if (node !== wanted) host.insertBefore(node, wanted);
+    previous = node;
+  }
   if (!state.selected || !wanted.has(state.selected)) select(state.phones[0] && state.phones[0].phone);
 }
 
@@ -438,13 +446,25 @@ function openModal(title, ...content) {
 }
 function closeModal() { document.getElementById("modal").hidden = true; }
 
+/* A WhatsApp list opens as WhatsApp opens it: a sheet over the bottom of that phone's screen
+ * (a tap outside it, or ×, closes it), not a dialog over the whole page. */
 function openList(persona, list, messageId) {
-  openModal(list.button || "Options", el("div", { class: "list-rows" }, list.rows.map((row) =>
-    el("button", {
-      type: "button",
-      dataset: { id: row.id },
-      onclick: () => { closeModal(); send(persona, { button: { id: row.id, title: row.title, list: true, message_id: messageId } }); },
-    }, row.title, row.description ? el("small", {}, row.description) : null))));
+  const view = state.views.get(persona.phone);
+  if (!view) return;
+  for (const open of view.el.querySelectorAll(".list-sheet")) open.remove();
+  const title = list.button || "Options";
+  const sheet = el("div", { class: "list-sheet", role: "dialog", "aria-label": title },
+    el("div", { class: "list-sheet-box" },
+      el("header", {},
+        el("button", { type: "button", class: "list-close", title: "Close", onclick: () => sheet.remove() }, "×"),
+        el("strong", {}, title)),
+      el("div", { class: "list-rows" }, list.rows.map((row) => el("button", {
+        type: "button",
+        dataset: { id: row.id },
+        onclick: () => { sheet.remove(); send(persona, { button: { id: row.id, title: row.title, list: true, message_id: messageId } }); },
+      }, row.title, row.description ? el("small", {}, row.description) : null)))));
+  sheet.addEventListener("click", (event) => { if (event.target === sheet) sheet.remove(); });
+  view.el.append(sheet);
 }
 
 function pickPhoto(persona) {
