@@ -121,8 +121,11 @@ def _record_statement(dialect: str) -> Insert | None:
     )
 
 
-def _conversation(session: Session, msg: InboundMessage, user: User) -> ConversationState:
-    """The sender's conversation row, locked for this turn (created on their first message).
+def _conversation(
+    session: Session, msg: InboundMessage, user: User
+) -> tuple[ConversationState, bool]:
+    """The sender's conversation row, locked for this turn (created on their first message),
+    and whether this turn created it.
 
     Two first messages on one channel can arrive together. Today the sender's identity upsert
     (users.touch_identity) already makes the second turn wait for the first's commit, so both
@@ -131,6 +134,7 @@ def _conversation(session: Session, msg: InboundMessage, user: User) -> Conversa
     """
     key = {"b_channel": msg.channel, "b_address": msg.address}
     conv = session.scalar(_LOCK_CONVERSATION, key)
+    created = False
     if conv is None:
         fresh = ConversationState(
             channel=msg.channel, address=msg.address, user_id=user.id, state="", data={}
@@ -139,13 +143,24 @@ def _conversation(session: Session, msg: InboundMessage, user: User) -> Conversa
             with session.begin_nested():
                 session.add(fresh)
                 session.flush()
-            conv = fresh
+            conv, created = fresh, True
         except IntegrityError:
             conv = session.scalar(_LOCK_CONVERSATION, key)
             if conv is None:
                 raise
     conv.user_id = user.id
-    return conv
+    return conv, created
+
+
+def _first_contact(session: Session, user: User, conv: ConversationState, created: bool) -> bool:
+    """A number never heard before: this turn opened its conversation and the person has no
+    other (on another channel). Only then may the first message choose the language."""
+    if not created:
+        return False
+    other = select(ConversationState.id).where(
+        ConversationState.user_id == user.id, ConversationState.id != conv.id
+    )
+    return session.scalar(other.limit(1)) is None
 
 
 def _resolve_choice(msg: InboundMessage, conv: ConversationState) -> InboundMessage:
@@ -225,9 +240,10 @@ class Engine:
                 "b_user_id": user.id,
             },
         )
-        conv = _conversation(session, msg, user)
+        conv, created = _conversation(session, msg, user)
         closes = self._closes(msg, user, conv)  # before the turn moves the conversation on
-        replies = self._replies(session, msg, user, conv)
+        first_contact = _first_contact(session, user, conv, created)
+        replies = self._replies(session, msg, user, conv, first_contact=first_contact)
         turn = Turn(replies=replies)
         for index, reply in enumerate(replies):
             params: dict[str, object] = {"reply": reply_to_json(reply)}
@@ -303,7 +319,13 @@ class Engine:
         return msg.source_message_id
 
     def _replies(
-        self, session: Session, msg: InboundMessage, user: User, conv: ConversationState
+        self,
+        session: Session,
+        msg: InboundMessage,
+        user: User,
+        conv: ConversationState,
+        *,
+        first_contact: bool = False,
     ) -> list[Reply]:
         lang = user.language.value
         if not user.is_active:
@@ -341,6 +363,7 @@ class Engine:
             public_base_url=self.public_base_url,
             media_dir=self.media_dir,
             assistant_model=self.assistant_model,
+            first_contact=first_contact,
         )
         handler = flow.entry if not conv.state else flow.route(conv.state, msg, ctx)
         if handler is None:

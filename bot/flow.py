@@ -35,6 +35,9 @@ class Context:
     # Whether a language model answers support questions (`[llm]` names a server and a model):
     # the turn then parks the question for the worker instead of answering offline.
     assistant_model: bool = False
+    # The first message of a number never heard before (bot/engine.py): the buyer's greeting
+    # may then answer in the language that message is written in (bot/language.py).
+    first_contact: bool = False
 
     @property
     def lang(self) -> str:

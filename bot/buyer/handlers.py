@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-from bot import i18n
+from bot import i18n, language
 from bot.buyer.cart import quantity_menu, show_cart
 from bot.buyer.common import BUTTON_MAX, arg, choices, cut, is_sms, main_menu, to_menu
 from bot.buyer.detour import aside
@@ -46,14 +46,16 @@ PAGE = 8  # products per list: 8 rows + "plus" + "menu" stay within WhatsApp's 1
 
 
 def greet(msg: InboundMessage, ctx: Context) -> Result:
-    """First contact (or back after a flow change): hello by name, the English switch, menu.
+    """First contact (or back after a flow change): hello by name, the language line, menu.
 
     Someone whose first message already asks something ("telefone samsng", "où est ma
     commande 1042") gets the greeting and then the answer, not a menu to start over from.
+    A new number's first message chooses the language (`_first_language`).
     """
+    offer = _first_language(msg, ctx)
     name = (ctx.user.name or msg.profile_name or "").strip().split(" ")[0]
     hello = ctx.t("buyer.greeting.named", name=name) if name else ctx.t("buyer.greeting.anonymous")
-    greeting = f"{hello}\n{ctx.t('buyer.greeting.lang')}"
+    greeting = f"{hello}\n{offer}"
     if not _is_greeting(msg.text) or msg.kind != InboundKind.TEXT:
         from bot.buyer.flow import FLOW
 
@@ -61,12 +63,26 @@ def greet(msg: InboundMessage, ctx: Context) -> Result:
         tapped_unknown = msg.kind != InboundKind.TEXT and handler is FLOW.unknown
         if handler is not None and not tapped_unknown and handler not in (greet, hello, show_menu):
             state, replies = handler(msg, ctx)
-            return state, [Text(greeting), *replies]
+            # An answer that keeps "the current state" (a support question) keeps the entry's
+            # empty one: the menu is where she is, or the next message would greet her again.
+            return state or BuyerState.MENU, [Text(greeting), *replies]
     rest = _after_greeting(msg.text)
     if rest:
         state, replies = search(dataclasses.replace(msg, text=rest), ctx)
         return state, [Text(greeting), *replies]
     return BuyerState.MENU, [main_menu(ctx, greeting=greeting)]
+
+
+def _first_language(msg: InboundMessage, ctx: Context) -> str:
+    """The greeting's language line. On a new number's first message only, written in English
+    ("How long do I have to return something?"), the buyer is answered in English from this
+    message on, and the line offers French; one message never flips a known person's
+    language."""
+    english = ctx.first_contact and msg.kind == InboundKind.TEXT and ctx.lang != "en"
+    if english and language.detect(msg.text) == "en":
+        users.set_language(ctx.session, user_id=ctx.user.id, language="en")
+        return ctx.t("buyer.greeting.kept_english")
+    return ctx.t("buyer.greeting.lang")
 
 
 def hello(msg: InboundMessage, ctx: Context) -> Result:
