@@ -46,7 +46,7 @@ PAGE = 8  # products per list: 8 rows + "plus" + "menu" stay within WhatsApp's 1
 
 
 def greet(msg: InboundMessage, ctx: Context) -> Result:
-    """First contact (or back after a flow change): hello by name, the language line, menu.
+    """First contact (or back after a flow change): hello by name, the menu.
 
     Someone whose first message already asks something ("telefone samsng", "où est ma
     commande 1042") gets the greeting and then the answer, not a menu to start over from.
@@ -55,7 +55,7 @@ def greet(msg: InboundMessage, ctx: Context) -> Result:
     offer = _first_language(msg, ctx)
     name = (ctx.user.name or msg.profile_name or "").strip().split(" ")[0]
     hello = ctx.t("buyer.greeting.named", name=name) if name else ctx.t("buyer.greeting.anonymous")
-    greeting = f"{hello}\n{offer}"
+    greeting = f"{hello}\n\n{offer}" if offer else hello
     if not _is_greeting(msg.text) or msg.kind != InboundKind.TEXT:
         from bot.buyer.flow import FLOW
 
@@ -74,12 +74,14 @@ def greet(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def _first_language(msg: InboundMessage, ctx: Context) -> str:
-    """The greeting's language line. On a new number's first message only, written in English
-    ("How long do I have to return something?"), the buyer is answered in English from this
-    message on, and the line offers French; one message never flips a known person's
-    language."""
-    english = ctx.first_contact and msg.kind == InboundKind.TEXT and ctx.lang != "en"
-    if english and language.detect(msg.text) == "en":
+    """On a new number's first message only: written in English ("How long do I have to
+    return something?"), the buyer is answered in English from this message on, with a line
+    offering French; otherwise the greeting's last line offers English ("Reply EN for
+    English."). People already known are greeted without either: their language is theirs,
+    and one message never flips it."""
+    if not ctx.first_contact:
+        return ""
+    if msg.kind == InboundKind.TEXT and ctx.lang != "en" and language.detect(msg.text) == "en":
         users.set_language(ctx.session, user_id=ctx.user.id, language="en")
         return ctx.t("buyer.greeting.kept_english")
     return ctx.t("buyer.greeting.lang")
