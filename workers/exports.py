@@ -34,7 +34,10 @@ def build_export(rt: Runtime, admin_id: int, kind_index: int) -> int:
         )
         lang = admin.language.value
         caption = i18n.t(
-            lang, "admin.export.caption", kind=i18n.t(lang, f"admin.export.{kind.value}"), n=total
+            lang,
+            "admin.export.caption",
+            kind=i18n.t(lang, f"admin.export.{kind.value}"),
+            count=total,
         )
         document = Document(media_path=relative, filename=filename, caption=caption)
         notify(

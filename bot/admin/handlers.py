@@ -172,7 +172,7 @@ def next_card(ctx: Context, before: list[Reply] | None = None) -> Result:
     replies = list(before or [])
     if item is None:
         ctx.data.pop("skip", None)
-        replies.append(Text(ctx.t("admin.mod.empty", waiting=waiting)))
+        replies.append(Text(ctx.t("admin.mod.empty", count=waiting)))
         return S.MENU, replies
     replies.append(Text(ctx.t("admin.mod.waiting", waiting=waiting)))
     return S.MENU, replies + _card(ctx, item.kind, item.id)
@@ -398,7 +398,7 @@ def _export(ctx: Context, kind: ExportKind) -> Result:
         return S.MENU, [Text(ctx.t("admin.export.progress", n=total))]
     filename, relative = export_filename(kind, ctx.user.id)
     write_csv(ctx.session, admin_id=ctx.user.id, kind=kind, target=ctx.media_dir / relative)
-    caption = ctx.t("admin.export.caption", kind=ctx.t(f"admin.export.{kind.value}"), n=total)
+    caption = ctx.t("admin.export.caption", kind=ctx.t(f"admin.export.{kind.value}"), count=total)
     return S.MENU, [Document(media_path=relative, filename=filename, caption=caption)]
 
 

@@ -192,7 +192,7 @@ def _product_list(ctx: Context, spec: dict[str, object], offset: int) -> Result:
     rows = [
         Choice(
             f"prod:{p.id}",
-            _row_label(p.name, prices[p.id]),
+            _row_label(p.name, prices[p.id], ctx.lang),
             description=ctx.t("buyer.product.row", price_gnf=prices[p.id]),
         )
         for p in page.products
@@ -208,19 +208,20 @@ def _product_list(ctx: Context, spec: dict[str, object], offset: int) -> Result:
     return BuyerState.BROWSE, [choices(text, rows, button=ctx.t("buyer.list.button"))]
 
 
-def compact_price(amount: int) -> str:
-    """250000 → "250k", 1500000 → "1,5M": a price that fits beside a name in 24 characters."""
+def compact_price(amount: int, lang: str = i18n.DEFAULT) -> str:
+    """250000 → "250k", 1500000 → "1,5M" ("1.5M" in English): a price that fits beside a name
+    in 24 characters, written as the reader's language writes numbers."""
     if amount >= 1_000_000:
         # i18n.decimal rounds half up, like every number we show: 1 250 000 → "1,3M".
-        text = i18n.decimal("fr", Decimal(amount) / 1_000_000).removesuffix(",0")
-        return f"{text}M"
+        text = i18n.decimal(lang, Decimal(amount) / 1_000_000)
+        return f"{text.removesuffix(',0').removesuffix('.0')}M"
     if amount >= 10_000:
         return f"{amount // 1000}k"
     return str(amount)
 
 
-def _row_label(name: str, price: int) -> str:
-    tag = compact_price(price)
+def _row_label(name: str, price: int, lang: str) -> str:
+    tag = compact_price(price, lang)
     return f"{cut(name, BUTTON_MAX - len(tag) - 1)} {tag}"  # 20: fits buttons and list rows
 
 

@@ -95,7 +95,7 @@ def return_requested(session: Session, user: User, params: dict[str, Any], lang:
         id=ret.id,
         number=ret.order_id,
         reason=ret.reason[:1000],
-        items=sum(i.quantity for i in ret.items),
+        count=sum(i.quantity for i in ret.items),
     )
     return Choices(
         text=text,

@@ -127,5 +127,9 @@ def orders_list(msg: InboundMessage, ctx: Context) -> Result:
     rank = {s: i for i, s in enumerate(OPEN_STATUSES)}
     shown = sorted(open_orders, key=lambda o: (rank[o.status], o.id))[:10]
     choices = tuple(Choice(f"o:v:{o.id}", label(_order_row(ctx, o))) for o in shown)
-    text = ctx.t("seller.orders.header", summary=summary, shown=len(shown), total=len(open_orders))
+    total = len(open_orders)
+    if len(shown) == total:
+        text = ctx.t("seller.orders.header_all", summary=summary)
+    else:
+        text = ctx.t("seller.orders.header", summary=summary, count=len(shown), total=total)
     return S.MENU, [Choices(text=text, choices=choices)]

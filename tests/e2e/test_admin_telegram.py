@@ -67,7 +67,7 @@ def test_csv_export_is_a_document_with_every_order(boutik: Boutik) -> None:
     assert [int(r["total_gnf"]) for r in sorted(rows, key=lambda r: int(r["id"]))] == [
         p.total for p in sorted(placed, key=lambda p: p.order_id)
     ]
-    assert "3 ligne(s)" in str(doc.params.get("caption"))
+    assert "3 lignes." in str(doc.params.get("caption"))
 
 
 def test_a_large_export_answers_at_once_and_the_file_follows_from_a_worker(

@@ -43,7 +43,7 @@ def test_moderation_queue_one_card_at_a_time_with_reasons(bot: Bot, db: Db) -> N
         assert shop.status == ShopStatus.REFUSED and shop.refusal_reason == "Adresse introuvable"  # type: ignore[union-attr]
     assert "Adresse introuvable" in texts([bot.notification(seller_id, "shop_refused")])
     skipped = bot.tap(ADMIN_TG, f"m:skip:p:{product_id}")
-    assert "Rien à modérer" in texts(skipped)
+    assert "Rien à modérer. (1 élément passé)" in texts(skipped)  # singular, not "élément(s)"
     # A stale button (already decided) gets an answer, not a crash.
     bot.tap(ADMIN_TG, f"mp:a:{product_id}")
     assert "plus possible" in texts(bot.tap(ADMIN_TG, f"mp:a:{product_id}"))
@@ -68,7 +68,7 @@ def test_reports_resolve_and_ten_open_reports_deactivate(bot: Bot, db: Db) -> No
     listed = bot.send(ADMIN_TG, "/signalements")
     assert f"rp:v:{report_ids[0]}" in choice_ids(listed)
     card = bot.tap(ADMIN_TG, f"rp:v:{report_ids[0]}")
-    assert "Arnaque" in texts(card) and "3 signalement(s)" in texts(card)
+    assert "Arnaque" in texts(card) and "signalements ouverts : 3" in texts(card)
     bot.tap(ADMIN_TG, f"rp:ok:{report_ids[0]}")
     bot.tap(ADMIN_TG, f"rp:no:{report_ids[1]}")
     with db.session() as s:
