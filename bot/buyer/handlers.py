@@ -12,9 +12,19 @@ from decimal import Decimal
 
 from bot import i18n, language
 from bot.buyer.cart import quantity_menu, show_cart
-from bot.buyer.common import BUTTON_MAX, arg, choices, cut, is_sms, main_menu, to_menu
+from bot.buyer.common import (
+    BUTTON_MAX,
+    LABEL_MAX,
+    arg,
+    choices,
+    cut,
+    is_sms,
+    main_menu,
+    to_menu,
+)
 from bot.buyer.detour import aside
 from bot.buyer.filters import parse
+from bot.buyer.rows import row_labels
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
 from bot.messages import Choice, Image, InboundKind, InboundMessage, Reply, Text
@@ -189,20 +199,29 @@ def _product_list(ctx: Context, spec: dict[str, object], offset: int) -> Result:
             ]
         return to_menu(ctx, "buyer.catalog.none")
     prices = effective_prices(ctx.session, page.products)  # one query, not one per row
+    # Three rows or fewer go as buttons (20 characters), more as a list (24): bot.buyer.rows.
+    shown = len(page.products) + int(page.has_more) + 1
+    labels = row_labels(
+        [p.name for p in page.products],
+        tags=[compact_price(prices[p.id], ctx.lang) for p in page.products],
+        brands=[p.brand for p in page.products],
+        limit=BUTTON_MAX if shown <= 3 else LABEL_MAX,
+    )
     rows = [
         Choice(
             f"prod:{p.id}",
-            _row_label(p.name, prices[p.id], ctx.lang),
-            description=ctx.t("buyer.product.row", price_gnf=prices[p.id]),
+            label,
+            description=ctx.t("buyer.list.row", price_gnf=prices[p.id], shop=p.shop.name),
         )
-        for p in page.products
+        for p, label in zip(page.products, labels, strict=True)
     ]
+    # Every row described, so a Twilio list picker goes out with its descriptions.
     if page.has_more:
         ctx.data["more"] = {**spec, "offset": offset + PAGE}
-        rows.append(Choice("more", ctx.t("buyer.list.more")))
+        rows.append(Choice("more", ctx.t("buyer.list.more"), ctx.t("buyer.list.more_row")))
     else:
         ctx.data.pop("more", None)
-    rows.append(Choice("menu:main", ctx.t("buyer.list.menu")))
+    rows.append(Choice("menu:main", ctx.t("buyer.list.menu"), ctx.t("buyer.list.menu_row")))
     header = "buyer.list.header_many" if page.total_is_lower_bound else "buyer.list.header"
     text = ctx.t(header, shown=offset + len(page.products), total=page.total)
     return BuyerState.BROWSE, [choices(text, rows, button=ctx.t("buyer.list.button"))]
@@ -218,11 +237,6 @@ def compact_price(amount: int, lang: str = i18n.DEFAULT) -> str:
     if amount >= 10_000:
         return f"{amount // 1000}k"
     return str(amount)
-
-
-def _row_label(name: str, price: int, lang: str) -> str:
-    tag = compact_price(price, lang)
-    return f"{cut(name, BUTTON_MAX - len(tag) - 1)} {tag}"  # 20: fits buttons and list rows
 
 
 def pick_category(msg: InboundMessage, ctx: Context) -> Result:

@@ -45,7 +45,7 @@ def test_a_rating_is_written_the_french_way_and_one_item_is_singular(boutik: Bou
     phone = "+224620017001"
     say(boutik, phone, "bonjour")
     listing = "\n".join(say(boutik, phone, "samsung"))
-    card = "\n".join(say(boutik, phone, _numbered(listing, "Téléphone")))
+    card = "\n".join(say(boutik, phone, _numbered(listing, "Samsung")))  # brand first
     assert "5,0/5" in card and "5.0/5" not in card
     asked = "\n".join(say(boutik, phone, _numbered(card, "Ajouter au panier")))
     assert "Combien" in asked
@@ -59,7 +59,7 @@ def test_two_articles_are_plural(boutik: Boutik) -> None:
     phone = "+224620017002"
     say(boutik, phone, "bonjour")
     listing = "\n".join(say(boutik, phone, "samsung"))
-    card = "\n".join(say(boutik, phone, _numbered(listing, "Téléphone")))
+    card = "\n".join(say(boutik, phone, _numbered(listing, "Samsung")))  # brand first
     say(boutik, phone, _numbered(card, "Ajouter au panier"))
     added = "\n".join(say(boutik, phone, "2"))
     assert "2 articles," in added
