@@ -260,32 +260,19 @@ def staff_for_buyer(
     """Who takes a hand-off: (staff id, order id) — the seller of the order in context (the
     one the buyer was just talking about, `order_id`, when it is hers), else the seller of her
     most recent open order, else (the first active admin, None)."""
-    if order_id is not None:
-        row = session.execute(
-            select(Order.id, Shop.owner_id)
-            .join(Shop, Shop.id == Order.shop_id)
-            .join(User, User.id == Shop.owner_id)
-            .where(
-                Order.id == order_id,
-                Order.buyer_id == buyer_id,
-                User.is_active.is_(True),
-                Shop.owner_id != buyer_id,
-            )
-        ).first()
-        if row is not None:
-            return int(row.owner_id), int(row.id)
-    row = session.execute(
+    # A seller who is still active and not the buyer herself, of one of her orders.
+    sellers = (
         select(Order.id, Shop.owner_id)
         .join(Shop, Shop.id == Order.shop_id)
         .join(User, User.id == Shop.owner_id)
-        .where(
-            Order.buyer_id == buyer_id,
-            Order.status.in_(OPEN_ORDER_STATUSES),
-            User.is_active.is_(True),
-            Shop.owner_id != buyer_id,
-        )
-        .order_by(Order.id.desc())
-        .limit(1)
+        .where(Order.buyer_id == buyer_id, User.is_active.is_(True), Shop.owner_id != buyer_id)
+    )
+    if order_id is not None:
+        row = session.execute(sellers.where(Order.id == order_id)).first()
+        if row is not None:
+            return int(row.owner_id), int(row.id)
+    row = session.execute(
+        sellers.where(Order.status.in_(OPEN_ORDER_STATUSES)).order_by(Order.id.desc()).limit(1)
     ).first()
     if row is not None:
         return int(row.owner_id), int(row.id)

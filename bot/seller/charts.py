@@ -98,49 +98,27 @@ def forecast_month(stats: SellerStats) -> dt.date:
 
 def forecast_caption(stats: SellerStats, lang: str) -> str:
     """The chart's forecast note: for which month, the range, and how it was worked out."""
-    f = stats.forecast
     month = month_name(forecast_month(stats), lang, long=True)
-    if f.method == "none":
-        return i18n.t(lang, "seller.chart.forecast_none", month=month)
-    if f.method == "average":
-        return i18n.t(
-            lang,
-            "seller.chart.forecast_average",
-            month=month,
-            count=f.months_used,
-            low_gnf=f.low,
-            high_gnf=f.high,
-        )
-    return i18n.t(
-        lang,
-        "seller.chart.forecast_trend",
-        month=month,
-        months=f.months_used,
-        expected_gnf=f.expected or 0,
-        low_gnf=f.low,
-        high_gnf=f.high,
-    )
+    return _forecast_text(stats.forecast, lang, "seller.chart", month=month)
 
 
 def forecast_line(forecast: Forecast, lang: str) -> str:
     """One line: the method by name, then a range (and a central value for the trend)."""
-    if forecast.method == "none":
-        return i18n.t(lang, "seller.stats.forecast_none")
-    if forecast.method == "average":
-        return i18n.t(
-            lang,
-            "seller.stats.forecast_average",
-            months=forecast.months_used,
-            low_gnf=forecast.low,
-            high_gnf=forecast.high,
-        )
+    return _forecast_text(forecast, lang, "seller.stats")
+
+
+def _forecast_text(forecast: Forecast, lang: str, section: str, **extra: str) -> str:
+    """The sentence `<section>.forecast_<method>` ("none", "average" or "trend"): each sentence
+    takes the figures it names (`count` picks an entry's plural form)."""
     return i18n.t(
         lang,
-        "seller.stats.forecast_trend",
+        f"{section}.forecast_{forecast.method}",
         months=forecast.months_used,
+        count=forecast.months_used,
         expected_gnf=forecast.expected or 0,
         low_gnf=forecast.low,
         high_gnf=forecast.high,
+        **extra,
     )
 
 
