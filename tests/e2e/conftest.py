@@ -37,7 +37,11 @@ from tests.webhooks import (
     PUBLIC,
     TELEGRAM_SECRET,
     TELEGRAM_TOKEN,
+    post_telegram,
+    telegram_callback,
+    telegram_message,
 )
+from workers.outbox import sweep
 
 
 def provider_env(*, meta: bool = False) -> dict[str, str]:
@@ -123,6 +127,19 @@ class Boutik:
 
         self.store.wait_for(done, timeout=timeout)
 
+    def send_queued(self) -> None:
+        """Send what the test's own commerce actions and world builders (the seller's, the
+        courier's) queued outside any turn, and wait until it has left."""
+        ids = sweep(self.rt)
+        if ids:
+            self.rt.dispatcher.dispatch(ids)
+            self.settle()
+
+    def flush(self) -> None:
+        """Send everything queued, then wait until no row is waiting (what a turn answered too)."""
+        self.send_queued()
+        self.settle()
+
 
 @pytest.fixture
 def boutik(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[Boutik]:
@@ -135,6 +152,27 @@ def boutik(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[Boutik]:
     rt.telegram_sender.close()
     rt.dispose()
     said_once(pg, turns)
+
+
+@pytest.fixture
+def fast_chats(boutik: Boutik) -> None:
+    """Telegram's 1 message/s per chat is honoured in production (and tested there); elsewhere
+    it would only wait. Use with `pytest.mark.usefixtures("fast_chats")`."""
+    boutik.rt.config = boutik.rt.config.replace(telegram__rate_per_chat_per_s=1000.0)
+
+
+def telegram_say(boutik: Boutik, tg: int, text: str = "", **extra: object) -> None:
+    """The user of chat `tg` writes `text`; everything due is sent and has left."""
+    assert post_telegram(boutik.client, telegram_message(tg, text, **extra)).status_code == 200
+    boutik.flush()
+
+
+def telegram_tap(boutik: Boutik, tg: int, data: str, message_id: int = 1) -> None:
+    """The user of chat `tg` taps the inline button `data` under the bot's message `message_id`;
+    everything due is sent and has left."""
+    update = telegram_callback(tg, data, message_id=message_id)
+    assert post_telegram(boutik.client, update).status_code == 200
+    boutik.flush()
 
 
 def said_once(db: Db, turns: list[list[int]]) -> None:

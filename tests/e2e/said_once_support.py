@@ -8,17 +8,8 @@ from tests.e2e.conftest import Boutik
 from tests.support import Db, make_courier
 from tests.unit import flows
 from tests.webhooks import post_twilio, whatsapp_form
-from workers.outbox import sweep
 
 WA = "/webhooks/twilio/whatsapp"
-
-
-def pending(boutik: Boutik) -> None:
-    """Send what the test's own commerce actions (courier, seller) queued."""
-    ids = sweep(boutik.rt)
-    if ids:
-        boutik.rt.dispatcher.dispatch(ids)
-        boutik.settle()
 
 
 def user(db: Db, user_id: int) -> User:
@@ -30,7 +21,7 @@ def user(db: Db, user_id: int) -> User:
 
 def say(boutik: Boutik, phone: str, body: str) -> list[str]:
     """The buyer writes on WhatsApp; the texts she got back."""
-    pending(boutik)
+    boutik.send_queued()
     before = len(boutik.store.twilio_messages(to=f"whatsapp:{phone}"))
     response = post_twilio(boutik.client, WA, whatsapp_form(phone, body))
     assert response.status_code == 200
@@ -47,5 +38,5 @@ def at_the_door(boutik: Boutik) -> tuple[flows.Placed, int, str]:
     assert flows.prove_pin(db, courier, placed) is False
     phone = user(db, placed.buyer_id).phone
     assert phone
-    pending(boutik)
+    boutik.send_queued()
     return placed, courier, phone

@@ -13,35 +13,12 @@ from commerce import rules
 from commerce.catalog.models import ModerationStatus, Product
 from commerce.moderation import actions as moderation
 from commerce.users.models import User
-from tests.e2e.conftest import Boutik
+from tests.e2e.conftest import Boutik, telegram_say, telegram_tap
 from tests.support import make_admin, make_buyer, make_product, make_seller, uid
 from tests.timing import WAIT_S
 from tests.unit import flows
-from tests.webhooks import post_telegram, telegram_callback, telegram_message
 
-
-@pytest.fixture(autouse=True)
-def _fast_chats(boutik: Boutik) -> None:
-    """Telegram's 1 message/s per chat is honoured in production; here it would only wait."""
-    boutik.rt.config = boutik.rt.config.replace(telegram__rate_per_chat_per_s=1000.0)
-
-
-def _flush(boutik: Boutik) -> None:
-    """Send every due row, including those written by world builders outside any turn."""
-    from workers.outbox import sweep
-
-    boutik.rt.dispatcher.dispatch(sweep(boutik.rt))
-    boutik.settle()
-
-
-def _say(boutik: Boutik, tg: int, text: str) -> None:
-    assert post_telegram(boutik.client, telegram_message(tg, text)).status_code == 200
-    _flush(boutik)
-
-
-def _tap(boutik: Boutik, tg: int, data: str) -> None:
-    assert post_telegram(boutik.client, telegram_callback(tg, data)).status_code == 200
-    _flush(boutik)
+pytestmark = pytest.mark.usefixtures("fast_chats")
 
 
 def _texts(boutik: Boutik, tg: int) -> list[str]:
@@ -56,8 +33,8 @@ def test_csv_export_is_a_document_with_every_order(boutik: Boutik) -> None:
     admin_tg = 880_000 + uid()
     make_admin(boutik.db, telegram_id=admin_tg)
     placed = [flows.place(boutik.db) for _ in range(3)]
-    _say(boutik, admin_tg, "/export")
-    _tap(boutik, admin_tg, "x:orders")
+    telegram_say(boutik, admin_tg, "/export")
+    telegram_tap(boutik, admin_tg, "x:orders")
     [doc] = boutik.store.telegram_calls(method="sendDocument", chat_id=admin_tg)
     upload = doc.files["document"]
     assert upload.filename.startswith("boutik-orders-") and upload.filename.endswith(".csv")
@@ -79,8 +56,8 @@ def test_a_large_export_answers_at_once_and_the_file_follows_from_a_worker(
     admin_tg = 880_000 + uid()
     make_admin(boutik.db, telegram_id=admin_tg)
     placed = [flows.place(boutik.db) for _ in range(3)]
-    _say(boutik, admin_tg, "/export")
-    _tap(boutik, admin_tg, "x:orders")
+    telegram_say(boutik, admin_tg, "/export")
+    telegram_tap(boutik, admin_tg, "x:orders")
     assert any("le fichier suit" in t for t in _texts(boutik, admin_tg))
     [doc] = boutik.store.wait_for(
         lambda: boutik.store.telegram_calls(method="sendDocument", chat_id=admin_tg), timeout=WAIT_S
@@ -94,16 +71,16 @@ def test_moderation_refusal_reason_reaches_the_seller(boutik: Boutik) -> None:
     make_admin(boutik.db, telegram_id=admin_tg)
     seller_id, _shop = make_seller(boutik.db)
     product_id = make_product(boutik.db, seller_id=seller_id, approve=False)
-    _say(boutik, admin_tg, "/moderation")
+    telegram_say(boutik, admin_tg, "/moderation")
     assert any("Téléphone Samsung" in t for t in _texts(boutik, admin_tg))
-    _tap(boutik, admin_tg, f"mp:r:{product_id}")
-    _say(boutik, admin_tg, "Prix incohérent")
+    telegram_tap(boutik, admin_tg, f"mp:r:{product_id}")
+    telegram_say(boutik, admin_tg, "Prix incohérent")
     with boutik.db.session() as s:
         product = s.get(Product, product_id)
         assert product is not None and product.status == ModerationStatus.REJECTED
         seller_tg = s.get(User, seller_id).telegram_id  # type: ignore[union-attr]
     boutik.rt.dispatcher.dispatch([r.id for r in boutik.outbox(kind="product_rejected")])
-    _flush(boutik)
+    boutik.flush()
     assert any("Prix incohérent" in t for t in _texts(boutik, seller_tg))
 
 
@@ -121,9 +98,9 @@ def test_reports_deactivate_and_the_admin_reactivates(boutik: Boutik) -> None:
     with boutik.db.session() as s:
         assert not s.get(User, seller_id).is_active  # type: ignore[union-attr]
     boutik.rt.dispatcher.dispatch([r.id for r in boutik.outbox(kind="account_deactivated")])
-    _flush(boutik)
+    boutik.flush()
     assert any("désactivé automatiquement" in t for t in _texts(boutik, admin_tg))
-    _tap(boutik, admin_tg, f"u:on:{seller_id}")
+    telegram_tap(boutik, admin_tg, f"u:on:{seller_id}")
     with boutik.db.session() as s:
         assert s.scalar(select(User.is_active).where(User.id == seller_id))
 
@@ -131,7 +108,7 @@ def test_reports_deactivate_and_the_admin_reactivates(boutik: Boutik) -> None:
 def test_a_non_admin_is_refused_politely(boutik: Boutik) -> None:
     tg = 770_000 + uid()
     for command in ("/moderation", "/export", "/chiffres"):
-        _say(boutik, tg, command)
+        telegram_say(boutik, tg, command)
     texts = _texts(boutik, tg)
     assert sum("réservée aux administrateurs" in t for t in texts) == 3
     assert not boutik.store.telegram_calls(method="sendDocument", chat_id=tg)

@@ -32,7 +32,6 @@ from tests.webhooks import (
     telegram_message,
     whatsapp_form,
 )
-from workers.outbox import sweep
 
 WA = "/webhooks/twilio/whatsapp"
 SMS = "/webhooks/twilio/sms"
@@ -62,7 +61,7 @@ class Phone:
         return self.boutik.store.twilio_messages(to=self.to)
 
     def send(self, body: str = "", **extra: str) -> list[Any]:
-        _deliver_pending(self.boutik)  # what the world builders queued goes first
+        self.boutik.send_queued()  # what the world builders queued goes first
         before = len(self.messages())
         form = (
             sms_form(self.number, body, **extra)
@@ -79,14 +78,6 @@ class Phone:
 
     def text(self, body: str = "", **extra: str) -> str:
         return "\n".join(m.body for m in self.send(body, **extra))
-
-
-def _deliver_pending(boutik: Boutik) -> None:
-    """Send what commerce actions run by the test (the seller's, the courier's) queued."""
-    ids = sweep(boutik.rt)
-    if ids:
-        boutik.rt.dispatcher.dispatch(ids)
-        boutik.settle()
 
 
 def _phone(db: Db, user_id: int) -> str:
@@ -161,11 +152,11 @@ def test_whatsapp_returning_buyer_search_to_order_then_cash_and_review(boutik: B
     )
     courier = make_courier(db)
     flows.to_picked_up(db, placed, courier)
-    _deliver_pending(boutik)
+    boutik.send_queued()
     status = wa.text(f"où est ma commande {order.id}")
     assert "Ibrahima est en route" in status
     assert flows.prove_pin(db, courier, placed) is False
-    _deliver_pending(boutik)
+    boutik.send_queued()
     ask = wa.messages()[-1].body
     assert "Confirmez-vous avoir payé" in ask and "1. Oui" in ask
     closed = wa.text("1")  # the notification's own menu: 1 = Oui
@@ -217,7 +208,7 @@ def test_cancel_then_a_return_with_a_photo_fetched_by_the_worker(boutik: Boutik)
 
     second = flows.place(db, buyer=(first.buyer_id, first.address_id or 0))
     flows.deliver(db, second)
-    _deliver_pending(boutik)
+    boutik.send_queued()
     wa.text(f"commande {second.order_id}")
     view = wa.messages()[-1].body
     number = next(line.split(".")[0] for line in view.splitlines() if "Retourner" in line)
@@ -292,7 +283,7 @@ def test_telegram_buyer_taps_through_to_an_order(boutik: Boutik) -> None:
         boutik.settle()
         return boutik.store.telegram_calls(chat_id=chat)[before:]
 
-    _deliver_pending(boutik)
+    boutik.send_queued()
     post_telegram(boutik.client, telegram_message(chat, "bonjour"))
     boutik.settle()
     first = boutik.store.telegram_calls(method="sendMessage", chat_id=chat)[-1]

@@ -34,7 +34,6 @@ from tests.webhooks import (
     telegram_message,
     whatsapp_form,
 )
-from workers.outbox import sweep
 
 FIGURES: dict[str, int] = {}
 
@@ -44,13 +43,6 @@ def _fast_senders(boutik: Boutik) -> None:
     boutik.rt.config = boutik.rt.config.replace(
         twilio__sms_segments_per_s=200.0, telegram__rate_per_chat_per_s=200.0
     )
-
-
-def _deliver_pending(boutik: Boutik) -> None:
-    ids = sweep(boutik.rt)
-    if ids:
-        boutik.rt.dispatcher.dispatch(ids)
-        boutik.settle()
 
 
 def _menu(db: Db, channel: str, address: str) -> list[str]:
@@ -77,7 +69,7 @@ class Twilio:
         return self.number if self.sms else f"whatsapp:{self.number}"
 
     def say(self, body: str) -> str:
-        _deliver_pending(self.boutik)
+        self.boutik.send_queued()
         before = len(self.boutik.store.twilio_messages(to=self._to()))
         make = sms_form if self.sms else whatsapp_form
         path = "/webhooks/twilio/sms" if self.sms else "/webhooks/twilio/whatsapp"
@@ -123,7 +115,7 @@ class Telegram:
         self.sent = 0
 
     def _post(self, update: dict[str, Any]) -> str:
-        _deliver_pending(self.boutik)
+        self.boutik.send_queued()
         before = len(self.boutik.store.telegram_calls(chat_id=self.chat))
         assert post_telegram(self.boutik.client, update).status_code == 200
         self.sent += 1

@@ -13,7 +13,7 @@ import pytest
 from commerce.reviews import actions as reviews
 from commerce.users.models import User
 from tests.e2e.conftest import Boutik
-from tests.e2e.said_once_support import pending, say
+from tests.e2e.said_once_support import say
 from tests.support import make_product, make_seller
 from tests.unit import flows
 from tests.webhooks import post_telegram, telegram_callback
@@ -82,7 +82,7 @@ def test_the_sellers_delivery_quote_writes_kilometres_the_french_way(boutik: Bou
     flows.accept(db, placed)
     with db.session() as s:
         chat = s.get(User, placed.seller_id).telegram_id  # type: ignore[union-attr]
-    pending(boutik)  # the new-order alert and the acceptance's messages go first
+    boutik.send_queued()  # the new-order alert and the acceptance's messages go first
     before = len(boutik.store.telegram_calls(method="sendMessage", chat_id=chat))
     update = telegram_callback(chat, f"d:p:{placed.order_id}")
     assert post_telegram(boutik.client, update).status_code == 200

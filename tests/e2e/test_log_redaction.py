@@ -156,27 +156,19 @@ def _phone(b: Boutik, user_id: int) -> str:
         return user.phone
 
 
-def _flush(b: Boutik) -> None:
-    """Send every due row (world builders write some outside any turn), then wait for them."""
-    ids = sweep(b.rt)
-    if ids:
-        b.rt.dispatcher.dispatch(ids)
-    b.settle()
-
-
 def _whatsapp(b: Boutik, number: str, body: str) -> None:
     assert post_twilio(b.client, WA, whatsapp_form(number, body)).status_code == 200
-    _flush(b)
+    b.flush()
 
 
 def _sms(b: Boutik, number: str, body: str) -> None:
     assert post_twilio(b.client, SMS, sms_form(number, body)).status_code == 200
-    _flush(b)
+    b.flush()
 
 
 def _tap(b: Boutik, tg: int, data: str) -> None:
     assert post_telegram(b.client, telegram_callback(tg, data)).status_code == 200
-    _flush(b)
+    b.flush()
 
 
 def test_a_whole_journey_at_debug_logs_no_number_pin_token_signature_or_credential(
@@ -190,7 +182,7 @@ def test_a_whole_journey_at_debug_logs_no_number_pin_token_signature_or_credenti
     buyer, courier, seller = (_phone(app, u) for u in (buyer_id, courier_id, seller_id))
     with db.session() as s:
         seller_tg = s.get(User, seller_id).telegram_id  # type: ignore[union-attr]
-    _flush(app)
+    app.flush()
 
     # The buyer orders on WhatsApp: search, product, buy, saved address, confirm.
     for body in ("Bonjour", "telefone samsng", "1", "1", "1", "1"):
@@ -212,7 +204,7 @@ def test_a_whole_journey_at_debug_logs_no_number_pin_token_signature_or_credenti
     # The buyer's QR, scanned: the page, and the courier's confirmation link it texts.
     assert app.client.get(f"/q/{code.token}").status_code == 200
     assert app.client.post(f"/q/{code.token}").status_code == 200
-    _flush(app)
+    app.flush()
     [link] = [
         found.group(0)
         for m in app.store.twilio_messages(to=courier)

@@ -50,7 +50,6 @@ from tests.webhooks import (
     post_meta,
 )
 from workers.media_fetch import fetch_return_photo, pending_return_ids
-from workers.outbox import sweep
 
 
 @pytest.fixture
@@ -94,14 +93,6 @@ def words(message: MetaMessage) -> str:
     return ""
 
 
-def _deliver_pending(boutik: Boutik) -> None:
-    """Send what commerce actions run by the test (the seller's, the courier's) queued."""
-    ids = sweep(boutik.rt)
-    if ids:
-        boutik.rt.dispatcher.dispatch(ids)
-        boutik.settle()
-
-
 class MetaPhone:
     """One buyer's WhatsApp on Meta's Cloud API: send, tap a button or a list row, read."""
 
@@ -112,7 +103,7 @@ class MetaPhone:
         return self.boutik.store.meta_messages(to=self.number)
 
     def send(self, payload: dict[str, Any]) -> list[MetaMessage]:
-        _deliver_pending(self.boutik)
+        self.boutik.send_queued()
         before = len(self.messages())
         response = post_meta(self.boutik.client, payload)
         assert response.status_code == 200

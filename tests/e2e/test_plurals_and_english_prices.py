@@ -13,7 +13,7 @@ import pytest
 from commerce.returns import actions as returns
 from commerce.users.models import User
 from tests.e2e.conftest import Boutik
-from tests.e2e.said_once_support import pending, say
+from tests.e2e.said_once_support import say
 from tests.support import make_product, make_seller, phone
 from tests.unit import flows
 from tests.webhooks import post_telegram, telegram_message
@@ -41,7 +41,7 @@ def _telegram_texts(boutik: Boutik, chat: int) -> list[str]:
 
 
 def _seller_says(boutik: Boutik, chat: int, text: str) -> str:
-    pending(boutik)
+    boutik.send_queued()
     before = len(_telegram_texts(boutik, chat))
     assert post_telegram(boutik.client, telegram_message(chat, text)).status_code == 200
     boutik.settle()
@@ -69,7 +69,7 @@ def test_the_return_request_alert_counts_articles_the_french_way(
     db = boutik.db
     placed = flows.place(db, quantity=quantity)
     flows.deliver(db, placed)
-    pending(boutik)
+    boutik.send_queued()
     chat = _chat(boutik, placed.seller_id)
     before = len(_telegram_texts(boutik, chat))
     with db.uow() as s:
@@ -80,7 +80,7 @@ def test_the_return_request_alert_counts_articles_the_french_way(
             items=[(placed.item_id, quantity)],
             reason="Taille trop petite",
         )
-    pending(boutik)
+    boutik.send_queued()
     [alert] = [t for t in _telegram_texts(boutik, chat)[before:] if "Demande de retour" in t]
     assert said in alert and "article(s)" not in alert, alert
 

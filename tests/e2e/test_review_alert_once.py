@@ -15,7 +15,7 @@ import pytest
 
 from commerce import clock
 from tests.e2e.conftest import Boutik
-from tests.e2e.said_once_support import at_the_door, pending, say, user
+from tests.e2e.said_once_support import at_the_door, say, user
 from tests.unit import flows
 
 
@@ -35,7 +35,7 @@ def _seller_texts(boutik: Boutik, seller_id: int) -> list[str]:
 def _delivered_and_rated(boutik: Boutik, stars: str) -> tuple[flows.Placed, str, int]:
     placed, _courier, phone = at_the_door(boutik)
     say(boutik, phone, f"OUI {placed.order_id}")
-    pending(boutik)
+    boutik.send_queued()
     seen = len(_seller_texts(boutik, placed.seller_id))
     asked = say(boutik, phone, stars)
     assert any("commentaire" in t.lower() for t in asked)
@@ -44,10 +44,10 @@ def _delivered_and_rated(boutik: Boutik, stars: str) -> tuple[flows.Placed, str,
 
 def test_the_seller_hears_of_a_review_once_with_its_words(boutik: Boutik) -> None:
     placed, phone, seen = _delivered_and_rated(boutik, "5")
-    pending(boutik)
+    boutik.send_queued()
     assert _seller_texts(boutik, placed.seller_id)[seen:] == []  # not while she is typing
     say(boutik, phone, "Très bon téléphone, livré vite")
-    pending(boutik)
+    boutik.send_queued()
     [alert] = _seller_texts(boutik, placed.seller_id)[seen:]
     assert "5/5" in alert and "Très bon téléphone, livré vite" in alert and "—" not in alert
 
@@ -55,7 +55,7 @@ def test_the_seller_hears_of_a_review_once_with_its_words(boutik: Boutik) -> Non
 def test_a_skipped_comment_alerts_the_seller_once_with_the_stars_only(boutik: Boutik) -> None:
     placed, phone, seen = _delivered_and_rated(boutik, "2")
     say(boutik, phone, "passer")
-    pending(boutik)
+    boutik.send_queued()
     [alert] = _seller_texts(boutik, placed.seller_id)[seen:]
     assert "2/5" in alert and "—" not in alert and "«  »" not in alert
     assert "sans commentaire" in alert
@@ -63,10 +63,10 @@ def test_a_skipped_comment_alerts_the_seller_once_with_the_stars_only(boutik: Bo
 
 def test_a_buyer_who_never_comments_still_reaches_the_seller_once(boutik: Boutik) -> None:
     placed, _phone, seen = _delivered_and_rated(boutik, "4")
-    pending(boutik)
+    boutik.send_queued()
     assert _seller_texts(boutik, placed.seller_id)[seen:] == []
     clock.advance(dt.timedelta(hours=1))  # longer than any wait for the words
-    pending(boutik)  # the sweeper's pass
-    pending(boutik)
+    boutik.send_queued()  # the sweeper's pass
+    boutik.send_queued()
     [alert] = _seller_texts(boutik, placed.seller_id)[seen:]
     assert "4/5" in alert and "sans commentaire" in alert

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Boutik
-from tests.e2e.said_once_support import at_the_door, pending, say, user
+from tests.e2e.said_once_support import at_the_door, say, user
 from tests.support import make_courier
 from tests.unit import flows
 
@@ -46,6 +46,6 @@ def test_the_courier_closing_it_still_asks_the_buyer_for_the_stars_once(boutik: 
     assert flows.confirm_cash(db, placed) is False
     before = len(boutik.store.twilio_messages(to=f"whatsapp:{phone}"))
     assert flows.prove_pin(db, courier, placed) is True
-    pending(boutik)
+    boutik.send_queued()
     texts = [m.body for m in boutik.store.twilio_messages(to=f"whatsapp:{phone}")[before:]]
     assert len(_rating_prompts(texts)) == 1

@@ -19,7 +19,7 @@ from commerce.reviews import actions as reviews
 from commerce.reviews.models import Review
 from devtools.testkit import repeats
 from tests.e2e.conftest import Boutik
-from tests.e2e.said_once_support import at_the_door, pending, say
+from tests.e2e.said_once_support import at_the_door, say
 from tests.unit import flows
 
 
@@ -60,7 +60,7 @@ def test_the_check_sees_a_review_told_to_the_seller_twice(
     say(boutik, phone, f"OUI {placed.order_id}")
     say(boutik, phone, "4")
     say(boutik, phone, "Bien reçu")
-    pending(boutik)
+    boutik.send_queued()
     found = repeats.problems(boutik.db.factory, boutik.turns)
     assert [line for line in found if "new_review" in line] == [
         f"user {placed.seller_id} was told new_review about "

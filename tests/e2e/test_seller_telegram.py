@@ -15,37 +15,15 @@ from boutik.cli import main
 from commerce.catalog.models import ModerationStatus, Product, Shop, ShopStatus
 from commerce.delivery.models import JobStatus
 from commerce.orders.models import OrderStatus
-from tests.e2e.conftest import Boutik
+from tests.e2e.conftest import Boutik, telegram_say, telegram_tap
 from tests.e2e.test_cli import env  # noqa: F401 - the CLI's environment fixture
 from tests.services import Emulator
 from tests.support import make_admin, make_category, phone, uid
 from tests.timing import START_S, WAIT_S
 from tests.unit import flows
-from tests.webhooks import post_telegram, telegram_callback, telegram_message
+from tests.webhooks import post_telegram, telegram_message
 
-
-@pytest.fixture(autouse=True)
-def _fast_chats(boutik: Boutik) -> None:
-    """Telegram's 1 message/s per chat is honoured in production; here it would only wait."""
-    boutik.rt.config = boutik.rt.config.replace(telegram__rate_per_chat_per_s=1000.0)
-
-
-def _flush(boutik: Boutik) -> None:
-    """Send every due row, including those written by world builders outside any turn."""
-    from workers.outbox import sweep
-
-    boutik.rt.dispatcher.dispatch(sweep(boutik.rt))
-    boutik.settle()
-
-
-def _say(boutik: Boutik, tg: int, text: str = "", **extra: object) -> None:
-    assert post_telegram(boutik.client, telegram_message(tg, text, **extra)).status_code == 200
-    _flush(boutik)
-
-
-def _tap(boutik: Boutik, tg: int, data: str) -> None:
-    assert post_telegram(boutik.client, telegram_callback(tg, data)).status_code == 200
-    _flush(boutik)
+pytestmark = pytest.mark.usefixtures("fast_chats")
 
 
 def _last_text(boutik: Boutik, tg: int) -> str:
@@ -76,40 +54,40 @@ def test_from_start_to_an_approved_product_and_a_dispatched_order(
     admin_tg = 880_000 + uid()
     make_admin(boutik.db, telegram_id=admin_tg)
     tg = 770_000 + uid()
-    _say(boutik, tg, "/start")
+    telegram_say(boutik, tg, "/start")
     assert _buttons(boutik, tg) == ["w:shop", "w:buy", "w:courier"]
-    _tap(boutik, tg, "w:shop")
+    telegram_tap(boutik, tg, "w:shop")
     keyboard = boutik.store.telegram_calls(method="sendMessage", chat_id=tg)[-1]
     assert "request_contact" in str(keyboard.params.get("reply_markup"))
     # Someone else's contact card: refused.
     other = {"phone_number": phone(), "first_name": "X", "user_id": tg + 1}
-    _say(boutik, tg, contact=other)
+    telegram_say(boutik, tg, contact=other)
     assert "pas le vôtre" in boutik.store.telegram_calls(chat_id=tg)[-2].params["text"]
     mine = {"phone_number": phone().lstrip("+"), "first_name": "Aissatou", "user_id": tg}
-    _say(boutik, tg, contact=mine)
+    telegram_say(boutik, tg, contact=mine)
     for answer in ("Chez Aissatou", "Kaloum", "Boulbinet", "Derrière la mosquée"):
-        _say(boutik, tg, answer)
+        telegram_say(boutik, tg, answer)
     assert "attend la validation" in _last_text(boutik, tg)
     with boutik.db.session() as s:
         shop = s.scalar(select(Shop).where(Shop.name == "Chez Aissatou"))
         assert shop is not None and shop.status == ShopStatus.PENDING
     assert f"ms:a:{shop.id}" in _buttons(boutik, admin_tg)  # the admins were asked
-    _tap(boutik, admin_tg, f"ms:a:{shop.id}")
+    telegram_tap(boutik, admin_tg, f"ms:a:{shop.id}")
     assert "validée" in _last_text(boutik, tg)
 
     cat = make_category(boutik.db, "mode")
     boutik.store.add_file("AgACphoto42", _jpeg(), file_path="photos/file_42.jpg")
-    _say(boutik, tg, "/nouveau")
+    telegram_say(boutik, tg, "/nouveau")
     photo = [{"file_id": "AgACphoto42", "file_unique_id": "u42", "width": 64, "height": 48}]
-    _say(boutik, tg, "", photo=photo)
+    telegram_say(boutik, tg, "", photo=photo)
     for answer in ("Pagne wax", "Tissu 6 yards"):
-        _say(boutik, tg, answer)
-    _tap(boutik, tg, f"nc:{cat}")
+        telegram_say(boutik, tg, answer)
+    telegram_tap(boutik, tg, f"nc:{cat}")
     for answer in ("Vlisco", "-", "250000", "4"):
-        _say(boutik, tg, answer)
+        telegram_say(boutik, tg, answer)
     preview = boutik.store.telegram_calls(method="sendPhoto", chat_id=tg)[-1]
     assert preview.params["photo"] == "AgACphoto42"  # re-sent by file_id until downloaded
-    _tap(boutik, tg, "nw:ok")
+    telegram_tap(boutik, tg, "nw:ok")
     with boutik.db.session() as s:
         product = s.scalar(select(Product).where(Product.name == "Pagne wax"))
         assert product is not None and product.status == ModerationStatus.PENDING
@@ -124,9 +102,9 @@ def test_from_start_to_an_approved_product_and_a_dispatched_order(
     assert stored.path.startswith("products/") and stored.path.endswith(".jpg")
     assert (boutik.rt.config.media_dir / stored.path).read_bytes() == _jpeg()
 
-    _tap(boutik, admin_tg, f"mv:p:{product.id}")
+    telegram_tap(boutik, admin_tg, f"mv:p:{product.id}")
     assert boutik.store.telegram_calls(method="sendPhoto", chat_id=admin_tg)  # card with photo
-    _tap(boutik, admin_tg, f"mp:a:{product.id}")
+    telegram_tap(boutik, admin_tg, f"mp:a:{product.id}")
     assert "en ligne" in _last_text(boutik, tg)
 
     # A buyer orders; the seller accepts from the alert and publishes with a bonus.
@@ -134,16 +112,16 @@ def test_from_start_to_an_approved_product_and_a_dispatched_order(
         seller_id = s.scalar(select(Shop.owner_id).where(Shop.id == shop.id))
     p = flows.place(boutik.db, seller=(seller_id, shop.id))
     boutik.rt.dispatcher.dispatch([r.id for r in boutik.outbox(kind="order_placed")])
-    _flush(boutik)
+    boutik.flush()
     alerts = [
         str(c.params.get("reply_markup"))
         for c in boutik.store.telegram_calls(method="sendMessage", chat_id=tg)
     ]
     assert any(f"o:a:{p.order_id}" in a and f"o:r:{p.order_id}" in a for a in alerts)
-    _tap(boutik, tg, f"o:a:{p.order_id}")
-    _tap(boutik, tg, f"d:p:{p.order_id}")
+    telegram_tap(boutik, tg, f"o:a:{p.order_id}")
+    telegram_tap(boutik, tg, f"d:p:{p.order_id}")
     assert "commission" in _last_text(boutik, tg)
-    _tap(boutik, tg, f"d:b:{p.order_id}:5000")
+    telegram_tap(boutik, tg, f"d:b:{p.order_id}:5000")
     job = flows.delivery_job(boutik.db, p.order_id)
     assert job is not None and job.status == JobStatus.OPEN and job.bonus == 5000
     assert flows.order(boutik.db, p.order_id).status == OrderStatus.ACCEPTED
@@ -152,8 +130,8 @@ def test_from_start_to_an_approved_product_and_a_dispatched_order(
 def test_forged_callback_for_another_sellers_order_is_refused(boutik: Boutik) -> None:
     p = flows.place(boutik.db)
     intruder = 770_000 + uid()
-    _say(boutik, intruder, "/start")
-    _tap(boutik, intruder, f"o:a:{p.order_id}")
+    telegram_say(boutik, intruder, "/start")
+    telegram_tap(boutik, intruder, f"o:a:{p.order_id}")
     assert boutik.store.telegram_calls(method="answerCallbackQuery")
     assert _last_text(boutik, intruder).strip()  # a polite answer
     assert flows.order(boutik.db, p.order_id).status == OrderStatus.PLACED
@@ -166,7 +144,7 @@ def test_stats_answers_at_once_and_a_worker_sends_the_png_chart(boutik: Boutik) 
         from commerce.users.models import User
 
         tg = s.get(User, p.seller_id).telegram_id  # type: ignore[union-attr]
-    _flush(boutik)  # the order's own alerts first
+    boutik.flush()  # the order's own alerts first
     before = len(boutik.store.telegram_calls(chat_id=tg))
     assert post_telegram(boutik.client, telegram_message(tg, "/stats")).status_code == 200
     # The webhook's own reply: the figures, the forecast and the chart announced.

@@ -14,34 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from commerce.users.models import User
-from tests.e2e.conftest import Boutik
+from tests.e2e.conftest import Boutik, telegram_say, telegram_tap
 from tests.support import phone, uid
 from tests.unit import flows
-from tests.webhooks import post_telegram, telegram_callback, telegram_message
 
-
-@pytest.fixture(autouse=True)
-def _fast_chats(boutik: Boutik) -> None:
-    """Telegram's 1 message/s per chat is honoured in production; here it would only wait."""
-    boutik.rt.config = boutik.rt.config.replace(telegram__rate_per_chat_per_s=1000.0)
-
-
-def _flush(boutik: Boutik) -> None:
-    from workers.outbox import sweep
-
-    boutik.rt.dispatcher.dispatch(sweep(boutik.rt))
-    boutik.settle()
-
-
-def _say(boutik: Boutik, tg: int, text: str = "", **extra: object) -> None:
-    assert post_telegram(boutik.client, telegram_message(tg, text, **extra)).status_code == 200
-    _flush(boutik)
-
-
-def _tap(boutik: Boutik, tg: int, data: str, message_id: int = 1) -> None:
-    update = telegram_callback(tg, data, message_id=message_id)
-    assert post_telegram(boutik.client, update).status_code == 200
-    _flush(boutik)
+pytestmark = pytest.mark.usefixtures("fast_chats")
 
 
 def _markup(params: dict[str, Any]) -> dict[str, Any]:
@@ -62,18 +39,18 @@ def _seller_tg(boutik: Boutik, seller_id: int) -> int:
 
 def test_the_share_number_keyboard_is_removed_once_the_number_is_shared(boutik: Boutik) -> None:
     tg = 770_000 + uid()
-    _say(boutik, tg, "/start")
-    _tap(boutik, tg, "w:shop")
+    telegram_say(boutik, tg, "/start")
+    telegram_tap(boutik, tg, "w:shop")
     assert "request_contact" in json.dumps(_markup(_sent(boutik, tg)[-1]))
     before = len(_sent(boutik, tg))
 
     mine = {"phone_number": phone().lstrip("+"), "first_name": "Aissatou", "user_id": tg}
-    _say(boutik, tg, contact=mine)
+    telegram_say(boutik, tg, contact=mine)
 
     after = _sent(boutik, tg)[before:]
     assert after and _markup(after[0]) == {"remove_keyboard": True}, after
     for answer in ("Chez Aissatou", "Kaloum"):  # the later steps carry no reply keyboard
-        _say(boutik, tg, answer)
+        telegram_say(boutik, tg, answer)
     later = _sent(boutik, tg)[before + len(after) :]
     assert later and not any("keyboard" in _markup(p) for p in later), later
 
@@ -81,14 +58,14 @@ def test_the_share_number_keyboard_is_removed_once_the_number_is_shared(boutik: 
 def test_a_tapped_decision_loses_its_buttons(boutik: Boutik) -> None:
     p = flows.place(boutik.db)
     tg = _seller_tg(boutik, p.seller_id)
-    _flush(boutik)  # the new-order alert, with Accept and Refuse
+    boutik.flush()  # the new-order alert, with Accept and Refuse
     [alert] = [
         m
         for m in boutik.store.telegram_messages(tg)
         if f"o:a:{p.order_id}" in json.dumps(m.get("reply_markup", {}))
     ]
 
-    _tap(boutik, tg, f"o:a:{p.order_id}", message_id=alert["message_id"])
+    telegram_tap(boutik, tg, f"o:a:{p.order_id}", message_id=alert["message_id"])
 
     edits = boutik.store.telegram_calls(method="editMessageReplyMarkup", chat_id=tg)
     assert [e.params.get("message_id") for e in edits] == [alert["message_id"]]
@@ -101,10 +78,10 @@ def test_refusing_a_delivered_order_says_it_is_already_delivered(boutik: Boutik)
     p = flows.place(boutik.db)
     flows.deliver(boutik.db, p)
     tg = _seller_tg(boutik, p.seller_id)
-    _flush(boutik)
+    boutik.flush()
 
-    _tap(boutik, tg, f"o:r:{p.order_id}")
-    _tap(boutik, tg, f"o:a:{p.order_id}")
+    telegram_tap(boutik, tg, f"o:r:{p.order_id}")
+    telegram_tap(boutik, tg, f"o:a:{p.order_id}")
 
     refused, accepted = (str(m.get("text")) for m in _sent(boutik, tg)[-2:])
     for text in (refused, accepted):

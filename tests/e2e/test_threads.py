@@ -11,9 +11,9 @@ from commerce.orders.models import DeliveryMode, OrderStatus
 from commerce.reviews.models import Review
 from commerce.threads import SupportThread, ThreadKind, ThreadMessage, ThreadStatus
 from commerce.users.models import Role, User
-from tests.e2e.conftest import Boutik
-from tests.e2e.test_buyer_journeys import Phone, _deliver_pending, _fast_senders, _phone
-from tests.e2e.test_seller_telegram import _buttons, _last_text, _say, _tap
+from tests.e2e.conftest import Boutik, telegram_say, telegram_tap
+from tests.e2e.test_buyer_journeys import Phone, _fast_senders, _phone
+from tests.e2e.test_seller_telegram import _buttons, _last_text
 from tests.support import Db, make_admin, make_buyer, make_product, make_seller
 from tests.unit import flows
 from tests.webhooks import post_twilio, whatsapp_form
@@ -74,7 +74,7 @@ def test_question_thread_both_ways_then_the_seller_closes(boutik: Boutik) -> Non
     assert "Écrivez votre question" in ask
     sent = wa.text("Il est garanti combien de temps ?")
     assert "transmise au vendeur" in sent
-    _deliver_pending(boutik)
+    boutik.send_queued()
     # The seller reads it on Telegram, with the product and a Reply button.
     alert = _last_text(boutik, tg)
     assert "Téléphone Samsung Galaxy A15" in alert and "garanti combien" in alert
@@ -82,10 +82,10 @@ def test_question_thread_both_ways_then_the_seller_closes(boutik: Boutik) -> Non
     assert thread.kind == ThreadKind.QUESTION and thread.staff_id == seller
     assert _buttons(boutik, tg) == [f"th:r:{thread.id}", f"th:c:{thread.id}"]
 
-    _tap(boutik, tg, f"th:r:{thread.id}")
+    telegram_tap(boutik, tg, f"th:r:{thread.id}")
     assert "Écrivez votre réponse" in _last_text(boutik, tg)
     before = len(wa.messages())
-    _say(boutik, tg, "Un an, pièces et main-d'œuvre.")
+    telegram_say(boutik, tg, "Un an, pièces et main-d'œuvre.")
     assert "Réponse envoyée" in _last_text(boutik, tg)
     answer = wa.messages()[before:]
     assert len(answer) == 1 and "Un an, pièces et main-d'œuvre." in answer[0].body
@@ -94,14 +94,14 @@ def test_question_thread_both_ways_then_the_seller_closes(boutik: Boutik) -> Non
     # The buyer answers in free words: they reach the seller, not the search.
     ack = wa.text("Et la livraison à Kipé ?")
     assert "transmis" in ack and "Résultats" not in ack
-    _deliver_pending(boutik)
+    boutik.send_queued()
     relayed = _last_text(boutik, tg)
     assert "Et la livraison à Kipé ?" in relayed
     assert _buttons(boutik, tg) == [f"th:r:{thread.id}", f"th:c:{thread.id}"]
 
     # The seller closes; the buyer is told and their words are a search again.
     before = len(wa.messages())
-    _tap(boutik, tg, f"th:c:{thread.id}")
+    telegram_tap(boutik, tg, f"th:c:{thread.id}")
     assert "close" in _last_text(boutik, tg)
     told = wa.messages()[before:]
     assert len(told) == 1 and "terminé la conversation" in told[0].body
@@ -114,7 +114,7 @@ def test_question_thread_both_ways_then_the_seller_closes(boutik: Boutik) -> Non
     search = wa.text("telefone samsng")
     assert "Samsung Galaxy" in search  # the brand first
     # A stale Reply button on a closed thread gets an answer, not a crash.
-    _tap(boutik, tg, f"th:r:{thread.id}")
+    telegram_tap(boutik, tg, f"th:r:{thread.id}")
     assert "déjà close" in _last_text(boutik, tg)
 
 
@@ -131,16 +131,16 @@ def test_the_buyer_closes_and_a_stranger_cannot_use_the_thread(boutik: Boutik) -
     thread = _thread(db, buyer_id)
     stranger = _tg(db, other)
     # Another seller forges the buttons: refused, nothing posted, nothing closed.
-    _tap(boutik, stranger, f"th:r:{thread.id}")
+    telegram_tap(boutik, stranger, f"th:r:{thread.id}")
     assert "Reply" not in _last_text(boutik, stranger)
     assert "Écrivez votre réponse" not in _last_text(boutik, stranger)
-    _tap(boutik, stranger, f"th:c:{thread.id}")
+    telegram_tap(boutik, stranger, f"th:c:{thread.id}")
     assert _thread(db, buyer_id).status == ThreadStatus.OPEN
     assert _log(db, thread.id) == ["Existe en bleu ?"]
 
     bye = wa.text("FIN")
     assert "Conversation terminée" in bye
-    _deliver_pending(boutik)
+    boutik.send_queued()
     assert "L'acheteur a terminé" in _last_text(boutik, _tg(db, seller))
     assert _thread(db, buyer_id).status == ThreadStatus.CLOSED
 
@@ -159,7 +159,7 @@ def test_hand_off_to_the_seller_and_release(boutik: Boutik) -> None:
     assert conv.human_mode and conv.data.get("human") == seller
     thread = _thread(db, buyer_id)
     assert thread.kind == ThreadKind.HANDOFF and thread.order_id == placed.order_id
-    _deliver_pending(boutik)
+    boutik.send_queued()
     alert = _last_text(boutik, tg)
     assert "parler à une personne" in alert and f"commande {placed.order_id}" in alert
     assert _buttons(boutik, tg) == [f"th:r:{thread.id}", f"th:x:{thread.id}"]
@@ -168,16 +168,16 @@ def test_hand_off_to_the_seller_and_release(boutik: Boutik) -> None:
     before = len(wa.messages())
     form = whatsapp_form(wa.number, "Ma commande est où ?")
     assert post_twilio(boutik.client, "/webhooks/twilio/whatsapp", form).status_code == 200
-    _deliver_pending(boutik)
+    boutik.send_queued()
     assert len(wa.messages()) == before  # silence
     assert "Ma commande est où ?" in _last_text(boutik, tg)
 
-    _tap(boutik, tg, f"th:r:{thread.id}")
-    _say(boutik, tg, "Elle part cet après-midi.")
+    telegram_tap(boutik, tg, f"th:r:{thread.id}")
+    telegram_say(boutik, tg, "Elle part cet après-midi.")
     answer = wa.messages()[before:]
     assert len(answer) == 1 and "Elle part cet après-midi." in answer[0].body
 
-    _tap(boutik, tg, f"th:x:{thread.id}")
+    telegram_tap(boutik, tg, f"th:x:{thread.id}")
     assert "rendue au bot" in _last_text(boutik, tg)
     released = wa.messages()[before + 1 :]
     assert len(released) == 1 and "le bot reprend" in released[0].body
@@ -199,12 +199,12 @@ def test_hand_off_goes_to_an_admin_without_an_open_order(boutik: Boutik) -> None
     with db.session() as s:
         staff = s.get(User, thread.staff_id)
         assert staff is not None and staff.has_role(Role.ADMIN) and staff.id == admin
-    _deliver_pending(boutik)
+    boutik.send_queued()
     admin_tg = _tg(db, thread.staff_id)
     assert "parler à une personne" in _last_text(boutik, admin_tg)
-    _tap(boutik, admin_tg, f"th:r:{thread.id}")
+    telegram_tap(boutik, admin_tg, f"th:r:{thread.id}")
     before = len(wa.messages())
-    _say(boutik, admin_tg, "Bonjour, je suis Fatou du support.")
+    telegram_say(boutik, admin_tg, "Bonjour, je suis Fatou du support.")
     assert "Fatou du support" in wa.messages()[before].body
     bye = wa.text("fin")  # the buyer ends it: the bot answers again
     assert "Conversation terminée" in bye
@@ -216,15 +216,15 @@ def test_seller_delivering_personally_types_a_wrong_then_the_right_pin(boutik: B
     placed = flows.place(db)
     flows.accept(db, placed)
     tg = _tg(db, placed.seller_id)
-    _tap(boutik, tg, f"d:m:{placed.order_id}")
+    telegram_tap(boutik, tg, f"d:m:{placed.order_id}")
     assert f"d:c:{placed.order_id}" in _buttons(boutik, tg)
-    _tap(boutik, tg, f"d:c:{placed.order_id}")
+    telegram_tap(boutik, tg, f"d:c:{placed.order_id}")
     assert "PIN" in _last_text(boutik, tg)
     wrong = "000000" if placed.pin != "000000" else "111111"
-    _say(boutik, tg, wrong)
+    telegram_say(boutik, tg, wrong)
     assert "Essais restants : 4" in _last_text(boutik, tg)
     assert flows.order(db, placed.order_id).status == OrderStatus.PICKED_UP
-    _say(boutik, tg, placed.pin)
+    telegram_say(boutik, tg, placed.pin)
     assert "PIN correct" in _last_text(boutik, tg)
     code = flows.code(db, placed.order_id)
     assert code.used_at is not None and code.failed_attempts == 1
@@ -236,10 +236,10 @@ def test_pickup_at_the_shop_the_seller_types_the_pin(boutik: Boutik) -> None:
     db = boutik.db
     placed = flows.place(db, mode=DeliveryMode.PICKUP)
     tg = _tg(db, placed.seller_id)
-    _tap(boutik, tg, f"o:a:{placed.order_id}")
+    telegram_tap(boutik, tg, f"o:a:{placed.order_id}")
     assert _buttons(boutik, tg) == [f"d:c:{placed.order_id}"]
-    _tap(boutik, tg, f"d:c:{placed.order_id}")
-    _say(boutik, tg, placed.pin)
+    telegram_tap(boutik, tg, f"d:c:{placed.order_id}")
+    telegram_say(boutik, tg, placed.pin)
     assert "PIN correct" in _last_text(boutik, tg)
     assert flows.code(db, placed.order_id).used_at is not None
 
