@@ -116,8 +116,16 @@ def make_product(
         return product.id
 
 
-def make_buyer(db: Db, *, prefecture: str = "Ratoma", quartier: str = "Kipé") -> tuple[int, int]:
-    """(buyer id, saved address id)."""
+def make_buyer(
+    db: Db,
+    *,
+    prefecture: str = "Ratoma",
+    quartier: str = "Kipé",
+    landmark: str = "derrière la grande mosquée",
+    lat: float | None = None,
+    lng: float | None = None,
+) -> tuple[int, int]:
+    """(buyer id, saved address id); `lat`/`lng`, the GPS pin she dropped there."""
     with db.uow() as s:
         buyer = users.get_or_create_by_phone(s, phone=phone(), name="Mariama")
         address = users.add_address(
@@ -126,7 +134,9 @@ def make_buyer(db: Db, *, prefecture: str = "Ratoma", quartier: str = "Kipé") -
             region="Conakry",
             prefecture=prefecture,
             quartier=quartier,
-            landmark="derrière la grande mosquée",
+            landmark=landmark,
+            lat=lat,
+            lng=lng,
         )
         return buyer.id, address.id
 

@@ -8,31 +8,16 @@ from __future__ import annotations
 
 from tests.e2e.conftest import Boutik
 from tests.e2e.test_buyer_journeys import Phone, _fast_senders, _phone, _state
-from tests.support import Db, make_buyer, make_product, make_seller
+from tests.e2e.test_free_text_at_steps import _labelled_buyer
+from tests.support import make_product, make_seller
 from tests.unit import flows
 
 __all__ = ["_fast_senders"]  # the autouse fixture: fast pacing for these conversations too
 
 
-def _labelled_buyer(db: Db) -> tuple[int, int]:
-    """A returning buyer whose one saved address she named "Maison"."""
-    from commerce.users import actions as users
-
-    buyer_id, _ = make_buyer(db)
-    with db.uow() as s:
-        address = users.add_address(
-            s,
-            user_id=buyer_id,
-            region="Conakry",
-            prefecture="Dixinn",
-            quartier="Landréah",
-            landmark="portail bleu après la boulangerie",
-            label="Maison",
-        )
-        return buyer_id, address.id
-
-
-def test_the_address_step_keeps_her_saved_addresses_and_retour_goes_back(boutik: Boutik) -> None:
+def _at_her_cart(boutik: Boutik) -> tuple[Phone, int]:
+    """She has a phone in her cart and two saved addresses, one named "Maison", and has said
+    hello on WhatsApp: (her phone, the Maison address id)."""
     db = boutik.db
     seller, _shop = make_seller(db)
     product_id = make_product(db, seller_id=seller)
@@ -40,6 +25,11 @@ def test_the_address_step_keeps_her_saved_addresses_and_retour_goes_back(boutik:
     flows.add(db, buyer_id, product_id, 1)
     wa = Phone(boutik, _phone(db, buyer_id))
     wa.text("Bonjour")
+    return wa, maison
+
+
+def test_the_address_step_keeps_her_saved_addresses_and_retour_goes_back(boutik: Boutik) -> None:
+    wa, maison = _at_her_cart(boutik)
 
     where = wa.text("", ButtonPayload="co:start", ButtonText="Commander")
     assert "Maison" in where
@@ -70,13 +60,7 @@ def test_the_address_step_keeps_her_saved_addresses_and_retour_goes_back(boutik:
 
 
 def test_retour_walks_the_new_address_back_step_by_step(boutik: Boutik) -> None:
-    db = boutik.db
-    seller, _shop = make_seller(db)
-    product_id = make_product(db, seller_id=seller)
-    buyer_id, _maison = _labelled_buyer(db)
-    flows.add(db, buyer_id, product_id, 1)
-    wa = Phone(boutik, _phone(db, buyer_id))
-    wa.text("Bonjour")
+    wa, _maison = _at_her_cart(boutik)
     # Back from the checkout's first step is the cart she came from, not "Commande abandonnée".
     wa.text("", ButtonPayload="co:start", ButtonText="Commander")
     cart = wa.text("retour")

@@ -6,16 +6,13 @@ Each SMS is read back from the Twilio emulator after the courier's own signed "P
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-
-import pytest
 
 from commerce.messaging.models import OutboxStatus
 from commerce.messaging.sms_text import to_gsm7
-from commerce.users import actions as users
 from commerce.users.models import User
 from tests.e2e.conftest import Boutik
-from tests.support import make_courier, phone
+from tests.e2e.test_courier_sms import bodies, phone_of
+from tests.support import make_buyer, make_courier
 from tests.timing import WAIT_S
 from tests.unit import flows
 from tests.webhooks import post_twilio, sms_form
@@ -24,46 +21,12 @@ SMS = "/webhooks/twilio/sms"
 P18_LANDMARK = "Derrière la station Total de Kipé, portail bleu après la boulangerie"
 
 
-@pytest.fixture
-def app(boutik: Boutik) -> Iterator[Boutik]:
-    yield boutik
-
-
-def phone_of(b: Boutik, user_id: int) -> str:
-    with b.db.session() as s:
-        user = s.get(User, user_id)
-        assert user is not None and user.phone
-        return user.phone
-
-
-def bodies(b: Boutik, number: str) -> list[str]:
-    return [m.body for m in b.store.twilio_messages(to=number)]
-
-
-def buyer_at(
-    b: Boutik, landmark: str, lat: float | None = None, lng: float | None = None
-) -> tuple[int, int]:
-    with b.db.uow() as s:
-        buyer = users.get_or_create_by_phone(s, phone=phone(), name="Mariama")
-        address = users.add_address(
-            s,
-            user_id=buyer.id,
-            region="Conakry",
-            prefecture="Ratoma",
-            quartier="Kipé",
-            landmark=landmark,
-            lat=lat,
-            lng=lng,
-        )
-        return buyer.id, address.id
-
-
 def picked_up_texts(b: Boutik, landmark: str, **pin: float) -> tuple[flows.Placed, list[str]]:
     """The SMS a courier gets after texting P<order>: the buyer's door, once the parcel is his."""
     courier_id = make_courier(b.db, prefecture="Kaloum")
     number = phone_of(b, courier_id)
     # 2 × 625 000 GNF: "Encaissez 1 250 000 GNF" and more, as after P18 in the tour
-    p = flows.place(b.db, price=625_000, buyer=buyer_at(b, landmark, **pin))
+    p = flows.place(b.db, price=625_000, buyer=make_buyer(b.db, landmark=landmark, **pin))
     flows.to_assigned(b.db, p, courier_id)
     before = max((r.id for r in b.outbox()), default=0)
     response = post_twilio(b.client, SMS, sms_form(number, f"P{p.order_id}"))
@@ -80,48 +43,48 @@ def picked_up_texts(b: Boutik, landmark: str, **pin: float) -> tuple[flows.Place
     return p, texts
 
 
-def test_the_buyers_whole_landmark_reaches_the_courier(app: Boutik) -> None:
-    p, texts = picked_up_texts(app, P18_LANDMARK)
+def test_the_buyers_whole_landmark_reaches_the_courier(boutik: Boutik) -> None:
+    p, texts = picked_up_texts(boutik, P18_LANDMARK)
 
     joined = " ".join(texts)
     assert to_gsm7(P18_LANDMARK) in joined, texts
-    assert phone_of(app, p.buyer_id) in joined and f"D{p.order_id}" in joined
+    assert phone_of(boutik, p.buyer_id) in joined and f"D{p.order_id}" in joined
 
 
-def test_a_landmark_of_300_characters_arrives_whole_in_one_segment_sms(app: Boutik) -> None:
+def test_a_landmark_of_300_characters_arrives_whole_in_one_segment_sms(boutik: Boutik) -> None:
     landmark = ("Derrière la grande mosquée Fayçal, deuxième ruelle à gauche, " * 5)[:300].strip()
 
-    p, texts = picked_up_texts(app, landmark)
+    p, texts = picked_up_texts(boutik, landmark)
 
     joined = re.sub(r"\s+", " ", " ".join(texts))
     assert re.sub(r"\s+", " ", to_gsm7(landmark)) in joined, texts
     assert f"D{p.order_id}" in joined
 
 
-def test_a_shared_gps_pin_reaches_the_courier_as_a_maps_link(app: Boutik) -> None:
-    _p, texts = picked_up_texts(app, "derrière la grande mosquée", lat=9.6412, lng=-13.6187)
+def test_a_shared_gps_pin_reaches_the_courier_as_a_maps_link(boutik: Boutik) -> None:
+    _p, texts = picked_up_texts(boutik, "derrière la grande mosquée", lat=9.6412, lng=-13.6187)
 
     links = [u for t in texts for u in re.findall(r"https://\S+", t)]
     assert links and "9.64120,-13.61870" in links[0], texts
 
 
-def test_no_pin_no_maps_link(app: Boutik) -> None:
-    _p, texts = picked_up_texts(app, "derrière la grande mosquée")
+def test_no_pin_no_maps_link(boutik: Boutik) -> None:
+    _p, texts = picked_up_texts(boutik, "derrière la grande mosquée")
 
     assert not any("https://" in t for t in texts), texts
 
 
-def test_a_couriers_stop_talks_about_jobs_not_orders(app: Boutik) -> None:
-    number = phone_of(app, make_courier(app.db, prefecture="Kaloum"))
+def test_a_couriers_stop_talks_about_jobs_not_orders(boutik: Boutik) -> None:
+    number = phone_of(boutik, make_courier(boutik.db, prefecture="Kaloum"))
 
-    response = post_twilio(app.client, SMS, sms_form(number, "STOP"))
+    response = post_twilio(boutik.client, SMS, sms_form(number, "STOP"))
 
     assert response.status_code == 200
-    app.store.wait_for(lambda: len(bodies(app, number)) >= 1, timeout=WAIT_S)
-    [reply] = bodies(app, number)
+    boutik.store.wait_for(lambda: len(bodies(boutik, number)) >= 1, timeout=WAIT_S)
+    [reply] = bodies(boutik, number)
     assert "commande" not in reply.lower() and "course" in reply.lower(), reply
-    with app.db.session() as s:
+    with boutik.db.session() as s:
         assert s.query(User).filter(User.phone == number).one().opted_out
-    post_twilio(app.client, SMS, sms_form(number, "START"))
-    app.store.wait_for(lambda: len(bodies(app, number)) >= 2, timeout=WAIT_S)
-    assert "course" in bodies(app, number)[-1].lower(), bodies(app, number)
+    post_twilio(boutik.client, SMS, sms_form(number, "START"))
+    boutik.store.wait_for(lambda: len(bodies(boutik, number)) >= 2, timeout=WAIT_S)
+    assert "course" in bodies(boutik, number)[-1].lower(), bodies(boutik, number)

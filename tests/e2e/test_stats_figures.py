@@ -19,10 +19,21 @@ from tests.timing import START_S, WAIT_S
 from tests.unit import flows
 from tests.webhooks import post_telegram, telegram_message
 
+pytestmark = pytest.mark.usefixtures("fast_chats")
 
-@pytest.fixture(autouse=True)
-def _fast_chats(boutik: Boutik) -> None:
-    boutik.rt.config = boutik.rt.config.replace(telegram__rate_per_chat_per_s=1000.0)
+
+def _stats_line(boutik: Boutik, tg: int, containing: str) -> str:
+    """The seller of chat `tg` sends /stats: the one message of the answer with `containing`."""
+    assert post_telegram(boutik.client, telegram_message(tg, "/stats")).status_code == 200
+    [said] = boutik.store.wait_for(
+        lambda: [
+            str(c.params.get("text", ""))
+            for c in boutik.store.telegram_calls(method="sendMessage", chat_id=tg)
+            if containing in str(c.params.get("text", ""))
+        ],
+        timeout=WAIT_S,
+    )
+    return said
 
 
 def test_the_30_day_order_count_is_the_one_the_chart_draws(boutik: Boutik) -> None:
@@ -40,16 +51,7 @@ def test_the_30_day_order_count_is_the_one_the_chart_draws(boutik: Boutik) -> No
         drawn = sum(n for _d, n in seller_stats(s, seller_id=p.seller_id).orders_by_day)
     assert drawn == 1
 
-    assert post_telegram(boutik.client, telegram_message(tg, "/stats")).status_code == 200
-
-    [said] = boutik.store.wait_for(
-        lambda: [
-            str(c.params.get("text", ""))
-            for c in boutik.store.telegram_calls(method="sendMessage", chat_id=tg)
-            if "Commandes (30 j)" in str(c.params.get("text", ""))
-        ],
-        timeout=WAIT_S,
-    )
+    said = _stats_line(boutik, tg, "Commandes (30 j)")
     assert f"Commandes (30 j) : {drawn}." in said, said
 
 
@@ -78,16 +80,7 @@ def test_next_months_forecast_is_for_next_month_and_the_chart_fits_a_phone(
     with boutik.db.session() as s:
         tg = s.get(User, seller[0]).telegram_id  # type: ignore[union-attr]
 
-    assert post_telegram(boutik.client, telegram_message(tg, "/stats")).status_code == 200
-
-    [said] = boutik.store.wait_for(
-        lambda: [
-            str(c.params.get("text", ""))
-            for c in boutik.store.telegram_calls(method="sendMessage", chat_id=tg)
-            if "Prévision du mois prochain" in str(c.params.get("text", ""))
-        ],
-        timeout=WAIT_S,
-    )
+    said = _stats_line(boutik, tg, "Prévision du mois prochain")
     assert "environ 500 000 GNF" in said, said
     boutik.store.wait_for(
         lambda: boutik.store.telegram_calls(method="sendPhoto", chat_id=tg), timeout=START_S

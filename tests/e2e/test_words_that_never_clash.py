@@ -9,10 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from commerce.messaging.models import ConversationState
-from commerce.threads import SupportThread, ThreadKind, ThreadStatus
+from commerce.threads import ThreadKind, ThreadStatus
 from commerce.users.models import User
 from tests.e2e.conftest import Boutik
 from tests.e2e.test_buyer_journeys import Phone, _fast_senders, _phone
+from tests.e2e.test_threads import _thread
 from tests.support import Db, make_admin, make_buyer, make_product, make_seller
 from tests.unit import flows
 
@@ -39,17 +40,6 @@ def _human_mode(db: Db, number: str) -> bool:
         return bool(conv and conv.human_mode)
 
 
-def _last_thread(db: Db, buyer_id: int) -> SupportThread:
-    with db.session() as s:
-        thread = s.scalar(
-            select(SupportThread)
-            .where(SupportThread.buyer_id == buyer_id)
-            .order_by(SupportThread.id.desc())
-        )
-        assert thread is not None
-        return thread
-
-
 def test_end_inside_a_hand_off_ends_it_and_opts_no_one_out(boutik: Boutik) -> None:
     db = boutik.db
     placed = flows.place(db)
@@ -62,7 +52,7 @@ def test_end_inside_a_hand_off_ends_it_and_opts_no_one_out(boutik: Boutik) -> No
     assert "Conversation terminée" in bye and OPTED_OUT not in bye
     assert not _human_mode(db, wa.number)
     assert not _opted_out(db, placed.buyer_id)
-    assert _last_thread(db, placed.buyer_id).status == ThreadStatus.CLOSED
+    assert _thread(db, placed.buyer_id).status == ThreadStatus.CLOSED
 
     # Outside any thread END keeps Twilio's meaning: it opts out.
     assert OPTED_OUT in wa.text("END")
@@ -80,11 +70,11 @@ def test_end_inside_a_question_thread_closes_it(boutik: Boutik) -> None:
     wa.text("Bonjour")
     wa.text("", ButtonPayload=f"ask:{product_id}", ButtonText="Poser une question")
     wa.text("Il est garanti combien de temps ?")
-    assert _last_thread(db, buyer_id).status == ThreadStatus.OPEN
+    assert _thread(db, buyer_id).status == ThreadStatus.OPEN
 
     bye = wa.text("end")
     assert "Conversation terminée" in bye and OPTED_OUT not in bye
-    assert _last_thread(db, buyer_id).status == ThreadStatus.CLOSED
+    assert _thread(db, buyer_id).status == ThreadStatus.CLOSED
     assert not _opted_out(db, buyer_id)
 
 
@@ -118,7 +108,7 @@ def test_natural_hand_off_phrases(boutik: Boutik) -> None:
         handed = wa.text(said)
         assert HANDED in handed, said
         assert _human_mode(db, wa.number), said
-        thread = _last_thread(db, buyer_id)
+        thread = _thread(db, buyer_id)
         assert thread.kind == ThreadKind.HANDOFF and thread.status == ThreadStatus.OPEN
         assert "Conversation terminée" in wa.text("FIN")
         assert not _human_mode(db, wa.number)
@@ -142,5 +132,5 @@ def test_the_hand_off_goes_to_the_seller_of_the_order_just_discussed(boutik: Bou
     wa.text("Bonjour")
     assert f"Commande {bah.order_id}" in wa.text(f"où est ma commande {bah.order_id}")
     assert HANDED in wa.text("parler à quelqu'un")
-    thread = _last_thread(db, bah.buyer_id)
+    thread = _thread(db, bah.buyer_id)
     assert thread.staff_id == bah.seller_id and thread.order_id == bah.order_id
