@@ -32,8 +32,8 @@ from werkzeug.serving import make_server
 from channels_adapters.media import signed_media_url
 from commerce import clock
 from commerce.db import unit_of_work
-from commerce.messaging.models import Channel, OutboxStatus
-from commerce.messaging.outbox import notify
+from commerce.messaging.models import Channel, Outbox, OutboxStatus
+from commerce.messaging.notices import Notice
 from commerce.orders.models import Order, OrderStatus
 from commerce.users import actions as users
 from commerce.users.models import User
@@ -223,9 +223,15 @@ def test_a_whole_journey_at_debug_logs_no_number_pin_token_signature_or_credenti
     [qr_url] = [u for u in media_urls if "/media/qr/" in u]
     assert app.client.get(qr_url.removeprefix(PUBLIC)).status_code == 200
 
-    # A worker died while sending to the buyer: the retry asks Twilio before sending again.
+    # A worker died while sending to the buyer: the retry asks Twilio before sending again
+    # (the order_accepted she already got is put back "sending", as a dead worker leaves it;
+    # the lookup finds it at Twilio, so nothing is sent twice).
+    sent_before = len(app.store.twilio_messages())
     with db.uow() as s:
-        row = notify(s, user_id=buyer_id, kind="order_accepted", params={"order_id": order.id})
+        row = s.scalar(
+            select(Outbox).where(Outbox.user_id == buyer_id, Outbox.kind == Notice.ORDER_ACCEPTED)
+        )
+        assert row is not None and row.status != OutboxStatus.PENDING
         row.status = OutboxStatus.SENDING
         row.updated_at = clock.now() - dt.timedelta(hours=1)
         row_id = row.id
@@ -233,6 +239,7 @@ def test_a_whole_journey_at_debug_logs_no_number_pin_token_signature_or_credenti
     deliver(app.rt, row_id)
     [after] = app.outbox(id=row_id)
     assert after.status == OutboxStatus.SENT
+    assert len(app.store.twilio_messages()) == sent_before
 
     # The database refuses a write whose parameters hold the buyer's number.
     with pytest.raises(IntegrityError) as refused, unit_of_work(app.rt.session_factory) as s:
