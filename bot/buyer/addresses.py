@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.buyer.checkout import address_menu, draft_of, edit, save_draft, start, summary
 from bot.buyer.common import arg, choices
-from bot.buyer.detour import aside
+from bot.buyer.detour import aside_then
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
 from bot.messages import AskLocation, Choice, InboundMessage, Reply, Text
@@ -140,33 +140,38 @@ def typed_where(msg: InboundMessage, ctx: Context) -> Result:
     found = _place(ctx, msg.text.strip(), {}) if said else None
     if found is not None:
         return found
-    state, replies = address_menu(ctx)
-    return state, [*aside(msg, ctx), *replies]
+    return aside_then(msg, ctx, address_menu(ctx))
 
 
 def typed_place(msg: InboundMessage, ctx: Context) -> Result:
-    """A place typed instead of tapped, at any step of the address: the best match wins."""
-    text = msg.text.strip()
+    """A place typed instead of tapped, at any step of the address: the best match wins. Words
+    that name no place are a search or a support question, and the step is asked again with
+    its choices (a pin still awaited, the region, commune or quartier menu)."""
     na = dict(ctx.data.get("na") or {})
-    found = _place(ctx, text, na)
+    found = _place(ctx, msg.text.strip(), na)
     if found is not None:
         return found
+    if ctx.conv.state == BuyerState.PIN:
+        return aside_then(msg, ctx, ask_pin(msg, ctx))
+    if "p" in na:
+        return aside_then(msg, ctx, _quartier_menu(ctx, na["r"], na["p"], int(na.get("page", 0))))
     if "r" in na:
-        state, replies = _prefecture_menu(ctx, na["r"])
-        return state, [Text(ctx.t("buyer.co.place_unknown", place=text[:40])), *replies]
-    return new_address(msg, ctx, ctx.t("buyer.co.place_unknown", place=text[:40]))
+        return aside_then(msg, ctx, _prefecture_menu(ctx, na["r"]))
+    return aside_then(msg, ctx, new_address(msg, ctx))
 
 
 def _place(ctx: Context, text: str, na: dict[str, Any]) -> Result | None:
     """The step a typed place leads to (`na`: the new address so far), None if no place."""
     g = geo.guinea()
-    if "p" in na:  # at the quartier step: a listed quartier, else the buyer's own words
+    if "p" in na:  # at the quartier step: a listed quartier; once "Autre quartier" is tapped,
+        # her own words (the step then takes free text)
         region = g.regions[na["r"]]
         pref = region.prefectures[na["p"]]
         found = pref.quartier(text)
         if found is None and not fold(text):
             return _quartier_menu(ctx, na["r"], na["p"])
-        return _ask_landmark(ctx, region.name, pref.name, found.name if found else text[:80])
+        if found is not None or na.get("typing"):
+            return _ask_landmark(ctx, region.name, pref.name, found.name if found else text[:80])
     for ri, region in enumerate(g.regions):
         if "r" in na and ri != na["r"]:
             continue

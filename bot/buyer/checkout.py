@@ -18,6 +18,7 @@ import secrets
 from typing import Any
 
 from bot.buyer.common import arg, choices, cut, is_sms, to_menu
+from bot.buyer.detour import aside_then
 from bot.buyer.qr import write_qr
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Result
@@ -286,7 +287,9 @@ def stale_summary(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def reprompt(msg: InboundMessage, ctx: Context) -> Result:
-    """Typed words at a step that wants a tap: say so, and ask the same question again."""
+    """Typed words at the summary, "Modifier", the payment or who pays: "oui" confirms; other
+    words are a search or a support question (bot.buyer.detour), then the same question again
+    with its choices."""
     if msg.kind == InboundKind.TEXT and fold(msg.text) in (
         "oui",
         "yes",
@@ -296,9 +299,19 @@ def reprompt(msg: InboundMessage, ctx: Context) -> Result:
     ):
         nonce = draft_of(ctx).get("nonce", "")
         return confirm(msg, ctx, nonce=nonce)
-    if ctx.data.get("co", {}).get("mode"):
-        return summary(ctx, ctx.t("buyer.not_understood"))
-    return address_menu(ctx, ctx.t("buyer.not_understood"))
+    return aside_then(msg, ctx, _ask_again(msg, ctx))
+
+
+def _ask_again(msg: InboundMessage, ctx: Context) -> Result:
+    """The question of the checkout step she is at, asked again."""
+    state = ctx.conv.state
+    if state == BuyerState.PAYMENT:
+        return ask_payment(msg, ctx)
+    if state == BuyerState.PAYER:
+        return ask_payer(msg, ctx)
+    if draft_of(ctx).get("step") == "edit":
+        return edit(msg, ctx)
+    return summary(ctx)
 
 
 # --- the one confirmation -------------------------------------------------------------------

@@ -1,9 +1,24 @@
 """The buyer flow, declared as a table (see flow.mmd beside it).
 
-Routes are tried in order: the current state's routes, then the fallbacks. Every state that
-waits for typed words (a quantity, a landmark, a comment…) first lets the whole-message
-keywords through — menu, panier/cart, commandes/orders, langue/language — so they work
-everywhere; taps on any button are fallbacks, so an old button still lands somewhere sensible.
+Routes are tried in order: the current state's routes, then the fallbacks; taps on any button
+are fallbacks, so an old button still lands somewhere sensible.
+
+The one rule for words typed inside a step (issue 17, "free text never swallowed"):
+1. The global commands run first, at every step, as whole messages: STOP / START / AIDE (HELP)
+   in the engine, before any flow (bot.keywords; the step still waits after AIDE); then this
+   table's KEYWORDS — MENU, PANIER, COMMANDES, LANGUE, HUMAIN, FIN and their English twins
+   (home, cart, orders, language, human). "retour" inside the checkout is one step back.
+2. At a step with choices (language, address, region, commune, quartier, pin, summary,
+   "Modifier", payment, who pays, cancel yes/no, which item to return, a quantity) the step's
+   own typed answers count (a number, a label, a place's name, "oui"); other words are a search
+   or a support question, answered aside, and the step is asked again with its choices, still
+   waiting (`_choice_step` below, bot.buyer.detour's `aside_then`).
+3. At a step that takes free text (search words, promo code, question to the seller,
+   landmark, her own quartier after "Autre quartier", review comment, return reason and
+   photo, report reason) any other words are that step's answer (`_waiting_for_text`).
+Screens that ask nothing (menu, lists, product card, cart, orders, one order) take words as a
+search (the flow's `unknown`): the results are the next screen. The stars of a review come as
+a notification that leaves her where she was, so words there are a search too.
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ from bot.buyer import handlers as h
 from bot.buyer import orders as o
 from bot.buyer import returns as r
 from bot.buyer import threads as th
+from bot.buyer.detour import then_again
 from bot.buyer.states import BuyerState as S
 from bot.flow import ANY_TEXT, Context, Flow, Handler, Intent, Route, command, kind, payload, words
 from bot.messages import InboundKind, InboundMessage
@@ -151,9 +167,15 @@ def _waiting_for_text(handler: Handler, *extra: Route) -> Sequence[Route]:
 
 
 def _waiting_for_tap(handler: Handler, *extra: Route) -> Sequence[Route]:
-    """A state that wants a tap: keywords and known phrases ("code X", "commande 1042")
-    still work; other typed words re-ask the question rather than start a search."""
+    """A checkout step that wants a tap: keywords and known phrases ("code X", "commande 1042")
+    still work; `handler` takes the other typed words ("oui" confirms; the rest is a detour)."""
     return (*KEYWORDS, *extra, *PHRASES, (ANY_TEXT, handler))
+
+
+def _choice_step(ask: Handler, *extra: Route) -> Sequence[Route]:
+    """A step with choices: keywords, then its own typed answers; other words are a search or
+    a support question, and `ask` puts the question again with its choices."""
+    return (*KEYWORDS, *extra, (ANY_TEXT, then_again(ask)))
 
 
 FLOW = Flow(
@@ -166,7 +188,7 @@ FLOW = Flow(
         S.CART: (),
         S.ORDERS: (),
         S.ORDER: (),
-        S.LANGUAGE: (),
+        S.LANGUAGE: _choice_step(h.ask_language),
         S.SEARCH: _waiting_for_text(h.search),
         S.QUANTITY: _waiting_for_text(h.got_quantity),
         S.PROMO: _waiting_for_text(c.got_promo),
@@ -186,13 +208,11 @@ FLOW = Flow(
         S.SUMMARY: _checkout_step(_waiting_for_tap(co.reprompt, (o.SAYS_YES, co.reprompt))),
         S.PAYMENT: _checkout_step(_waiting_for_tap(co.reprompt)),
         S.PAYER: _checkout_step(_waiting_for_tap(co.reprompt)),
-        S.CANCEL: (
-            *KEYWORDS,
-            (o.SAYS_YES, o.cancel_yes),
-            (o.SAYS_NO, o.cancel_no),
+        S.CANCEL: _choice_step(
+            o.ask_cancel_again, (o.SAYS_YES, o.cancel_yes), (o.SAYS_NO, o.cancel_no)
         ),
         S.REVIEW_COMMENT: _waiting_for_text(o.got_comment),
-        S.RETURN_ITEMS: (),
+        S.RETURN_ITEMS: _choice_step(r.ask_items_again),
         S.RETURN_REASON: _waiting_for_text(r.got_reason),
         S.RETURN_PHOTO: _waiting_for_text(r.got_photo, (kind(InboundKind.MEDIA), r.got_photo)),
         S.REPORT: _waiting_for_text(r.got_report),

@@ -8,6 +8,7 @@ and the buttons carry the same number, so a tap and a typed answer take the same
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from bot.buyer.checkout import confirmation
@@ -256,6 +257,16 @@ def cancel_typed(msg: InboundMessage, ctx: Context, *, yes: bool) -> Result:
         payload=f"cx:{'yes' if yes else 'no'}:{order_id}",
     )
     return do_cancel(fake, ctx)
+
+
+def ask_cancel_again(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Annuler la commande …?" once more, for the order it was asked about."""
+    order_id = ctx.data.get("cancel")
+    if not isinstance(order_id, int):
+        return to_menu(ctx, "buyer.stale")
+    return ask_cancel(
+        dataclasses.replace(msg, kind=InboundKind.BUTTON, payload=f"cancel:{order_id}"), ctx
+    )
 
 
 def cancel_yes(msg: InboundMessage, ctx: Context) -> Result:

@@ -6,6 +6,8 @@ confirmation); it starts from the order view and shares only its lookups.
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.buyer.common import arg, choices, is_sms, to_menu
 from bot.buyer.orders import can_return, find_order, order_view
 from bot.buyer.states import BuyerState
@@ -47,7 +49,18 @@ def start_return(msg: InboundMessage, ctx: Context) -> Result:
         return _ask_reason(ctx, order, [items[0].id])
     rows = [Choice(f"ri:{order.id}:{i.id}", i.name) for i in items[:8]]
     rows.append(Choice(f"ri:{order.id}:0", ctx.t("buyer.ret.all")))
+    ctx.data["ret"] = {"order": order.id}  # which order's items are asked about
     return BuyerState.RETURN_ITEMS, [choices(ctx.t("buyer.ret.which"), rows)]
+
+
+def ask_items_again(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Quel article voulez-vous retourner ?" once more, for the same order."""
+    order_id = (ctx.data.get("ret") or {}).get("order")
+    if not isinstance(order_id, int):
+        return to_menu(ctx, "buyer.stale")
+    return start_return(
+        dataclasses.replace(msg, kind=InboundKind.BUTTON, payload=f"ret:{order_id}"), ctx
+    )
 
 
 def pick_return_item(msg: InboundMessage, ctx: Context) -> Result:
