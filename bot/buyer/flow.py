@@ -9,16 +9,19 @@ The one rule for words typed inside a step (issue 17, "free text never swallowed
    table's KEYWORDS — MENU, PANIER, COMMANDES, LANGUE, HUMAIN, FIN and their English twins
    (home, cart, orders, language, human). "retour" inside the checkout is one step back.
 2. At a step with choices (language, address, region, commune, quartier, pin, summary,
-   "Modifier", payment, who pays, cancel yes/no, which item to return, a quantity) the step's
-   own typed answers count (a number, a label, a place's name, "oui"); other words are a search
+   "Modifier", payment, who pays, cancel yes/no, which item to return, a quantity, a review's
+   stars) the step's own typed answers count (a number, a label, a place's name, "oui", "cinq"
+   stars); other words are a search
    or a support question, answered aside, and the step is asked again with its choices, still
    waiting (`_choice_step` below, bot.buyer.detour's `aside_then`).
 3. At a step that takes free text (search words, promo code, question to the seller,
    landmark, her own quartier after "Autre quartier", review comment, return reason and
    photo, report reason) any other words are that step's answer (`_waiting_for_text`).
 Screens that ask nothing (menu, lists, product card, cart, orders, one order) take words as a
-search (the flow's `unknown`): the results are the next screen. The stars of a review come as
-a notification that leaves her where she was, so words there are a search too.
+search (the flow's `unknown`): the results are the next screen. The stars asked in a turn
+(her "OUI 1042" closing the order, a tap on "Noter") are the RATING step; the stars asked by a
+notification (the courier's PIN closed it) leave her where she was: a number answers them, as
+the last menu, until her next turn; other words there are that state's.
 """
 
 from __future__ import annotations
@@ -211,6 +214,7 @@ FLOW = Flow(
         S.CANCEL: _choice_step(
             o.ask_cancel_again, (o.SAYS_YES, o.cancel_yes), (o.SAYS_NO, o.cancel_no)
         ),
+        S.RATING: _choice_step(o.ask_stars_again, (o.STARS_TYPED, o.typed_stars)),
         S.REVIEW_COMMENT: _waiting_for_text(o.got_comment),
         S.RETURN_ITEMS: _choice_step(r.ask_items_again),
         S.RETURN_REASON: _waiting_for_text(r.got_reason),

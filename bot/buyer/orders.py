@@ -16,7 +16,7 @@ from bot.buyer.common import arg, choices, cut, first_name, main_menu, to_menu
 from bot.buyer.states import BuyerState
 from bot.flow import Context, Intent, Result
 from bot.messages import Choice, InboundKind, InboundMessage, Reply, Text
-from bot.numbers import order_number
+from bot.numbers import number_of, order_number
 from commerce import clock, rules
 from commerce.delivery.handover import confirm_cash
 from commerce.errors import (
@@ -356,17 +356,47 @@ def _cash(ctx: Context, order_id: int | None, *, yes: bool) -> Result:
 
 
 def _rating_menu(ctx: Context, order: Order, intro: str = "") -> Result:
+    """The stars asked in this turn: a step of its own (RATING), the order kept in the data,
+    so words typed there are a detour and the stars are asked again (bot/buyer/flow.py)."""
     text = (intro + "\n" if intro else "") + ctx.t("buyer.review.ask", number=order.number)
     rows = [Choice(f"rate:{order.id}:{n}", ctx.t(f"buyer.review.r{n}")) for n in range(1, 6)]
-    return BuyerState.MENU, [choices(text, rows)]
+    ctx.data["rating"] = order.id
+    return BuyerState.RATING, [choices(text, rows)]
+
+
+def _stars_typed(msg: InboundMessage, _ctx: Context) -> bool:
+    """The whole message is a number of stars: "5", "cinq", "five"."""
+    said = number_of(msg.text) if msg.kind == InboundKind.TEXT else None
+    return said is not None and 1 <= said <= 5
+
+
+STARS_TYPED = Intent("stars_typed", _stars_typed)
+
+
+def _rating_for(ctx: Context) -> int | None:
+    order_id = ctx.data.get("rating")
+    return order_id if isinstance(order_id, int) else None
 
 
 def rate(msg: InboundMessage, ctx: Context) -> Result:
     """rate:<order> asks for the stars; rate:<order>:<n> records them and asks a comment."""
-    order = find_order(ctx, arg(msg, 1))
+    return _rate(ctx, arg(msg, 1), arg(msg, 2))
+
+
+def typed_stars(msg: InboundMessage, ctx: Context) -> Result:
+    """At the RATING step, "4" or "quatre" are the stars of the order it asks about."""
+    return _rate(ctx, _rating_for(ctx), number_of(msg.text))
+
+
+def ask_stars_again(_msg: InboundMessage, ctx: Context) -> Result:
+    """The RATING step's question again, after a detour (or where it stands now)."""
+    return _rate(ctx, _rating_for(ctx), None)
+
+
+def _rate(ctx: Context, order_id: int | None, stars: int | None) -> Result:
+    order = find_order(ctx, order_id)
     if order is None:
         return to_menu(ctx, "buyer.orders.unknown")
-    stars = arg(msg, 2)
     if not queries.reviewable_items(ctx.session, order):
         key = (
             "error.already_reviewed"
@@ -376,6 +406,7 @@ def rate(msg: InboundMessage, ctx: Context) -> Result:
         return order_view(ctx, order, ctx.t(key))
     if stars is None or not 1 <= stars <= 5:
         return _rating_menu(ctx, order)
+    ctx.data.pop("rating", None)
     # The stars count as soon as they are tapped; the comment is a bonus the buyer may skip.
     saved: list[int] = []
     for item in queries.reviewable_items(ctx.session, order):

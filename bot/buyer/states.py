@@ -27,6 +27,7 @@ class BuyerState(StrEnum):
     ORDERS = "orders"  # the order list is on screen
     ORDER = "order"  # one order's status is on screen
     CANCEL = "cancel"  # "really cancel?"
+    RATING = "rating"  # the stars of one order, asked in this turn (the order in data)
     REVIEW_COMMENT = "review_comment"  # rated, waiting for an optional comment
     RETURN_ITEMS = "return_items"
     RETURN_REASON = "return_reason"
