@@ -24,7 +24,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from channels_adapters.senders.result import SendError, SendResult
+from channels_adapters.senders.result import SendError, SendResult, is_retryable
 from channels_adapters.trusted_urls import Origin, UntrustedUrl, check
 
 GRAPH_HOST = "graph.facebook.com"
@@ -58,10 +58,7 @@ def send_error(status: int, body: Any, retry_after: float | None = None) -> Send
     reason = str(error.get("message") or f"HTTP {status}")
     if details and details not in reason:
         reason = f"{reason}: {details}"
-    if code in _TERMINAL_CODES:
-        retryable = False
-    else:
-        retryable = status == 429 or status >= 500 or code in _RETRYABLE_CODES
+    retryable = is_retryable(status, code, terminal=_TERMINAL_CODES, transient=_RETRYABLE_CODES)
     return SendError(
         retryable=retryable,
         code=str(code or status),

@@ -73,3 +73,14 @@ class SendError(Exception):
             f"retry_after={self.retry_after!r}, opted_out={self.opted_out}, "
             f"blocked={self.blocked}, outside_window={self.outside_window})"
         )
+
+
+def is_retryable(
+    status: int, code: int | None, *, terminal: frozenset[int], transient: frozenset[int]
+) -> bool:
+    """The one retry rule every provider's error follows: a code the same request would hit
+    again never retries; otherwise throttling (429), a provider 5xx or a code the provider
+    documents as temporary does."""
+    if code in terminal:
+        return False
+    return status == 429 or status >= 500 or code in transient

@@ -24,7 +24,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
-from channels_adapters.senders.result import SendError, SendResult
+from channels_adapters.senders.result import SendError, SendResult, is_retryable
 from channels_adapters.trusted_urls import (
     TWILIO_MEDIA_REDIRECT_HOSTS,
     Origin,
@@ -146,10 +146,9 @@ def _twilio_send_error(
         reason = str(exc.msg or "")
     else:
         reason = str(exc.detail or exc.title or "")
-    if code in _TWILIO_TERMINAL_CODES:
-        retryable = False
-    else:
-        retryable = status == 429 or status >= 500 or code in _TWILIO_RETRYABLE_CODES
+    retryable = is_retryable(
+        status, code, terminal=_TWILIO_TERMINAL_CODES, transient=_TWILIO_RETRYABLE_CODES
+    )
     return SendError(
         retryable=retryable,
         code=str(code or status),
