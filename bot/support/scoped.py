@@ -12,6 +12,8 @@ import datetime as dt
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +113,7 @@ class ScopedReader:
         *,
         lang: str = "fr",
         lock: threading.Lock | None = None,
+        end_each_read: bool = False,
     ) -> None:
         self.session = session
         self.user_id = user_id
@@ -118,6 +121,23 @@ class ScopedReader:
         self.audit = AuditLog(user_id)
         self.lock = lock or threading.Lock()
         self.closed = False
+        # True in the worker: each read ends its own transaction, so nothing (on SQLite, the
+        # BEGIN IMMEDIATE write lock) stays open while a model thinks between two tool calls.
+        self.end_each_read = end_each_read
+
+    @contextmanager
+    def reading(self) -> Iterator[bool]:
+        """Serialise one read; yields False once the caller gave up (`closed`).
+
+        Every read method runs inside it, so the lock, the late-call guard and the end of the
+        read's transaction are one rule, not one per method.
+        """
+        with self.lock:
+            try:
+                yield not self.closed
+            finally:
+                if self.end_each_read:
+                    self.session.rollback()  # read-only: ending it loses nothing
 
     # --- orders -------------------------------------------------------------------------------
 
@@ -132,6 +152,7 @@ class ScopedReader:
             "delivery_mode": order.delivery_mode.value,
             "placed_on": _iso(order.created_at),
             "delivered_on": _iso(order.delivered_at),
+            "delivered_at": order.delivered_at.isoformat() if order.delivered_at else "",
             "courier_first_name": courier.split()[0] if courier else "",
             "refusal_reason": order.refusal_reason,
             "delivery_note": mask_phones(order.landmark),
@@ -145,8 +166,8 @@ class ScopedReader:
             return None  # missing and not-yours look the same, on purpose
 
     def my_orders(self, *, limit: int = 5) -> list[dict[str, Any]]:
-        with self.lock:
-            if self.closed:
+        with self.reading() as open_:
+            if not open_:
                 return []
             found = orders_of_buyer(self.session, buyer_id=self.user_id, limit=limit)
             facts = [self._order_fact(o) for o in found]
@@ -162,8 +183,8 @@ class ScopedReader:
             return facts
 
     def order(self, order_id: int, *, tool: str = "order_status") -> dict[str, Any] | None:
-        with self.lock:
-            if self.closed:
+        with self.reading() as open_:
+            if not open_:
                 return None
             found = self._order(order_id)
             self.audit.record(
@@ -196,10 +217,8 @@ class ScopedReader:
         elif status != OrderStatus.DELIVERED or not fact["delivered_on"]:
             result["verdict"] = "not_delivered"
         else:
-            with self.lock:
-                order = self._order(order_id)
-            assert order is not None and order.delivered_at is not None
-            deadline = order.delivered_at + dt.timedelta(days=days)
+            delivered = dt.datetime.fromisoformat(fact["delivered_at"])
+            deadline = delivered + dt.timedelta(days=days)
             result["deadline"] = deadline.date().isoformat()
             result["verdict"] = "ok" if clock.now() <= deadline else "closed"
         return result
@@ -207,8 +226,8 @@ class ScopedReader:
     # --- public data --------------------------------------------------------------------------
 
     def products(self, query: str, *, limit: int = 5) -> list[dict[str, Any]]:
-        with self.lock:
-            if self.closed:
+        with self.reading() as open_:
+            if not open_:
                 return []
             try:
                 page = search_products(self.session, query=query[:200], limit=limit)
