@@ -4,71 +4,31 @@ that answers a parked question and writes the reply to the outbox (or hands off)
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, jsonify, request
 
 from bot.support.agent import answer
 from bot.support.handlers import ask
 from bot.support.scoped import ScopedReader
 from commerce.messaging.events import take_events
 from commerce.messaging.models import ConversationState, Outbox
-from devtools.emulators import serve_in_thread
+from devtools.testkit import scripted_openai as scripted
+from devtools.testkit.scripted_openai import ScriptedOpenAI
 from settings.config import load_config
 from tests.support import Db
 from tests.unit import flows
 from tests.unit.test_support_agent import turn_context
 
 
-class FakeOpenAI:
-    """/v1/chat/completions: first a scripted tool call, then a final answer from its result."""
-
-    def __init__(self, order_id: int, *, delay_s: float = 0.0) -> None:
-        self.order_id = order_id
-        self.delay_s = delay_s
-        self.requests: list[dict[str, Any]] = []
-        self.app = Flask("fake-openai")
-        self.app.add_url_rule("/v1/chat/completions", view_func=self.complete, methods=["POST"])
-
-    def complete(self) -> Any:
-        body = request.get_json()
-        self.requests.append(body)
-        time.sleep(self.delay_s)
-        tool_results = [m for m in body["messages"] if m["role"] == "tool"]
-        if not tool_results:
-            message: dict[str, Any] = {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {
-                            "name": "order_status",
-                            "arguments": json.dumps({"order_id": self.order_id}),
-                        },
-                    }
-                ],
-            }
-        else:
-            fact = json.loads(tool_results[-1]["content"])
-            message = {
-                "role": "assistant",
-                "content": f"Votre commande {fact['order_id']} est : {fact['status']}.",
-            }
-        return jsonify(
-            {
-                "id": "chatcmpl-1",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body["model"],
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }
-        )
+def order_status_script(order_id: int) -> scripted.Script:
+    """A tool call for `order_status`, then "Votre commande N est : status." from its result."""
+    return scripted.tool_then_answer(
+        "order_status",
+        {"order_id": order_id},
+        lambda fact: f"Votre commande {fact['order_id']} est : {fact['status']}.",
+    )
 
 
 @pytest.fixture
@@ -77,21 +37,21 @@ def placed(db: Db) -> flows.Placed:
 
 
 @pytest.fixture
-def server(placed: flows.Placed) -> Iterator[tuple[str, FakeOpenAI]]:
-    fake = FakeOpenAI(placed.order_id)
-    base_url, shutdown = serve_in_thread(fake.app)
+def server(placed: flows.Placed) -> Iterator[tuple[str, ScriptedOpenAI]]:
+    fake = ScriptedOpenAI(default=order_status_script(placed.order_id))
+    base_url, shutdown = fake.serve()
     yield base_url, fake
     shutdown()
 
 
 def _config(base_url: str) -> Any:
     return load_config(environ={"OPENAI_API_KEY": "sk-test"}).replace(
-        llm__base_url=f"{base_url}/v1", llm__model="test-model"
+        llm__base_url=base_url, llm__model="test-model"
     )
 
 
 def test_chatopenai_calls_the_tool_over_http_and_composes_the_answer(
-    db: Db, placed: flows.Placed, server: tuple[str, FakeOpenAI]
+    db: Db, placed: flows.Placed, server: tuple[str, ScriptedOpenAI]
 ) -> None:
     base_url, fake = server
     with db.session() as session:
@@ -119,8 +79,8 @@ def test_chatopenai_calls_the_tool_over_http_and_composes_the_answer(
 
 
 def test_unreachable_or_slow_model_falls_back_to_offline(db: Db, placed: flows.Placed) -> None:
-    fake = FakeOpenAI(placed.order_id, delay_s=2.0)
-    base_url, shutdown = serve_in_thread(fake.app)
+    fake = ScriptedOpenAI(default=scripted.delay(2.0, order_status_script(placed.order_id)))
+    base_url, shutdown = fake.serve()
     try:
         with db.session() as session:
             slow = answer(
@@ -145,7 +105,10 @@ def test_unreachable_or_slow_model_falls_back_to_offline(db: Db, placed: flows.P
 
 
 def test_worker_job_answers_the_parked_question_into_the_outbox(
-    db: Db, placed: flows.Placed, server: tuple[str, FakeOpenAI], monkeypatch: pytest.MonkeyPatch
+    db: Db,
+    placed: flows.Placed,
+    server: tuple[str, ScriptedOpenAI],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from boutik.runtime import Runtime
     from workers import assistant
