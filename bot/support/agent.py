@@ -9,10 +9,14 @@ retrieval answer: a buyer never reads an error about the model.
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from langchain.agents import create_agent
@@ -34,6 +38,7 @@ from bot.support.retrieval import (
 )
 from bot.support.scoped import ScopedReader, mask_phones
 from bot.support.tools import TOOLS, SupportContext
+from commerce.text import fold
 from settings.config import Config
 
 log = logging.getLogger(__name__)
@@ -74,6 +79,54 @@ SYSTEM_PROMPT = {
 }
 
 
+# A model that declines in plain words hands off as the marker does (folded: no accents, no
+# case, punctuation as spaces). One list, both languages.
+REFUSAL_PHRASES = (
+    "je ne peux pas",
+    "je ne suis pas en mesure",
+    "je ne sais pas",
+    "je n ai pas acces",
+    "je n ai pas l information",
+    "impossible de vous aider",
+    "contactez le support",
+    "contacter le support",
+    "contactez le service client",
+    "i can t help",
+    "i cannot help",
+    "i can not help",
+    "i m unable to",
+    "i am unable to",
+    "i m not able to",
+    "i am not able to",
+    "i don t know",
+    "i do not know",
+    "i don t have access",
+    "contact support",
+    "contact customer support",
+    "contact customer service",
+)
+# …unless the same reply tells the buyer what to do ("Je ne peux pas annuler pour vous, mais
+# tapez ANNULER 1042"): the system prompt asks for exactly that, and it is an answer.
+INSTRUCTION_WORDS = (
+    "vous pouvez",
+    "tapez",
+    "envoyez",
+    "repondez",
+    "you can",
+    "type",
+    "send",
+    "reply",
+)
+
+
+def is_refusal(reply: str) -> bool:
+    """True when the model declined in plain words instead of answering."""
+    padded = f" {fold(reply)} "
+    if not any(f" {p} " in padded for p in REFUSAL_PHRASES):
+        return False
+    return not any(f" {w} " in padded for w in INSTRUCTION_WORDS)
+
+
 def model_configured(config: Config) -> bool:
     """A model is configured when `[llm]` names both a server and a model."""
     return bool(config.llm.base_url and config.llm.model)
@@ -85,19 +138,87 @@ def build_model(config: Config) -> BaseChatModel | None:
     No retries: a slow or absent server must fall back to the offline answer quickly, not
     keep the buyer waiting through an exponential back-off.
     """
-    if not model_configured(config):
-        return None
+    built = assistant(config)
+    return built.model if built is not None else None
+
+
+@dataclass(frozen=True)
+class Assistant:
+    """The configured model and its compiled agents, one per language, built once a process.
+
+    Why cached: importing langchain_openai and building the HTTP client cost the first buyer
+    seconds (bench/support_ack.py); a compiled agent is reusable across questions, since
+    everything per question — the messages, the reader in the runtime context — is passed to
+    `invoke`.
+    """
+
+    model: BaseChatModel
+    agents: dict[str, Any]
+
+
+def compile_agent(model: BaseChatModel, lang: str) -> Any:
+    return create_agent(
+        model,
+        tools=list(TOOLS),
+        system_prompt=SYSTEM_PROMPT.get(lang, SYSTEM_PROMPT["fr"]),
+        context_schema=SupportContext,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _assistant(base_url: str, model: str, api_key: str) -> Assistant:
     from langchain_openai import ChatOpenAI
 
-    return ChatOpenAI(
-        base_url=config.llm.base_url,
-        model=config.llm.model,
+    chat = ChatOpenAI(
+        base_url=base_url,
+        model=model,
         # Local servers (Ollama, llama.cpp) ignore the key but the client requires one.
-        api_key=config.secrets.openai_api_key or "not-needed",  # type: ignore[arg-type]
+        api_key=api_key or "not-needed",  # type: ignore[arg-type]
         timeout=MODEL_TIMEOUT_S,
         max_retries=0,
         temperature=0,
     )
+    return Assistant(chat, {lang: compile_agent(chat, lang) for lang in SYSTEM_PROMPT})
+
+
+def assistant(config: Config) -> Assistant | None:
+    """The process's assistant for `[llm]` (built on first use), or None in the offline mode."""
+    if not model_configured(config):
+        return None
+    return _assistant(config.llm.base_url, config.llm.model, config.secrets.openai_api_key or "")
+
+
+def warm_up(config: Config, *, ping: bool = True) -> float | None:
+    """Pay the first question's cold start now: imports, HTTP client, compiled agents.
+
+    Called at start-up by the processes that answer questions (`boutik worker`, the embedded
+    `boutik serve`). With `ping`, one tiny request in a background thread also wakes the
+    model server (Ollama loads its weights on the first request) without delaying start-up.
+    Never raises: a model server that is down only gets logged, the buyers get offline answers.
+    Returns the seconds the build took (None when no model is configured or it failed).
+    """
+    if not model_configured(config):
+        return None
+    started = time.perf_counter()
+    try:
+        built = assistant(config)
+    except Exception as exc:
+        log.warning("support model could not be prepared (%s): offline answers until it can", exc)
+        return None
+    took = time.perf_counter() - started
+    log.info("support model %s prepared in %.2fs", config.llm.model, took)
+    if ping and built is not None:
+        threading.Thread(
+            target=_ping, args=(built.model,), name="support-warm-up", daemon=True
+        ).start()
+    return took
+
+
+def _ping(model: BaseChatModel) -> None:
+    try:
+        model.invoke([HumanMessage("ping")], max_tokens=1)
+    except Exception as exc:
+        log.warning("support model server did not answer the warm-up request (%s)", exc)
 
 
 def remember(
@@ -139,19 +260,13 @@ def _final_text(messages: Sequence[BaseMessage]) -> str:
 
 
 def run_agent(
-    model: BaseChatModel,
+    agent: Any,
     reader: ScopedReader,
     text: str,
-    lang: str,
     history: Sequence[dict[str, str]] = (),
 ) -> str:
-    """One agent run: the model's final text (may carry HANDOFF_MARK). Raises on any failure."""
-    agent: Any = create_agent(
-        model,
-        tools=list(TOOLS),
-        system_prompt=SYSTEM_PROMPT.get(lang, SYSTEM_PROMPT["fr"]),
-        context_schema=SupportContext,
-    )
+    """One run of a compiled agent: the model's final text (may carry HANDOFF_MARK or be a
+    refusal). Raises on any failure."""
     messages = [*_messages(history), HumanMessage(mask_phones(text))]
     result = agent.invoke(
         {"messages": messages},
@@ -177,18 +292,26 @@ def answer(
     """Answer `text` for `user_id`: with the model when configured and quick, else offline.
 
     `model` replaces the configured one (tests pass scripted models); `reader` lets the caller
-    keep the audit log of the reads. The user id only ever reaches the tools through `reader`.
+    keep the audit log of the reads, and the worker passes one built with `end_each_read`, so
+    no transaction (on SQLite, the write lock) stays open while the model is called. The user
+    id only ever reaches the tools through `reader`. `lang` is the question's language.
     """
     reader = reader or ScopedReader(session, user_id, lang=lang)
     if reader.user_id != user_id:
         raise ValueError("reader bound to another user")
     if detect_intent(text).kind == IntentKind.HUMAN:
         return offline_answer(reader, text, lang, misses=misses)
-    chat = model or build_model(config)
-    if chat is None:
-        return _offline(reader, text, lang, history, misses)
+    if model is not None:
+        agent = compile_agent(model, lang)
+    else:
+        built = _configured_or_none(config)
+        if built is None:
+            return _offline(reader, text, lang, history, misses)
+        agent = built.agents.get(lang) or built.agents["fr"]
+    if reader.end_each_read:
+        reader.session.rollback()  # whatever the caller read before: no lock during the call
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="support-agent")
-    future = pool.submit(run_agent, chat, reader, text, lang, history)
+    future = pool.submit(run_agent, agent, reader, text, history)
     try:
         reply = future.result(timeout=timeout_s)
     except FutureTimeout:
@@ -205,18 +328,31 @@ def answer(
         # Late tool calls of the abandoned run must not touch the session any more.
         with reader.lock:
             reader.closed = True
-        fallback = ScopedReader(session, user_id, lang=lang, lock=reader.lock)
+        fallback = ScopedReader(
+            session, user_id, lang=lang, lock=reader.lock, end_each_read=reader.end_each_read
+        )
         fallback.audit = reader.audit
         return _offline(fallback, text, lang, history, misses)
-    handoff = not reply or HANDOFF_MARK in reply
+    refused = is_refusal(reply)
+    handoff = not reply or HANDOFF_MARK in reply or refused
     reply = mask_phones(reply.replace(HANDOFF_MARK, "").strip())
-    if not reply:
+    if not reply or refused:
+        # "Désolé, je ne peux pas vous aider" alone leaves the buyer stranded: she reads who
+        # takes over instead, once (the hand-off itself does not tell her again).
         from bot import i18n
 
         reply = i18n.t(lang, "support.handoff")
     return SupportAnswer(
         reply, handoff=handoff, source="model", history=remember(history, text, reply)
     )
+
+
+def _configured_or_none(config: Config) -> Assistant | None:
+    try:
+        return assistant(config)
+    except Exception as exc:  # a bad URL or a missing package: offline, as when unreachable
+        log.warning("support model could not be built (%s): offline answer", exc)
+        return None
 
 
 def _offline(

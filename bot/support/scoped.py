@@ -28,16 +28,39 @@ from commerce.orders.models import Order, OrderStatus
 
 log = logging.getLogger("boutik.support.audit")
 
-# Digit runs that look like phone numbers (8+ digits, spaces/dots/dashes allowed inside).
-_PHONE = re.compile(r"\+?\d(?:[\s.\-]?\d){7,}")
 MAX_DESCRIPTION = 200
+
+# What a phone number looks like here, and nothing else (a date, an amount, an order number or
+# a PIN must reach the model and the buyer intact: "livrée le 2026-11-20 ; total 12 500 000 GNF").
+_SEP = r"[ .\-]?"
+_INTL_SEP = r"(?:[ .\-]|\s?\(|\)\s?)?"  # international ones may group with brackets: "+1 (555)"
+# Not glued to a digit, a word or a "+" before it, nor to "digit + separator" ("1 622 500 000").
+_START = r"(?<![\w+])(?<!\d[ .\-])"
+# Not followed by more of the same run, nor by a currency (an amount, however it is written).
+_END = r"(?![ .\-]?\d)(?!\s*(?:gnf|fg|francs?)\b)"
+_PHONE = re.compile(
+    _START
+    + "(?:"
+    # International: "+33 6 12 34 56 78", "00224 622 12 34 56" (8 to 15 digits after the prefix).
+    + rf"\+{_INTL_SEP}\d(?:{_INTL_SEP}\d){{6,14}}"
+    + rf"|00[1-9](?:{_INTL_SEP}\d){{6,14}}"
+    # Guinea without "+": "224 622 12 34 56"; local mobile: "622 12 34 56", "622123456".
+    + rf"|(?:224{_SEP})?6(?:{_SEP}\d){{8}}"
+    + ")"
+    + _END,
+    re.IGNORECASE,
+)
 
 
 def mask_phones(text: str) -> str:
-    """Hide every phone-like number except its last 4 digits: '+224622123456' → '+********3456'.
+    """Hide every phone number except its last 4 digits: '+224622123456' → '+********3456'.
 
-    Applied to whatever goes into a prompt, a tool result or a log line, so a number typed in a
-    question or a landmark never reaches a model provider or a log file in full.
+    Applied to whatever goes into a prompt, a tool result, a reply or a log line, so a number
+    typed in a question or a landmark never reaches a model provider or a log file in full.
+    Why a precise rule rather than "8 digits or more": that garbled the answers themselves
+    (a date became "****1120", a total "****0000 GNF"). A phone here is a Guinean mobile (nine
+    digits starting with 6, grouped or not, with or without 224 / +224 / 00224) or any number
+    written with + or 00; a run of digits followed by GNF is an amount, whatever its shape.
     """
 
     def hide(match: re.Match[str]) -> str:
