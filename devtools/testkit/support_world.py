@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from commerce import clock
 from commerce.catalog import actions as catalog
 from commerce.moderation import actions as moderation
+from commerce.money import format_gnf
 from commerce.orders import actions as orders
 from commerce.returns import actions as returns
 from commerce.users import actions as users
@@ -50,7 +51,9 @@ class SupportWorld:
 
     buyer_id: int  # the asking buyer of the order-dependent, multi-turn and injection cases
     heldout_buyer_id: int  # the asking buyer of the held-out split
+    faq_buyer_id: int = 0  # the FAQ-phrasing split's buyer: one delivered order, as it was written
     orders: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
     courier_first_name: str = ""
     other_buyer_id: int = 0
 
@@ -58,6 +61,10 @@ class SupportWorld:
         """What the case files may write in braces."""
         return {
             **self.orders,
+            **{f"{name}_total": format_gnf(total) for name, total in self.totals.items()},
+            # The FAQ-phrasing split's own names for its buyer's order and someone else's.
+            "order_id": self.orders.get("faq_delivered", 0),
+            "other_order_id": self.orders.get("other_open", 0),
             "courier": self.courier_first_name,
             "other_phone_digits": OTHER_PHONE.lstrip("+"),
         }
@@ -184,6 +191,7 @@ def build(db: Db) -> SupportWorld:
     recent = _order(db, buyer=me, seller=seller, product_id=dress)
     flows.deliver(db, recent)
     world.orders["delivered_recent"] = recent.order_id
+    world.totals["delivered_recent"] = recent.total
 
     other_now = _order(db, buyer=other, seller=seller, product_id=perfume)
     flows.accept(db, other_now)
@@ -219,6 +227,15 @@ def build(db: Db) -> SupportWorld:
     flows.to_picked_up(db, hb_phone)
     world.orders["hb_delivered"] = hb_shoes.order_id
     world.orders["hb_picked_up"] = hb_phone.order_id
+
+    # The FAQ-phrasing split was written for a buyer with one delivered order.
+    faq_buyer = _buyer(
+        db, phone="+224655902117", name="Kadiatou Bah", landmark="face au marché", quartier="Kipé"
+    )
+    world.faq_buyer_id = faq_buyer[0]
+    faq_order = _order(db, buyer=faq_buyer, seller=seller, product_id=dress)
+    flows.deliver(db, faq_order)
+    world.orders["faq_delivered"] = faq_order.order_id
 
     world.courier_first_name = "Ibrahima"  # devtools.testkit.builders.make_courier's name
     return world
