@@ -24,6 +24,7 @@ every model call answered HTTP 500):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import re
@@ -476,10 +477,12 @@ def git_state() -> str:
             return ""
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--", "bot/support", "bot/locales", "commerce")
-    return head + (
-        " + uncommitted changes in bot/support, bot/locales or commerce" if dirty else ""
-    )
+    paths = ("bot/support", "bot/locales", "commerce")
+    diff = git("diff", "HEAD", "--", *paths)
+    if not diff:
+        return head
+    digest = hashlib.sha1(diff.encode()).hexdigest()[:10]
+    return f"{head} + uncommitted changes in {', '.join(paths)} (diff sha1 {digest})"
 
 
 def result_json(r: Result) -> dict[str, Any]:
