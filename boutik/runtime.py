@@ -32,6 +32,8 @@ def rules_from_config(config: Config) -> rules.Rules:
         return_window_days=config.returns.window_days,
         gnf_per_point=config.loyalty.gnf_per_point,
         reports_to_deactivate=config.moderation.reports_to_deactivate,
+        max_cash_held_gnf=config.ledger.max_cash_held_gnf,
+        max_cash_age_hours=config.ledger.max_cash_age_hours,
     )
 
 

@@ -44,6 +44,11 @@ class ErrorCode(StrEnum):
     INVALID_RATING = "invalid_rating"
     REFUND_STATE = "refund_state"
     ALREADY_EXISTS = "already_exists"
+    UNBALANCED_ENTRY = "unbalanced_entry"
+    ALREADY_RECORDED = "already_recorded"
+    NOTHING_TO_REMIT = "nothing_to_remit"
+    AMOUNT_CHANGED = "amount_changed"
+    REMITTANCE_STATE = "remittance_state"
 
 
 class CommerceError(Exception):

@@ -23,6 +23,7 @@ from commerce.delivery.models import (
     PinGuard,
     Vehicle,
 )
+from commerce.ledger.models import CashAlert, LedgerEntry, LedgerLine, Remittance
 from commerce.loyalty.models import LoyaltyEntry
 from commerce.messaging.models import ConversationState, InboundMessage, Outbox, OutboxStatus
 from commerce.messaging.templates import ContentTemplate
@@ -46,6 +47,7 @@ __all__ = [
     "Base",
     "Cart",
     "CartItem",
+    "CashAlert",
     "Category",
     "Channel",
     "ChannelIdentity",
@@ -62,6 +64,8 @@ __all__ = [
     "JobOffer",
     "JobStatus",
     "Language",
+    "LedgerEntry",
+    "LedgerLine",
     "LoyaltyEntry",
     "ModerationStatus",
     "Order",
@@ -79,6 +83,7 @@ __all__ = [
     "Promotion",
     "Refund",
     "RefundStatus",
+    "Remittance",
     "Report",
     "ReportStatus",
     "Return",

@@ -35,6 +35,10 @@ class Rules:
     return_window_days: int = 30
     gnf_per_point: int = 10000
     reports_to_deactivate: int = 10
+    # A courier holding more cash than this, or cash older than this, is told (and the admins):
+    # once per crossing. 0 turns that alert off.
+    max_cash_held_gnf: int = 3_000_000
+    max_cash_age_hours: int = 48
 
 
 DEFAULT = Rules()

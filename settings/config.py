@@ -173,6 +173,14 @@ class ModerationConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LedgerConfig:
+    """Cash custody thresholds: beyond either, the courier and the admins are told once."""
+
+    max_cash_held_gnf: int = _check(_non_negative, "GNF, 0 (no alert) or more", 3_000_000)
+    max_cash_age_hours: int = _check(_non_negative, "hours, 0 (no alert) or more", 48)
+
+
+@dataclass(frozen=True, kw_only=True)
 class LlmConfig:
     base_url: str = _check(_http_url_or_empty, 'an http(s):// URL, or "" for offline mode')
     model: str = ""
@@ -223,6 +231,7 @@ class Config:
     llm: LlmConfig
     media: MediaConfig
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
+    ledger: LedgerConfig = field(default_factory=LedgerConfig)
     whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
     meta: MetaConfig = field(default_factory=MetaConfig)
     secrets: Secrets = field(default_factory=Secrets)

@@ -36,6 +36,7 @@ from commerce.errors import (
     ReasonRequired,
     TooManyJobs,
 )
+from commerce.ledger.actions import unpaid_commission
 from commerce.messaging import events
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, notify_many
@@ -469,7 +470,8 @@ def earnings(session: Session, *, user_id: int, now: dt.datetime | None = None) 
     return Earnings(
         today=sum(j.commission for j, t in done_at if t >= start_day),
         week=sum(j.commission for j, t in done_at if t >= start_week),
-        unpaid=sum(j.commission for j in jobs if not j.paid_out),
+        # Commission stays unpaid until the seller confirms the courier's hand-over (the ledger).
+        unpaid=unpaid_commission(session, courier_id=user_id),
         done_today=sum(1 for _j, t in done_at if t >= start_day),
     )
 

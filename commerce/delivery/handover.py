@@ -27,6 +27,7 @@ from commerce.delivery.actions import (
 )
 from commerce.delivery.models import ACTIVE_JOB_STATUSES, JobStatus
 from commerce.errors import IllegalTransition, NotFound, PermissionDenied
+from commerce.ledger.actions import record_door_payment
 from commerce.loyalty.actions import credit_for_order
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, notify_once
@@ -104,6 +105,7 @@ def _finish_if_confirmed(session: Session, order: Order, *, by_buyer: bool = Fal
         job.status = JobStatus.DONE
         job.done_at = order.delivered_at
     credit_for_order(session, order=order)
+    record_door_payment(session, order=order, job=job)
     owner = shop_owner_id(session, order)
     notify(
         session,
@@ -231,10 +233,14 @@ def prove_as_seller(session: Session, *, seller_id: int, order_id: int, pin: str
 
 
 @action
-def confirm_cash(session: Session, *, buyer_id: int, order_id: int) -> ProofResult:
+def confirm_cash(
+    session: Session, *, buyer_id: int, order_id: int, reference: str = ""
+) -> ProofResult:
     """The buyer says the cash was handed over; with the deliverer's proof, the order closes.
 
-    Closing it here, the caller's answer to her asks for the stars: no rating prompt is queued.
+    `reference`: the Orange Money / MTN MoMo transaction id when she gives one; it goes into
+    the ledger's door-payment entry. Closing it here, the caller's answer to her asks for the
+    stars: no rating prompt is queued.
     """
     order = buyer_order(session, buyer_id, order_id)
     if not at_the_door(order):
@@ -243,5 +249,7 @@ def confirm_cash(session: Session, *, buyer_id: int, order_id: int) -> ProofResu
         )
     if order.cash_confirmed_at is None:
         order.cash_confirmed_at = clock.now()
+        if reference.strip():
+            order.payment_reference = reference.strip()[:64]
         session.flush()
     return ProofResult(order=order, delivered=_finish_if_confirmed(session, order, by_buyer=True))

@@ -94,7 +94,6 @@ class DeliveryJob(Base):
     claimed_at: Mapped[dt.datetime | None]
     picked_up_at: Mapped[dt.datetime | None]
     done_at: Mapped[dt.datetime | None]
-    paid_out: Mapped[bool] = mapped_column(default=False)
     # Bumped at each publication (and bonus raise): offer waves of an older round stop.
     offer_round: Mapped[int] = mapped_column(default=0)
 

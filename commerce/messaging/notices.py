@@ -14,6 +14,8 @@ from enum import StrEnum
 
 class Notice(StrEnum):
     ACCOUNT_DEACTIVATED = "account_deactivated"
+    CASH_ALERT = "cash_alert"
+    CASH_ALERT_ADMIN = "cash_alert_admin"
     CODE_LOCKED = "code_locked"
     CODE_LOCKED_ADMIN = "code_locked_admin"
     CODE_REISSUED = "code_reissued"
@@ -45,6 +47,10 @@ class Notice(StrEnum):
     PRODUCT_APPROVED = "product_approved"
     PRODUCT_PENDING = "product_pending"
     PRODUCT_REJECTED = "product_rejected"
+    REMITTANCE_CONFIRMED = "remittance_confirmed"
+    REMITTANCE_DECLARED = "remittance_declared"
+    REMITTANCE_DISPUTED = "remittance_disputed"
+    REMITTANCE_DISPUTED_COURIER = "remittance_disputed_courier"
     REPLY = "reply"
     REPORT_FILED = "report_filed"
     RETURN_APPROVED = "return_approved"

@@ -72,6 +72,8 @@ class Order(Base):
     courier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     refusal_reason: Mapped[str] = mapped_column(Text, default="")
     cash_confirmed_at: Mapped[dt.datetime | None]
+    # The mobile-money transaction id the buyer gave with her confirmation (empty for cash).
+    payment_reference: Mapped[str] = mapped_column(String(64), default="")
     delivered_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now, onupdate=clock.now)

@@ -27,6 +27,7 @@ from commerce.errors import (
     ReturnNotAllowed,
     ReturnWindowClosed,
 )
+from commerce.ledger.actions import record_refund
 from commerce.messaging import events
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
@@ -252,4 +253,7 @@ def confirm_refund(session: Session, *, buyer_id: int, return_id: int) -> Refund
     if ret.status == ReturnStatus.RECEIVED:
         ret.status = ReturnStatus.CLOSED
     session.refresh(refund)
+    order = session.get(Order, ret.order_id)
+    assert order is not None
+    record_refund(session, refund=refund, ret=ret, order=order)
     return refund
