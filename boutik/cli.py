@@ -125,6 +125,10 @@ def serve(port: int | None, host: str | None, simulator: bool) -> None:
             )
     rt = Runtime(config)
     app = build_app(rt)
+    if not rt.uses_redis:
+        from workers.assistant import warm_up
+
+        warm_up(rt)  # jobs run in this process: the first support question starts warm
     if config.simulator.enabled:
         _serve_simulator(rt, app, host, port)
         return

@@ -201,3 +201,18 @@ def _hand_off(session: Session, conv: ConversationState, user_id: int, *, reason
         tell_buyer=False,  # the reply written above (or by the turn) already told them
         order_id=order_in_context(conv.data),
     )
+
+
+def warm_up(rt: Runtime) -> float | None:
+    """At the start of a process that answers questions (`boutik worker`, the embedded
+    `boutik serve`): import the job modules and build the model's client and compiled agents
+    now, so the first buyer's question does not pay for them (`bot.support.agent.warm_up`).
+    Never raises; None when no model is configured."""
+    from bot.support.agent import warm_up as prepare
+    from workers.events import _jobs
+
+    try:
+        _jobs()  # the job modules themselves (this one, exports, offers…)
+    except Exception:
+        log.exception("job modules failed to import at start-up")
+    return prepare(rt.config)

@@ -72,6 +72,9 @@ def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
     # worker sending hundreds a second that is most of its log and a measurable share of its
     # CPU. Errors still surface as SendError, logged by workers.outbox.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    from workers.assistant import warm_up
+
+    warm_up(rt)  # the first support question must not pay the model's cold start
     conn = redis_connection(rt.config.queue.redis_url)
     if burst:
         rt.dispatcher.dispatch(sweep(rt))  # pick up what a lost queue forgot, then drain
