@@ -108,13 +108,15 @@ def hand_off_to_human(
     reason: str,
     tell_buyer: bool = True,
     order_id: int | None = None,
+    to_admin: bool = False,
 ) -> SupportThread:
     """Give the buyer's conversation on (channel, address) to a person; returns the thread.
 
     Idempotent: a buyer already handed off keeps the same open thread (the new reason is
     posted to it, the buyer is not told twice). `tell_buyer` queues "a person will answer
     you" through the outbox; the buyer flow answers in its own turn instead and passes False.
-    `order_id` is the order in context (the one the buyer just asked about): its seller answers.
+    `order_id` is the order in context (the one the buyer just asked about): its seller answers,
+    unless `to_admin` (the seller is the problem: the support assistant's silent seller).
     """
     reason_text = " ".join((reason or "").split()) or "—"
     thread = open_thread_of_buyer(session, buyer_id, ThreadKind.HANDOFF)
@@ -122,7 +124,7 @@ def hand_off_to_human(
         post_message(session, thread_id=thread.id, author_id=buyer_id, text=reason_text)
         tell_buyer = False  # already told when the thread opened
     else:
-        staff_id, order_id = staff_for_buyer(session, buyer_id, order_id)
+        staff_id, order_id = staff_for_buyer(session, buyer_id, order_id, to_admin=to_admin)
         thread = open_thread(
             session,
             buyer_id=buyer_id,

@@ -255,11 +255,12 @@ def close_thread(session: Session, *, thread_id: int, actor_id: int) -> SupportT
 
 
 def staff_for_buyer(
-    session: Session, buyer_id: int, order_id: int | None = None
+    session: Session, buyer_id: int, order_id: int | None = None, *, to_admin: bool = False
 ) -> tuple[int, int | None]:
     """Who takes a hand-off: (staff id, order id) — the seller of the order in context (the
     one the buyer was just talking about, `order_id`, when it is hers), else the seller of her
-    most recent open order, else (the first active admin, None)."""
+    most recent open order, else (the first active admin, None). `to_admin` skips the sellers:
+    when the seller is the problem (silent, or a courier asking more), an admin answers."""
     # A seller who is still active and not the buyer herself, of one of her orders.
     sellers = (
         select(Order.id, Shop.owner_id)
@@ -267,14 +268,14 @@ def staff_for_buyer(
         .join(User, User.id == Shop.owner_id)
         .where(Order.buyer_id == buyer_id, User.is_active.is_(True), Shop.owner_id != buyer_id)
     )
-    if order_id is not None:
+    if order_id is not None and not to_admin:
         row = session.execute(sellers.where(Order.id == order_id)).first()
         if row is not None:
             return int(row.owner_id), int(row.id)
     row = session.execute(
         sellers.where(Order.status.in_(OPEN_ORDER_STATUSES)).order_by(Order.id.desc()).limit(1)
     ).first()
-    if row is not None:
+    if row is not None and not to_admin:
         return int(row.owner_id), int(row.id)
     admin = session.scalar(
         select(User.id)
