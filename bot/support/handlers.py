@@ -5,23 +5,33 @@ from a product search ("chaussures noires"); `ask` answers it. Offline, retrieva
 answers inside the webhook turn. With a model configured the call never runs in the webhook:
 the question is parked in the conversation data and an after-commit event starts
 `workers.assistant.answer_support_question`, while the buyer reads "je regarde…".
+
+The answer is in the question's language (`answer_language`): a clearly English question gets
+English, a clearly French one French, anything else her stored language, which one message
+never changes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
+from bot import i18n, language
 from bot.flow import Context, Result
-from bot.messages import InboundMessage, Text
+from bot.handoff_flow import hand_off_to_human
+from bot.messages import Choice, Choices, InboundKind, InboundMessage, Reply, Text
 from bot.support.agent import model_configured
 from bot.support.retrieval import (
     HUMAN_PHRASES,
     IntentKind,
+    SupportAnswer,
     detect_intent,
+    faq_language,
     offline_answer,
 )
 from bot.support.scoped import ScopedReader
+from commerce.errors import NotFound
 from commerce.messaging import events
 from commerce.text import fold
 from settings.config import Config
@@ -103,6 +113,14 @@ _SUPPORT_STEMS = (
     "help me",
     "probleme",
     "problem",
+    "renvoyer",
+    "garantie",
+    "plus recevoir",
+    "il manque",
+    "on m a livre",
+    "stop sending",
+    "unsubscribe",
+    "warranty",
 )
 _WORD_BOUNDARY = re.compile(r"\s+")
 
@@ -125,39 +143,101 @@ def looks_like_support_question(text: str) -> bool:
         return True
     if any(f" {p}" in padded for p in HUMAN_PHRASES):
         return True
-    return any(f" {s}" in padded for s in _SUPPORT_STEMS)
+    if any(f" {s}" in padded for s in _SUPPORT_STEMS):
+        return True
+    # "toujours rien", "j'ai perdu mon code": her own situations are questions too.
+    return detect_intent(stripped).kind != IntentKind.FAQ
+
+
+def answer_language(text: str, stored: str) -> str:
+    """The language to answer `text` in: the question's when it is clearly French or English
+    (`bot.language.detect`, then the shop's own words: `retrieval.faq_language` — "stop
+    sending me promos"), else the person's stored language. Nothing is saved: a known
+    person's language changes only when she says so (EN / FR / LANGUE)."""
+    return language.detect(text) or faq_language(text) or stored
 
 
 def ask(msg: InboundMessage, ctx: Context, *, config: Config | None = None) -> Result:
     """Answer a support question; stays in the current state.
 
     Offline: the retrieval answer, now. Model configured: "je regarde…" now and the answer from
-    the worker after commit. A hand-off (asked for, or a second miss in a row) also goes
-    through the worker, because `human_mode` must be set after this turn saves its state.
+    the worker after commit. A hand-off to the seller (asked for, a second miss in a row, an
+    address to change after pickup) also goes through the worker, because `human_mode` must be
+    set after this turn saves its state; a hand-off to an admin (a silent seller, a courier
+    asking more) is made in this turn, as "humain" is (`bot.buyer.threads.ask_human`).
     """
     use_model = model_configured(config) if config is not None else ctx.assistant_model
     text = msg.text.strip()[:MAX_QUESTION]
+    lang = answer_language(text, ctx.lang)
     support: dict[str, Any] = dict(ctx.data.get("support") or {})
     state = ctx.conv.state
     if use_model and detect_intent(text).kind != IntentKind.HUMAN:
-        _park(ctx, support, text, handoff=False)
-        return state, [Text(ctx.t("support.looking"))]
-    reader = ScopedReader(ctx.session, ctx.user.id, lang=ctx.lang)
-    found = offline_answer(reader, text, ctx.lang, misses=int(support.get("misses", 0)))
+        _park(ctx, support, text, handoff=False, lang=lang)
+        return state, [Text(i18n.t(lang, "support.looking"))]
+    reader = ScopedReader(ctx.session, ctx.user.id, lang=lang)
+    found = offline_answer(reader, text, lang, misses=int(support.get("misses", 0)))
     support["misses"] = int(support.get("misses", 0)) + 1 if found.missed else 0
-    if found.handoff:
+    if found.order_id is not None:
+        ctx.data["order"] = found.order_id  # the order in context: a hand-off goes to its seller
+    replies: list[Reply] = [Text(found.text)]
+    if found.handoff and found.to_admin:
         support["misses"] = 0
-        _park(ctx, support, text, handoff=True)
+        ctx.data["support"] = support
+        replies = [Text(_to_admin(ctx, found, text, lang))]
+    elif found.handoff:
+        support["misses"] = 0
+        _park(ctx, support, text, handoff=True, lang=lang)
     else:
         ctx.data["support"] = support
-    return state, [Text(found.text)]
+    if len(found.resend_codes) == 1:
+        replies += _resend(ctx, found.resend_codes[0])
+    elif found.resend_codes:
+        rows = [
+            Choice(f"qr:{order_id}", i18n.t(lang, "support.code.row", order_id=order_id))
+            for order_id in found.resend_codes
+        ]
+        replies = [Choices(found.text, tuple(rows))]
+    return state, replies
 
 
-def _park(ctx: Context, support: dict[str, Any], text: str, *, handoff: bool) -> None:
-    """Keep the question in the conversation and ask for the worker job after commit."""
+def _to_admin(ctx: Context, found: SupportAnswer, text: str, lang: str) -> str:
+    """Hand the conversation to an admin now: the seller is the one she has trouble with."""
+    try:
+        thread = hand_off_to_human(
+            ctx.session,
+            buyer_id=ctx.user.id,
+            channel=ctx.inbound.channel,
+            address=ctx.inbound.address,
+            reason=text,
+            tell_buyer=False,  # this turn's answer tells her
+            order_id=found.order_id,
+            to_admin=True,
+        )
+    except NotFound:
+        return i18n.t(lang, "support.admin_no_one")
+    # The engine saves this turn's data over the conversation's: keep who holds it.
+    ctx.data["human"] = thread.staff_id
+    return found.text
+
+
+def _resend(ctx: Context, order_id: int) -> list[Reply]:
+    """The QR and PIN again through "mes commandes"' own path (its "QR et PIN" button), so the
+    rules of when a code may be shown again live in one place (`bot.buyer.orders`)."""
+    from bot.buyer.orders import resend_code  # the buyer flow imports this module
+
+    tap = dataclasses.replace(ctx.inbound, kind=InboundKind.BUTTON, payload=f"qr:{order_id}")
+    _state, replies = resend_code(tap, ctx)
+    return [r for r in replies if not isinstance(r, Choices)]  # her step's menu stays hers
+
+
+def _park(ctx: Context, support: dict[str, Any], text: str, *, handoff: bool, lang: str) -> None:
+    """Keep the question in the conversation and ask for the worker job after commit.
+
+    `lang` is the answer's language (`answer_language`); the worker reads `pending["lang"]`.
+    """
     ref = int(support.get("ref", 0)) + 1
     support["ref"] = ref
-    support["pending"] = {"ref": ref, "text": text, "handoff": handoff}
+    support["pending"] = {"ref": ref, "text": text, "handoff": handoff, "lang": lang}
     ctx.data["support"] = support
     ctx.session.flush()  # the conversation row has its id before the event names it
     events.record(ctx.session, EVENT, ctx.user.id, ctx.conv.id, ref)

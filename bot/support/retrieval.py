@@ -5,6 +5,14 @@ assistant only ever says what the FAQ or the user's own orders say. Matching fol
 accents (`commerce.text.fold`), forgives typos and word endings (rapidfuzz per word, shared
 prefixes), and weighs rare words above common ones, so "je peux payer avec orange money ?"
 finds the payment entry in either language without any download.
+
+Why a confidence rule and not just the best score (issue 18): an outside check found the best
+score served "become a seller" to "le vendeur ne répond pas" and the language entry to "je me
+suis trompée de pointure, je peux échanger ?" — words like "vendeur" or a fuzzy "échanger" ≈
+"changer" carried the match. An entry is now served only when the question contains one of
+its distinguishing `keys` (and none of its `avoid` words), scores above `THRESHOLD`, and leads
+every other eligible entry by `MARGIN`; otherwise the assistant says it has no sure answer and
+offers a person. Wrong is worse than honest.
 """
 
 from __future__ import annotations
@@ -20,14 +28,16 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
-from bot import i18n, numbers
+from bot import i18n, language, numbers
 from commerce import rules
 from commerce.money import format_gnf
 from commerce.text import fold, tokens
 
 FAQ_DIR = Path(__file__).resolve().parent / "faq"
-# Best score below this: no FAQ entry is a safe answer.
-THRESHOLD = 0.34
+# Best score below this: no FAQ entry is a safe answer, even with a key word present.
+THRESHOLD = 0.30
+# The best eligible entry must lead the next eligible one by this much, or it is a guess.
+MARGIN = 0.08
 WORD_MATCH = 84.0
 
 # Words that carry no meaning for matching, in both languages (split at load).
@@ -38,9 +48,17 @@ se s ma mon mes ta ton tes sa son ses votre vos notre nos y ne n pas plus ou si 
 pourquoi est-ce estce qu puis peux peut pouvez faut fait faire bonjour salut svp merci ai
 as avez suis the an of for with and in to is are be do does did i you we my your me it
 this that what how why when where which can could will would should please hello hi thanks
-am have has on at by from or
+am have has on at by from or stp slt bjr pls plz ok
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# Words every shop question uses: they may help rank, never carry a match on their own.
+_GENERIC_TEXT = """
+vendeur vendeurs vendeuse livreur livreurs livreuse commande commandes livraison colis
+boutik produit produits article articles seller sellers courier couriers order orders
+delivery parcel item items product products boutique shop
+"""
+GENERIC = frozenset(_GENERIC_TEXT.split())
+GENERIC_WEIGHT = 0.25
 # Folded phrases that mean "let me talk to a person".
 HUMAN_PHRASES = (
     "humain",
@@ -60,46 +78,6 @@ HUMAN_PHRASES = (
     "real person",
     "contact customer service",
 )
-_LATE = (
-    "pas arrive",
-    "pas encore arrive",
-    "toujours pas",
-    "pas recu",
-    "jamais recu",
-    "en retard",
-    "retard",
-    "pas livre",
-    "not arrived",
-    "hasn t arrived",
-    "has not arrived",
-    "not received",
-    "never received",
-    "didn t receive",
-    "did not receive",
-    "not delivered",
-    "still waiting",
-    "late",
-    "j attends",
-    "j attend",
-    "attends toujours",
-    "en attente",
-    "waiting for",
-)
-_WHERE = (
-    "ou est",
-    "ou en est",
-    "suivi",
-    "suivre",
-    "statut",
-    "where is",
-    "where s",
-    "track",
-    "status of",
-    "status",
-)
-_MY_ORDERS = ("mes commandes", "my orders", "liste de mes commandes", "list my orders")
-_RETURN = ("retourner", "retour", "rembours", "return", "refund", "renvoyer", "echanger")
-_OWN = ("ma commande", "my order", "commande", "order", "mon colis", "my parcel", "cet article")
 
 
 # --- FAQ --------------------------------------------------------------------------------------
@@ -111,6 +89,10 @@ class FaqEntry:
     questions: tuple[str, ...]
     answer: str
     words: frozenset[str] = field(default_factory=frozenset)
+    # Distinguishing phrases: the question must contain one (every word of it) to match.
+    keys: tuple[tuple[str, ...], ...] = ()
+    # Phrases that rule the entry out ("promo" for the delivery code entry).
+    avoid: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,10 +100,24 @@ class FaqHit:
     entry: FaqEntry
     score: float
     answer: str  # with today's figures filled in
+    # True only for the first hit, when the confidence rule says it is a safe answer.
+    sure: bool = False
 
 
 def _content_words(text: str) -> list[str]:
     return [w for w in tokens(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def _phrases(raw: list[str]) -> tuple[tuple[str, ...], ...]:
+    # fold() drops a trailing "*", so stems are marked again after folding.
+    out = []
+    for phrase in raw:
+        words = []
+        for word in phrase.split():
+            folded = fold(word)
+            words.append(folded + "*" if word.endswith("*") else folded)
+        out.append(tuple(w for w in words if w))
+    return tuple(out)
 
 
 @cache
@@ -135,9 +131,46 @@ def load_faq(lang: str) -> tuple[FaqEntry, ...]:
             questions=tuple(e["questions"]),
             answer=e["answer"],
             words=frozenset(w for q in e["questions"] for w in _content_words(q)),
+            keys=_phrases(e.get("keys", [])),
+            avoid=_phrases(e.get("avoid", [])),
         )
         for e in table["entry"]
     )
+
+
+def faq_entry(entry_id: str, lang: str) -> FaqEntry | None:
+    return next((e for e in load_faq(lang) if e.id == entry_id), None)
+
+
+@cache
+def _vocabulary(lang: str) -> frozenset[str]:
+    """Every word of `lang`'s FAQ (questions and answers), for `faq_language`."""
+    return frozenset(
+        w for e in load_faq(lang) for text in (*e.questions, e.answer) for w in tokens(text)
+    )
+
+
+def faq_language(text: str) -> str | None:
+    """The language whose FAQ shares more of the question's words than the other's does
+    ("stop sending me promos": "send" is only in the English one); None on a tie.
+
+    A second opinion for `bot.language.detect`, whose word list leaves such questions
+    undecided: the FAQ knows the shop's own words in both languages.
+    """
+    counts = {}
+    for lang in i18n.LANGUAGES:
+        vocabulary = _vocabulary(lang)
+        counts[lang] = sum(
+            1
+            for w in tokens(text)
+            if len(w) >= 3 and (w in vocabulary or any(_shares_stem(w, v) for v in vocabulary))
+        )
+    fr, en = counts["fr"], counts["en"]
+    return "fr" if fr > en else "en" if en > fr else None
+
+
+def _shares_stem(a: str, b: str) -> bool:
+    return min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a))
 
 
 @cache
@@ -160,45 +193,87 @@ def facts(r: rules.Rules) -> dict[str, Any]:
     }
 
 
+def faq_answer(entry_id: str, lang: str, r: rules.Rules) -> str:
+    """The answer of entry `entry_id` in `lang`, figures filled in (same ids in both files)."""
+    entry = faq_entry(entry_id, lang) or faq_entry(entry_id, i18n.DEFAULT)
+    return entry.answer.format(**facts(r)) if entry is not None else ""
+
+
 def _same_word(a: str, b: str) -> bool:
+    """One word, allowing endings (retour/retourner) and typos — but a typo keeps the first
+    letter: "echanger" is not "changer", "open" is not "opening"'s cousin "pen"."""
     if a == b:
         return True
     if min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
         return True  # retour/retourner, rembourse/remboursement, pay/payer
-    return len(a) > 3 and len(b) > 3 and fuzz.ratio(a, b) >= WORD_MATCH
+    return len(a) > 3 and len(b) > 3 and a[0] == b[0] and fuzz.ratio(a, b) >= WORD_MATCH
+
+
+def _key_word(key: str, query: list[str]) -> bool:
+    """A key word is in the query: "rembours*" is a stem; otherwise the word itself, its
+    plural or feminine ending (3 letters at most), or a typo of it with the same first letter."""
+    if key.endswith("*"):
+        return any(q.startswith(key[:-1]) for q in query)
+    for q in query:
+        if q == key or (len(key) >= 4 and q.startswith(key) and len(q) - len(key) <= 3):
+            return True
+        if len(key) >= 5 and len(q) >= 5 and q[0] == key[0] and fuzz.ratio(q, key) >= 86:
+            return True
+    return False
+
+
+def _has_phrase(phrases: tuple[tuple[str, ...], ...], query: list[str]) -> bool:
+    return any(p and all(_key_word(k, query) for k in p) for p in phrases)
+
+
+def eligible(entry: FaqEntry, query: list[str]) -> bool:
+    """The question names the entry's topic: one of its keys, none of its `avoid` phrases."""
+    return _has_phrase(entry.keys, query) and not _has_phrase(entry.avoid, query)
+
+
+def _weight(w: str, idf: dict[str, float]) -> float:
+    return idf.get(w, 1.5) * (GENERIC_WEIGHT if w in GENERIC else 1.0)
 
 
 def _score(query: list[str], question: list[str], idf: dict[str, float]) -> float:
     """Weighted overlap, both ways: how much of the query is covered, and of the question."""
     if not query or not question:
         return 0.0
-
-    def weight(w: str) -> float:
-        return idf.get(w, 1.5)
-
-    covered_q = sum(weight(w) for w in query if any(_same_word(w, x) for x in question))
-    covered_x = sum(weight(x) for x in question if any(_same_word(x, w) for w in query))
-    total_q = sum(weight(w) for w in query)
-    total_x = sum(weight(x) for x in question)
+    covered_q = sum(_weight(w, idf) for w in query if any(_same_word(w, x) for x in question))
+    covered_x = sum(_weight(x, idf) for x in question if any(_same_word(x, w) for w in query))
+    total_q = sum(_weight(w, idf) for w in query)
+    total_x = sum(_weight(x, idf) for x in question)
     return 0.6 * covered_q / total_q + 0.4 * covered_x / total_x
 
 
 def search_faq(text: str, lang: str, r: rules.Rules) -> list[FaqHit]:
-    """FAQ entries ranked by relevance to `text`, best first (scores 0..1)."""
+    """The FAQ entries whose topic the question names, best first (scores 0..1).
+
+    Only eligible entries (`eligible`) are returned; the first is marked `sure` when it also
+    passes the threshold and leads the runner-up by `MARGIN`.
+    """
     query = _content_words(text)
     if not query:
         return []
-    idf = _idf(lang if lang in i18n.LANGUAGES else i18n.DEFAULT)
+    all_words = tokens(text)  # keys may be short words a stop list drops ("pin" stays)
+    lang = lang if lang in i18n.LANGUAGES else i18n.DEFAULT
+    idf = _idf(lang)
     figures = facts(r)
     hits: list[FaqHit] = []
     for entry in load_faq(lang):
+        if not eligible(entry, all_words):
+            continue
         best = max(_score(query, _content_words(q), idf) for q in entry.questions)
         # Words anywhere in the entry's phrasings help a little (a question mixing two of them).
         spread = _score(query, sorted(entry.words), idf) * 0.5
-        score = max(best, spread)
-        if score > 0:
-            hits.append(FaqHit(entry, round(score, 3), entry.answer.format(**figures)))
+        score = max(best, spread, 0.001)
+        hits.append(FaqHit(entry, round(score, 3), entry.answer.format(**figures)))
     hits.sort(key=lambda h: -h.score)
+    if hits:
+        top = hits[0]
+        lead = top.score - (hits[1].score if len(hits) > 1 else 0.0)
+        if top.score >= THRESHOLD and lead >= MARGIN:
+            hits[0] = FaqHit(top.entry, top.score, top.answer, sure=True)
     return hits
 
 
@@ -207,16 +282,400 @@ def search_faq(text: str, lang: str, r: rules.Rules) -> list[FaqHit]:
 
 class IntentKind(StrEnum):
     HUMAN = "human"
-    MY_ORDERS = "my_orders"
-    ORDER_STATUS = "order_status"  # where is it / why has it not arrived
+    SELLER_SILENT = "seller_silent"  # an admin, at once
+    COURIER_OVERCHARGE = "courier_overcharge"  # never pay more; an admin, at once
+    LOST_CODE = "lost_code"  # the QR and PIN again, through "mes commandes"' own path
+    REFUND_STATUS = "refund_status"
+    MISSED_DELIVERY = "missed_delivery"
+    CHANGE_ADDRESS = "change_address"
+    WRONG_ITEM = "wrong_item"  # wrong size or item, an exchange: a return, then a new order
     RETURN_ELIGIBILITY = "return_eligibility"
+    MY_ORDERS = "my_orders"
+    ORDER_STATUS = "order_status"  # where is it / why has it not arrived / it is taking long
     FAQ = "faq"
+
+
+# Intents that read the buyer's own orders: without any, she is told so plainly.
+ORDER_INTENTS = frozenset(
+    {
+        IntentKind.LOST_CODE,
+        IntentKind.REFUND_STATUS,
+        IntentKind.MISSED_DELIVERY,
+        IntentKind.CHANGE_ADDRESS,
+        IntentKind.ORDER_STATUS,
+        IntentKind.RETURN_ELIGIBILITY,
+    }
+)
 
 
 @dataclass(frozen=True)
 class Intent:
     kind: IntentKind
     order_id: int | None = None
+
+
+# Folded phrases; each matches at a word start and may be a prefix ("rembours" finds
+# "remboursement"). Why word lists rather than the FAQ search: these questions are about her
+# own orders, and their words ("ça fait 5 jours", "toujours rien") are in no FAQ entry.
+_SELLER = ("vendeur", "vendeuse", "seller", "marchand", "la boutique", "the shop", "the store")
+_SILENT = (
+    "ne repond",
+    "repond pas",
+    "repond plus",
+    "repond jamais",
+    "repond toujours pas",
+    "pas repondu",
+    "jamais repondu",
+    "pas de reponse",
+    "aucune reponse",
+    "sans reponse",
+    "injoignable",
+    "decroche pas",
+    "ne decroche",
+    "ignore",
+    "not answering",
+    "not responding",
+    "not replying",
+    "doesn t answer",
+    "doesn t reply",
+    "doesn t respond",
+    "does not answer",
+    "does not reply",
+    "does not respond",
+    "didn t answer",
+    "didn t reply",
+    "hasn t answered",
+    "hasn t replied",
+    "has not answered",
+    "has not replied",
+    "no answer",
+    "no reply",
+    "no response",
+    "never answers",
+    "never replies",
+    "won t answer",
+    "won t reply",
+    "unreachable",
+    "silent",
+)
+_COURIER = (
+    "livreur",
+    "livreuse",
+    "coursier",
+    "courier",
+    "delivery guy",
+    "delivery man",
+    "delivery boy",
+    "driver",
+    "rider",
+    "motard",
+)
+_MORE_MONEY = (
+    "en plus",
+    "de plus",
+    "plus que",
+    "plus d argent",
+    "plus cher",
+    "payer plus",
+    "paye plus",
+    "paie plus",
+    "supplement",
+    "rajout",
+    "augment",
+    "surplus",
+    "pourboire",
+    "au lieu de",
+    "double",
+    "extra",
+    "more than",
+    "more money",
+    "pay more",
+    "additional",
+    "overcharg",
+    "surcharg",
+    "instead of",
+    "tip",
+)
+_CODE = ("code", "pin", "qr", "qrcode")
+_LOST = (
+    "perdu",
+    "perd",
+    "supprim",
+    "effac",
+    "trouve pas",
+    "trouve plus",
+    "retrouve pas",
+    "retrouve plus",
+    "n ai plus",
+    "j ai plus",
+    "pas recu",
+    "jamais recu",
+    "renvoi",
+    "renvoy",
+    "redonn",
+    "de nouveau",
+    "encore une fois",
+    "oubli",
+    "change de telephone",
+    "nouveau telephone",
+    "lost",
+    "lose",
+    "delet",
+    "erase",
+    "can t find",
+    "cannot find",
+    "cant find",
+    "don t have",
+    "dont have",
+    "no longer have",
+    "didn t get",
+    "didn t receive",
+    "never got",
+    "never received",
+    "resend",
+    "send again",
+    "send it again",
+    "send me",
+    "forgot",
+    "new phone",
+    "changed phone",
+)
+_REFUND = ("rembours", "refund", "mon argent", "my money")
+_REFUND_STATUS = (
+    "ou en est",
+    "ou est",
+    "quand",
+    "toujours",
+    "tjrs",
+    "tjr",
+    "pas encore",
+    "pas recu",
+    "jamais recu",
+    "attend",
+    "statut",
+    "suivi",
+    "mon rembours",
+    "deja",
+    "where",
+    "when",
+    "still",
+    "not yet",
+    "status",
+    "my refund",
+    "received",
+    "haven t",
+    "hasn t",
+    "track",
+)
+_ABSENT = (
+    "absent",
+    "n etais pas",
+    "j etais pas",
+    "jetais pas",
+    "j ai rate",
+    "jai rate",
+    "rate son appel",
+    "rate l appel",
+    "etais pas la",
+    "n etait pas la",
+    "pas chez moi",
+    "pas a la maison",
+    "pas a domicile",
+    "rate le livreur",
+    "rate la livraison",
+    "manque le livreur",
+    "manque la livraison",
+    "loupe",
+    "missed",
+    "wasn t home",
+    "wasn t there",
+    "wasnt home",
+    "was not home",
+    "was not there",
+    "not at home",
+    "weren t home",
+    "was out",
+    "nobody was home",
+    "no one was home",
+)
+_VISIT = ("livr", "passe", "venu", "venue", "came", "come", "deliver", "colis", "parcel", *_COURIER)
+_ADDRESS = (
+    "adresse",
+    "address",
+    "adress",
+    "lieu de livraison",
+    "livrer ailleurs",
+    "deliver elsewhere",
+    "deliver it elsewhere",
+    "another place",
+    "autre endroit",
+    "autre lieu",
+    "quartier",
+    "demenag",
+)
+_CHANGE = (
+    "chang",
+    "modifi",
+    "corrig",
+    "trompe",
+    "erreur",
+    "mauvais",
+    "autre",
+    "nouvelle",
+    "faus",
+    "fausse",
+    "ailleurs",
+    "update",
+    "edit",
+    "wrong",
+    "correct",
+    "different",
+    "another",
+    "new",
+    "mistake",
+    "elsewhere",
+    "moved",
+)
+_EXCHANGE = (
+    "echang",
+    "exchange",
+    "swap",
+    "changer la taille",
+    "changer de taille",
+    "changer la pointure",
+    "changer de pointure",
+    "changer la couleur",
+    "change the size",
+    "change size",
+)
+_WRONG = (
+    "trompe",
+    "erreur",
+    "mauvais",
+    "pas la bonne",
+    "pas le bon",
+    "pas ce que",
+    "pas celle",
+    "pas celui",
+    "trop petit",
+    "trop grand",
+    "trop serre",
+    "trop large",
+    "me va pas",
+    "va pas",
+    "wrong",
+    "not the right",
+    "not what i",
+    "too small",
+    "too big",
+    "too tight",
+    "too large",
+    "doesn t fit",
+    "don t fit",
+    "didn t fit",
+    "does not fit",
+    "different",
+)
+_ITEM = (
+    "pointure",
+    "taille",
+    "size",
+    "article",
+    "item",
+    "produit",
+    "product",
+    "couleur",
+    "color",
+    "colour",
+    "modele",
+    "model",
+    "recu",
+    "received",
+    "got",
+    "livre",
+    "delivered",
+    "envoye",
+    "sent",
+    "chaussure",
+    "shoe",
+    "robe",
+    "dress",
+)
+_DELAY = (
+    "toujours rien",
+    "toujours pas",
+    "tjrs rien",
+    "tjr rien",
+    "tjrs pas",
+    "rien recu",
+    "rien reçu",
+    "c est long",
+    "trop long",
+    "si long",
+    "tellement long",
+    "ca traine",
+    "ca tarde",
+    "still nothing",
+    "nothing yet",
+    "nothing has come",
+    "taking forever",
+    "takes forever",
+    "taking so long",
+    "taking too long",
+    "so long",
+    "too long",
+    "still waiting",
+    "still haven t",
+    "still not",
+    "j attends toujours",
+    "attends toujours",
+    "j attends depuis",
+)
+_SINCE = ("ca fait", "depuis", "il y a", "since", "ago", "it s been", "it has been", "been waiting")
+_DURATION = ("jour", "semaine", "heure", "temps", "longtemps", "day", "week", "hour", "ages")
+_LATE = (
+    "pas arrive",
+    "pas encore arrive",
+    "pas recu",
+    "jamais recu",
+    "en retard",
+    "retard",
+    "pas livre",
+    "jamais arrive",
+    "not arrived",
+    "hasn t arrived",
+    "has not arrived",
+    "hasn t come",
+    "not received",
+    "never received",
+    "didn t receive",
+    "did not receive",
+    "not delivered",
+    "never came",
+    "never arrived",
+    "late",
+    "j attends",
+    "j attend",
+    "en attente",
+    "waiting for",
+)
+_WHERE = (
+    "ou est",
+    "est ou",
+    "ou en est",
+    "suivi",
+    "suivre",
+    "statut",
+    "where is",
+    "where s",
+    "track",
+    "status of",
+    "status",
+)
+_MY_ORDERS = ("mes commandes", "my orders", "liste de mes commandes", "list my orders")
+_RETURN = ("retourner", "retour", "rembours", "return", "refund", "renvoyer")
+_OWN = ("ma commande", "my order", "commande", "order", "mon colis", "my parcel", "cet article")
+_PARCEL = ("colis", "parcel", "package", "livraison", "delivery")
 
 
 def _has(folded: str, phrases: tuple[str, ...]) -> bool:
@@ -235,15 +694,35 @@ def order_number(text: str) -> int | None:
 
 
 def detect_intent(text: str) -> Intent:
-    """What the question is about: a person, the user's orders, a return, or the FAQ."""
+    """What the question is about: a person, one of her own situations, or the FAQ.
+
+    Tried in order, most specific first: "le vendeur ne répond pas" is about a silent seller
+    before it is about sellers; "j'ai pas reçu le code" is a lost code before a late parcel.
+    """
     folded = fold(text)
-    if _has(folded, HUMAN_PHRASES):
-        return Intent(IntentKind.HUMAN)
     number = order_number(text)
     orderish = number is not None or _has(folded, _OWN)
+    if _has(folded, HUMAN_PHRASES):
+        return Intent(IntentKind.HUMAN)
+    if _has(folded, _SELLER) and _has(folded, _SILENT):
+        return Intent(IntentKind.SELLER_SILENT, number)
+    if _has(folded, _COURIER) and _has(folded, _MORE_MONEY):
+        return Intent(IntentKind.COURIER_OVERCHARGE, number)
+    if _has(folded, _CODE) and _has(folded, _LOST) and "promo" not in folded:
+        return Intent(IntentKind.LOST_CODE, number)
+    if _has(folded, _REFUND) and _has(folded, _REFUND_STATUS):
+        return Intent(IntentKind.REFUND_STATUS, number)
+    if _has(folded, _ABSENT) and _has(folded, _VISIT):
+        return Intent(IntentKind.MISSED_DELIVERY, number)
+    if _has(folded, _ADDRESS) and _has(folded, _CHANGE):
+        return Intent(IntentKind.CHANGE_ADDRESS, number)
+    if _has(folded, _EXCHANGE) or (_has(folded, _WRONG) and _has(folded, _ITEM)):
+        return Intent(IntentKind.WRONG_ITEM, number)
     if _has_prefix(folded, _RETURN) and orderish and not _has(folded, ("politique", "policy")):
         return Intent(IntentKind.RETURN_ELIGIBILITY, number)
-    if _has(folded, _LATE) and (orderish or "colis" in folded or "parcel" in folded):
+    if _has(folded, _DELAY) or (_has(folded, _SINCE) and _has(folded, _DURATION)):
+        return Intent(IntentKind.ORDER_STATUS, number)
+    if _has(folded, _LATE) and (orderish or _has(folded, _PARCEL)):
         return Intent(IntentKind.ORDER_STATUS, number)
     if _has(folded, _WHERE) and orderish:
         return Intent(IntentKind.ORDER_STATUS, number)
@@ -266,21 +745,33 @@ class SupportAnswer:
     history: tuple[dict[str, str], ...] = ()
     # True when nothing useful was found (the caller counts repeated failures).
     missed: bool = False
+    # What answered: an IntentKind value, or "faq:<entry id>" (tests and logs read it).
+    topic: str = ""
+    # The hand-off goes to an admin, not the seller (a silent seller, a courier asking more).
+    to_admin: bool = False
+    # The order the answer is about: a hand-off goes to its seller, as after "mes commandes".
+    order_id: int | None = None
+    # Orders whose QR and PIN the caller sends again through the buyer flow's own path.
+    resend_codes: tuple[int, ...] = ()
+
+
+def _t(lang: str, key: str, **params: Any) -> str:
+    return i18n.t(lang, f"support.{key}", **params)
 
 
 def _order_text(lang: str, fact: dict[str, Any]) -> str:
     status = fact["status"]
     name = fact["courier_first_name"] or "-"
-    head = i18n.t(
+    head = _t(
         lang,
-        "support.order_status",
+        "order_status",
         order_id=fact["order_id"],
         total_gnf=fact["total_gnf"],
         status=i18n.t(lang, f"buyer.short.{status}"),
     )
-    why = i18n.t(
+    why = _t(
         lang,
-        f"support.why.{status}",
+        f"why.{status}",
         order_id=fact["order_id"],
         name=name,
         reason=fact["refusal_reason"] or "-",
@@ -290,13 +781,13 @@ def _order_text(lang: str, fact: dict[str, Any]) -> str:
 
 def _orders_text(lang: str, orders: list[dict[str, Any]]) -> str:
     if not orders:
-        return i18n.t(lang, "support.no_orders")
-    lines = [i18n.t(lang, "support.orders_header")]
+        return _t(lang, "no_orders")
+    lines = [_t(lang, "orders_header")]
     for o in orders:
         lines.append(
-            i18n.t(
+            _t(
                 lang,
-                "support.order_line",
+                "order_line",
                 order_id=o["order_id"],
                 status=i18n.t(lang, f"buyer.short.{o['status']}"),
                 total_gnf=o["total_gnf"],
@@ -306,42 +797,224 @@ def _orders_text(lang: str, orders: list[dict[str, Any]]) -> str:
 
 
 def _return_text(lang: str, verdict: dict[str, Any]) -> str:
-    return i18n.t(
+    return _t(
         lang,
-        f"support.returns.{verdict['verdict']}",
+        f"returns.{verdict['verdict']}",
         order_id=verdict["order_id"],
         days=verdict["window_days"],
         deadline=verdict["deadline"],
     )
 
 
-def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> SupportAnswer:
-    """Answer from the user's orders (recognised intents) or the FAQ; else offer a person.
+def _days(reader: Any) -> int:
+    return int(reader.rules().return_window_days)
 
-    `reader` is a `bot.support.scoped.ScopedReader`; `misses` counts the previous questions of
-    this exchange that found nothing — a second miss in a row hands the user to a human.
+
+def _pick(orders: list[dict[str, Any]], order_id: int | None) -> list[dict[str, Any]]:
+    """The order she named, when it is among `orders`; else all of them."""
+    if order_id is None:
+        return orders
+    return [o for o in orders if o["order_id"] == order_id]
+
+
+def _status_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    """Where her orders are: the one she named, else those on their way, else her latest."""
+    topic = IntentKind.ORDER_STATUS.value
+    if intent.order_id is not None:
+        fact = reader.order(intent.order_id)
+        if fact is None:
+            return SupportAnswer(_t(lang, "order_unknown", order_id=intent.order_id), topic=topic)
+        return SupportAnswer(_order_text(lang, fact), topic=topic, order_id=fact["order_id"])
+    moving = reader.orders_in_transit()
+    if moving:
+        texts = [_order_text(lang, o) for o in moving]
+        head = _t(lang, "transit_header") if len(moving) > 1 else ""
+        only = moving[0]["order_id"] if len(moving) == 1 else None
+        return SupportAnswer("\n\n".join([head, *texts]).strip(), topic=topic, order_id=only)
+    latest = reader.my_orders(limit=1)
+    if not latest:
+        return SupportAnswer(_t(lang, "none.status"), topic=topic)
+    fact = latest[0]
+    text = _t(lang, "transit_none") + "\n" + _order_text(lang, fact)
+    return SupportAnswer(text, topic=topic, order_id=fact["order_id"])
+
+
+def _code_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    """Her code again: the usable ones are re-sent by the caller through "mes commandes"'
+    own path (`bot.buyer.orders.resend_code`); the others say why they cannot serve."""
+    topic = IntentKind.LOST_CODE.value
+    codes = _pick(reader.delivery_codes(), intent.order_id)
+    if not codes:
+        if intent.order_id is not None:
+            return SupportAnswer(_t(lang, "code.not_open", order_id=intent.order_id), topic=topic)
+        return SupportAnswer(_t(lang, "none.code"), topic=topic)
+    usable = tuple(c["order_id"] for c in codes if c["usable"])
+    lines = [
+        _t(lang, f"code.{c['why']}", order_id=c["order_id"], expires_on=c["expires_on"])
+        for c in codes
+        if not c["usable"]
+    ]
+    if len(usable) == 1:
+        lines.append(_t(lang, "code.resent", order_id=usable[0]))
+    elif usable:
+        rows = ", ".join(_t(lang, "code.row", order_id=order_id) for order_id in usable)
+        lines.append(_t(lang, "code.which", orders=rows))
+    only = codes[0]["order_id"] if len(codes) == 1 else None
+    return SupportAnswer("\n".join(lines), topic=topic, order_id=only, resend_codes=usable)
+
+
+def _refund_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    topic = IntentKind.REFUND_STATUS.value
+    found = _pick(reader.refunds(), intent.order_id)
+    if not found:
+        return SupportAnswer(_t(lang, "none.refund", days=_days(reader)), topic=topic)
+    lines = [
+        _t(
+            lang,
+            f"refund.{r['state']}",
+            return_id=r["return_id"],
+            order_id=r["order_id"],
+            amount_gnf=r["amount_gnf"],
+            reason=r["refusal_reason"] or "-",
+            date=r["paid_on"],
+        )
+        for r in found
+    ]
+    only = found[0]["order_id"] if len(found) == 1 else None
+    return SupportAnswer("\n".join(lines), topic=topic, order_id=only)
+
+
+def _missed_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    topic = IntentKind.MISSED_DELIVERY.value
+    moving = _pick(reader.orders_in_transit(), intent.order_id)
+    if not moving:
+        return SupportAnswer(_t(lang, "none.missed"), topic=topic)
+    codes = {c["order_id"]: c for c in reader.delivery_codes()}
+    lines = []
+    for o in moving:
+        code = codes.get(o["order_id"]) or {}
+        key = "missed.with_courier" if o["status"] == "picked_up" else "missed.not_yet"
+        lines.append(
+            _t(
+                lang,
+                key,
+                order_id=o["order_id"],
+                name=o["courier_first_name"] or "-",
+                status=i18n.t(lang, f"buyer.short.{o['status']}"),
+                expires_on=code.get("expires_on") or "-",
+            )
+        )
+    only = moving[0]["order_id"] if len(moving) == 1 else None
+    return SupportAnswer("\n\n".join(lines), topic=topic, order_id=only)
+
+
+def _address_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    """An order's address never changes: cancel and order again before pickup; after it, a
+    person (the seller of that order) arranges it."""
+    topic = IntentKind.CHANGE_ADDRESS.value
+    moving = _pick(reader.orders_in_transit(), intent.order_id)
+    if not moving:
+        return SupportAnswer(_t(lang, "none.address"), topic=topic)
+    lines = []
+    late: int | None = None
+    for o in moving:
+        key = "address.too_late" if o["status"] == "picked_up" else "address.cancel"
+        if o["status"] == "picked_up" and late is None:
+            late = o["order_id"]
+        lines.append(
+            _t(
+                lang,
+                key,
+                order_id=o["order_id"],
+                name=o["courier_first_name"] or "-",
+                status=i18n.t(lang, f"buyer.short.{o['status']}"),
+            )
+        )
+    if late is not None:
+        lines.append(_t(lang, "handoff"))
+        return SupportAnswer("\n".join(lines), handoff=True, topic=topic, order_id=late)
+    only = moving[0]["order_id"] if len(moving) == 1 else None
+    return SupportAnswer("\n".join(lines), topic=topic, order_id=only)
+
+
+def _wrong_item_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    """How an exchange works in Boutik (a return, then a new order), with her own orders'
+    return verdicts when she has delivered ones."""
+    topic = IntentKind.WRONG_ITEM.value
+    lines = [faq_answer("exchange", lang, reader.rules())]
+    order_id = intent.order_id
+    if order_id is None:
+        delivered = [o for o in reader.my_orders() if o["status"] == "delivered"]
+        order_id = delivered[0]["order_id"] if delivered else None
+    if order_id is not None:
+        verdict = reader.return_eligibility(order_id)
+        if verdict is not None:
+            lines.append(_return_text(lang, verdict))
+    return SupportAnswer("\n\n".join(lines), topic=topic, order_id=order_id)
+
+
+def _return_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    topic = IntentKind.RETURN_ELIGIBILITY.value
+    order_id = intent.order_id or reader.latest_order_id()
+    if order_id is None:
+        return SupportAnswer(_t(lang, "none.returns", days=_days(reader)), topic=topic)
+    verdict = reader.return_eligibility(order_id)
+    if verdict is None:
+        return SupportAnswer(_t(lang, "order_unknown", order_id=order_id), topic=topic)
+    return SupportAnswer(_return_text(lang, verdict), topic=topic, order_id=order_id)
+
+
+def _admin_answer(reader: Any, lang: str, intent: Intent, key: str) -> SupportAnswer:
+    """A person is the answer, and not the seller: an admin takes it at once."""
+    moving = _pick(reader.orders_in_transit(), intent.order_id)
+    lines = []
+    if intent.kind == IntentKind.COURIER_OVERCHARGE:
+        lines.append(faq_answer("overcharge", lang, reader.rules()))
+        lines += [
+            _t(lang, "overcharge_total", order_id=o["order_id"], total_gnf=o["total_gnf"])
+            for o in moving
+        ]
+    lines.append(_t(lang, key))
+    only = moving[0]["order_id"] if len(moving) == 1 else None
+    return SupportAnswer(
+        "\n".join(lines), handoff=True, to_admin=True, topic=intent.kind.value, order_id=only
+    )
+
+
+def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> SupportAnswer:
+    """Answer from the user's orders (recognised intents) or the FAQ; else say so honestly.
+
+    `reader` is a `bot.support.scoped.ScopedReader`; `lang` is the language of the answer
+    (the question's, `bot.support.handlers.answer_language`); `misses` counts the previous
+    questions of this exchange that found nothing — a second miss in a row hands the user to
+    a human. The FAQ is searched in the language the question is written in and answered in
+    `lang` (both files share their entry ids).
     """
     intent = detect_intent(text)
-    if intent.kind == IntentKind.HUMAN:
-        return SupportAnswer(i18n.t(lang, "support.handoff"), handoff=True)
-    if intent.kind == IntentKind.MY_ORDERS:
-        return SupportAnswer(_orders_text(lang, reader.my_orders()))
-    if intent.kind in (IntentKind.ORDER_STATUS, IntentKind.RETURN_ELIGIBILITY):
-        order_id = intent.order_id or reader.latest_order_id()
-        if order_id is None:
-            return SupportAnswer(i18n.t(lang, "support.no_orders"))
-        if intent.kind == IntentKind.ORDER_STATUS:
-            fact = reader.order(order_id)
-            if fact is not None:
-                return SupportAnswer(_order_text(lang, fact))
-        else:
-            verdict = reader.return_eligibility(order_id)
-            if verdict is not None:
-                return SupportAnswer(_return_text(lang, verdict))
-        return SupportAnswer(i18n.t(lang, "support.order_unknown", order_id=order_id))
-    hits = reader.faq(text, lang=lang, limit=1)
-    if hits and hits[0]["score"] >= THRESHOLD:
-        return SupportAnswer(hits[0]["answer"])
+    kind = intent.kind
+    if kind == IntentKind.HUMAN:
+        return SupportAnswer(_t(lang, "handoff"), handoff=True, topic=kind.value)
+    if kind == IntentKind.SELLER_SILENT:
+        return _admin_answer(reader, lang, intent, "seller_silent")
+    if kind == IntentKind.COURIER_OVERCHARGE:
+        return _admin_answer(reader, lang, intent, "overcharge_admin")
+    if kind == IntentKind.MY_ORDERS:
+        return SupportAnswer(_orders_text(lang, reader.my_orders()), topic=kind.value)
+    answers = {
+        IntentKind.ORDER_STATUS: _status_answer,
+        IntentKind.LOST_CODE: _code_answer,
+        IntentKind.REFUND_STATUS: _refund_answer,
+        IntentKind.MISSED_DELIVERY: _missed_answer,
+        IntentKind.CHANGE_ADDRESS: _address_answer,
+        IntentKind.WRONG_ITEM: _wrong_item_answer,
+        IntentKind.RETURN_ELIGIBILITY: _return_answer,
+    }
+    if kind in answers:
+        return answers[kind](reader, lang, intent)
+    hits = reader.faq(text, lang=language.detect(text) or lang, limit=2)
+    if hits and hits[0]["sure"]:
+        topic = hits[0]["topic"]
+        return SupportAnswer(faq_answer(topic, lang, reader.rules()), topic=f"faq:{topic}")
     if misses >= 1:
-        return SupportAnswer(i18n.t(lang, "support.handoff"), handoff=True, missed=True)
-    return SupportAnswer(i18n.t(lang, "support.not_found"), missed=True)
+        return SupportAnswer(_t(lang, "handoff"), handoff=True, missed=True, topic="handoff")
+    return SupportAnswer(_t(lang, "not_found"), missed=True, topic="not_found")

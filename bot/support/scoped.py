@@ -17,18 +17,30 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commerce import clock, rules
 from commerce.catalog.search import search_products
+from commerce.delivery.models import DeliveryJob, JobStatus
 from commerce.errors import CommerceError
 from commerce.orders import queries
 from commerce.orders.actions import buyer_order, orders_of_buyer
 from commerce.orders.models import Order, OrderStatus
+from commerce.returns.models import Refund, RefundStatus, Return, ReturnStatus
 
 log = logging.getLogger("boutik.support.audit")
 
 MAX_DESCRIPTION = 200
+# On its way: not yet delivered, refused nor cancelled.
+IN_TRANSIT = (
+    OrderStatus.PLACED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.COURIER_ASSIGNED,
+    OrderStatus.PICKED_UP,
+)
+# Where a delivery code still has a use: the states in which "mes commandes" offers it again.
+CODE_SERVES = (*queries.CANCELLABLE, OrderStatus.PICKED_UP)
 
 # What a phone number looks like here, and nothing else (a date, an amount, an order number or
 # a PIN must reach the model and the buyer intact: "livrée le 2026-11-20 ; total 12 500 000 GNF").
@@ -246,6 +258,151 @@ class ScopedReader:
             result["verdict"] = "ok" if clock.now() <= deadline else "closed"
         return result
 
+    # --- the buyer's own situations (issue 18: delay, lost code, refund, missed delivery) ---
+    #
+    # Why separate reads rather than `my_orders` filtered by the caller: each one answers a
+    # question buyers ask ("toujours rien", "j'ai perdu mon code", "où en est mon
+    # remboursement") with only what that answer needs — the code's state, never its PIN — and
+    # each lands in the audit log under its own name.
+
+    def rules(self) -> rules.Rules:
+        """The figures the core enforces for this session (the FAQ and the verdicts quote them)."""
+        return rules.of(self.session)
+
+    def orders_in_transit(self, *, limit: int = 5) -> list[dict[str, Any]]:
+        """Her orders not yet delivered nor closed (placed … picked up), newest first."""
+        with self.reading() as open_:
+            if not open_:
+                return []
+            found = list(
+                self.session.scalars(
+                    select(Order)
+                    .where(Order.buyer_id == self.user_id, Order.status.in_(IN_TRANSIT))
+                    .order_by(Order.id.desc())
+                    .limit(limit)
+                )
+            )
+            facts = [self._order_fact(o) for o in found]
+            self.audit.record(
+                AuditEntry(
+                    self.user_id,
+                    "orders_in_transit",
+                    {"limit": limit},
+                    order_ids=tuple(o.id for o in found),
+                    order_owner_ids=tuple(o.buyer_id for o in found),
+                )
+            )
+            return facts
+
+    def delivery_codes(self, *, limit: int = 5) -> list[dict[str, Any]]:
+        """The state of the delivery code of each order still waiting for its hand-over.
+
+        Never the PIN or the token: a code is sent again only through the buyer flow's own
+        "QR et PIN" path (`bot.buyer.orders.resend_code`), so this read cannot leak one.
+        `why` is "usable", "used", "locked" or "expired" (the same test as that path).
+        """
+        with self.reading() as open_:
+            if not open_:
+                return []
+            found = list(
+                self.session.scalars(
+                    select(Order)
+                    .where(Order.buyer_id == self.user_id, Order.status.in_(CODE_SERVES))
+                    .order_by(Order.id.desc())
+                    .limit(limit)
+                )
+            )
+            now = clock.now()
+            codes: list[dict[str, Any]] = []
+            for order in found:
+                code = queries.code_of(self.session, order)
+                if code is None:
+                    continue
+                if code.used_at is not None:
+                    why = "used"
+                elif code.locked_at is not None:
+                    why = "locked"
+                elif now >= code.expires_at:
+                    why = "expired"
+                else:
+                    why = "usable"
+                codes.append(
+                    {
+                        "order_id": order.id,
+                        "status": order.status.value,
+                        "usable": why == "usable",
+                        "why": why,
+                        "expires_on": _iso(code.expires_at),
+                    }
+                )
+            self.audit.record(
+                AuditEntry(
+                    self.user_id,
+                    "delivery_codes",
+                    {"limit": limit},
+                    order_ids=tuple(o.id for o in found),
+                    order_owner_ids=tuple(o.buyer_id for o in found),
+                )
+            )
+            return codes
+
+    def refunds(self, *, limit: int = 5) -> list[dict[str, Any]]:
+        """Her return requests and the refund each led to, newest first.
+
+        `state`: "requested" (the seller decides), "refused", "approved" (a courier comes for
+        the parcel and brings the cash), "collected" (the courier took the parcel: she confirms
+        the cash), "paid" (she confirmed it).
+        """
+        with self.reading() as open_:
+            if not open_:
+                return []
+            rows = list(
+                self.session.execute(
+                    select(Return, Order)
+                    .join(Order, Order.id == Return.order_id)
+                    .where(Return.buyer_id == self.user_id, Order.buyer_id == self.user_id)
+                    .order_by(Return.id.desc())
+                    .limit(limit)
+                ).all()
+            )
+            found: list[dict[str, Any]] = []
+            for ret, order in rows:
+                refund = self.session.scalar(select(Refund).where(Refund.return_id == ret.id))
+                job = self.session.scalar(
+                    select(DeliveryJob).where(DeliveryJob.return_id == ret.id)
+                )
+                collected = job is not None and job.status in (JobStatus.PICKED_UP, JobStatus.DONE)
+                if ret.status == ReturnStatus.REFUSED:
+                    state = "refused"
+                elif refund is not None and refund.status == RefundStatus.PAID:
+                    state = "paid"
+                elif refund is not None and collected:
+                    state = "collected"
+                elif refund is not None:
+                    state = "approved"
+                else:
+                    state = "requested"
+                found.append(
+                    {
+                        "return_id": ret.id,
+                        "order_id": order.id,
+                        "state": state,
+                        "amount_gnf": refund.amount if refund is not None else 0,
+                        "refusal_reason": ret.refusal_reason,
+                        "paid_on": _iso(refund.paid_at) if refund is not None else "",
+                    }
+                )
+            self.audit.record(
+                AuditEntry(
+                    self.user_id,
+                    "refund_status",
+                    {"limit": limit},
+                    order_ids=tuple(order.id for _ret, order in rows),
+                    order_owner_ids=tuple(order.buyer_id for _ret, order in rows),
+                )
+            )
+            return found
+
     # --- public data --------------------------------------------------------------------------
 
     def products(self, query: str, *, limit: int = 5) -> list[dict[str, Any]]:
@@ -284,4 +441,7 @@ class ScopedReader:
 
         hits = search_faq(question, lang or self.lang, rules.of(self.session))[:limit]
         self.audit.record(AuditEntry(self.user_id, "faq_lookup", {"question": question[:200]}))
-        return [{"topic": h.entry.id, "answer": h.answer, "score": h.score} for h in hits]
+        return [
+            {"topic": h.entry.id, "answer": h.answer, "score": h.score, "sure": h.sure}
+            for h in hits
+        ]

@@ -123,3 +123,22 @@ def test_two_misses_in_a_row_offer_then_make_a_hand_off(db: Db) -> None:
         assert event.args == (mine.buyer_id, ctx.conv.id, 1)
         assert ctx.data["support"]["pending"]["handoff"] is True
         assert "personne" in second[0].text  # type: ignore[union-attr]
+
+
+def test_both_faq_files_have_the_same_entries_keys_and_placeholders() -> None:
+    """Every entry exists in French and English with the same id (an answer found in one
+    language is given in the other by id) and quotes the same figures from config."""
+    import string
+
+    from bot.support.retrieval import load_faq
+
+    def shape(lang: str) -> dict[str, set[str]]:
+        fields = string.Formatter().parse
+        return {
+            e.id: {name for _text, name, _spec, _conv in fields(e.answer) if name}
+            for e in load_faq(lang)
+        }
+
+    assert shape("fr") == shape("en")
+    for lang in ("fr", "en"):
+        assert all(e.keys for e in load_faq(lang)), "an entry without keys is never served"
