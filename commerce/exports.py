@@ -1,4 +1,4 @@
-"""The admins' CSV exports: orders, products, users.
+"""The admins' CSV exports: orders, products, users, the cash ledger.
 
 The core yields the rows and writes them to a path its caller chooses (the media storage); the
 admin flow or, for a large export, a worker job sends the file as a Telegram document. Rows are
@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from commerce import clock
 from commerce.catalog.models import Product, Shop
+from commerce.ledger import actions as ledger
+from commerce.ledger.models import LedgerLine
 from commerce.orders.models import Order
 from commerce.users.actions import require_actor
 from commerce.users.models import Role, User
@@ -28,6 +30,7 @@ class ExportKind(StrEnum):
     ORDERS = "orders"
     PRODUCTS = "products"
     USERS = "users"
+    LEDGER = "ledger"
 
 
 HEADERS: dict[ExportKind, tuple[str, ...]] = {
@@ -44,12 +47,18 @@ HEADERS: dict[ExportKind, tuple[str, ...]] = {
         "id", "name", "phone", "telegram_id", "roles", "language", "active", "opted_out",
         "loyalty_points", "created_at",
     ),
+    ExportKind.LEDGER: ledger.LEDGER_HEADERS,
 }  # fmt: skip
 
 
 def count(session: Session, *, admin_id: int, kind: ExportKind) -> int:
     require_actor(session, admin_id, Role.ADMIN)
-    model = {ExportKind.ORDERS: Order, ExportKind.PRODUCTS: Product, ExportKind.USERS: User}[kind]
+    model = {
+        ExportKind.ORDERS: Order,
+        ExportKind.PRODUCTS: Product,
+        ExportKind.USERS: User,
+        ExportKind.LEDGER: LedgerLine,
+    }[kind]
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
@@ -78,6 +87,10 @@ def rows(session: Session, *, admin_id: int, kind: ExportKind) -> Iterator[tuple
                 p.stock, p.status.value, int(p.is_paused), int(p.is_deleted),
                 p.created_at.isoformat(),
             )  # fmt: skip
+    elif kind == ExportKind.LEDGER:
+        rows_ = ledger.ledger_rows(session)
+        next(rows_)  # its header is HEADERS[LEDGER]
+        yield from rows_
     else:
         for u in session.scalars(select(User).order_by(User.id).execution_options(yield_per=500)):
             yield (

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from bot.admin.states import AdminState as S
 from bot.buyer.qr import write_qr
 from bot.flow import Context, Result, payload_id
@@ -23,13 +25,14 @@ from bot.messages import (
     Reply,
     Text,
 )
-from commerce import backoffice
+from commerce import backoffice, clock
 from commerce.catalog.models import Product, Shop
 from commerce.delivery import actions as delivery
 from commerce.delivery import lockouts
 from commerce.delivery.models import Courier
 from commerce.errors import InvalidInput, PermissionDenied
 from commerce.exports import ExportKind, count, export_filename, write_csv
+from commerce.ledger import actions as ledger
 from commerce.messaging import events
 from commerce.moderation import actions as mod
 from commerce.moderation.actions import open_reports_against
@@ -417,7 +420,42 @@ def figures(msg: InboundMessage, ctx: Context) -> Result:
         available=f.available_couriers,
         users=f.users,
     )
-    return S.MENU, [Text(text)]
+    return S.MENU, [Text(text + "\n\n" + cash_figures(ctx))]
+
+
+def cash_figures(ctx: Context) -> str:
+    """The ledger's reconciliation: cash with couriers, the oldest not handed over, disputes."""
+    r = ledger.reconciliation(ctx.session, admin_id=ctx.user.id)
+    oldest = (
+        ctx.t("admin.oldest_age", hours=int((clock.now() - r.oldest_since).total_seconds() // 3600))
+        if r.oldest_since
+        else ctx.t("admin.oldest_none")
+    )
+    lines = [
+        ctx.t(
+            "admin.figures_cash",
+            held_gnf=r.held_by_couriers,
+            couriers=r.couriers_holding,
+            owed_gnf=r.owed_to_sellers,
+            oldest=oldest,
+            disputes=r.open_disputes,
+            disputed_gnf=r.disputed_amount,
+        )
+    ]
+    for d in ledger.open_disputes(ctx.session, admin_id=ctx.user.id)[:10]:
+        courier = ctx.session.get(User, d.courier_id)
+        shop = ctx.session.scalar(select(Shop).where(Shop.owner_id == d.seller_id))
+        lines.append(
+            ctx.t(
+                "admin.figures_dispute",
+                id=d.id,
+                courier=(courier.name if courier else "") or f"#{d.courier_id}",
+                shop=shop.name if shop else f"#{d.seller_id}",
+                amount_gnf=d.amount,
+                declared=_when(d.declared_at),
+            )
+        )
+    return "\n".join(lines)
 
 
 # --- locked delivery codes and paused PIN entry ----------------------------------------------

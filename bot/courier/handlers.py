@@ -18,7 +18,7 @@ from bot.courier.commands import (
 from bot.courier.states import CourierState as S
 from bot.flow import Context, Handler, Result
 from bot.messages import Choice, Choices, InboundKind, InboundMessage, Reply, Text
-from commerce import rules
+from commerce import clock, rules
 from commerce.delivery import actions as delivery
 from commerce.delivery import briefs, handover
 from commerce.delivery.briefs import JobBrief, Stop
@@ -43,6 +43,8 @@ from commerce.errors import (
     TooManyJobs,
     WrongPin,
 )
+from commerce.ledger import actions as ledger
+from commerce.ledger.errors import NothingToRemit
 from commerce.text import fold
 from commerce.users import actions as users
 from commerce.users.models import Channel
@@ -248,6 +250,38 @@ def show_earnings(msg: InboundMessage, ctx: Context) -> Result:
         week_gnf=e.week,
         unpaid_gnf=e.unpaid,
     )
+    return S.IDLE, [answer(ctx, text)]
+
+
+def show_balance(msg: InboundMessage, ctx: Context) -> Result:
+    """SOLDE: what he holds and owes, in one SMS (the ledger's custody accounts)."""
+    if courier_row(ctx) is None:
+        return S.IDLE, [say(ctx, "courier.not_courier")]
+    pos = ledger.courier_position(ctx.session, courier_id=ctx.user.id)
+    if not pos.held and not pos.by_seller:
+        return S.IDLE, [answer(ctx, say(ctx, "courier.balance_none", earned_gnf=pos.earned))]
+    hours = int((clock.now() - pos.since).total_seconds() // 3600) if pos.since else 0
+    text = say(
+        ctx,
+        "courier.balance",
+        held_gnf=pos.held,
+        owed_gnf=pos.owed,
+        sellers=len(pos.by_seller),
+        commission_gnf=pos.commission,
+        hours=hours,
+    )
+    return S.IDLE, [answer(ctx, text)]
+
+
+def declare_remitted(msg: InboundMessage, ctx: Context) -> Result:
+    """REMIS: he handed each seller her cash; each is asked to confirm with one tap."""
+    if courier_row(ctx) is None:
+        return S.IDLE, [say(ctx, "courier.not_courier")]
+    try:
+        made = ledger.declare_remittance(ctx.session, courier_user_id=ctx.user.id)
+    except NothingToRemit:
+        return S.IDLE, [answer(ctx, say(ctx, "courier.remitted_none"))]
+    text = say(ctx, "courier.remitted", amount_gnf=sum(r.amount for r in made), sellers=len(made))
     return S.IDLE, [answer(ctx, text)]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.flow import ANY_TEXT, Flow, command, kind, payload
 from bot.messages import InboundKind
+from bot.seller import cash as ca
 from bot.seller import dispatch as dp
 from bot.seller import onboarding as on
 from bot.seller import orders as od
@@ -33,6 +34,7 @@ GLOBAL = (
     (command("promo"), pm.promo),
     (command("commandes", "orders"), od.orders_list),
     (command("stats"), st.stats),
+    (command("caisse", "cash"), ca.cash),
     (ADMIN_COMMANDS, on.admin_only),
     (payload("w:shop"), on.open_shop),
     (payload("w:buy"), on.go_buy),
@@ -67,6 +69,9 @@ GLOBAL = (
     (payload("r:r:"), rt.return_refuse),
     (payload("rv:"), rt.review_reply_ask),
     (payload("d:c:"), dp.pin_ask),
+    (payload("k:ok:"), ca.cash_received),
+    (payload("k:no:"), ca.cash_not_received),
+    (payload("k:csv:"), ca.cash_statement),
     *STAFF_ROUTES,
 )
 

@@ -16,6 +16,7 @@ from bot.messages import Choice, Choices, Reply, Text
 from bot.notifications import default_text, renders
 from bot.seller.orders import order_actions, order_text
 from commerce.catalog.models import Product, Shop
+from commerce.ledger.models import Remittance, RemittanceStatus
 from commerce.messaging.notices import Notice
 from commerce.orders.models import Order
 from commerce.returns.models import Return
@@ -57,6 +58,28 @@ def order_placed(session: Session, user: User, params: dict[str, Any], lang: str
     text = i18n.t(lang, "seller.notify.new_order") + "\n\n" + order_text(ctx, order)  # type: ignore[arg-type]
     actions = order_actions(ctx, order)  # type: ignore[arg-type]
     return Choices(text=text, choices=actions) if actions else Text(text)
+
+
+@renders(Notice.REMITTANCE_DECLARED)
+def remittance_declared(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """A courier says he handed her cash over: the one-tap confirm, or "not received"."""
+    rid = _int(params, "remittance_id")
+    rem = session.get(Remittance, rid) if rid else None
+    if rem is None or rem.seller_id != user.id or rem.status != RemittanceStatus.DECLARED:
+        return default_text(Notice.REMITTANCE_DECLARED, params, lang)
+    courier = session.get(User, rem.courier_id)
+    name = (courier.name if courier else "") or f"#{rem.courier_id}"
+    text = i18n.t(lang, "seller.cash.notify", name=name, amount_gnf=rem.amount)
+    return Choices(
+        text=text,
+        choices=(
+            Choice(
+                f"k:ok:{rem.courier_id}:{rem.amount}",
+                i18n.t(lang, "seller.cash.received", amount_gnf=rem.amount, name=name),
+            ),
+            Choice(f"k:no:{rem.id}", i18n.t(lang, "seller.cash.not_received", name=name)),
+        ),
+    )
 
 
 @renders(Notice.ORDER_CANCELLED)

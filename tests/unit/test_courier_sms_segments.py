@@ -77,6 +77,11 @@ def longest_values(lang: str) -> dict[str, object]:
             "https://boutik.example.gn", b"k" * 32, "t" * 43, ORDER, ORDER, 1_999_999_999
         ),
         "amount_gnf": MONEY,
+        "held_gnf": MONEY,
+        "owed_gnf": MONEY,
+        "earned_gnf": MONEY,
+        "sellers": 99,
+        "hours": 9999,
         "minutes": 1440,  # a PIN pause of a whole day ([delivery] courier_pin_window_s)
     }
 
