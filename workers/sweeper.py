@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 def sweep_once(rt: Runtime) -> None:
     """One pass of every periodic step; a failing step never stops the others."""
+    from workers.cash_alerts import sweep_cash
     from workers.media_fetch import sweep_return_photos
     from workers.offers import sweep_offers
     from workers.outbox import sweep
@@ -29,6 +30,7 @@ def sweep_once(rt: Runtime) -> None:
         ("product photos", lambda: sweep_photos(rt)),  # sellers' Telegram photos to download
         ("return photos", lambda: sweep_return_photos(rt)),  # buyers' return photos
         ("courier offers", lambda: sweep_offers(rt)),  # waves never started or lost
+        ("cash alerts", lambda: sweep_cash(rt)),  # couriers over a [ledger] threshold, once
     )
     for name, step in steps:
         try:
