@@ -121,6 +121,11 @@ _SUPPORT_STEMS = (
     "stop sending",
     "unsubscribe",
     "warranty",
+    "devenir vendeur",
+    "vendre sur",
+    "vendre mes",
+    "sell on",
+    "sell my",
 )
 _WORD_BOUNDARY = re.compile(r"\s+")
 

@@ -18,6 +18,7 @@ offers a person. Wrong is worse than honest.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -370,32 +371,60 @@ _COURIER = (
     "rider",
     "motard",
 )
+# Asking more money, said plainly ("supplément", "pourboire", "more money")...
 _MORE_MONEY = (
-    "en plus",
-    "de plus",
-    "plus que",
     "plus d argent",
     "plus cher",
     "payer plus",
     "paye plus",
     "paie plus",
     "supplement",
-    "rajout",
-    "augment",
     "surplus",
     "pourboire",
     "au lieu de",
+    "overcharg",
+    "surcharg",
+    "more money",
+    "pay more",
+    "extra money",
+    "extra fee",
+    "extra charge",
+    "extra cash",
+    "tip",
+)
+# ...or in words that need money nearby: "le livreur en plus était en retard" asks nothing.
+_MORE = (
+    "en plus",
+    "de plus",
+    "plus que",
+    "rajout",
+    "augment",
     "double",
     "extra",
     "more than",
-    "more money",
-    "pay more",
     "additional",
-    "overcharg",
-    "surcharg",
     "instead of",
-    "tip",
 )
+_MONEY = (
+    "gnf",
+    "franc",
+    "argent",
+    "prix",
+    "montant",
+    "total",
+    "pay",
+    "paie",
+    "paye",
+    "frais",
+    "money",
+    "price",
+    "amount",
+    "fee",
+    "cash",
+    "recap",
+    "summary",
+)
+_DIGIT = re.compile(r"\d")
 _CODE = ("code", "pin", "qr", "qrcode")
 _LOST = (
     "perdu",
@@ -574,7 +603,6 @@ _WRONG = (
     "don t fit",
     "didn t fit",
     "does not fit",
-    "different",
 )
 _ITEM = (
     "pointure",
@@ -706,7 +734,10 @@ def detect_intent(text: str) -> Intent:
         return Intent(IntentKind.HUMAN)
     if _has(folded, _SELLER) and _has(folded, _SILENT):
         return Intent(IntentKind.SELLER_SILENT, number)
-    if _has(folded, _COURIER) and _has(folded, _MORE_MONEY):
+    money = _has(folded, _MORE_MONEY) or (
+        _has(folded, _MORE) and (_has(folded, _MONEY) or bool(_DIGIT.search(folded)))
+    )
+    if _has(folded, _COURIER) and money:
         return Intent(IntentKind.COURIER_OVERCHARGE, number)
     if _has(folded, _CODE) and _has(folded, _LOST) and "promo" not in folded:
         return Intent(IntentKind.LOST_CODE, number)
@@ -722,7 +753,7 @@ def detect_intent(text: str) -> Intent:
         return Intent(IntentKind.RETURN_ELIGIBILITY, number)
     if _has(folded, _DELAY) or (_has(folded, _SINCE) and _has(folded, _DURATION)):
         return Intent(IntentKind.ORDER_STATUS, number)
-    if _has(folded, _LATE) and (orderish or _has(folded, _PARCEL)):
+    if _has(folded, _LATE) and (orderish or _has(folded, _PARCEL) or _has(folded, _COURIER)):
         return Intent(IntentKind.ORDER_STATUS, number)
     if _has(folded, _WHERE) and orderish:
         return Intent(IntentKind.ORDER_STATUS, number)
@@ -1011,7 +1042,7 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
     }
     if kind in answers:
         return answers[kind](reader, lang, intent)
-    hits = reader.faq(text, lang=language.detect(text) or lang, limit=2)
+    hits = reader.faq(text, lang=language.detect(text) or faq_language(text) or lang, limit=2)
     if hits and hits[0]["sure"]:
         topic = hits[0]["topic"]
         return SupportAnswer(faq_answer(topic, lang, reader.rules()), topic=f"faq:{topic}")
