@@ -190,11 +190,11 @@ def test_the_answer_never_overtakes_je_regarde(embedded: Embedded) -> None:
 
         threading.Thread(target=later, daemon=True).start()
 
-    boutik.rt.dispatcher.dispatch = held_dispatch  # type: ignore[method-assign]
+    boutik.rt.dispatcher.dispatch = held_dispatch
     try:
         said = say(boutik, number, QUESTION, expect=2)
     finally:
-        boutik.rt.dispatcher.dispatch = dispatch  # type: ignore[method-assign]
+        boutik.rt.dispatcher.dispatch = dispatch
     assert said[:2] == [looking, ANSWER]
 
 
