@@ -352,6 +352,11 @@ _SILENT = (
     "no answer",
     "no reply",
     "no response",
+    "nobody answers",
+    "no one answers",
+    "nobody replies",
+    "no one replies",
+    "nobody responds",
     "never answers",
     "never replies",
     "won t answer",
@@ -370,6 +375,9 @@ _COURIER = (
     "driver",
     "rider",
     "motard",
+    "gars de la livraison",
+    "gars de livraison",
+    "delivery person",
 )
 # Asking more money, said plainly ("supplément", "pourboire", "more money")...
 _MORE_MONEY = (
@@ -522,6 +530,9 @@ _ABSENT = (
     "was not home",
     "was not there",
     "not at home",
+    "not home",
+    "won t be home",
+    "not be home",
     "weren t home",
     "was out",
     "nobody was home",
@@ -576,6 +587,22 @@ _EXCHANGE = (
     "changer la couleur",
     "change the size",
     "change size",
+)
+# Said of what she received, these need no other word: "la chemise est trop grande".
+_MISFIT = (
+    "trop petit",
+    "trop grand",
+    "trop serre",
+    "trop large",
+    "me va pas",
+    "too small",
+    "too big",
+    "too tight",
+    "too large",
+    "doesn t fit",
+    "don t fit",
+    "didn t fit",
+    "does not fit",
 )
 _WRONG = (
     "trompe",
@@ -687,6 +714,7 @@ _LATE = (
     "en attente",
     "waiting for",
 )
+_STUCK = ("bloque", "coince", "stuck", "blocked")
 _WHERE = (
     "ou est",
     "est ou",
@@ -747,13 +775,15 @@ def detect_intent(text: str) -> Intent:
         return Intent(IntentKind.MISSED_DELIVERY, number)
     if _has(folded, _ADDRESS) and _has(folded, _CHANGE):
         return Intent(IntentKind.CHANGE_ADDRESS, number)
-    if _has(folded, _EXCHANGE) or (_has(folded, _WRONG) and _has(folded, _ITEM)):
+    if _has(folded, _EXCHANGE + _MISFIT) or (_has(folded, _WRONG) and _has(folded, _ITEM)):
         return Intent(IntentKind.WRONG_ITEM, number)
     if _has_prefix(folded, _RETURN) and orderish and not _has(folded, ("politique", "policy")):
         return Intent(IntentKind.RETURN_ELIGIBILITY, number)
     if _has(folded, _DELAY) or (_has(folded, _SINCE) and _has(folded, _DURATION)):
         return Intent(IntentKind.ORDER_STATUS, number)
     if _has(folded, _LATE) and (orderish or _has(folded, _PARCEL) or _has(folded, _COURIER)):
+        return Intent(IntentKind.ORDER_STATUS, number)
+    if _has(folded, _STUCK) and (orderish or _has(folded, _PARCEL)) and not _has(folded, _CODE):
         return Intent(IntentKind.ORDER_STATUS, number)
     if _has(folded, _WHERE) and orderish:
         return Intent(IntentKind.ORDER_STATUS, number)
