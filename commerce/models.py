@@ -38,7 +38,7 @@ from commerce.orders.models import (
     PaymentMethod,
 )
 from commerce.returns.models import Refund, RefundStatus, Return, ReturnItem, ReturnStatus
-from commerce.reviews.models import Review
+from commerce.reviews.models import CourierRating, Review
 from commerce.threads import SupportThread, ThreadKind, ThreadMessage, ThreadStatus
 from commerce.users.models import Address, Channel, ChannelIdentity, Language, Role, User, UserRole
 
@@ -55,6 +55,7 @@ __all__ = [
     "ContentTemplate",
     "ConversationState",
     "Courier",
+    "CourierRating",
     "CourierStatus",
     "DeliveryCode",
     "DeliveryJob",
