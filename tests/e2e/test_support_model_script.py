@@ -256,8 +256,10 @@ def test_a_tool_call_then_an_answer_reaches_the_outbox_from_the_model(
         user = s.get(User, placed.buyer_id)
         assert user is not None and user.phone
         number = user.phone
-    said = say(boutik, number, QUESTION, expect=2)
-    assert f"Commande {placed.order_id} : placed." in said
+    expected = f"Commande {placed.order_id} : placed."
+    assert post(boutik, number, QUESTION)[0] == 200
+    # Her first words on WhatsApp: greeted, "Je regarde…", then the answer (waited for itself).
+    boutik.store.wait_for(lambda: expected in bodies(boutik, number), timeout=WAIT_S)
     tool_rounds = [r for r in server.requests if scripted.tool_results(r)]
     assert tool_rounds and scripted.tool_results(tool_rounds[-1])[0]["order_id"] == placed.order_id
     rows = [r for r in boutik.outbox(kind="reply", user_id=placed.buyer_id)]
