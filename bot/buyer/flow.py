@@ -10,10 +10,10 @@ The one rule for words typed inside a step (issue 17, "free text never swallowed
    (home, cart, orders, language, human). "retour" inside the checkout is one step back.
 2. At a step with choices (language, address, region, commune, quartier, pin, summary,
    "Modifier", payment, who pays, cancel yes/no, which item to return, a quantity, a review's
-   stars) the step's own typed answers count (a number, a label, a place's name, "oui", "cinq"
-   stars); other words are a search
-   or a support question, answered aside, and the step is asked again with its choices, still
-   waiting (`_choice_step` below, bot.buyer.detour's `aside_then`).
+   stars, the courier's stars) the step's own typed answers count (a number, a label, a place's
+   name, "oui", "cinq" stars); other words are a search or a support question, answered
+   aside, and the step is asked again with its choices, still waiting (`_choice_step` below,
+   bot.buyer.detour's `aside_then`).
 3. At a step that takes free text (search words, promo code, question to the seller,
    landmark, her own quartier after "Autre quartier", review comment, return reason and
    photo, report reason) any other words are that step's answer (`_waiting_for_text`).
@@ -130,6 +130,7 @@ TAPS: tuple[Route, ...] = (
     (payload("cash:"), o.cash_button),
     (payload("rate:"), o.rate),
     (payload("rv:skip"), o.got_comment),
+    (payload("crate:"), o.rate_courier_tap),
     (payload("ret:"), r.start_return),
     (payload("ri:"), r.pick_return_item),
     (payload("rr:"), r.got_reason),
@@ -216,6 +217,11 @@ FLOW = Flow(
         ),
         S.RATING: _choice_step(o.ask_stars_again, (o.STARS_TYPED, o.typed_stars)),
         S.REVIEW_COMMENT: _waiting_for_text(o.got_comment),
+        S.COURIER_RATING: _choice_step(
+            o.ask_courier_again,
+            (o.STARS_TYPED, o.typed_courier_stars),
+            (exactly("passer", "skip", "non", "no", "0"), o.skip_courier),
+        ),
         S.RETURN_ITEMS: _choice_step(r.ask_items_again),
         S.RETURN_REASON: _waiting_for_text(r.got_reason),
         S.RETURN_PHOTO: _waiting_for_text(r.got_photo, (kind(InboundKind.MEDIA), r.got_photo)),

@@ -30,7 +30,13 @@ from commerce.messaging.notices import Notice
 from commerce.orders import queries
 from commerce.orders.actions import buyer_order, cancel_order, orders_of_buyer
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
-from commerce.reviews.actions import add_review, add_review_comment, skip_review_comment
+from commerce.reviews.actions import (
+    add_review,
+    add_review_comment,
+    courier_to_rate,
+    rate_courier,
+    skip_review_comment,
+)
 from commerce.text import fold
 
 _NUMBER = re.compile(r"\b(\d{1,9})\b")
@@ -443,4 +449,74 @@ def got_comment(msg: InboundMessage, ctx: Context) -> Result:
                 skip_review_comment(ctx.session, buyer_id=ctx.user.id, order_item_id=int(item_id))
         except (AlreadyReviewed, NotFound):
             continue
+    order = find_order(ctx, pending.get("order") if isinstance(pending.get("order"), int) else None)
+    if order is not None and courier_to_rate(ctx.session, buyer_id=ctx.user.id, order_id=order.id):
+        return _courier_menu(ctx, order, ctx.t("buyer.review.thanks"))
     return to_menu(ctx, "buyer.review.thanks")
+
+
+# --- the courier's stars (one more tap after the order's) ----------------------------------
+
+
+def _courier_menu(ctx: Context, order: Order, intro: str = "") -> Result:
+    """ "Et le livreur Ibrahima ? 1 à 5": one tap, or Passer; the order kept in the data."""
+    courier = courier_to_rate(ctx.session, buyer_id=ctx.user.id, order_id=order.id)
+    if courier is None:
+        return to_menu(ctx, "buyer.review.courier_done")
+    name = first_name(courier.name)
+    ask = (
+        ctx.t("buyer.review.courier_ask", name=name)
+        if name
+        else ctx.t("buyer.review.courier_ask_anon")
+    )
+    text = (intro + "\n" if intro else "") + ask
+    rows = [Choice(f"crate:{order.id}:{n}", ctx.t(f"buyer.review.r{n}")) for n in range(1, 6)]
+    rows.append(Choice(f"crate:{order.id}:skip", ctx.t("buyer.co.skip")))
+    ctx.data["crating"] = order.id
+    return BuyerState.COURIER_RATING, [choices(text, rows)]
+
+
+def _courier_rating_for(ctx: Context) -> int | None:
+    order_id = ctx.data.get("crating")
+    return order_id if isinstance(order_id, int) else None
+
+
+def rate_courier_tap(msg: InboundMessage, ctx: Context) -> Result:
+    """crate:<order>:<n> records the courier's stars; crate:<order>:skip passes."""
+    if msg.payload.endswith(":skip"):
+        return skip_courier(msg, ctx)
+    return _rate_courier(ctx, arg(msg, 1), arg(msg, 2))
+
+
+def typed_courier_stars(msg: InboundMessage, ctx: Context) -> Result:
+    """At the COURIER_RATING step, "4" or "quatre" are the courier's stars."""
+    return _rate_courier(ctx, _courier_rating_for(ctx), number_of(msg.text))
+
+
+def ask_courier_again(_msg: InboundMessage, ctx: Context) -> Result:
+    order = find_order(ctx, _courier_rating_for(ctx))
+    if order is None:
+        return to_menu(ctx, "buyer.stale")
+    return _courier_menu(ctx, order)
+
+
+def skip_courier(_msg: InboundMessage, ctx: Context) -> Result:
+    ctx.data.pop("crating", None)
+    return to_menu(ctx, "buyer.review.courier_skipped")
+
+
+def _rate_courier(ctx: Context, order_id: int | None, stars: int | None) -> Result:
+    order = find_order(ctx, order_id)
+    if order is None:
+        ctx.data.pop("crating", None)
+        return to_menu(ctx, "buyer.orders.unknown")
+    if stars is None or not 1 <= stars <= 5:
+        return _courier_menu(ctx, order)
+    ctx.data.pop("crating", None)
+    try:
+        rate_courier(ctx.session, buyer_id=ctx.user.id, order_id=order.id, rating=stars)
+    except AlreadyReviewed:
+        return to_menu(ctx, "buyer.review.courier_done")
+    except (ReviewNotAllowed, NotFound):
+        return to_menu(ctx, "buyer.review.courier_none")
+    return to_menu(ctx, "buyer.review.courier_thanks", stars=stars)

@@ -29,6 +29,7 @@ class BuyerState(StrEnum):
     CANCEL = "cancel"  # "really cancel?"
     RATING = "rating"  # the stars of one order, asked in this turn (the order in data)
     REVIEW_COMMENT = "review_comment"  # rated, waiting for an optional comment
+    COURIER_RATING = "courier_rating"  # the courier's stars, one tap after the order's
     RETURN_ITEMS = "return_items"
     RETURN_REASON = "return_reason"
     RETURN_PHOTO = "return_photo"

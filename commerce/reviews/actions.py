@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from commerce import clock
 from commerce.catalog.models import Product, Shop
 from commerce.db import action
+from commerce.delivery.models import Courier, DeliveryJob, JobKind, JobStatus
 from commerce.errors import (
     AlreadyReviewed,
     InvalidInput,
@@ -22,9 +23,9 @@ from commerce.errors import (
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, send_now
 from commerce.orders.models import Order, OrderItem, OrderStatus
-from commerce.reviews.models import Review
+from commerce.reviews.models import CourierRating, Review
 from commerce.users.actions import require_actor
-from commerce.users.models import Role
+from commerce.users.models import Role, User
 
 MAX_COMMENT = 1000
 NEGATIVE_AT_MOST = 2
@@ -161,3 +162,81 @@ def product_rating(session: Session, product_id: int) -> tuple[float | None, int
         )
     ).one()
     return (float(avg) if avg is not None else None, int(count))
+
+
+# --- the courier's stars ------------------------------------------------------------------
+
+
+def delivering_courier(session: Session, order: Order) -> User | None:
+    """The courier who brought `order` to its buyer, or None (pickup, the seller himself)."""
+    job = session.scalar(
+        select(DeliveryJob).where(
+            DeliveryJob.order_id == order.id,
+            DeliveryJob.kind == JobKind.DELIVERY,
+            DeliveryJob.status == JobStatus.DONE,
+        )
+    )
+    if job is None or job.courier_id is None:
+        return None
+    shop = session.get(Shop, order.shop_id)
+    if shop is not None and shop.owner_id == job.courier_id:
+        return None  # the seller delivered it himself: no courier to rate
+    if session.scalar(select(Courier.id).where(Courier.user_id == job.courier_id)) is None:
+        return None
+    return session.get(User, job.courier_id)
+
+
+def courier_to_rate(session: Session, *, buyer_id: int, order_id: int) -> User | None:
+    """The courier this buyer may still rate for this order, or None."""
+    order = session.get(Order, order_id)
+    if order is None or order.buyer_id != buyer_id:
+        return None
+    if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        return None
+    if session.scalar(select(CourierRating.id).where(CourierRating.order_id == order_id)):
+        return None
+    return delivering_courier(session, order)
+
+
+@action
+def rate_courier(session: Session, *, buyer_id: int, order_id: int, rating: int) -> CourierRating:
+    """The buyer's 1-5 stars for the courier who delivered her order: once per order."""
+    require_actor(session, buyer_id)
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise InvalidRating("rating from 1 to 5", rating=rating)
+    order = session.get(Order, order_id)
+    if order is None or order.buyer_id != buyer_id:
+        raise NotFound("unknown order", entity="order", id=order_id)
+    if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        raise ReviewNotAllowed("courier rated after delivery", order_id=order.id)
+    courier = delivering_courier(session, order)
+    if courier is None:
+        raise ReviewNotAllowed("no courier delivered this order", order_id=order.id)
+    if session.scalar(select(CourierRating.id).where(CourierRating.order_id == order.id)):
+        raise AlreadyReviewed("courier already rated", order_id=order.id)
+    rated = CourierRating(
+        order_id=order.id, courier_id=courier.id, buyer_id=buyer_id, rating=rating
+    )
+    session.add(rated)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent tap lost the race on the UNIQUE key
+        raise AlreadyReviewed("courier already rated", order_id=order.id) from exc
+    return rated
+
+
+def courier_ratings(session: Session, courier_ids: list[int]) -> dict[int, tuple[float, int]]:
+    """Average stars and count per courier (user id), for those who have any."""
+    if not courier_ids:
+        return {}
+    rows = session.execute(
+        select(CourierRating.courier_id, func.avg(CourierRating.rating), func.count())
+        .where(CourierRating.courier_id.in_(courier_ids))
+        .group_by(CourierRating.courier_id)
+    ).all()
+    return {int(cid): (float(avg), int(n)) for cid, avg, n in rows}
+
+
+def courier_rating(session: Session, courier_id: int) -> tuple[float | None, int]:
+    found = courier_ratings(session, [courier_id]).get(courier_id)
+    return found if found is not None else (None, 0)
