@@ -126,6 +126,17 @@ _SUPPORT_STEMS = (
     "vendre mes",
     "sell on",
     "sell my",
+    "broken",
+    "damaged",
+    "abime",
+    "fake",
+    "contrefa",
+    "facture",
+    "invoice",
+    "repond",
+    "answer",
+    "reply",
+    "respond",
 )
 _WORD_BOUNDARY = re.compile(r"\s+")
 

@@ -201,30 +201,57 @@ def faq_answer(entry_id: str, lang: str, r: rules.Rules) -> str:
 
 
 def _same_word(a: str, b: str) -> bool:
-    """One word, allowing endings (retour/retourner) and typos — but a typo keeps the first
-    letter: "echanger" is not "changer", "open" is not "opening"'s cousin "pen"."""
-    if a == b:
+    """One word, allowing endings (retour/retourner, pins/pin, locks/locked) and typos — but a
+    typo keeps the first two letters: "echanger" is not "changer", "argent" not "agent"."""
+    if a == b or a + "s" == b or b + "s" == a:
         return True
     if min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
         return True  # retour/retourner, rembourse/remboursement, pay/payer
-    return len(a) > 3 and len(b) > 3 and a[0] == b[0] and fuzz.ratio(a, b) >= WORD_MATCH
+    if max(len(a), len(b)) <= 6 and a[:4] == b[:4]:
+        return True  # short words sharing their stem: locks/locked
+    return len(a) > 3 and len(b) > 3 and a[:2] == b[:2] and fuzz.ratio(a, b) >= WORD_MATCH
 
 
-def _key_word(key: str, query: list[str]) -> bool:
-    """A key word is in the query: "rembours*" is a stem; otherwise the word itself, its
-    plural or feminine ending (3 letters at most), or a typo of it with the same first letter."""
+# Endings that keep a key word the same word: plural, feminine, participle ("livree").
+_ENDINGS = frozenset({"s", "e", "es", "x", "ee", "ees", "ed", "d"})
+# At most this many words between two words of a key phrase ("ouvrir [une] boutique").
+_GAP = 2
+
+
+def _key_word(key: str, word: str) -> bool:
+    """`word` is the key word: "rembours*" is a stem; otherwise the word itself, with a plural
+    or feminine ending, or a typo of it (5+ letters, same first two letters — "argent" is not
+    "agent", "echanger" not "changer")."""
     if key.endswith("*"):
-        return any(q.startswith(key[:-1]) for q in query)
-    for q in query:
-        if q == key or (len(key) >= 4 and q.startswith(key) and len(q) - len(key) <= 3):
+        return word.startswith(key[:-1])
+    if word == key or (word.startswith(key) and word[len(key) :] in _ENDINGS):
+        return True
+    return len(key) >= 5 and len(word) >= 5 and word[:2] == key[:2] and fuzz.ratio(word, key) >= 86
+
+
+def _phrase_in(phrase: tuple[str, ...], query: list[str], start: int = 0) -> bool:
+    """The words of `phrase` in order in `query`, the first anywhere from `start`, each next
+    one within `_GAP` words of the previous: "sell my" is not in "does the seller get my…"."""
+    if not phrase:
+        return True
+    first, rest = phrase[0], phrase[1:]
+    for i in range(start, len(query)):
+        if _key_word(first, query[i]) and _follows(rest, query, i + 1):
             return True
-        if len(key) >= 5 and len(q) >= 5 and q[0] == key[0] and fuzz.ratio(q, key) >= 86:
+    return False
+
+
+def _follows(phrase: tuple[str, ...], query: list[str], start: int) -> bool:
+    if not phrase:
+        return True
+    for i in range(start, min(len(query), start + _GAP + 1)):
+        if _key_word(phrase[0], query[i]) and _follows(phrase[1:], query, i + 1):
             return True
     return False
 
 
 def _has_phrase(phrases: tuple[tuple[str, ...], ...], query: list[str]) -> bool:
-    return any(p and all(_key_word(k, query) for k in p) for p in phrases)
+    return any(p and _phrase_in(p, query) for p in phrases)
 
 
 def eligible(entry: FaqEntry, query: list[str]) -> bool:
@@ -285,6 +312,7 @@ class IntentKind(StrEnum):
     HUMAN = "human"
     SELLER_SILENT = "seller_silent"  # an admin, at once
     COURIER_OVERCHARGE = "courier_overcharge"  # never pay more; an admin, at once
+    COURIER_ISSUE = "courier_issue"  # gone with the cash, rude, threatening: an admin, at once
     LOST_CODE = "lost_code"  # the QR and PIN again, through "mes commandes"' own path
     REFUND_STATUS = "refund_status"
     MISSED_DELIVERY = "missed_delivery"
@@ -433,6 +461,35 @@ _MONEY = (
     "summary",
 )
 _DIGIT = re.compile(r"\d")
+# What no FAQ can answer about a courier: a person (an admin) must.
+_MISCONDUCT = (
+    "parti sans",
+    "partie sans",
+    "sans me donner",
+    "sans me laisser",
+    "pris mon argent",
+    "garde mon argent",
+    "vole",
+    "arnaqu",
+    "escroc",
+    "insult",
+    "menac",
+    "agress",
+    "harcel",
+    "impoli",
+    "malpoli",
+    "took my money",
+    "kept my money",
+    "left without",
+    "ran away",
+    "stole",
+    "scam",
+    "insult",
+    "threat",
+    "rude",
+    "harass",
+    "aggressive",
+)
 _CODE = ("code", "pin", "qr", "qrcode")
 _LOST = (
     "perdu",
@@ -477,7 +534,7 @@ _LOST = (
     "new phone",
     "changed phone",
 )
-_REFUND = ("rembours", "refund", "mon argent", "my money")
+_REFUND = ("rembours", "refund", "mon argent", "l argent", "my money", "money back")
 _REFUND_STATUS = (
     "ou en est",
     "ou est",
@@ -708,6 +765,14 @@ _LATE = (
     "not delivered",
     "never came",
     "never arrived",
+    "never got",
+    "didn t get",
+    "did not get",
+    "jamais eu",
+    "marque livre",
+    "marquee livree",
+    "says delivered",
+    "shows delivered",
     "late",
     "j attends",
     "j attend",
@@ -715,6 +780,23 @@ _LATE = (
     "waiting for",
 )
 _STUCK = ("bloque", "coince", "stuck", "blocked")
+# Her order's own fate, not how to do it: "ma commande a été annulée sans raison".
+_HAPPENED = (
+    "a ete annul",
+    "est annul",
+    "annulee",
+    "a ete refus",
+    "est refus",
+    "refusee",
+    "was cancel",
+    "been cancel",
+    "got cancel",
+    "cancelled",
+    "canceled",
+    "was refused",
+    "rejected",
+    "declined",
+)
 _WHERE = (
     "ou est",
     "est ou",
@@ -767,6 +849,8 @@ def detect_intent(text: str) -> Intent:
     )
     if _has(folded, _COURIER) and money:
         return Intent(IntentKind.COURIER_OVERCHARGE, number)
+    if _has(folded, _COURIER) and _has(folded, _MISCONDUCT):
+        return Intent(IntentKind.COURIER_ISSUE, number)
     if _has(folded, _CODE) and _has(folded, _LOST) and "promo" not in folded:
         return Intent(IntentKind.LOST_CODE, number)
     if _has(folded, _REFUND) and _has(folded, _REFUND_STATUS):
@@ -782,6 +866,8 @@ def detect_intent(text: str) -> Intent:
     if _has(folded, _DELAY) or (_has(folded, _SINCE) and _has(folded, _DURATION)):
         return Intent(IntentKind.ORDER_STATUS, number)
     if _has(folded, _LATE) and (orderish or _has(folded, _PARCEL) or _has(folded, _COURIER)):
+        return Intent(IntentKind.ORDER_STATUS, number)
+    if _has(folded, _HAPPENED) and orderish:
         return Intent(IntentKind.ORDER_STATUS, number)
     if _has(folded, _STUCK) and (orderish or _has(folded, _PARCEL)) and not _has(folded, _CODE):
         return Intent(IntentKind.ORDER_STATUS, number)
@@ -1059,6 +1145,8 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         return _admin_answer(reader, lang, intent, "seller_silent")
     if kind == IntentKind.COURIER_OVERCHARGE:
         return _admin_answer(reader, lang, intent, "overcharge_admin")
+    if kind == IntentKind.COURIER_ISSUE:
+        return _admin_answer(reader, lang, intent, "courier_issue")
     if kind == IntentKind.MY_ORDERS:
         return SupportAnswer(_orders_text(lang, reader.my_orders()), topic=kind.value)
     answers = {
