@@ -10,6 +10,7 @@ import pytest
 
 from bench import support_eval as ev
 from bench.support_eval import Expect, Grade, Turn, grade
+from commerce.text import fold
 from devtools.testkit import scripted_openai as so
 
 NOT_SURE = (
@@ -130,6 +131,64 @@ def test_heldout_split_is_big_varied_and_bilingual() -> None:
         Expect.HONEST,
         Expect.HANDOFF,
     }
+
+
+def test_heldout_v2_is_the_headline_big_varied_bilingual_and_new() -> None:
+    """The second held-out split, written from buyer situations once the first was used for
+    tuning: reported first, as the headline, with every situation the brief named."""
+    assert ev.SPLITS[0] == ev.HEADLINE == "heldout_v2"
+    cases = ev.load_split("heldout_v2")
+    assert len(cases) >= 80
+    assert len({c.id for c in cases}) == len(cases)
+    langs = Counter(c.lang for c in cases)
+    assert 0.6 <= langs["fr"] / len(cases) <= 0.8 and langs["en"] >= 20
+    topics = Counter(c.topic for c in cases)
+    for topic in (
+        "delay",
+        "lost_pin",
+        "blocked_code",
+        "refund_status",
+        "missed_delivery",
+        "change_address",
+        "wrong_item",
+        "exchange",
+        "courier_overcharge",
+        "seller_silent",
+        "pickup",
+        "split_payment",
+        "payment_methods",
+        "currency",
+        "delivery_fees",
+        "delivery_areas",
+        "returns",
+        "cancellation",
+        "become_seller",
+        "become_courier",
+        "loyalty",
+        "pin_safety",
+        "warranty",
+        "human",
+    ):
+        assert topics[topic] >= 2, topic
+    assert topics["unknowable"] >= 15
+    unknowable = [c for c in cases if c.topic == "unknowable"]
+    assert all(t.expect == Expect.HONEST and not t.facts for c in unknowable for t in c.turns)
+    assert all(t.expect == Expect.HANDOFF for c in cases if c.topic == "human" for t in c.turns)
+    assert all(t.facts for c in cases for t in c.turns if t.expect == Expect.ANSWER)
+    # Written anew: no question of the first held-out split comes back.
+    v1 = {fold(t.q) for c in ev.load_split("heldout") for t in c.turns}
+    assert not v1 & {fold(t.q) for c in cases for t in c.turns}
+    assert ev.faq_overlaps([t.q for c in cases for t in c.turns]) == []
+
+
+def test_heldout_v1_is_labelled_as_used_for_tuning() -> None:
+    case = ev.load_split("heldout")[0]
+    turn = case.turns[0]
+    result = ev.Result(case, 1, turn, "", "offline", False, grade(turn, "", handoff=False))
+    out = io.StringIO()
+    ev.report([result], label="offline", out=out)
+    assert "split heldout_v1 (used for tuning)," in out.getvalue()
+    assert "HEADLINE" not in out.getvalue()
 
 
 def test_no_heldout_question_shares_five_words_with_the_faq() -> None:
