@@ -560,6 +560,9 @@ _REFUND_STATUS = (
     "haven t",
     "hasn t",
     "track",
+    "recu",
+    "montant",
+    "amount",
 )
 _ABSENT = (
     "absent",
@@ -859,7 +862,8 @@ def detect_intent(text: str) -> Intent:
         return Intent(IntentKind.MISSED_DELIVERY, number)
     if _has(folded, _ADDRESS) and _has(folded, _CHANGE):
         return Intent(IntentKind.CHANGE_ADDRESS, number)
-    if _has(folded, _EXCHANGE + _MISFIT) or (_has(folded, _WRONG) and _has(folded, _ITEM)):
+    wrong = _has(folded, _WRONG) and _has(folded, _ITEM) and not _has(folded, _REFUND)
+    if _has(folded, _EXCHANGE + _MISFIT) or wrong:
         return Intent(IntentKind.WRONG_ITEM, number)
     if _has_prefix(folded, _RETURN) and orderish and not _has(folded, ("politique", "policy")):
         return Intent(IntentKind.RETURN_ELIGIBILITY, number)
