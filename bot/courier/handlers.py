@@ -45,6 +45,7 @@ from commerce.errors import (
 )
 from commerce.ledger import actions as ledger
 from commerce.ledger.errors import NothingToRemit
+from commerce.reviews.actions import courier_rating
 from commerce.text import fold
 from commerce.users import actions as users
 from commerce.users.models import Channel
@@ -242,13 +243,16 @@ def show_earnings(msg: InboundMessage, ctx: Context) -> Result:
     if courier_row(ctx) is None:
         return S.IDLE, [say(ctx, "courier.not_courier")]
     e = delivery.earnings(ctx.session, user_id=ctx.user.id)
+    avg, count = courier_rating(ctx.session, ctx.user.id)
     text = say(
         ctx,
-        "courier.earnings",
+        "courier.earnings_rated" if avg is not None else "courier.earnings",
         today_gnf=e.today,
         done_today=e.done_today,
         week_gnf=e.week,
         unpaid_gnf=e.unpaid,
+        avg=avg if avg is not None else 0.0,
+        count=count,
     )
     return S.IDLE, [answer(ctx, text)]
 

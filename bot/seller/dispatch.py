@@ -4,6 +4,7 @@ couriers with an optional bonus; raising the bonus when nobody took it; the PIN 
 
 from __future__ import annotations
 
+from bot import i18n
 from bot.flow import Context, Result, payload_id
 from bot.messages import Choice, Choices, InboundMessage, Text
 from bot.seller.common import amount, lost, skipped
@@ -14,6 +15,7 @@ from commerce.delivery import handover
 from commerce.errors import CodeLocked, InvalidInput, InvalidPhone, NotFound, WrongPin
 from commerce.orders import actions as orders
 from commerce.orders.models import DeliveryMode, OrderStatus
+from commerce.reviews import actions as reviews
 from commerce.users.models import Role
 
 # The bonus steps (GNF) a seller is offered, after "no bonus" when publishing, and on top of the
@@ -83,7 +85,35 @@ def deliver_known(msg: InboundMessage, ctx: Context) -> Result:
     if order.status != OrderStatus.ACCEPTED:
         return S.MENU, [Text(ctx.t("error.illegal_transition"))]
     ctx.data["assign"] = order.id
-    return S.COURIER_PHONE, [Text(ctx.t("seller.delivery.phone"))]
+    known = known_couriers_text(ctx)
+    text = ctx.t("seller.delivery.phone") + ("\n\n" + known if known else "")
+    return S.COURIER_PHONE, [Text(text)]
+
+
+def courier_stars(ctx: Context, courier_id: int) -> str:
+    """ "4,5/5 (12 avis)" or "pas encore noté": what buyers said of this courier."""
+    avg, count = reviews.courier_rating(ctx.session, courier_id)
+    return _stars(ctx.lang, avg, count)
+
+
+def _stars(lang: str, avg: float | None, count: int) -> str:
+    if avg is None:
+        return i18n.t(lang, "seller.courier.unrated")
+    return i18n.t(lang, "seller.courier.stars", avg=avg, count=count)
+
+
+def known_couriers_text(ctx: Context) -> str:
+    """Her couriers (those who delivered for her), each with phone and stars; "" if none."""
+    lines = [
+        ctx.t(
+            "seller.courier.line",
+            name=u.name or "—",
+            phone=u.phone or "",
+            stars=_stars(ctx.lang, avg, n),
+        )
+        for u, avg, n in reviews.sellers_couriers(ctx.session, seller_id=ctx.user.id)
+    ]
+    return ctx.t("seller.courier.known", lines="\n".join(lines)) if lines else ""
 
 
 def courier_phone(msg: InboundMessage, ctx: Context) -> Result:
@@ -104,7 +134,14 @@ def courier_phone(msg: InboundMessage, ctx: Context) -> Result:
         return S.COURIER_PHONE, [Text(ctx.t("seller.delivery.no_courier"))]
     ctx.data.pop("assign", None)
     return S.MENU, [
-        Text(ctx.t("seller.delivery.assigned", number=order_id, name=courier.name or "—"))
+        Text(
+            ctx.t(
+                "seller.delivery.assigned",
+                number=order_id,
+                name=courier.name or "—",
+                stars=courier_stars(ctx, courier.id),
+            )
+        )
     ]
 
 

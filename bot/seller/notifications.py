@@ -16,10 +16,12 @@ from bot.messages import Choice, Choices, Reply, Text
 from bot.notifications import default_text, renders
 from bot.seller.orders import order_actions, order_text
 from commerce.catalog.models import Product, Shop
+from commerce.delivery.models import DeliveryJob
 from commerce.ledger.models import Remittance, RemittanceStatus
 from commerce.messaging.notices import Notice
 from commerce.orders.models import Order
 from commerce.returns.models import Return
+from commerce.reviews import actions as reviews
 from commerce.reviews.models import Review
 from commerce.users.models import User
 
@@ -89,7 +91,27 @@ def order_cancelled(session: Session, user: User, params: dict[str, Any], lang: 
 
 @renders(Notice.JOB_CLAIMED)
 def job_claimed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
-    return Text(i18n.t(lang, "seller.notify.job_claimed", number=params.get("order_id", "?")))
+    """Who took the published job, with what buyers said of him (issue 19)."""
+    job = session.get(DeliveryJob, params.get("job_id") or 0)
+    courier = session.get(User, job.courier_id) if job and job.courier_id else None
+    if courier is None:
+        return Text(i18n.t(lang, "seller.notify.job_claimed", number=params.get("order_id", "?")))
+    avg, count = reviews.courier_rating(session, courier.id)
+    stars = (
+        i18n.t(lang, "seller.courier.stars", avg=avg, count=count)
+        if avg is not None
+        else i18n.t(lang, "seller.courier.unrated")
+    )
+    return Text(
+        i18n.t(
+            lang,
+            "seller.notify.job_claimed_by",
+            number=params.get("order_id", "?"),
+            name=courier.name or "—",
+            phone=courier.phone or "",
+            stars=stars,
+        )
+    )
 
 
 @renders(Notice.LOW_STOCK)

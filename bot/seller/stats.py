@@ -9,6 +9,7 @@ from bot.seller.common import need_shop
 from bot.seller.states import SellerState as S
 from commerce import clock
 from commerce.messaging import events
+from commerce.reviews.actions import sellers_couriers
 from commerce.stats import seller_stats
 
 
@@ -29,5 +30,24 @@ def stats(msg: InboundMessage, ctx: Context) -> Result:
     figures = seller_stats(ctx.session, seller_id=ctx.user.id)
     ctx.data[CHART_PENDING_KEY] = now_ms
     events.record(ctx.session, "stats_requested", ctx.user.id, ctx.conv.id, now_ms)
-    text = stats_text(figures, ctx.lang) + "\n\n" + ctx.t("seller.stats.preparing")
+    text = stats_text(figures, ctx.lang) + _couriers_line(ctx) + "\n\n"
+    text += ctx.t("seller.stats.preparing")
     return S.MENU, [Text(text)]
+
+
+def _couriers_line(ctx: Context) -> str:
+    """ "Vos livreurs : Ibrahima 4,5/5, 12 notes · Sekou pas encore noté" (issue 19)."""
+    found = sellers_couriers(ctx.session, seller_id=ctx.user.id)
+    if not found:
+        return ""
+    parts = [
+        ctx.t(
+            "seller.courier.stats_line",
+            name=(user.name or "—").split(" ")[0],
+            stars=ctx.t("seller.courier.stars", avg=avg, count=count)
+            if avg is not None
+            else ctx.t("seller.courier.unrated"),
+        )
+        for user, avg, count in found
+    ]
+    return "\n" + ctx.t("seller.courier.stats", lines=" · ".join(parts))

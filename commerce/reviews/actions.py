@@ -240,3 +240,33 @@ def courier_ratings(session: Session, courier_ids: list[int]) -> dict[int, tuple
 def courier_rating(session: Session, courier_id: int) -> tuple[float | None, int]:
     found = courier_ratings(session, [courier_id]).get(courier_id)
     return found if found is not None else (None, 0)
+
+
+def sellers_couriers(
+    session: Session, *, seller_id: int, limit: int = 5
+) -> list[tuple[User, float | None, int]]:
+    """The couriers who delivered this seller's orders, the latest first, with their stars
+    (average over all their deliveries, and how many ratings): the ones she knows."""
+    require_actor(session, seller_id, Role.SELLER)
+    rows = session.execute(
+        select(DeliveryJob.courier_id, func.max(DeliveryJob.done_at).label("last"))
+        .join(Shop, Shop.id == DeliveryJob.shop_id)
+        .join(Courier, Courier.user_id == DeliveryJob.courier_id)
+        .where(
+            Shop.owner_id == seller_id,
+            DeliveryJob.status == JobStatus.DONE,
+            DeliveryJob.courier_id != seller_id,
+        )
+        .group_by(DeliveryJob.courier_id)
+        .order_by(func.max(DeliveryJob.done_at).desc(), DeliveryJob.courier_id.desc())
+        .limit(limit)
+    ).all()
+    ids = [int(cid) for cid, _last in rows if cid is not None]
+    stars = courier_ratings(session, ids)
+    found = []
+    for cid in ids:
+        user = session.get(User, cid)
+        if user is not None:
+            avg, count = stars.get(cid, (None, 0))
+            found.append((user, avg, count))
+    return found

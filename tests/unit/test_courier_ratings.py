@@ -12,14 +12,19 @@ import pytest
 from sqlalchemy import select
 
 from bot.buyer.states import BuyerState as S
+from bot.messages import Text
+from bot.seller import notifications as seller_notices
 from commerce.delivery import actions as delivery
 from commerce.errors import AlreadyReviewed, InvalidRating, NotFound, ReviewNotAllowed
+from commerce.messaging.sms_text import segments, to_gsm7
 from commerce.reviews import actions as reviews
 from commerce.reviews.models import CourierRating
 from commerce.users.models import User
-from tests.support import Db, make_buyer
+from tests.support import Db, make_buyer, make_seller
 from tests.unit import flows
 from tests.unit.buyer_chat import Chat
+from tests.unit.seller_admin_turns import make_bot, texts
+from tests.unit.test_courier_flow import Bot as CourierBot
 
 
 @pytest.fixture
@@ -139,3 +144,71 @@ def test_a_forged_courier_rating_button_is_refused_politely(db: Db, media: Path)
     with db.session() as s:
         assert reviews.courier_rating(s, courier_id) == (None, 0)
         assert s.scalar(select(CourierRating.id)) is None
+
+
+# --- where the courier's stars show ----------------------------------------------------------
+
+
+def _rated_courier(db: Db, seller: tuple[int, int], stars: int) -> tuple[int, str]:
+    """A courier who delivered one of this seller's orders, rated `stars`: (id, phone)."""
+    placed = flows.place(db, seller=seller)
+    courier_id = flows.deliver(db, placed)
+    with db.uow() as s:
+        reviews.rate_courier(s, buyer_id=placed.buyer_id, order_id=placed.order_id, rating=stars)
+    return courier_id, _phone_of(db, courier_id)
+
+
+def _tg(db: Db, user_id: int) -> int:
+    with db.session() as s:
+        user = s.get(User, user_id)
+        assert user is not None and user.telegram_id is not None
+        return user.telegram_id
+
+
+def test_the_seller_sees_her_couriers_stars_when_she_picks_one(db: Db, tmp_path: Path) -> None:
+    seller = make_seller(db)
+    courier_id, courier_phone = _rated_courier(db, seller, 4)
+    bot = make_bot(db, tmp_path)
+    tg = _tg(db, seller[0])
+    nxt = flows.place(db, seller=seller)
+    bot.tap(tg, f"o:a:{nxt.order_id}")
+    asked = texts(bot.tap(tg, f"d:k:{nxt.order_id}"))
+    assert "Vos livreurs" in asked and courier_phone in asked and "4,0/5, 1 note" in asked
+    assigned = texts(bot.send(tg, courier_phone))
+    assert "confiée à Ibrahima (4,0/5, 1 note)" in assigned
+    assert flows.order(db, nxt.order_id).courier_id == courier_id
+    stats = texts(bot.send(tg, "/stats"))
+    assert "Vos livreurs : Ibrahima 4,0/5, 1 note" in stats
+
+
+def test_the_claimed_job_notice_names_the_courier_and_his_stars(db: Db) -> None:
+    seller = make_seller(db)
+    courier_id, courier_phone = _rated_courier(db, seller, 5)
+    nxt = flows.place(db, seller=seller)
+    flows.to_assigned(db, nxt, courier_id)
+    [row] = [
+        r
+        for r in flows.outbox(db, user_id=seller[0], kind="job_claimed")
+        if r.payload["params"]["order_id"] == nxt.order_id
+    ]
+    with db.session() as s:
+        user = s.get(User, seller[0])
+        assert user is not None
+        text = seller_notices.job_claimed(s, user, row.payload["params"], "fr")
+    assert isinstance(text, Text)
+    assert f"Ibrahima ({courier_phone}, 5,0/5, 1 note) a accepté" in text.text
+
+
+def test_the_courier_reads_his_own_stars_in_gains(db: Db, tmp_path: Path) -> None:
+    seller = make_seller(db)
+    courier_id, courier_phone = _rated_courier(db, seller, 3)
+    second = flows.place(db, seller=seller)
+    flows.to_picked_up(db, second, courier_id)
+    flows.prove_pin(db, courier_id, second)
+    flows.confirm_cash(db, second)
+    with db.uow() as s:
+        reviews.rate_courier(s, buyer_id=second.buyer_id, order_id=second.order_id, rating=4)
+    bot = CourierBot(db, tmp_path)
+    text = bot.sms(courier_phone, "GAINS")
+    assert "Votre note: 3,5/5 (2 notes)" in text
+    assert segments(to_gsm7(text)) == ("GSM-7", 1)

@@ -82,6 +82,7 @@ def longest_values(lang: str) -> dict[str, object]:
         "earned_gnf": MONEY,
         "sellers": 99,
         "hours": 9999,
+        "avg": 4.5,
         "minutes": 1440,  # a PIN pause of a whole day ([delivery] courier_pin_window_s)
     }
 
