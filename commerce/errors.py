@@ -24,6 +24,8 @@ class ErrorCode(StrEnum):
     PROMO_EXPIRED = "promo_expired"
     PROMO_NOT_STARTED = "promo_not_started"
     PROMO_EXHAUSTED = "promo_exhausted"
+    PROMO_DISABLED = "promo_disabled"
+    NOT_ENOUGH_POINTS = "not_enough_points"
     ADDRESS_INVALID = "address_invalid"
     ILLEGAL_TRANSITION = "illegal_transition"
     REASON_REQUIRED = "reason_required"
@@ -116,6 +118,14 @@ class PromoNotStarted(CommerceError):
 
 class PromoExhausted(CommerceError):
     code = ErrorCode.PROMO_EXHAUSTED
+
+
+class PromoDisabled(CommerceError):
+    code = ErrorCode.PROMO_DISABLED
+
+
+class NotEnoughPoints(CommerceError):
+    code = ErrorCode.NOT_ENOUGH_POINTS
 
 
 class AddressInvalid(CommerceError):

@@ -34,6 +34,11 @@ class Rules:
     max_active_jobs: int = 5
     return_window_days: int = 30
     gnf_per_point: int = 10000
+    # Spending points at checkout ([loyalty] in config.toml): what one point is worth, the
+    # most of an order's goods (after any code) points may pay, and the balance needed first.
+    gnf_per_point_spent: int = 100
+    max_share_of_order_pct: int = 20
+    min_points_to_spend: int = 20
     reports_to_deactivate: int = 10
     # A courier holding more cash than this, or cash older than this, is told (and the admins):
     # once per crossing. 0 turns that alert off.

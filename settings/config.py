@@ -165,6 +165,13 @@ class ReturnsConfig:
 @dataclass(frozen=True, kw_only=True)
 class LoyaltyConfig:
     gnf_per_point: int = _check(_positive, "GNF per point, more than 0")
+    # What a point is worth when spent at checkout, the most of an order points may pay and
+    # the balance a buyer needs before she is offered to spend them.
+    gnf_per_point_spent: int = _check(_positive, "GNF per point spent, more than 0", 100)
+    max_share_of_order_pct: int = _check(
+        lambda v: 0 < v <= 100, "a percentage between 1 and 100", 20
+    )
+    min_points_to_spend: int = _check(_positive, "a number of points, 1 or more", 20)
 
 
 @dataclass(frozen=True, kw_only=True)

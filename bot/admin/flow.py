@@ -7,6 +7,7 @@ everything else — commands and buttons — works from any state.
 from __future__ import annotations
 
 from bot.admin import handlers as h
+from bot.admin import promo_codes as pc
 from bot.admin.states import AdminState as S
 from bot.flow import ANY_TEXT, Flow, command, payload
 from bot.threads import REPLY_ROUTES, REPLY_STATE, STAFF_ROUTES
@@ -20,6 +21,9 @@ GLOBAL = (
     (command("export"), h.export_menu),
     (command("chiffres", "figures"), h.figures),
     (command("codes"), h.locked_codes),
+    (command("codepromo", "promocode"), pc.create),
+    (command("codespromo", "promocodes"), pc.list_codes),
+    (payload("pc:off:"), pc.disable),
     (payload("a:mod"), h.moderation),
     (payload("a:rep"), h.reports),
     (payload("a:users"), h.users_ask),
@@ -60,5 +64,6 @@ FLOW = Flow(
     final_taps=(
         *("ms:", "mp:", "mc:", "m:skip:", "rp:ok:", "rp:no:"),  # moderation, reports
         *("dc:u:", "pp:l:", "u:on:", "u:off:", "x:"),  # codes, pauses, accounts, exports
+        "pc:off:",  # a platform promo code switched off
     ),
 )

@@ -13,12 +13,14 @@ from bot.messages import Choice, InboundMessage, Reply, Text
 from commerce.cart import actions as cart
 from commerce.cart.actions import MAX_QUANTITY
 from commerce.errors import (
+    PromoDisabled,
     PromoExhausted,
     PromoExpired,
     PromoNotStarted,
     PromoUnknown,
 )
 from commerce.loyalty.actions import balance
+from commerce.orders import queries
 
 QUICK_QUANTITIES = 5  # choices "1".."5": a typed digit and the numbered menu agree
 
@@ -111,7 +113,7 @@ def got_promo(msg: InboundMessage, ctx: Context) -> Result:
     return _apply_promo(ctx, words[-1] if words else "")
 
 
-PROMO_ERRORS = (PromoUnknown, PromoExpired, PromoNotStarted, PromoExhausted)
+PROMO_ERRORS = (PromoUnknown, PromoExpired, PromoNotStarted, PromoExhausted, PromoDisabled)
 
 
 def _apply_promo(ctx: Context, code: str) -> Result:
@@ -128,6 +130,10 @@ def _apply_promo(ctx: Context, code: str) -> Result:
     note = ctx.t("buyer.promo.applied", code=code.strip().upper(), discount_gnf=summary.discount)
     if summary.lines and summary.discount == 0:
         note = ctx.t("buyer.promo.applied_later", code=code.strip().upper())
+        shop = queries.shop(ctx.session, summary.promo_shop_id or 0)
+        if shop is not None and all(ln.product.shop_id != shop.id for ln in summary.lines):
+            # A shop's code: say whose items it discounts rather than "later".
+            note = ctx.t("buyer.promo.shop_only", code=code.strip().upper(), shop=shop.name)
     return show_cart(ctx.inbound, ctx, note=note)
 
 

@@ -27,9 +27,11 @@ from commerce.cart import actions as cart
 from commerce.errors import (
     AddressInvalid,
     CartEmpty,
+    NotEnoughPoints,
     NotFound,
     OutOfStock,
     ProductUnavailable,
+    PromoDisabled,
     PromoExhausted,
     PromoExpired,
     PromoNotStarted,
@@ -149,6 +151,7 @@ def _quote(ctx: Context, co: dict[str, Any]) -> CheckoutQuote:
         delivery_mode=DeliveryMode(co["mode"]),
         commission_payer=CommissionPayer(co["payer"]),
         product_ids=co.get("only"),
+        use_points=bool(co.get("pts")),
     )
 
 
@@ -188,6 +191,12 @@ def summary(ctx: Context, note: str = "") -> Result:
     discount = sum(o.discount for o in quote.orders)
     if discount:
         lines.append(ctx.t("buyer.co.discount", code=quote.promo_code or "", discount_gnf=discount))
+    if quote.points_used:
+        lines.append(
+            ctx.t("buyer.co.points_used", points=quote.points_used, value_gnf=quote.points_discount)
+        )
+    elif quote.points_offer:
+        lines.append(ctx.t("buyer.co.points_offer", points=quote.points_offer))
     if co["mode"] == DeliveryMode.HOME.value:
         address = queries.address_of(ctx.session, user_id=ctx.user.id, address_id=co["addr"])
         assert address is not None
@@ -204,12 +213,38 @@ def summary(ctx: Context, note: str = "") -> Result:
     rows = [
         Choice(f"co:ok:{nonce}", ctx.t("buyer.co.confirm")),
         Choice("co:edit", ctx.t("buyer.co.change")),
-        Choice("co:stop", ctx.t("buyer.co.stop")),
+        _third_button(ctx, quote),
     ]
     text = ctx.t("buyer.co.summary_title") + "\n" + "\n".join(lines)
     replies: list[Reply] = [Text(note)] if note else []
     replies.append(choices(text, rows))
     return BuyerState.SUMMARY, replies
+
+
+def _third_button(ctx: Context, quote: CheckoutQuote) -> Choice:
+    """ "Annuler", or for a buyer who may spend points and has not yet, "Utiliser mes points"
+    (three buttons is WhatsApp's limit; "Annuler" then waits behind "Modifier")."""
+    if quote.points_offer and not quote.points_used:
+        return Choice("co:pts:on", ctx.t("buyer.co.points_use"))
+    return Choice("co:stop", ctx.t("buyer.co.stop"))
+
+
+def use_points(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Utiliser mes points" (co:pts:on) or "Sans mes points" (co:pts:off) on the summary. The
+    core decides how many she may spend; a stale or forged tap with none to spend says so."""
+    co = draft_of(ctx)
+    if not co.get("mode"):
+        return stale_summary(msg, ctx)
+    on = msg.payload.endswith(":on")
+    co["pts"] = on
+    save_draft(ctx, co)
+    if on:
+        quote = _quote(ctx, co)
+        if not quote.points_used:
+            co["pts"] = False
+            save_draft(ctx, co)
+            return summary(ctx, ctx.t("buyer.co.points_none"))
+    return summary(ctx)
 
 
 def edit(msg: InboundMessage, ctx: Context) -> Result:
@@ -224,7 +259,10 @@ def edit(msg: InboundMessage, ctx: Context) -> Result:
     ]
     if co["mode"] == DeliveryMode.HOME.value:
         rows.append(Choice("co:payer", ctx.t("buyer.co.change_payer")))
+    if co.get("pts"):
+        rows.append(Choice("co:pts:off", ctx.t("buyer.co.points_drop")))
     rows.append(Choice("co:back", ctx.t("buyer.co.back")))
+    rows.append(Choice("co:stop", ctx.t("buyer.co.stop")))
     save_draft(ctx, {**co, "step": "edit"})  # "retour" from here is the summary
     return BuyerState.SUMMARY, [
         choices(ctx.t("buyer.co.change_what"), rows, button=ctx.t("buyer.co.summary_button"))
@@ -316,7 +354,7 @@ def _ask_again(msg: InboundMessage, ctx: Context) -> Result:
 
 # --- the one confirmation -------------------------------------------------------------------
 
-PROMO_ERRORS = (PromoExpired, PromoExhausted, PromoNotStarted, PromoUnknown)
+PROMO_ERRORS = (PromoExpired, PromoExhausted, PromoNotStarted, PromoUnknown, PromoDisabled)
 
 
 def confirm(msg: InboundMessage, ctx: Context, *, nonce: str | None = None) -> Result:
@@ -344,7 +382,11 @@ def confirm(msg: InboundMessage, ctx: Context, *, nonce: str | None = None) -> R
             commission_payer=CommissionPayer(co["payer"]),
             payment_method=PAYMENTS[co["pay"]],
             product_ids=co.get("only"),
+            use_points=bool(co.get("pts")),
         )
+    except NotEnoughPoints as exc:
+        save_draft(ctx, {**co, "pts": False})
+        return summary(ctx, ctx.t(f"error.{exc.code.value}"))
     except PROMO_ERRORS as exc:
         return BuyerState.SUMMARY, [
             choices(

@@ -106,6 +106,7 @@ TAPS: tuple[Route, ...] = (
     # checkout
     (payload("co:start"), co.start),
     (payload("co:ok:"), co.confirm),
+    (payload("co:pts:"), co.use_points),
     (payload("co:edit"), co.edit),
     (payload("co:back"), co.back_to_summary),
     (payload("co:payer"), co.ask_payer),

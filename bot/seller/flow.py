@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.flow import ANY_TEXT, Flow, command, kind, payload
 from bot.messages import InboundKind
 from bot.seller import cash as ca
+from bot.seller import codes as cd
 from bot.seller import dispatch as dp
 from bot.seller import onboarding as on
 from bot.seller import orders as od
@@ -32,6 +33,8 @@ GLOBAL = (
     (command("nouveau", "new"), wz.new_product),
     (command("produits", "products"), pr.products),
     (command("promo"), pm.promo),
+    (command("codepromo", "promocode"), cd.new_code),
+    (command("mescodes", "mycodes"), cd.list_codes),
     (command("commandes", "orders"), od.orders_list),
     (command("stats"), st.stats),
     (command("caisse", "cash"), ca.cash),
@@ -57,6 +60,7 @@ GLOBAL = (
     (payload("pd:"), pr.delete_ask),
     (payload("px:"), pr.delete_confirm),
     (payload("pm:"), pm.promo_pick),
+    (payload("cd:off:"), cd.disable_code),
     (payload("o:v:"), od.order_view),
     (payload("o:a:"), od.order_accept),
     (payload("o:r:"), od.order_refuse),
@@ -100,6 +104,11 @@ FLOW = Flow(
         S.PROMO_PERCENT: ((ANY_TEXT, pm.promo_percent),),
         S.PROMO_START: ((ANY_TEXT, pm.promo_start),),
         S.PROMO_END: ((ANY_TEXT, pm.promo_end),),
+        S.CODE_NAME: ((ANY_TEXT, cd.code_name),),
+        S.CODE_DISCOUNT: ((ANY_TEXT, cd.code_discount),),
+        S.CODE_START: ((ANY_TEXT, cd.code_start),),
+        S.CODE_END: ((ANY_TEXT, cd.code_end),),
+        S.CODE_USES: ((ANY_TEXT, cd.code_uses),),
         S.REFUSE_REASON: ((ANY_TEXT, od.refuse_reason),),
         S.COURIER_PHONE: ((ANY_TEXT, dp.courier_phone),),
         S.BONUS: ((ANY_TEXT, dp.bonus_text),),
@@ -113,5 +122,6 @@ FLOW = Flow(
     final_taps=(
         *("w:", "nw:", "nc:", "pc:", "pp:", "px:", "pf:"),  # onboarding, wizard, product edits
         *("o:a:", "o:r:", "d:", "bonus:", "r:a:", "r:r:"),  # order, delivery, return decisions
+        "cd:off:",  # a promo code switched off
     ),
 )

@@ -25,6 +25,11 @@ class SellerState(StrEnum):
     PROMO_PERCENT = "promo_percent"
     PROMO_START = "promo_start"
     PROMO_END = "promo_end"
+    CODE_NAME = "code_name"  # a shop promo code: the code, discount, start, end, max uses
+    CODE_DISCOUNT = "code_discount"
+    CODE_START = "code_start"
+    CODE_END = "code_end"
+    CODE_USES = "code_uses"
     REFUSE_REASON = "refuse_reason"  # an order refusal needs a reason
     COURIER_PHONE = "courier_phone"  # assigning a courier the seller knows
     BONUS = "bonus"  # publishing to the courier marketplace

@@ -12,6 +12,9 @@ from commerce.db import Base
 
 
 class PromoCode(Base):
+    """A code typed at checkout: a platform code (no shop, made by an admin) discounts the whole
+    cart; a shop code (made by its seller) discounts that shop's items only."""
+
     __tablename__ = "promo_codes"
     __table_args__ = (
         CheckConstraint(
@@ -30,6 +33,11 @@ class PromoCode(Base):
     max_uses: Mapped[int | None]
     # Incremented by a conditional UPDATE at checkout, never read-modify-write.
     uses: Mapped[int] = mapped_column(default=0)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A seller (or an admin) may switch a code off before its end; it is then refused.
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class Cart(Base):

@@ -1,11 +1,11 @@
-"""Shops, categories, products, their photos and time-boxed promotions."""
+"""Shops, categories, products, their photos, time-boxed promotions and buyers' favourites."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce import clock
@@ -121,3 +121,18 @@ class Promotion(Base):
     percent: Mapped[int]
     starts_at: Mapped[dt.datetime]
     ends_at: Mapped[dt.datetime]
+
+
+class Favourite(Base):
+    """A buyer's "♥" on a product. `last_price` and `last_in_stock` are what she was last told
+    (or saw when she tapped): a price below it, or stock after none, is news once."""
+
+    __tablename__ = "favourites"
+    __table_args__ = (UniqueConstraint("user_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    last_price: Mapped[int]
+    last_in_stock: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)

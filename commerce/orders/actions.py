@@ -29,6 +29,7 @@ from commerce.errors import (
     ProductUnavailable,
     PromoExhausted,
 )
+from commerce.loyalty import actions as loyalty
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify
 from commerce.orders.lifecycle import Actor, transition
@@ -66,20 +67,34 @@ class OrderQuote:
     distance_km: float
     delivery_fee: int
     buyer_pays_fee: bool
+    # Loyalty points spent on this order and what they take off (0 unless she chose to).
+    points: int = 0
+    points_discount: int = 0
 
     @property
     def total(self) -> int:
-        return self.subtotal - self.discount + (self.delivery_fee if self.buyer_pays_fee else 0)
+        fee = self.delivery_fee if self.buyer_pays_fee else 0
+        return self.subtotal - self.discount - self.points_discount + fee
 
 
 @dataclass(frozen=True)
 class CheckoutQuote:
     orders: list[OrderQuote]
     promo_code: str | None
+    # Points she may spend on this checkout (offered at the summary when more than 0).
+    points_offer: int = 0
 
     @property
     def total(self) -> int:
         return sum(o.total for o in self.orders)
+
+    @property
+    def points_used(self) -> int:
+        return sum(o.points for o in self.orders)
+
+    @property
+    def points_discount(self) -> int:
+        return sum(o.points_discount for o in self.orders)
 
     @property
     def delivery_fees(self) -> int:
@@ -129,10 +144,13 @@ def quote_checkout(
     delivery_mode: DeliveryMode,
     commission_payer: CommissionPayer,
     product_ids: Collection[int] | None = None,
+    use_points: bool = False,
 ) -> CheckoutQuote:
     """What checkout would charge, without taking anything: the summary before confirmation.
 
     `product_ids`: check out only those lines of the cart ("Acheter" on one product).
+    `use_points`: spend the loyalty points she may (`loyalty.spendable_points`), shared
+    between the orders in proportion to their goods after the code.
     """
     require_actor(session, buyer_id)
     summary = cart_summary(session, user_id=buyer_id, product_ids=product_ids)
@@ -143,9 +161,17 @@ def quote_checkout(
     for line in summary.lines:
         by_shop[line.product.shop_id] += line.total
     shop_ids = sorted(by_shop)
-    discounts = _split(summary.discount, [by_shop[s] for s in shop_ids])
+    if summary.promo_shop_id is not None:
+        # A shop's code discounts that shop's order alone.
+        discounts = [summary.discount if s == summary.promo_shop_id else 0 for s in shop_ids]
+    else:
+        discounts = _split(summary.discount, [by_shop[s] for s in shop_ids])
+    after_code = [by_shop[s] - d for s, d in zip(shop_ids, discounts, strict=True)]
+    offer = loyalty.spendable_points(session, user_id=buyer_id, goods=sum(after_code))
+    points = _split(offer if use_points else 0, after_code)
+    per_point = rules.of(session).gnf_per_point_spent
     quotes = []
-    for shop_id, discount in zip(shop_ids, discounts, strict=True):
+    for shop_id, discount, spent in zip(shop_ids, discounts, points, strict=True):
         shop = session.get(Shop, shop_id)
         assert shop is not None
         if delivery_mode == DeliveryMode.HOME:
@@ -160,9 +186,11 @@ def quote_checkout(
                 distance_km=km,
                 delivery_fee=fee,
                 buyer_pays_fee=commission_payer == CommissionPayer.BUYER,
+                points=spent,
+                points_discount=spent * per_point,
             )
         )
-    return CheckoutQuote(orders=quotes, promo_code=summary.promo_code)
+    return CheckoutQuote(orders=quotes, promo_code=summary.promo_code, points_offer=offer)
 
 
 @dataclass(frozen=True)
@@ -211,11 +239,14 @@ def place_order(
     commission_payer: CommissionPayer,
     payment_method: PaymentMethod,
     product_ids: Collection[int] | None = None,
+    use_points: bool = False,
 ) -> list[PlacedOrder]:
-    """Turn the cart into one order per seller, taking stock and the promo use atomically.
+    """Turn the cart into one order per seller, taking stock, the promo use and the loyalty
+    points spent atomically.
 
     `product_ids`: only those lines of the cart ("Acheter" on one product): they leave the
     cart, the other lines stay, and so does a promo code this checkout did not use.
+    `use_points`: spend the points the quote allows; their value is in each order's discount.
     """
     buyer = require_actor(session, buyer_id)
     try:
@@ -243,6 +274,7 @@ def place_order(
         delivery_mode=delivery_mode,
         commission_payer=commission_payer,
         product_ids=product_ids,
+        use_points=use_points,
     )
     dest = _destination(session, buyer_id, address_id, delivery_mode)
     cart = session.scalar(select(Cart).where(Cart.user_id == buyer_id))
@@ -289,7 +321,8 @@ def place_order(
             lng=dest.lng,
             distance_km=q.distance_km,
             subtotal=q.subtotal,
-            discount=q.discount,
+            discount=q.discount + q.points_discount,
+            points_spent=q.points,
             delivery_fee=q.delivery_fee,
             total=q.total,
             promo_code_id=promo_id,
@@ -321,6 +354,9 @@ def place_order(
             essential=True,
         )
         placed.append(PlacedOrder(order=order, code=code))
+    loyalty.debit_for_orders(
+        session, user_id=buyer.id, spent={p.order.id: p.order.points_spent for p in placed}
+    )
     for product, left in low_stock:
         shop = session.get(Shop, product.shop_id)
         assert shop is not None
@@ -394,6 +430,7 @@ def refuse_order(session: Session, *, seller_id: int, order_id: int, reason: str
     )
     order.refusal_reason = text
     _give_back_stock(session, order)
+    loyalty.give_back_for_order(session, order=order)
     notify(
         session,
         user_id=order.buyer_id,
@@ -425,6 +462,7 @@ def cancel_order(session: Session, *, buyer_id: int, order_id: int) -> Order:
     order = buyer_order(session, buyer_id, order_id)
     transition(session, order, OrderStatus.CANCELLED, actor=Actor.BUYER, actor_id=buyer_id)
     _give_back_stock(session, order)
+    loyalty.give_back_for_order(session, order=order)
     shop = session.get(Shop, order.shop_id)
     assert shop is not None
     notify(

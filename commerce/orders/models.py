@@ -69,6 +69,9 @@ class Order(Base):
     delivery_fee: Mapped[int] = mapped_column(default=0)
     total: Mapped[int]
     promo_code_id: Mapped[int | None] = mapped_column(ForeignKey("promo_codes.id"))
+    # Loyalty points spent on this order; their value is part of `discount`. Given back once
+    # if the order is cancelled or refused.
+    points_spent: Mapped[int] = mapped_column(default=0)
     courier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     refusal_reason: Mapped[str] = mapped_column(Text, default="")
     cash_confirmed_at: Mapped[dt.datetime | None]

@@ -128,3 +128,24 @@ def test_a_seller_cannot_use_admin_buttons(bot: Bot, db: Db) -> None:
     with db.session() as s:
         assert s.scalar(select(Shop.status).where(Shop.id == shop_id)) == ShopStatus.PENDING
     assert uid()
+
+
+def test_admin_creates_lists_and_switches_off_a_platform_code(bot: Bot, db: Db) -> None:
+    from commerce.cart.models import PromoCode
+
+    assert "/codepromo CODE" in texts(bot.send(ADMIN_TG, "/codepromo"))
+    assert "/codepromo CODE" in texts(bot.send(ADMIN_TG, "/codepromo X 10% demain 3"))
+    done = bot.send(ADMIN_TG, "/codepromo PARTOUT19 5000 maintenant 7 100")
+    assert "tout le panier" in texts(done)
+    with db.session() as s:
+        promo = s.scalar(select(PromoCode).where(PromoCode.code == "PARTOUT19"))
+        assert promo is not None and promo.shop_id is None and promo.amount_off == 5000
+    assert f"pc:off:{promo.id}" in choice_ids(bot.send(ADMIN_TG, "/codespromo"))
+    # A seller forging the admin's button: not routed to admins, and the core refuses anyway.
+    seller_id, _ = make_seller(db)
+    with db.session() as s:
+        seller_tg = s.get(User, seller_id).telegram_id  # type: ignore[union-attr]
+    bot.tap(seller_tg, f"cd:off:{promo.id}")
+    with db.session() as s:
+        assert s.get(PromoCode, promo.id).is_active is True  # type: ignore[union-attr]
+    assert "désactivé" in texts(bot.tap(ADMIN_TG, f"pc:off:{promo.id}"))

@@ -824,3 +824,32 @@ def test_with_a_model_configured_a_support_question_is_parked_for_the_worker(
     offline.say("bonjour")
     offline.say(question)
     assert "Je regarde" not in offline.texts() and "retour" in offline.texts().lower()
+
+
+def test_points_offered_at_the_summary_spent_with_the_order_and_refused_when_forged(
+    db: Db, media: Path
+) -> None:
+    from commerce.users.models import User
+
+    seller, _shop = make_seller(db)
+    buyer_id, _address = make_buyer(db)
+    product_id = make_product(db, seller_id=seller, price=100_000)
+    chat = Chat(db, media, number=_phone_of(db, buyer_id))
+    chat.say("bonjour")
+    chat.press(f"buy:{product_id}")
+    assert "points fidélité" not in chat.texts()  # no points: no offer, no extra step
+    assert "co:pts:on" not in [c.id for c in chat.menu().choices]  # type: ignore[union-attr]
+    chat.press("co:pts:on")  # a forged tap without points: told politely, nothing spent
+    assert "Pas de points" in chat.texts()
+    with db.uow() as s:
+        s.get(User, buyer_id).loyalty_points = 300  # type: ignore[union-attr]
+    chat.press(f"buy:{product_id}")
+    assert "utiliser 200 points" in chat.texts()  # 20 % of 100 000 GNF at 100 GNF a point
+    chat.press("co:pts:on")
+    assert "200 points, -20 000 GNF" in chat.texts()
+    assert "TOTAL À PAYER : 104 920 GNF" in chat.texts()  # 100 000 - 20 000 + the delivery
+    chat.say("oui")
+    order = _orders(db, buyer_id)[0]
+    assert (order.total, order.discount, order.points_spent) == (104_920, 20_000, 200)
+    with db.session() as s:
+        assert s.get(User, buyer_id).loyalty_points == 100  # type: ignore[union-attr]

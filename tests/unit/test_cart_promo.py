@@ -21,6 +21,7 @@ from commerce.errors import (
     OutOfStock,
     PermissionDenied,
     ProductUnavailable,
+    PromoDisabled,
     PromoExhausted,
     PromoExpired,
     PromoNotStarted,
@@ -381,3 +382,181 @@ def test_loyalty_rate_comes_from_the_rules(db):
     p = flows.place(db, price=5_500, quantity=1)
     flows.deliver(db, p)
     assert points(db, p.buyer_id) == 5
+
+
+# --- shop codes (issue 19 part B) -----------------------------------------------------------
+
+
+def shop_code(db, seller_id: int, code: str = "KADI10", **kwargs) -> int:
+    kwargs.setdefault("starts_at", clock.now() - DAY)
+    kwargs.setdefault("ends_at", clock.now() + 10 * DAY)
+    if "amount_off" not in kwargs:
+        kwargs.setdefault("percent_off", 10)
+    with db.uow() as s:
+        return cart.create_shop_promo_code(s, seller_id=seller_id, code=code, **kwargs).id
+
+
+def test_a_shop_code_discounts_only_that_shops_items_and_its_order(db, goods):
+    other_seller, _ = make_seller(db)
+    c = make_product(db, seller_id=other_seller, name="Sac", price=200_000, stock=5)
+    pid = shop_code(db, goods["seller"], "KADI10", percent_off=10)
+    flows.add(db, goods["buyer"], goods["a"], 1)  # 120 000, this shop
+    flows.add(db, goods["buyer"], c, 1)  # 200 000, another shop
+    apply(db, goods["buyer"], "kadi10")
+    assert summary(db, goods["buyer"]).discount == 12_000
+    placed = flows.checkout(db, goods["buyer"], goods["address"])
+    by_shop = {p.order.shop_id: p.order for p in placed}
+    with db.session() as s:
+        mine = s.get(PromoCode, pid).shop_id
+    assert by_shop[mine].discount == 12_000
+    assert [o.discount for sid, o in by_shop.items() if sid != mine] == [0]
+    assert uses(db, pid) == 1
+
+
+def test_a_platform_code_discounts_the_whole_cart(db, goods):
+    other_seller, _ = make_seller(db)
+    c = make_product(db, seller_id=other_seller, name="Sac", price=200_000, stock=5)
+    promo(db, "PARTOUT", amount_off=32_000)
+    flows.add(db, goods["buyer"], goods["a"], 1)
+    flows.add(db, goods["buyer"], c, 1)
+    apply(db, goods["buyer"], "PARTOUT")
+    placed = flows.checkout(db, goods["buyer"], goods["address"])
+    assert sorted(p.order.discount for p in placed) == [12_000, 20_000]
+
+
+def test_a_switched_off_code_is_refused_and_only_its_seller_or_an_admin_may(db, goods):
+    pid = shop_code(db, goods["seller"])
+    flows.add(db, goods["buyer"], goods["a"], 1)
+    apply(db, goods["buyer"], "KADI10")
+    other_seller, _ = make_seller(db)
+    for intruder in (other_seller, goods["buyer"]):
+        with pytest.raises((PermissionDenied, NotFound)), db.uow() as s:
+            cart.disable_promo_code(s, user_id=intruder, promo_id=pid)
+    with db.uow() as s:
+        cart.disable_promo_code(s, user_id=goods["seller"], promo_id=pid)
+    with pytest.raises(AlreadyExists), db.uow() as s:
+        cart.disable_promo_code(s, user_id=ensure_admin(db), promo_id=pid)
+    assert summary(db, goods["buyer"]).discount == 0
+    with pytest.raises(PromoDisabled), db.uow() as s:
+        cart.apply_promo(s, user_id=goods["buyer"], code="KADI10")
+    with pytest.raises(PromoDisabled):
+        flows.checkout(db, goods["buyer"], goods["address"])
+    assert uses(db, pid) == 0
+
+
+def test_shop_codes_are_validated_and_only_sellers_make_them(db, goods):
+    with pytest.raises(PermissionDenied), db.uow() as s:
+        cart.create_shop_promo_code(
+            s,
+            seller_id=goods["buyer"],
+            code="NOPE",
+            percent_off=5,
+            starts_at=clock.now(),
+            ends_at=clock.now() + DAY,
+        )
+    with pytest.raises(InvalidInput):
+        shop_code(
+            db, goods["seller"], "PAST", ends_at=clock.now() - DAY, starts_at=clock.now() - 2 * DAY
+        )
+    with pytest.raises(InvalidInput):
+        shop_code(db, goods["seller"], "BOTH", percent_off=5, amount_off=100)
+    shop_code(db, goods["seller"], "ONCE", max_uses=1)
+    with pytest.raises(AlreadyExists):
+        shop_code(db, goods["seller"], "once")
+    with db.session() as s:
+        assert [p.code for p in cart.shop_promo_codes(s, seller_id=goods["seller"])] == ["ONCE"]
+
+
+def test_an_exhausted_shop_code_is_refused_at_the_second_checkout(db, goods):
+    pid = shop_code(db, goods["seller"], "UNE", max_uses=1)
+    other, other_address = make_buyer(db)
+    for buyer in (goods["buyer"], other):
+        flows.add(db, buyer, goods["a"], 1)
+        apply(db, buyer, "UNE")
+    flows.checkout(db, goods["buyer"], goods["address"])
+    with pytest.raises(PromoExhausted):
+        flows.checkout(db, other, other_address)
+    assert uses(db, pid) == 1
+
+
+# --- loyalty points spent at checkout -------------------------------------------------------
+
+
+def give_points(db, user_id: int, points: int) -> None:
+    from commerce.users.models import User
+
+    with db.uow() as s:
+        s.get(User, user_id).loyalty_points = points
+
+
+def place_with_points(db, buyer_id: int, address_id: int) -> list:
+    from commerce.orders import actions as orders
+    from commerce.orders.models import CommissionPayer, DeliveryMode, PaymentMethod
+
+    with db.uow() as s:
+        return orders.place_order(
+            s,
+            buyer_id=buyer_id,
+            address_id=address_id,
+            delivery_mode=DeliveryMode.HOME,
+            commission_payer=CommissionPayer.SELLER,
+            payment_method=PaymentMethod.CASH,
+            use_points=True,
+        )
+
+
+def test_points_pay_part_of_the_order_and_are_debited_with_it(db, goods):
+    r = rules.Rules()
+    flows.add(db, goods["buyer"], goods["a"], 1)  # 120 000
+    give_points(db, goods["buyer"], 1_000)
+    cap = 120_000 * r.max_share_of_order_pct // 100 // r.gnf_per_point_spent
+    placed = place_with_points(db, goods["buyer"], goods["address"])
+    order = placed[0].order
+    assert order.points_spent == cap
+    assert order.discount == cap * r.gnf_per_point_spent
+    assert order.total == 120_000 - cap * r.gnf_per_point_spent
+    with db.session() as s:
+        assert loyalty.balance(s, user_id=goods["buyer"]) == 1_000 - cap
+        spent = s.scalars(select(LoyaltyEntry).where(LoyaltyEntry.order_id == order.id)).all()
+        assert [(e.points, e.reason) for e in spent] == [(-cap, loyalty.REASON_SPENT)]
+
+
+def test_points_below_the_minimum_are_not_offered_nor_spent(db, goods):
+    flows.add(db, goods["buyer"], goods["a"], 1)
+    give_points(db, goods["buyer"], rules.Rules().min_points_to_spend - 1)
+    placed = place_with_points(db, goods["buyer"], goods["address"])
+    assert placed[0].order.points_spent == 0 and placed[0].order.discount == 0
+
+
+def test_cancelled_or_refused_orders_give_the_points_back_once(db, goods):
+    from commerce.orders import actions as orders
+
+    for ends_by in ("cancel", "refuse"):
+        flows.add(db, goods["buyer"], goods["a"], 1)
+        give_points(db, goods["buyer"], 500)
+        order = place_with_points(db, goods["buyer"], goods["address"])[0].order
+        assert order.points_spent > 0
+        with db.uow() as s:
+            if ends_by == "cancel":
+                orders.cancel_order(s, buyer_id=goods["buyer"], order_id=order.id)
+            else:
+                orders.refuse_order(
+                    s, seller_id=goods["seller"], order_id=order.id, reason="Plus en stock"
+                )
+        with db.uow() as s:  # a second give-back (a retried job) changes nothing
+            assert loyalty.give_back_for_order(s, order=s.get(Order, order.id)) == 0
+        with db.session() as s:
+            assert loyalty.balance(s, user_id=goods["buyer"]) == 500
+
+
+def test_points_spent_twice_from_one_balance_are_refused(db, goods):
+    from commerce.errors import NotEnoughPoints
+    from commerce.users.models import User
+
+    flows.add(db, goods["buyer"], goods["a"], 1)
+    give_points(db, goods["buyer"], 100)
+    with pytest.raises(NotEnoughPoints), db.uow() as s:
+        # Another checkout spent them between the quote and this debit.
+        loyalty.debit_for_orders(s, user_id=goods["buyer"], spent={1: 101})
+    with db.session() as s:
+        assert s.get(User, goods["buyer"]).loyalty_points == 100

@@ -475,3 +475,37 @@ def test_a_seller_without_shop_is_offered_to_open_one(bot: Bot) -> None:
     tg = 700_000 + uid()
     replies = bot.send(tg, "/nouveau")
     assert "w:shop" in choice_ids(replies)
+
+
+def test_shop_promo_code_dialogue_list_and_switch_off(bot: Bot, db: Db) -> None:
+    from commerce.cart.models import PromoCode
+
+    seller_id, shop_id = make_seller(db)
+    tg = _tg(db, seller_id)
+    assert "Quel code" in texts(bot.send(tg, "/codepromo"))
+    assert "3 à 30" in texts(bot.send(tg, "a b"))
+    bot.send(tg, "tabaski10")
+    assert "pourcentage de 1 à 100" in texts(bot.send(tg, "beaucoup"))
+    bot.send(tg, "10 %")
+    bot.send(tg, "maintenant")
+    assert "invalide" in texts(bot.send(tg, "hier"))
+    bot.send(tg, "30")
+    assert "nombre de 1" in texts(bot.send(tg, "zéro"))
+    done = bot.send(tg, "50")
+    assert "TABASKI10" in texts(done) and "0/50" in texts(done)
+    with db.session() as s:
+        promo = s.scalar(select(PromoCode).where(PromoCode.code == "TABASKI10"))
+        assert promo is not None and promo.shop_id == shop_id and promo.percent_off == 10
+        assert promo.max_uses == 50 and promo.is_active
+    listed = bot.send(tg, "/mescodes")
+    assert choice_ids(listed) == [f"cd:off:{promo.id}"]
+    # A forged tap from another seller on this code is refused politely, the code stays on.
+    other_id, _ = make_seller(db)
+    assert "pas le droit" in texts(bot.tap(_tg(db, other_id), f"cd:off:{promo.id}"))
+    assert "désactivé" in texts(bot.tap(tg, f"cd:off:{promo.id}"))
+    assert "déjà désactivé" in texts(bot.tap(tg, f"cd:off:{promo.id}"))  # a stale second tap
+    with db.session() as s:
+        assert s.get(PromoCode, promo.id).is_active is False  # type: ignore[union-attr]
+    # /promo is unchanged: still the time-boxed promotion on one product.
+    product_id = make_product(db, seller_id=seller_id)
+    assert f"pm:{product_id}" in choice_ids(bot.send(tg, "/promo"))
