@@ -23,11 +23,13 @@ from bot.buyer.common import BUTTON_MAX, cut, first_name
 from bot.buyer.qr import qr_path
 from bot.messages import Choice, Choices, Image, Reply, Text
 from bot.notifications import renders
+from commerce.catalog.models import Product, Shop
 from commerce.delivery import codes
 from commerce.messaging.models import ConversationState
 from commerce.messaging.notices import Notice
 from commerce.orders import queries
 from commerce.orders.models import DeliveryMode, Order
+from commerce.reviews.models import Review
 from commerce.users.models import User
 
 
@@ -79,6 +81,29 @@ def review_prompt(session: Session, user: User, params: dict[str, Any], lang: st
         Choice(f"rate:{order_id}:{n}", i18n.t(lang, f"buyer.review.r{n}")) for n in range(1, 6)
     ]
     return _menu(session, user, text, options)
+
+
+# A seller's reply shown to the buyer: enough to read it in WhatsApp, bounded (issue 19).
+REPLY_SHOWN_MAX = 300
+
+
+@renders(Notice.REVIEW_REPLIED)
+def review_replied(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """The seller's words themselves, with the shop's name and the product reviewed."""
+    review = session.get(Review, _int(params, "review_id"))
+    product = session.get(Product, review.product_id) if review else None
+    shop = session.get(Shop, product.shop_id) if product else None
+    if review is None or product is None or shop is None or not review.seller_reply:
+        return Text(i18n.t(lang, "notify.review_replied"))
+    return Text(
+        i18n.t(
+            lang,
+            "buyer.notify.review_replied",
+            shop=cut(shop.name, 60),
+            product=cut(product.name, 60),
+            reply=cut(review.seller_reply, REPLY_SHOWN_MAX),
+        )
+    )
 
 
 @renders(Notice.COURIER_ASSIGNED)

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.buyer import notifications as buyer_notices
 from bot.buyer.states import BuyerState as S
 from bot.messages import Text
 from bot.seller import notifications as seller_notices
+from commerce.catalog.models import Shop
 from commerce.delivery import actions as delivery
 from commerce.errors import AlreadyReviewed, InvalidRating, NotFound, ReviewNotAllowed
 from commerce.messaging.sms_text import segments, to_gsm7
@@ -212,3 +214,34 @@ def test_the_courier_reads_his_own_stars_in_gains(db: Db, tmp_path: Path) -> Non
     text = bot.sms(courier_phone, "GAINS")
     assert "Votre note: 3,5/5 (2 notes)" in text
     assert segments(to_gsm7(text)) == ("GSM-7", 1)
+
+
+# --- a seller's reply reaches the buyer with its words (issue 19, item 3) ---------------------
+
+
+def test_the_sellers_reply_reaches_the_buyer_with_its_text_and_the_shop(db: Db) -> None:
+    placed = flows.place(db)
+    flows.deliver(db, placed)
+    with db.uow() as s:
+        review = reviews.add_review(
+            s, buyer_id=placed.buyer_id, order_item_id=placed.item_id, rating=2, comment="Abîmé"
+        )
+        reviews.reply_to_review(
+            s,
+            seller_id=placed.seller_id,
+            review_id=review.id,
+            text="Désolé ! Passez à la boutique, on vous l'échange. " * 20,
+        )
+    [row] = flows.outbox(db, user_id=placed.buyer_id, kind="review_replied")
+    with db.session() as s:
+        buyer = s.get(User, placed.buyer_id)
+        assert buyer is not None
+        shown = buyer_notices.review_replied(s, buyer, row.payload["params"], "fr")
+    assert isinstance(shown, Text)
+    assert "a répondu à votre avis" in shown.text
+    assert "« Désolé ! Passez à la boutique" in shown.text
+    assert len(shown.text) < buyer_notices.REPLY_SHOWN_MAX + 200  # bounded, cut with "…"
+    assert "…" in shown.text
+    with db.session() as s:
+        shop = s.get(Shop, placed.shop_id)
+        assert shop is not None and shown.text.startswith(shop.name)
