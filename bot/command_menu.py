@@ -11,10 +11,10 @@ from __future__ import annotations
 from bot import i18n
 
 SELLER_COMMANDS = {
-    "fr": ("start", "nouveau", "produits", "promo", "commandes", "stats", "aide"),
-    "en": ("start", "new", "products", "promo", "orders", "stats", "help"),
+    "fr": ("start", "nouveau", "produits", "promo", "commandes", "caisse", "stats", "aide"),
+    "en": ("start", "new", "products", "promo", "orders", "cash", "stats", "help"),
 }
-_SELLER_KEYS = ("start", "new", "products", "promo", "orders", "stats", "help")
+_SELLER_KEYS = ("start", "new", "products", "promo", "orders", "cash", "stats", "help")
 ADMIN_COMMANDS = {
     "fr": ("moderation", "signalements", "utilisateurs", "export", "chiffres", "codes", "aide"),
     "en": ("moderation", "reports", "users", "export", "figures", "codes", "help"),

@@ -435,7 +435,7 @@ def cash_figures(ctx: Context) -> str:
         ctx.t(
             "admin.figures_cash",
             held_gnf=r.held_by_couriers,
-            couriers=r.couriers_holding,
+            count=r.couriers_holding,
             owed_gnf=r.owed_to_sellers,
             oldest=oldest,
             disputes=r.open_disputes,

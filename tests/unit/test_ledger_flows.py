@@ -124,7 +124,7 @@ def test_chiffres_shows_cash_with_couriers_and_the_ledger_exports(db, tmp_path):
     bot = make_bot(db, tmp_path, admin_ids=(admin_tg,))
     figures = texts(bot.send(admin_tg, "/chiffres"))
     held = p.total
-    assert f"Chez les livreurs: {held:,} GNF (1 livreurs)".replace(",", " ") in figures.replace(
+    assert f"Chez les livreurs: {held:,} GNF (1 livreur)".replace(",", " ") in figures.replace(
         "\u202f", " "
     )
     assert "x:ledger" in choice_ids(bot.send(admin_tg, "/export"))
