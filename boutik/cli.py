@@ -173,7 +173,16 @@ def _serve_simulator(rt: Runtime, app, host: str, port: int) -> None:  # type: i
 
 @main.command(help="Run the background workers (RQ) with the scheduler.")
 @click.option("--burst", is_flag=True, help="Drain the queues, then exit.")
-def worker(burst: bool) -> None:
+@click.option(
+    "--queue",
+    "queue",
+    type=click.Choice(["all", "fast", "slow"]),
+    default="all",
+    show_default=True,
+    help="all: the outbox and short jobs here, and the slow ones (model calls, charts, "
+    "exports) in a child process; fast or slow: only those, to scale each apart.",
+)
+def worker(burst: bool, queue: str) -> None:
     from workers.runner import run_worker
 
     rt = _runtime()
@@ -182,7 +191,7 @@ def worker(burst: bool) -> None:
             "[queue] redis_url is empty: jobs run in-process inside `boutik serve`; "
             "set REDIS_URL to run separate workers"
         )
-    sys.exit(0 if run_worker(rt, burst=burst) else 1)
+    sys.exit(0 if run_worker(rt, burst=burst, queue=queue) else 1)
 
 
 @main.command(help="Check this deployment against its providers, the database and Redis.")

@@ -28,6 +28,7 @@ from commerce.messaging.models import ConversationState, Outbox, OutboxStatus
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.users.models import User
+from workers.dispatch import slow_job
 
 if TYPE_CHECKING:
     from workers.ports import Runtime
@@ -89,6 +90,7 @@ def _load(rt: Runtime, user_id: int, conversation_id: int, ref: int) -> Question
     return question
 
 
+@slow_job
 def answer_support_question(
     rt: Runtime, user_id: int, conversation_id: int, question_ref: int
 ) -> str:

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -24,6 +24,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 QUEUE = "boutik"
+# Jobs that may take seconds (a model call, a chart, an export) wait on a queue of their own, so
+# a worker busy with one never holds up the outbox sends queued behind it (issue 18: one
+# `boutik worker` answering a 10 s model question left the other buyers' replies waiting).
+SLOW_QUEUE = "boutik-slow"
+_SLOW_MARK = "_boutik_slow_job"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def slow_job(fn: F) -> F:
+    """Mark a job function as slow: RQ runs it from SLOW_QUEUE (`workers.runner`)."""
+    setattr(fn, _SLOW_MARK, True)
+    return fn
+
+
+def is_slow(fn: Callable[..., Any]) -> bool:
+    return bool(getattr(fn, _SLOW_MARK, False))
 # One job sends up to this many rows, a recipient's rows in order (a turn's replies arrive in
 # the order written). Each job claims its rows in one transaction and records them in a few, so
 # a backlog drains faster in larger batches (bench/outbound_drain.py: 50 rather than 20).
@@ -47,9 +63,12 @@ class Dispatcher(Protocol):
 
 
 class InProcessDispatcher:
-    def __init__(self, rt: Runtime, *, threads: int = 4) -> None:
+    def __init__(self, rt: Runtime, *, threads: int = 4, slow_threads: int = 2) -> None:
         self.rt = rt
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="outbox")
+        # Slow jobs get their own threads, as they get their own queue under RQ: four buyers'
+        # questions to a slow model must not take every thread the outbox sends with.
+        self.slow_pool = ThreadPoolExecutor(max_workers=slow_threads, thread_name_prefix="slow")
 
     def _run(self, outbox_id: int) -> None:
         from workers.outbox import deliver
@@ -87,20 +106,22 @@ class InProcessDispatcher:
             except Exception:
                 log.exception("in-process job %s%r failed", fn.__name__, args)
 
+        pool = self.slow_pool if is_slow(fn) else self.pool
         if delay_s > 0:
-            timer = threading.Timer(delay_s, self._submit, args=(run,))
+            timer = threading.Timer(delay_s, self._submit, args=(pool, run))
             timer.daemon = True
             timer.start()
         else:
-            self._submit(run)
+            self._submit(pool, run)
 
-    def _submit(self, run: Callable[[], None]) -> None:
+    def _submit(self, pool: ThreadPoolExecutor, run: Callable[[], None]) -> None:
         try:
-            self.pool.submit(run)
+            pool.submit(run)
         except RuntimeError:  # shut down meanwhile: the sweeper or the next start picks it up
             log.info("in-process job dropped at shutdown")
 
     def shutdown(self) -> None:
+        self.slow_pool.shutdown(wait=True)
         self.pool.shutdown(wait=True)
 
 
@@ -108,6 +129,7 @@ class RQDispatcher:
     def __init__(self, redis_url: str) -> None:
         self.conn = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.queue = Queue(QUEUE, connection=self.conn)
+        self.slow_queue = Queue(SLOW_QUEUE, connection=self.conn)
 
     def dispatch(self, ids: list[int]) -> None:
         """Queue the rows' jobs in one Redis round trip.
@@ -142,12 +164,16 @@ class RQDispatcher:
             pipe.reset()
 
     def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
-        """Queue a module-level job function (ids only), now or after `delay_s` (RQ scheduler)."""
+        """Queue a module-level job function (ids only), now or after `delay_s` (RQ scheduler).
+
+        A `slow_job` goes to SLOW_QUEUE, everything else beside the outbox sends.
+        """
+        queue = self.slow_queue if is_slow(fn) else self.queue
         try:
             if delay_s > 0:
-                self.queue.enqueue_in(dt.timedelta(seconds=delay_s), fn, *args, result_ttl=0)
+                queue.enqueue_in(dt.timedelta(seconds=delay_s), fn, *args, result_ttl=0)
             else:
-                self.queue.enqueue(fn, *args, result_ttl=0)
+                queue.enqueue(fn, *args, result_ttl=0)
         except RedisError as exc:
             log.warning("enqueue of %s%r failed: %s", fn.__name__, args, exc)
             raise

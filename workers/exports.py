@@ -16,11 +16,13 @@ from commerce.exports import ExportKind, export_filename, write_csv
 from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.users.models import Channel, User
+from workers.dispatch import slow_job
 
 if TYPE_CHECKING:
     from workers.ports import Runtime
 
 
+@slow_job
 def build_export(rt: Runtime, admin_id: int, kind_index: int) -> int:
     """Write the CSV and queue it for the admin; returns the number of records."""
     kind = list(ExportKind)[kind_index]

@@ -31,6 +31,7 @@ from commerce.messaging.notices import Notice
 from commerce.messaging.outbox import notify, take_pending_ids
 from commerce.stats import seller_stats
 from commerce.users.models import User
+from workers.dispatch import slow_job
 
 if TYPE_CHECKING:
     from workers.ports import Runtime
@@ -43,6 +44,7 @@ def _dedupe_key(seller_id: int, ref: int) -> str:
     return f"stats_chart:{seller_id}:{ref}"
 
 
+@slow_job
 def send_seller_chart(
     rt: Runtime, seller_id: int, conversation_id: int, ref: int, attempt: int = 1
 ) -> str:

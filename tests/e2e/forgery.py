@@ -43,18 +43,22 @@ SENT = ("sendmessage", "sendphoto", "senddocument", "editmessagetext", "editmess
 def drain(b: Boutik, timeout: float = WAIT_S) -> None:
     """Until every job the turn started has finished and no outbox row is due.
 
-    The in-process dispatcher is a thread pool: as many barrier tasks as it has threads can
-    only all run once every earlier task (outbox sends, offer waves, chart and export jobs)
-    has finished; then the sweeper's view of the outbox says whether anything is left.
+    The in-process dispatcher has two thread pools (slow jobs, then the rest): as many barrier
+    tasks as a pool has threads can only all run once every earlier task of that pool (chart
+    and export jobs; outbox sends, offer waves) has finished; then the sweeper's view of the
+    outbox says whether anything is left.
     """
-    pool = b.rt.dispatcher.pool  # type: ignore[attr-defined]
-    workers = pool._max_workers
+    dispatcher = b.rt.dispatcher
+    # The slow jobs' threads first (a chart or an export job writes outbox rows), then the sends'.
+    pools = (dispatcher.slow_pool, dispatcher.pool)  # type: ignore[attr-defined]
     for _ in range(100):
-        barrier = threading.Barrier(workers + 1)
-        tasks = [pool.submit(barrier.wait, timeout) for _ in range(workers)]
-        barrier.wait(timeout)
-        for task in tasks:
-            task.result(timeout)
+        for pool in pools:
+            workers = pool._max_workers
+            barrier = threading.Barrier(workers + 1)
+            tasks = [pool.submit(barrier.wait, timeout) for _ in range(workers)]
+            barrier.wait(timeout)
+            for task in tasks:
+                task.result(timeout)
         due = sweep(b.rt)
         if not due:
             return

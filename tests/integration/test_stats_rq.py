@@ -24,8 +24,8 @@ from tests.e2e.conftest import boutik_config
 from tests.services import Emulator
 from tests.support import REDIS_URL, Db, make_seller
 from tests.webhooks import post_telegram, telegram_message
-from workers.dispatch import QUEUE
-from workers.runner import RuntimeWorker
+from workers.dispatch import SLOW_QUEUE
+from workers.runner import RuntimeWorker, queues
 
 
 @pytest.fixture
@@ -45,8 +45,8 @@ def rq_runtime(
 
 
 def _burst(conn: redis.Redis, rt: Runtime) -> None:
-    """What `boutik worker` runs: RQ's SimpleWorker handing its runtime to each job."""
-    RuntimeWorker([Queue(QUEUE, connection=conn)], connection=conn, runtime=rt).work(burst=True)
+    """What `boutik worker --burst` runs: SimpleWorker on both queues, its runtime to each job."""
+    RuntimeWorker(queues(conn), connection=conn, runtime=rt).work(burst=True)
 
 
 def test_stats_chart_is_drawn_by_an_rq_worker(
@@ -57,7 +57,7 @@ def test_stats_chart_is_drawn_by_an_rq_worker(
     with pg.session() as s:
         tg = s.get(User, seller_id).telegram_id  # type: ignore[union-attr]
     assert post_telegram(client, telegram_message(tg, "/stats")).status_code == 200
-    queue = Queue(QUEUE, connection=redis_conn)
+    queue = Queue(SLOW_QUEUE, connection=redis_conn)  # a chart takes seconds: not beside the sends
     charts = [j for j in queue.get_jobs() if j.func_name.endswith("send_seller_chart")]
     assert len(charts) == 1 and charts[0].args[0] == seller_id
     assert post_telegram(client, telegram_message(tg, "/stats")).status_code == 200
