@@ -40,6 +40,8 @@ def slow_job(fn: F) -> F:
 
 def is_slow(fn: Callable[..., Any]) -> bool:
     return bool(getattr(fn, _SLOW_MARK, False))
+
+
 # One job sends up to this many rows, a recipient's rows in order (a turn's replies arrive in
 # the order written). Each job claims its rows in one transaction and records them in a few, so
 # a backlog drains faster in larger batches (bench/outbound_drain.py: 50 rather than 20).
