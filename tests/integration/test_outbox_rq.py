@@ -7,10 +7,8 @@
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,9 +25,10 @@ from commerce.messaging.outbox import notify
 from commerce.users import actions as users
 from commerce.users.models import Role
 from tests import processes
-from tests.e2e.conftest import boutik_config, provider_env
+from tests.e2e.conftest import boutik_config
+from tests.integration.workers import start_boutik_worker
 from tests.services import Emulator
-from tests.support import PG_URL, REDIS_URL, Db, phone
+from tests.support import REDIS_URL, Db, phone
 from tests.timing import START_S, WAIT_S, wait_until
 from workers.dispatch import BATCH, QUEUE
 from workers.runner import RuntimeWorker
@@ -119,20 +118,19 @@ def _redis_restart() -> None:
         pytest.fail("Redis did not come back after the restart")
 
 
-def _start_worker(overlay: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BOUTIK_CONFIG": str(overlay),
-        "DATABASE_URL": PG_URL,
-        "REDIS_URL": REDIS_URL,
-        **provider_env(),
-    }
-    return processes.start(
-        [sys.executable, "-m", "boutik.cli", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def _why_not_sent(pg: Db, ids: list[int], log: Path) -> str:
+    """The rows' states (status, attempts, error code) and the workers' last output."""
+    with pg.session() as s:
+        rows = s.execute(
+            select(Outbox.status, Outbox.attempts, Outbox.error_code).where(Outbox.id.in_(ids))
+        ).all()
+    states = Counter((str(r.status), r.attempts, r.error_code) for r in rows)
+    tail = (
+        log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:] if log.exists() else []
+    )
+    return (
+        f"rows (status, attempts, error) -> count: {dict(states)}\nworker log tail:\n"
+        + "\n".join(tail)
     )
 
 
@@ -167,17 +165,27 @@ sweep_every_s = 1.0
             rows = s.scalars(select(Outbox.status).where(Outbox.id.in_(ids))).all()
         return all(status == OutboxStatus.SENT for status in rows)
 
-    worker = _start_worker(overlay)
+    # The workers' output goes to a file: this test once timed out on a loaded machine with
+    # nothing to say why; a failure now quotes their last lines and the rows' states.
+    log = tmp_path / "workers.log"
+    worker = start_boutik_worker(overlay, log)
     try:
         for round_ in range(6):
             # Kill only once this worker is sending (it has started: START_S), at a random
             # moment of its stream. On a starved machine the test may look late and find the
             # stream already over: then there is nothing left to interrupt, and no more rounds.
             seen = len(emulator.store.twilio_messages())
-            emulator.store.wait_for(
-                lambda seen=seen: len(emulator.store.twilio_messages()) >= seen + 3 or all_sent(),
-                timeout=START_S,
-            )
+            try:
+                emulator.store.wait_for(
+                    lambda seen=seen: (
+                        len(emulator.store.twilio_messages()) >= seen + 3 or all_sent()
+                    ),
+                    timeout=START_S,
+                )
+            except TimeoutError:
+                pytest.fail(
+                    f"round {round_}: no sends in {START_S}s\n{_why_not_sent(pg, ids, log)}"
+                )
             if all_sent():
                 break
             time.sleep(rng.uniform(0.0, 0.25))
@@ -185,10 +193,13 @@ sweep_every_s = 1.0
             worker.wait(timeout=WAIT_S)
             if round_ == 2:
                 _redis_restart()  # the queue and the rate-limit keys are gone
-            worker = _start_worker(overlay)
+            worker = start_boutik_worker(overlay, log)
 
         # The last worker starts, then drains what is left and what the kills left 'sending'.
-        emulator.store.wait_for(all_sent, timeout=START_S + WAIT_S)
+        try:
+            emulator.store.wait_for(all_sent, timeout=START_S + WAIT_S)
+        except TimeoutError:
+            pytest.fail(f"the last worker did not drain\n{_why_not_sent(pg, ids, log)}")
     finally:
         processes.stop(worker)
     with pg.session() as s:

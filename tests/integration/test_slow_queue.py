@@ -10,9 +10,7 @@ OpenAI-compatible server holding the question until the test lets it go.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +24,10 @@ from channels_adapters.web import create_app
 from devtools.testkit import scripted_openai as scripted
 from devtools.testkit.scripted_openai import ScriptedOpenAI
 from tests import processes
-from tests.e2e.conftest import boutik_config, provider_env
+from tests.e2e.conftest import boutik_config
+from tests.integration.workers import start_boutik_worker
 from tests.services import Emulator
-from tests.support import PG_URL, REDIS_URL, ROOT, Db, phone
+from tests.support import REDIS_URL, Db, phone
 from tests.timing import START_S, WAIT_S, wait_until
 from tests.webhooks import post_twilio, whatsapp_form
 
@@ -69,21 +68,7 @@ base_url = "{model_url}"
 model = "scripted"
 """
     )
-    env = {
-        **os.environ,
-        "BOUTIK_CONFIG": str(overlay),
-        "DATABASE_URL": PG_URL,
-        "REDIS_URL": REDIS_URL,
-        **provider_env(),
-    }
-    with (tmp_path / "worker.log").open("ab") as log:
-        return processes.start(
-            [sys.executable, "-m", "boutik.cli", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    return start_boutik_worker(overlay, tmp_path / "worker.log")
 
 
 def test_a_slow_model_question_holds_up_no_other_buyers_reply(
