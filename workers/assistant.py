@@ -7,6 +7,7 @@ the same transaction that writes the reply, so a retried job finds nothing left 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import time
@@ -17,9 +18,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot import language
+from bot.flow import Context
 from bot.handoff_flow import hand_off_to_human, order_in_context
-from bot.messages import Text, reply_to_json
+from bot.messages import InboundMessage, Reply, Text, reply_to_json
 from bot.support.agent import answer
+from bot.support.handlers import with_codes
 from bot.support.retrieval import SupportAnswer
 from bot.support.scoped import ScopedReader
 from commerce import clock
@@ -130,12 +133,14 @@ def answer_support_question(
         support["history"] = list(result.history)
         support["misses"] = int(support.get("misses", 0)) + 1 if result.missed else 0
         conv.data = {**conv.data, "support": support}
-        if result.text:
+        if result.order_id is not None:  # the order in context: a hand-off goes to its seller
+            conv.data = {**conv.data, "order": result.order_id}
+        for reply in _replies(rt, session, conv, result, question.lang):
             notify(
                 session,
                 user_id=user_id,
                 kind=Notice.REPLY,
-                params={"reply": reply_to_json(Text(result.text))},
+                params={"reply": reply_to_json(reply)},
                 essential=True,  # the user asked: answers go even after STOP
                 channel=conv.channel,
                 address=conv.address,
@@ -143,7 +148,7 @@ def answer_support_question(
         if result.handoff:
             support["misses"] = 0
             conv.data = {**conv.data, "support": support}
-            _hand_off(session, conv, user_id, reason=question.text)
+            _hand_off(session, conv, user_id, reason=question.text, to_admin=result.to_admin)
         session.flush()
         ids = take_pending_ids(session)
     if ids:
@@ -192,8 +197,41 @@ def after_earlier_rows(rt: Runtime, user_id: int, first_id: int) -> bool:
         time.sleep(ORDER_POLL_S)
 
 
-def _hand_off(session: Session, conv: ConversationState, user_id: int, *, reason: str) -> None:
-    """To a person: the seller of the order concerned, else an admin (`bot.handoff_flow`)."""
+def _replies(
+    rt: Runtime, session: Session, conv: ConversationState, result: SupportAnswer, lang: str
+) -> list[Reply]:
+    """The answer's text, and her QR and PIN again when the (offline) answer re-sends codes,
+    through the same path as the turn (`bot.support.handlers.with_codes`)."""
+    replies: list[Reply] = [Text(result.text)] if result.text else []
+    user = session.get(User, conv.user_id) if result.resend_codes else None
+    if user is None:
+        return replies
+    ctx = Context(
+        session=session,
+        user=user,
+        conv=conv,
+        inbound=InboundMessage(
+            provider="worker", external_id="", channel=conv.channel, address=conv.address
+        ),
+        data=copy.deepcopy(conv.data),
+        public_base_url=rt.config.web.public_base_url,
+        media_dir=rt.config.media_dir,
+    )
+    replies = with_codes(ctx, replies, result, lang)
+    conv.data = ctx.data  # what showing the code remembered (the order in context)
+    return replies
+
+
+def _hand_off(
+    session: Session,
+    conv: ConversationState,
+    user_id: int,
+    *,
+    reason: str,
+    to_admin: bool = False,
+) -> None:
+    """To a person: the seller of the order concerned, else an admin (`bot.handoff_flow`);
+    an admin at once when the seller or the courier is the trouble (`to_admin`)."""
     hand_off_to_human(
         session,
         buyer_id=user_id,
@@ -202,6 +240,7 @@ def _hand_off(session: Session, conv: ConversationState, user_id: int, *, reason
         reason=reason,
         tell_buyer=False,  # the reply written above (or by the turn) already told them
         order_id=order_in_context(conv.data),
+        to_admin=to_admin,
     )
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain.agents import create_agent
@@ -362,11 +362,8 @@ def _offline(
     history: Sequence[dict[str, str]],
     misses: int,
 ) -> SupportAnswer:
+    """The offline answer, whole: who takes over (`to_admin`), the order in context and the
+    codes to send again travel with the text, or a silent seller reached through the model
+    path would be handed to that very seller and a lost code never re-sent."""
     found = offline_answer(reader, text, lang, misses=misses)
-    return SupportAnswer(
-        found.text,
-        handoff=found.handoff,
-        source="offline",
-        history=remember(history, text, found.text),
-        missed=found.missed,
-    )
+    return replace(found, source="offline", history=remember(history, text, found.text))

@@ -205,15 +205,22 @@ def ask(msg: InboundMessage, ctx: Context, *, config: Config | None = None) -> R
         _park(ctx, support, text, handoff=True, lang=lang)
     else:
         ctx.data["support"] = support
+    return state, with_codes(ctx, replies, found, lang)
+
+
+def with_codes(ctx: Context, replies: list[Reply], found: SupportAnswer, lang: str) -> list[Reply]:
+    """`replies`, then her QR and PIN again when the answer says so: one order's code at once,
+    several as a choice of orders. The turn and the worker (`workers.assistant`, when the
+    model path fell back offline) both send codes this way."""
     if len(found.resend_codes) == 1:
-        replies += _resend(ctx, found.resend_codes[0])
-    elif found.resend_codes:
+        return replies + _resend(ctx, found.resend_codes[0])
+    if found.resend_codes:
         rows = [
             Choice(f"qr:{order_id}", i18n.t(lang, "support.code.row", order_id=order_id))
             for order_id in found.resend_codes
         ]
-        replies = [Choices(found.text, tuple(rows))]
-    return state, replies
+        return [Choices(found.text, tuple(rows))]
+    return replies
 
 
 def _to_admin(ctx: Context, found: SupportAnswer, text: str, lang: str) -> str:

@@ -369,3 +369,87 @@ def test_history_goes_to_the_model_masked(db: Db) -> None:
         )
     sent = " ".join(str(m.content) for m in model.seen[0] if isinstance(m, HumanMessage))
     assert "3456" in sent and "622" not in sent
+
+
+def test_model_failure_keeps_every_field_of_the_offline_answer(db: Db) -> None:
+    """The fallback is the offline answer whole: a silent seller still goes to an admin, with
+    the order in context, and a lost code is still re-sent (not only the text)."""
+    w = world(db)
+    with db.session() as session:
+        silent = answer(
+            session,
+            user_id=w.attacker.buyer_id,
+            text="le vendeur ne répond pas à mes messages",
+            lang="fr",
+            config=CONFIG,
+            model=scripted(),  # raises: no scripted message left
+        )
+        code = answer(
+            session,
+            user_id=w.attacker.buyer_id,
+            text="j'ai perdu mon code pin",
+            lang="fr",
+            config=CONFIG,
+            model=scripted(),
+        )
+    assert silent.source == "offline" and silent.handoff and silent.to_admin
+    assert silent.order_id == w.attacker.order_id
+    assert silent.history[-1]["content"] == silent.text
+    assert code.source == "offline" and code.resend_codes == (w.attacker.order_id,)
+
+
+def test_worker_fallback_hands_a_silent_seller_to_an_admin_and_resends_a_code(
+    db: Db, monkeypatch: Any
+) -> None:
+    """The worker does with a fallback answer what the turn does offline: an admin (not the
+    seller she complains of) takes the conversation; her QR and PIN are sent again."""
+    from bot.support.handlers import ask
+    from boutik.runtime import Runtime
+    from commerce.messaging.events import take_events
+    from commerce.messaging.models import Outbox
+    from commerce.threads import ThreadKind, open_thread_of_buyer
+    from devtools.testkit.builders import ensure_admin
+    from workers import assistant
+    from workers.events import _jobs
+
+    config = CONFIG.replace(llm__base_url="http://127.0.0.1:9/v1", llm__model="m")
+    rt = Runtime(config)
+    monkeypatch.setattr(Runtime, "session_factory", db.factory)
+
+    class Dispatcher:
+        def dispatch(self, ids: list[int]) -> None:
+            pass
+
+    monkeypatch.setattr(Runtime, "dispatcher", Dispatcher())
+    # The model fails at once (no socket): the worker gets the offline fallback.
+    monkeypatch.setattr(
+        assistant, "answer", lambda *a, **k: answer(*a, **{**k, "model": scripted()})
+    )
+    admin_id = ensure_admin(db)
+
+    def asked(buyer_id: int, text: str) -> int:
+        with db.uow() as session:
+            ctx = turn_context(session, buyer_id, text)
+            ask(ctx.inbound, ctx, config=config)
+            ctx.conv.data = ctx.data
+            [event] = take_events(session)
+        fn, *args = _jobs()[event.name](*event.args)
+        assert fn(rt, *args).startswith("answered (offline")
+        return int(args[1])
+
+    w = world(db)
+    conv_id = asked(w.victim.buyer_id, "j'ai perdu mon code pin")
+    with db.session() as session:
+        rows = session.query(Outbox).filter_by(user_id=w.victim.buyer_id, kind="reply").all()
+        types = [r.payload["params"]["reply"]["type"] for r in rows]
+        assert "Image" in types  # the QR again, its caption with the PIN
+        assert any(w.victim.pin in str(r.payload) for r in rows)
+        conv = session.get(ConversationState, conv_id)
+        assert conv is not None and conv.data.get("order") == w.victim.order_id
+
+    conv_id = asked(w.attacker.buyer_id, "le vendeur ne répond pas à mes messages")
+    with db.session() as session:
+        thread = open_thread_of_buyer(session, w.attacker.buyer_id, ThreadKind.HANDOFF)
+        assert thread is not None and thread.staff_id == admin_id != w.attacker.seller_id
+        conv = session.get(ConversationState, conv_id)
+        assert conv is not None and conv.human_mode
