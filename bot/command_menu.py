@@ -16,10 +16,19 @@ SELLER_COMMANDS = {
 }
 _SELLER_KEYS = ("start", "new", "products", "promo", "orders", "cash", "stats", "help")
 ADMIN_COMMANDS = {
-    "fr": ("moderation", "signalements", "utilisateurs", "export", "chiffres", "codes", "aide"),
-    "en": ("moderation", "reports", "users", "export", "figures", "codes", "help"),
+    "fr": (
+        *("moderation", "signalements", "utilisateurs", "export", "chiffres", "codes"),
+        *("livreur", "correction", "aide"),
+    ),
+    "en": (
+        *("moderation", "reports", "users", "export", "figures", "codes"),
+        *("courier", "correction", "help"),
+    ),
 }
-_ADMIN_KEYS = ("moderation", "reports", "users", "export", "figures", "codes", "help")
+_ADMIN_KEYS = (
+    *("moderation", "reports", "users", "export", "figures", "codes"),
+    *("courier", "correction", "help"),
+)
 
 LANGUAGES = tuple(SELLER_COMMANDS)
 

@@ -6,6 +6,7 @@ everything else — commands and buttons — works from any state.
 
 from __future__ import annotations
 
+from bot.admin import cash, couriers
 from bot.admin import handlers as h
 from bot.admin import promo_codes as pc
 from bot.admin.states import AdminState as S
@@ -23,7 +24,16 @@ GLOBAL = (
     (command("codes"), h.locked_codes),
     (command("codepromo", "promocode"), pc.create),
     (command("codespromo", "promocodes"), pc.list_codes),
+    (command("livreur", "courier"), couriers.start),
+    (command("correction"), cash.correction),
     (payload("pc:off:"), pc.disable),
+    (payload("ac:veh:"), couriers.vehicle),
+    (payload("ld:ok:"), cash.dispute_ask),
+    (payload("ld:no:"), cash.dispute_ask),
+    (payload("lc:u:"), cash.correction_user),
+    (payload("lc:a:"), cash.correction_account),
+    (payload("lc:ok"), cash.correction_confirm),
+    (payload("lc:no"), cash.correction_confirm),
     (payload("a:mod"), h.moderation),
     (payload("a:rep"), h.reports),
     (payload("a:users"), h.users_ask),
@@ -57,6 +67,16 @@ FLOW = Flow(
         S.MENU: (),
         S.MOD_REASON: ((ANY_TEXT, h.refuse_reason),),
         S.USER_QUERY: ((ANY_TEXT, h.users_query),),
+        S.COURIER_NAME: ((ANY_TEXT, couriers.name),),
+        S.COURIER_PHONE: ((ANY_TEXT, couriers.phone),),
+        S.COURIER_PLACE: ((ANY_TEXT, couriers.place),),
+        S.COURIER_VEHICLE: ((ANY_TEXT, couriers.vehicle),),
+        S.DISPUTE_REASON: ((ANY_TEXT, cash.dispute_reason),),
+        S.CORR_WHO: ((ANY_TEXT, cash.correction_who),),
+        S.CORR_ACCOUNT: (),
+        S.CORR_AMOUNT: ((ANY_TEXT, cash.correction_amount),),
+        S.CORR_REASON: ((ANY_TEXT, cash.correction_reason),),
+        S.CORR_CONFIRM: (),
         REPLY_STATE: REPLY_ROUTES,
     },
     fallbacks=GLOBAL,
@@ -65,5 +85,6 @@ FLOW = Flow(
         *("ms:", "mp:", "mc:", "m:skip:", "rp:ok:", "rp:no:"),  # moderation, reports
         *("dc:u:", "pp:l:", "u:on:", "u:off:", "x:"),  # codes, pauses, accounts, exports
         "pc:off:",  # a platform promo code switched off
+        *("ac:veh:", "lc:ok", "lc:no"),  # a courier added, a correction confirmed
     ),
 )

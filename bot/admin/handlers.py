@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from bot.admin.cash import dispute_choices
 from bot.admin.states import AdminState as S
 from bot.buyer.qr import write_qr
 from bot.flow import Context, Result, payload_id
@@ -77,7 +78,8 @@ def entry(msg: InboundMessage, ctx: Context) -> Result:
         handler = FLOW.route(S.MENU, msg, ctx)
         if handler is not None and handler is not entry:
             return handler(msg, ctx)
-    ctx.data.pop("mod", None)
+    for pending in ("mod", "add_courier", "dispute", "correction"):  # /annuler leaves any dialogue
+        ctx.data.pop(pending, None)
     return S.MENU, [admin_menu(ctx)]
 
 
@@ -420,7 +422,11 @@ def figures(msg: InboundMessage, ctx: Context) -> Result:
         available=f.available_couriers,
         users=f.users,
     )
-    return S.MENU, [Text(text + "\n\n" + cash_figures(ctx))]
+    full = text + "\n\n" + cash_figures(ctx)
+    disputes = ledger.open_disputes(ctx.session, admin_id=ctx.user.id)[:10]
+    if disputes:  # "Reçu n°12" / "Non reçu n°12" under the list of open disputes
+        return S.MENU, [Choices(text=full[:3500], choices=dispute_choices(ctx, disputes))]
+    return S.MENU, [Text(full)]
 
 
 def cash_figures(ctx: Context) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import i18n
-from bot.messages import Choice, Choices, Reply
+from bot.messages import Choice, Choices, Reply, Text
 from bot.notifications import default_text, renders
 from commerce.catalog.models import Product, Shop
 from commerce.delivery import codes
@@ -166,4 +166,25 @@ def pin_paused_admin(session: Session, user: User, params: dict[str, Any], lang:
     return Choices(
         text=text,
         choices=(Choice(f"pp:l:{person.id}", i18n.t(lang, "admin.codes.lift", name=name)),),
+    )
+
+
+@renders(Notice.REMITTANCE_DISPUTED)
+def remittance_disputed(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """Both sides' word on a hand-over, with "Reçu" / "Non reçu" to settle it (a reason follows)."""
+    text = default_text(Notice.REMITTANCE_DISPUTED, params, lang).text
+    remittance_id = _int(params, "remittance_id")
+    if remittance_id is None:
+        return Text(text)
+    return Choices(
+        text=text,
+        choices=(
+            Choice(
+                f"ld:ok:{remittance_id}", i18n.t(lang, "admin.dispute.received", id=remittance_id)
+            ),
+            Choice(
+                f"ld:no:{remittance_id}",
+                i18n.t(lang, "admin.dispute.not_received", id=remittance_id),
+            ),
+        ),
     )

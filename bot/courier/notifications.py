@@ -113,6 +113,12 @@ def courier_approved(session: Session, user: User, params: dict[str, Any], lang:
     return Text(_fit(lang, "courier.notify.courier_approved"))
 
 
+@renders(Notice.COURIER_ADDED)
+def courier_added(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    """An admin added him from Telegram: who did, ON to start, AIDE for help (one SMS)."""
+    return Text(_fit(lang, "courier.notify.courier_added", name=str(params.get("admin", ""))))
+
+
 @renders(Notice.COURIER_REFUSED)
 def courier_refused(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     return Text(_fit(lang, "courier.notify.courier_refused", reason=params.get("reason", "")))

@@ -43,6 +43,7 @@ from commerce.messaging.outbox import notify, notify_many
 from commerce.orders.actions import seller_order
 from commerce.orders.lifecycle import Actor, transition
 from commerce.orders.models import DeliveryMode, Order, OrderStatus
+from commerce.phones import normalize_phone
 from commerce.returns.actions import receive_return
 from commerce.returns.models import Refund
 from commerce.users.actions import admins, require_actor, validate_place
@@ -60,7 +61,27 @@ def register_courier(
 ) -> Courier:
     """A courier applies (INSCRIPTION); an admin approves before any offer is sent."""
     user = require_actor(session, user_id)
-    if session.scalar(select(Courier).where(Courier.user_id == user_id)) is not None:
+    courier = _new_courier(session, user, prefecture=prefecture, quartier=quartier, vehicle=vehicle)
+    notify_many(
+        session,
+        users=admins(session),
+        kind=Notice.COURIER_PENDING,
+        params={"courier_id": courier.id},
+    )
+    return courier
+
+
+def _new_courier(
+    session: Session,
+    user: User,
+    *,
+    prefecture: str,
+    vehicle: str,
+    quartier: str = "",
+    status: CourierStatus = CourierStatus.PENDING,
+) -> Courier:
+    """The courier profile of `user`, validated as one who joins by SMS is (sign-up or admin)."""
+    if session.scalar(select(Courier).where(Courier.user_id == user.id)) is not None:
         raise AlreadyExists("already registered", entity="courier")
     try:
         vehicle_kind = Vehicle(vehicle)
@@ -73,6 +94,7 @@ def register_courier(
         prefecture=pref_name,
         quartier=quartier_name,
         vehicle=vehicle_kind,
+        status=status,
         lat=point[0] if point else None,
         lng=point[1] if point else None,
     )
@@ -80,11 +102,49 @@ def register_courier(
         user.roles.append(UserRole(role=Role.COURIER))
     session.add(courier)
     session.flush()
-    notify_many(
+    return courier
+
+
+@action
+def add_courier(
+    session: Session,
+    *,
+    admin_id: int,
+    phone: str,
+    name: str,
+    prefecture: str,
+    vehicle: str,
+    quartier: str = "",
+) -> Courier:
+    """An admin adds a courier (PRODUCT.md "or be added by an admin"): approved at once.
+
+    The person behind `phone` is found or created (a buyer becomes a courier too: one person
+    may hold several roles); one who is a courier already is refused with AlreadyExists. The
+    courier is welcomed by SMS (who added him, ON to start, AIDE for help); he goes ON himself.
+    """
+    admin = require_actor(session, admin_id, Role.ADMIN)
+    e164 = normalize_phone(phone)
+    user = session.scalar(select(User).where(User.phone == e164))
+    if user is None:
+        user = User(phone=e164, name=" ".join(name.split())[:120])
+        session.add(user)
+        session.flush()
+    elif name.strip() and not user.name:
+        user.name = " ".join(name.split())[:120]
+    courier = _new_courier(
         session,
-        users=admins(session),
-        kind=Notice.COURIER_PENDING,
-        params={"courier_id": courier.id},
+        user,
+        prefecture=prefecture,
+        quartier=quartier,
+        vehicle=vehicle,
+        status=CourierStatus.APPROVED,
+    )
+    notify(
+        session,
+        user_id=user.id,
+        kind=Notice.COURIER_ADDED,
+        params={"courier_id": courier.id, "admin": admin.name or "Boutik"},
+        essential=True,
     )
     return courier
 

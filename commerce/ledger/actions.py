@@ -491,6 +491,52 @@ def resolve_dispute(
     return remittance
 
 
+@dataclass(frozen=True)
+class Account:
+    """One account an admin may correct, with its balance now."""
+
+    kind: AccountKind
+    owner_id: int
+    party_id: int | None = None
+    order_id: int | None = None
+    balance: int = 0
+
+
+def accounts_of(session: Session, *, admin_id: int, user_id: int, limit: int = 8) -> list[Account]:
+    """The accounts of one person an admin may correct: a seller's cash received, the cash a
+    courier holds per order (custody lines always name the order) and his earned commission,
+    a buyer's account. The counterpart of a correction is always the `platform` account."""
+    require_actor(session, admin_id, Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("unknown user", entity="user", id=user_id)
+    out: list[Account] = []
+    if user.has_role(Role.SELLER):
+        out.append(
+            Account(
+                AccountKind.SELLER, user.id, balance=balance(session, AccountKind.SELLER, user.id)
+            )
+        )
+    if user.has_role(Role.COURIER):
+        custody = _custody(session, courier_id=user.id)
+        held = [
+            Account(AccountKind.COURIER_CASH, c, s, o.order_id, o.cash)
+            for (c, s), orders in sorted(custody.items())
+            for o in orders.values()
+            if o.cash
+        ]
+        out += sorted(held, key=lambda a: a.order_id or 0)[:limit]
+        earned = balance(session, AccountKind.COURIER_EARNED, user.id)
+        out.append(Account(AccountKind.COURIER_EARNED, user.id, balance=earned))
+    if user.has_role(Role.BUYER):
+        out.append(
+            Account(
+                AccountKind.BUYER, user.id, balance=balance(session, AccountKind.BUYER, user.id)
+            )
+        )
+    return out
+
+
 @action
 def correct(
     session: Session,

@@ -23,6 +23,7 @@ class Notice(StrEnum):
     CONFIRM_CASH = "confirm_cash"
     CONFIRM_REFUND = "confirm_refund"
     COURIER_APPROVED = "courier_approved"
+    COURIER_ADDED = "courier_added"
     COURIER_ASSIGNED = "courier_assigned"
     COURIER_PENDING = "courier_pending"
     COURIER_QR_LINK = "courier_qr_link"
