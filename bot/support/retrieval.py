@@ -78,6 +78,50 @@ HUMAN_PHRASES = (
     "speak to a person",
     "real person",
     "contact customer service",
+    # Asked for in other words (issue 18, round 2): a desk, a manager, "put me through".
+    "service client",
+    "customer care",
+    "customer service",
+    "customer support",
+    "un responsable",
+    "le responsable",
+    "votre responsable",
+    "au responsable",
+    "passez moi",
+    "passe moi quelqu",
+    "parler avec quelqu un",
+    "parler avec une personne",
+    "quelqu un de chez vous",
+    "pas un robot",
+    "pas une machine",
+    "manager",
+    "supervisor",
+    "speak with someone",
+    "talk with someone",
+    "a person",
+    "not a bot",
+    "not a robot",
+)
+# Folded words of what nobody here can know or promise — the weather, a warranty, another
+# currency's rate, a delivery date promised to the day: the honest reply, never an FAQ entry
+# carried by one shared word ("garantie" is not the return policy, "dollars" not payment).
+UNKNOWABLE = (
+    "meteo",
+    "pleuv",
+    "pluie",
+    "weather",
+    "rain",
+    "garanti",
+    "warranty",
+    "guarantee",
+    "dollar",
+    "usd",
+    "euro",
+    "cfa",
+    "xof",
+    "taux de change",
+    "exchange rate",
+    "convert",
 )
 
 
@@ -313,6 +357,9 @@ class IntentKind(StrEnum):
     SELLER_SILENT = "seller_silent"  # an admin, at once
     COURIER_OVERCHARGE = "courier_overcharge"  # never pay more; an admin, at once
     COURIER_ISSUE = "courier_issue"  # gone with the cash, rude, threatening: an admin, at once
+    CODE_PROBLEM = "code_problem"  # a code refused or locked at the door: an admin, at once
+    RETURN_TROUBLE = "return_trouble"  # a return refused or never collected: an admin, at once
+    LOYALTY_BALANCE = "loyalty_balance"  # her own points, read from the core
     LOST_CODE = "lost_code"  # the QR and PIN again, through "mes commandes"' own path
     REFUND_STATUS = "refund_status"
     MISSED_DELIVERY = "missed_delivery"
@@ -440,6 +487,10 @@ _MORE = (
     "more than",
     "additional",
     "instead of",
+    "alors que",
+    "pourtant",
+    "whereas",
+    "but the",
 )
 _MONEY = (
     "gnf",
@@ -534,7 +585,90 @@ _LOST = (
     "new phone",
     "changed phone",
 )
-_REFUND = ("rembours", "refund", "mon argent", "l argent", "my money", "money back")
+_REFUND = ("rembours", "refund", "money back")
+# "Rendez-moi mon argent" alone is anger at a late order, and "envoyer l'argent d'abord" a
+# payment question: money words make a refund only beside a return word.
+_MY_MONEY = ("mon argent", "l argent", "my money")
+_RETURN_WORDS = (
+    "retour",
+    "retourn",
+    "renvoy",
+    "renvoi",
+    "ramener",
+    "rapporter",
+    "return",
+    "send back",
+    "send them back",
+    "send it back",
+    "bring back",
+    "bring it back",
+    "take back",
+    "take it back",
+)
+# A return gone wrong after she asked: never collected, or refused and she contests it
+# ("why was it refused" alone is her refund's status, which says the seller's reason).
+_NEVER_COLLECTED = (
+    "personne n est venu",
+    "personne est venu",
+    "pas venu",
+    "jamais venu",
+    "nobody came",
+    "no one came",
+    "never came",
+    "never collected",
+    "not collected",
+    "hasn t collected",
+)
+_REFUSED = ("refus", "rejet", "rejected", "declined", "refused")
+_CONTEST = (
+    "sans raison",
+    "pas d accord",
+    "c normal",
+    "c est normal",
+    "injuste",
+    "abus",
+    "no reason",
+    "not fair",
+    "unfair",
+    "disagree",
+    "don t agree",
+    "is that normal",
+)
+# A code that does not work at the door: locked, refused, wrong.
+_CODE_FAILS = (
+    "bloque",
+    "marche pas",
+    "fonctionne pas",
+    "passe pas",
+    "refuse",
+    "invalide",
+    "incorrect",
+    "locked",
+    "blocked",
+    "doesn t work",
+    "does not work",
+    "not working",
+    "rejected",
+    "invalid",
+)
+# Said at the door with no courier word: "il veut pas me donner le colis sans 5000 en plus".
+_DOORSTEP = (
+    "devant chez moi",
+    "devant ma porte",
+    "a la porte",
+    "donner le colis",
+    "me donner le colis",
+    "essence",
+    "carburant",
+    "at my door",
+    "outside my house",
+    "give me the parcel",
+    "hand over",
+    "fuel",
+    "petrol",
+)
+_POINTS = ("point", "points", "fidelite", "loyalty")
+_BALANCE = ("combien", "solde", "ai je", "how many", "balance", "do i have", "have i got")
 _REFUND_STATUS = (
     "ou en est",
     "ou est",
@@ -816,6 +950,7 @@ _WHERE = (
 _MY_ORDERS = ("mes commandes", "my orders", "liste de mes commandes", "list my orders")
 _RETURN = ("retourner", "retour", "rembours", "return", "refund", "renvoyer")
 _OWN = ("ma commande", "my order", "commande", "order", "mon colis", "my parcel", "cet article")
+_BOUGHT = ("achete", "acheter", "bought", "purchased")
 _PARCEL = ("colis", "parcel", "package", "livraison", "delivery")
 
 
@@ -850,14 +985,23 @@ def detect_intent(text: str) -> Intent:
     money = _has(folded, _MORE_MONEY) or (
         _has(folded, _MORE) and (_has(folded, _MONEY) or bool(_DIGIT.search(folded)))
     )
-    if _has(folded, _COURIER) and money:
+    if (_has(folded, _COURIER) or _has(folded, _DOORSTEP)) and money:
         return Intent(IntentKind.COURIER_OVERCHARGE, number)
     if _has(folded, _COURIER) and _has(folded, _MISCONDUCT):
         return Intent(IntentKind.COURIER_ISSUE, number)
+    if _has(folded, _CODE) and _has(folded, _CODE_FAILS) and "promo" not in folded:
+        return Intent(IntentKind.CODE_PROBLEM, number)
     if _has(folded, _CODE) and _has(folded, _LOST) and "promo" not in folded:
         return Intent(IntentKind.LOST_CODE, number)
-    if _has(folded, _REFUND) and _has(folded, _REFUND_STATUS):
+    returning = _has(folded, _RETURN_WORDS) or _has_prefix(folded, ("rembours", "refund"))
+    contested = _has_prefix(folded, _REFUSED) and _has(folded, _CONTEST)
+    if returning and (_has(folded, _NEVER_COLLECTED) or contested):
+        return Intent(IntentKind.RETURN_TROUBLE, number)
+    refund = _has(folded, _REFUND) or (_has(folded, _MY_MONEY) and returning)
+    if refund and _has(folded, _REFUND_STATUS):
         return Intent(IntentKind.REFUND_STATUS, number)
+    if _has(folded, _POINTS) and _has(folded, _BALANCE):
+        return Intent(IntentKind.LOYALTY_BALANCE)
     if _has(folded, _ABSENT) and _has(folded, _VISIT):
         return Intent(IntentKind.MISSED_DELIVERY, number)
     if _has(folded, _ADDRESS) and _has(folded, _CHANGE):
@@ -866,6 +1010,9 @@ def detect_intent(text: str) -> Intent:
     if _has(folded, _EXCHANGE + _MISFIT) or wrong:
         return Intent(IntentKind.WRONG_ITEM, number)
     if _has_prefix(folded, _RETURN) and orderish and not _has(folded, ("politique", "policy")):
+        return Intent(IntentKind.RETURN_ELIGIBILITY, number)
+    # "bought shoes 2 weeks ago, can I send them back": a return, not a late parcel.
+    if _has(folded, _RETURN_WORDS) and _has(folded, _SINCE + _BOUGHT):
         return Intent(IntentKind.RETURN_ELIGIBILITY, number)
     if _has(folded, _DELAY) or (_has(folded, _SINCE) and _has(folded, _DURATION)):
         return Intent(IntentKind.ORDER_STATUS, number)
@@ -1151,6 +1298,12 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         return _admin_answer(reader, lang, intent, "overcharge_admin")
     if kind == IntentKind.COURIER_ISSUE:
         return _admin_answer(reader, lang, intent, "courier_issue")
+    if kind == IntentKind.CODE_PROBLEM:
+        return _admin_answer(reader, lang, intent, "code_problem")
+    if kind == IntentKind.RETURN_TROUBLE:
+        return _admin_answer(reader, lang, intent, "return_trouble")
+    if kind == IntentKind.LOYALTY_BALANCE:
+        return _loyalty_answer(reader, lang)
     if kind == IntentKind.MY_ORDERS:
         return SupportAnswer(_orders_text(lang, reader.my_orders()), topic=kind.value)
     answers = {
@@ -1164,10 +1317,25 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
     }
     if kind in answers:
         return answers[kind](reader, lang, intent)
+    if _has(fold(text), UNKNOWABLE):
+        return _not_found(lang, misses)
     hits = reader.faq(text, lang=language.detect(text) or faq_language(text) or lang, limit=2)
     if hits and hits[0]["sure"]:
         topic = hits[0]["topic"]
         return SupportAnswer(faq_answer(topic, lang, reader.rules()), topic=f"faq:{topic}")
+    return _not_found(lang, misses)
+
+
+def _not_found(lang: str, misses: int) -> SupportAnswer:
+    """No sure answer: say so; a second miss in a row hands her to a person."""
     if misses >= 1:
         return SupportAnswer(_t(lang, "handoff"), handoff=True, missed=True, topic="handoff")
     return SupportAnswer(_t(lang, "not_found"), missed=True, topic="not_found")
+
+
+def _loyalty_answer(reader: Any, lang: str) -> SupportAnswer:
+    """Her own points, as the core counts them, with how they are earned."""
+    points = reader.loyalty_points()
+    earn = faq_answer("loyalty", lang, reader.rules())
+    text = _t(lang, "loyalty_balance", points=points) + "\n" + earn
+    return SupportAnswer(text, topic=IntentKind.LOYALTY_BALANCE.value)

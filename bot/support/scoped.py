@@ -24,6 +24,7 @@ from commerce import clock, rules
 from commerce.catalog.search import search_products
 from commerce.delivery.models import DeliveryJob, JobStatus
 from commerce.errors import CommerceError
+from commerce.loyalty import actions as loyalty
 from commerce.orders import queries
 from commerce.orders.actions import buyer_order, orders_of_buyer
 from commerce.orders.models import Order, OrderStatus
@@ -264,6 +265,14 @@ class ScopedReader:
     # question buyers ask ("toujours rien", "j'ai perdu mon code", "où en est mon
     # remboursement") with only what that answer needs — the code's state, never its PIN — and
     # each lands in the audit log under its own name.
+
+    def loyalty_points(self) -> int:
+        """Her loyalty balance, as the core keeps it (`commerce.loyalty.actions.balance`)."""
+        with self.reading() as open_:
+            if not open_:
+                return 0
+            self.audit.record(AuditEntry(self.user_id, "loyalty_points", {}))
+            return loyalty.balance(self.session, user_id=self.user_id)
 
     def rules(self) -> rules.Rules:
         """The figures the core enforces for this session (the FAQ and the verdicts quote them)."""
