@@ -47,6 +47,8 @@ def cash_text_and_choices(ctx: Context) -> tuple[str, tuple[Choice, ...]]:
         declared = (
             ctx.t("seller.cash.declared", amount_gnf=row.declared.amount) if row.declared else ""
         )
+        if row.disputed:  # her "Pas reçu" is with an admin: the row says so
+            declared += ctx.t("seller.cash.disputed_row", amount_gnf=row.disputed)
         lines.append(
             ctx.t(
                 "seller.cash.courier",

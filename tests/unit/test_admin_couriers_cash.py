@@ -236,3 +236,9 @@ def test_a_correction_can_be_cancelled_and_forged_taps_record_nothing(
     assert texts(bot.tap(seller_tg, "lc:ok"))  # a seller forging it: answered, nothing written
     assert _corrections(db) == 0
     assert flows.outbox(db, kind="courier_added") == []
+
+
+def test_the_sellers_caisse_marks_a_disputed_row(db: Db, tmp_path: Path):
+    seller, _courier, _rem = _dispute(db)
+    shown = texts(make_bot(db, tmp_path).send(_tg(db, seller[0]), "/caisse"))
+    assert "EN LITIGE: 500 000 GNF" in shown.replace("\u202f", " ")
