@@ -6,8 +6,9 @@ are fallbacks, so an old button still lands somewhere sensible.
 The one rule for words typed inside a step (issue 17, "free text never swallowed"):
 1. The global commands run first, at every step, as whole messages: STOP / START / AIDE (HELP)
    in the engine, before any flow (bot.keywords; the step still waits after AIDE); then this
-   table's KEYWORDS — MENU, PANIER, COMMANDES, LANGUE, HUMAIN, FIN and their English twins
-   (home, cart, orders, language, human). "retour" inside the checkout is one step back.
+   table's KEYWORDS — MENU, PANIER, COMMANDES, FAVORIS, LANGUE, HUMAIN, FIN and their English
+   twins (home, cart, orders, favourites/favorites, language, human). "retour" inside the
+   checkout is one step back.
 2. At a step with choices (language, address, region, commune, quartier, pin, summary,
    "Modifier", payment, who pays, cancel yes/no, which item to return, a quantity, a review's
    stars, the courier's stars) the step's own typed answers count (a number, a label, a place's
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 from bot.buyer import addresses as ad
 from bot.buyer import cart as c
 from bot.buyer import checkout as co
+from bot.buyer import favourites as fv
 from bot.buyer import handlers as h
 from bot.buyer import orders as o
 from bot.buyer import returns as r
@@ -65,6 +67,11 @@ LOCATION_IN_CHECKOUT = Intent(
     "location_in_checkout", lambda m, c: m.kind == InboundKind.LOCATION and _in_checkout(m, c)
 )
 
+FAVOURITE_WORDS = (
+    "favoris", "mes favoris", "favori", "favourites", "favorites", "my favourites",
+    "my favorites",
+)  # fmt: skip
+
 # Whole-message keywords: safe in states that wait for free text.
 KEYWORDS: tuple[Route, ...] = (
     (th.WANTS_HUMAN, th.ask_human),
@@ -76,9 +83,11 @@ KEYWORDS: tuple[Route, ...] = (
     (exactly("en", "english", "anglais"), h.switch_language),
     (exactly("fr", "francais", "french"), h.switch_language),
     (exactly("catalogue", "catalog", "categories"), h.show_categories),
+    (exactly(*FAVOURITE_WORDS), fv.show_favourites),
     (command("menu", "aide", "help"), h.show_menu),
     (command("panier", "cart"), c.show_cart),
     (command("commandes", "orders"), o.show_orders),
+    (command("favoris", "favourites", "favorites"), fv.show_favourites),
 )
 
 TAPS: tuple[Route, ...] = (
@@ -95,6 +104,11 @@ TAPS: tuple[Route, ...] = (
     (payload("more"), h.more),
     (payload("buy:"), h.buy_now),
     (payload("opts:"), h.more_actions),
+    (payload("ph:"), h.show_photo),
+    (payload("fav:add:"), fv.add_favourite),
+    (payload("fav:del:"), fv.remove_favourite),
+    (payload("fav:list:"), fv.favourites_page),
+    (payload("fav:rm:"), fv.remove_pick),
     (payload("add:"), h.ask_quantity),
     (payload("qty:"), h.got_quantity),
     (payload("ask:"), h.ask_about),

@@ -33,6 +33,7 @@ from bot.support.handlers import ask as support_ask
 from bot.support.handlers import looks_like_support_question
 from commerce.cart import actions as cart
 from commerce.cart.actions import MAX_QUANTITY
+from commerce.catalog import favourites
 from commerce.catalog.actions import effective_price, effective_prices, get_visible_product
 from commerce.catalog.models import Product
 from commerce.catalog.questions import ask_question
@@ -48,6 +49,7 @@ from commerce.orders import queries
 from commerce.reviews.actions import product_rating
 from commerce.text import fold
 from commerce.users import actions as users
+from commerce.users.models import Channel
 
 PAGE = 8  # products per list: 8 rows + "plus" + "menu" stay within WhatsApp's 10
 
@@ -336,22 +338,82 @@ def product_card(ctx: Context, product: Product) -> list[Reply]:
             Choice(f"add:{product.id}", ctx.t("buyer.product.add")),
             Choice(f"opts:{product.id}", ctx.t("buyer.product.more")),
         ]
+        # Telegram's inline keyboard has room: the next photo is one tap away there.
+        paging = _photo_choice(ctx, product, 1)
+        if paging is not None and ctx.inbound.channel == Channel.TELEGRAM:
+            rows.insert(2, paging)
     else:
         rows = _other_actions(ctx, product)
     replies.append(choices(card, rows, button=ctx.t("buyer.product.button")))
     return replies
 
 
+def _photo_choice(ctx: Context, product: Product, index: int) -> Choice | None:
+    """ "Photo suivante (2/5)": the photo at `index` (0-based) of a product with several; none
+    on SMS, where no photo is shown."""
+    total = len(product.photos)
+    if total < 2 or is_sms(ctx) or not 0 < index < total:
+        return None
+    label = ctx.t("buyer.product.next_photo", n=index + 1, total=total)
+    return Choice(f"ph:{product.id}:{index}", label)
+
+
 def _other_actions(ctx: Context, product: Product) -> list[Choice]:
-    return [
+    """The card's extra choices: the next photo, ♥, ask the seller, report, the catalogue."""
+    rows = [
         Choice(f"ask:{product.id}", ctx.t("buyer.product.ask")),
         Choice(f"rep:p:{product.id}", ctx.t("buyer.product.report")),
         Choice("menu:catalog", ctx.t("buyer.product.back")),
     ]
+    if favourites.is_favourite(ctx.session, user_id=ctx.user.id, product_id=product.id):
+        rows.insert(0, Choice(f"fav:del:{product.id}", ctx.t("buyer.product.fav_remove")))
+    else:
+        rows.insert(0, Choice(f"fav:add:{product.id}", ctx.t("buyer.product.fav_add")))
+    paging = _photo_choice(ctx, product, 1)
+    if paging is not None:
+        rows.insert(0, paging)
+    return rows
+
+
+def show_photo(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Photo suivante (2/5)": that photo, then the next one, Buy and the card. The payload
+    ("ph:<product>:<index>") is checked again: a product no longer for sale, or an index it
+    does not have, gets a polite word and the card, never someone else's photo."""
+    product = _product_or_stale(msg, ctx)
+    if product is None:
+        return to_menu(ctx, "buyer.product.gone")
+    ctx.data["product"] = product.id
+    index, total = arg(msg, 2), len(product.photos)
+    if is_sms(ctx):
+        return BuyerState.PRODUCT, [
+            Text(ctx.t("buyer.product.photo_sms")),
+            *product_card(ctx, product),
+        ]
+    if index is None or not 0 <= index < total:
+        return BuyerState.PRODUCT, [
+            Text(ctx.t("buyer.product.photo_gone")),
+            *product_card(ctx, product),
+        ]
+    photo = product.photos[index]
+    caption = ctx.t("buyer.product.photo_caption", name=product.name, n=index + 1, total=total)
+    rows: list[Choice] = []
+    following = _photo_choice(ctx, product, index + 1)
+    if following is not None:
+        rows.append(following)
+    elif total > 1:
+        rows.append(Choice(f"ph:{product.id}:0", ctx.t("buyer.product.first_photo")))
+    if product.stock > 0:
+        rows.append(Choice(f"buy:{product.id}", ctx.t("buyer.product.buy")))
+    rows.append(Choice(f"prod:{product.id}", ctx.t("buyer.product.details")))
+    return BuyerState.PRODUCT, [
+        Image(media_path=photo.path, caption=caption),
+        choices(product.name, rows, button=ctx.t("buyer.product.button")),
+    ]
 
 
 def more_actions(msg: InboundMessage, ctx: Context) -> Result:
-    """ "Autres choix" on a product card: ask the seller, report it, back to the catalogue."""
+    """ "Autres choix" on a product card: the next photo, ♥ Favori, ask the seller, report it,
+    back to the catalogue."""
     product = _product_or_stale(msg, ctx)
     if product is None:
         return to_menu(ctx, "buyer.product.gone")

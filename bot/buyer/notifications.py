@@ -149,6 +149,34 @@ def confirm_refund(session: Session, user: User, params: dict[str, Any], lang: s
     )
 
 
+def _favourite_news(
+    session: Session, user: User, params: dict[str, Any], lang: str, kind: Notice
+) -> Reply:
+    """A favourite's news with one tap to its card (the card re-checks it is still for sale)."""
+    product = session.get(Product, _int(params, "product_id"))
+    if product is None:
+        return Text(i18n.t(lang, f"notify.{kind}"))
+    text = i18n.t(
+        lang,
+        f"buyer.notify.{kind}",
+        name=cut(product.name, 60),
+        price_gnf=_int(params, "price"),
+        old_price_gnf=_int(params, "old_price"),
+    )
+    see = Choice(f"prod:{product.id}", i18n.t(lang, "buyer.notify.see_product"))
+    return _menu(session, user, text, [see])
+
+
+@renders(Notice.FAVOURITE_PRICE_DROP)
+def favourite_price_drop(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return _favourite_news(session, user, params, lang, Notice.FAVOURITE_PRICE_DROP)
+
+
+@renders(Notice.FAVOURITE_BACK_IN_STOCK)
+def favourite_back(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
+    return _favourite_news(session, user, params, lang, Notice.FAVOURITE_BACK_IN_STOCK)
+
+
 @renders(Notice.CODE_REISSUED)
 def code_reissued(session: Session, user: User, params: dict[str, Any], lang: str) -> Reply:
     """An admin reissued a locked code: the new QR and PIN, captioned as at checkout.

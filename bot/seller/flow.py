@@ -50,6 +50,9 @@ GLOBAL = (
     (payload("nw:ok"), wz.new_confirm),
     (payload("nw:no"), wz.new_cancel),
     (payload("nc:"), wz.new_category),
+    (payload("nph:done"), wz.photos_done),
+    (payload("pha:"), pr.photo_add_ask),
+    (payload("phx:"), pr.photo_remove),
     (payload("pg:"), pr.products_page),
     (payload("pr:"), pr.product_card),
     (payload("pe:"), pr.edit_pick),
@@ -100,6 +103,7 @@ FLOW = Flow(
         S.NEW_STOCK: ((ANY_TEXT, wz.new_stock),),
         S.NEW_CONFIRM: ((ANY_TEXT, wz.confirm_expected),),
         S.EDIT_VALUE: ((ANY_TEXT, pr.edit_value),),
+        S.EDIT_PHOTO: ((kind(InboundKind.MEDIA), pr.photo_added), (ANY_TEXT, pr.photo_expected)),
         S.RESTOCK: ((ANY_TEXT, pr.restock_value),),
         S.PROMO_PERCENT: ((ANY_TEXT, pm.promo_percent),),
         S.PROMO_START: ((ANY_TEXT, pm.promo_start),),
@@ -121,6 +125,7 @@ FLOW = Flow(
     unknown=on.unknown,
     final_taps=(
         *("w:", "nw:", "nc:", "pc:", "pp:", "px:", "pf:"),  # onboarding, wizard, product edits
+        *("nph:", "phx:"),  # photos: enough of them, one removed
         *("o:a:", "o:r:", "d:", "bonus:", "r:a:", "r:r:"),  # order, delivery, return decisions
         "cd:off:",  # a promo code switched off
     ),

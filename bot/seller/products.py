@@ -27,7 +27,7 @@ from commerce.errors import InvalidInput
 PAGE = 8
 
 
-EDITABLE = ("name", "description", "brand", "colour", "price", "category")
+EDITABLE = ("name", "description", "brand", "colour", "price", "category", "photos")
 
 
 def _status(ctx: Context, product: Product) -> str:
@@ -117,6 +117,8 @@ def edit_field(msg: InboundMessage, ctx: Context) -> Result:
     )
     if field == "category":
         return S.MENU, [categories_menu(ctx, f"pc:{product.id}:")]
+    if field == "photos":
+        return S.MENU, [_photos_menu(ctx, product)]
     ctx.data["edit"] = {"id": product.id, "field": field}
     return S.EDIT_VALUE, [Text(ctx.t("seller.edit.value", field=ctx.t(f"seller.field.{field}")))]
 
@@ -140,6 +142,77 @@ def edit_value(msg: InboundMessage, ctx: Context) -> Result:
     )
     ctx.data.pop("edit", None)
     return S.MENU, [Text(ctx.t("seller.edit.done", name=product.name)), main_menu(ctx)]
+
+
+def _photos_menu(ctx: Context, product: Product) -> Choices:
+    """Her product's photos: add one (below the limit), remove any one (one always stays)."""
+    total = len(product.photos)
+    rows = [
+        Choice(f"phx:{product.id}:{p.id}", ctx.t("seller.edit.photo_remove", n=n))
+        for n, p in enumerate(product.photos, 1)
+        if total > 1
+    ]
+    if total < catalog.MAX_PHOTOS:
+        rows.insert(0, Choice(f"pha:{product.id}", ctx.t("seller.edit.photo_add")))
+    text = ctx.t("seller.edit.photos", name=product.name, n=total, max=catalog.MAX_PHOTOS)
+    return Choices(text=text, choices=tuple(rows))
+
+
+def photo_add_ask(msg: InboundMessage, ctx: Context) -> Result:
+    product = backoffice.seller_product(
+        ctx.session, seller_id=ctx.user.id, product_id=payload_id(msg)
+    )
+    if len(product.photos) >= catalog.MAX_PHOTOS:
+        full = ctx.t("seller.edit.photos_full", name=product.name, max=catalog.MAX_PHOTOS)
+        return S.MENU, [Text(full), main_menu(ctx)]
+    ctx.data["photo_edit"] = product.id
+    return S.EDIT_PHOTO, [Text(ctx.t("seller.edit.photo_send", name=product.name))]
+
+
+def photo_added(msg: InboundMessage, ctx: Context) -> Result:
+    product_id = ctx.data.get("photo_edit")
+    file_id = msg.media[0].file_id if msg.media else ""
+    if not isinstance(product_id, int):
+        return lost(ctx)
+    if not file_id or len(file_id) > 200:
+        return S.EDIT_PHOTO, [Text(ctx.t("seller.edit.photo_again"))]
+    try:
+        catalog.add_photo(
+            ctx.session, seller_id=ctx.user.id, product_id=product_id, path=f"telegram:{file_id}"
+        )
+    except InvalidInput:
+        ctx.data.pop("photo_edit", None)
+        product = backoffice.seller_product(
+            ctx.session, seller_id=ctx.user.id, product_id=product_id
+        )
+        full = ctx.t("seller.edit.photos_full", name=product.name, max=catalog.MAX_PHOTOS)
+        return S.MENU, [Text(full), main_menu(ctx)]
+    ctx.data.pop("photo_edit", None)
+    product = backoffice.seller_product(ctx.session, seller_id=ctx.user.id, product_id=product_id)
+    done = ctx.t(
+        "seller.edit.photo_added",
+        name=product.name,
+        n=len(product.photos),
+        max=catalog.MAX_PHOTOS,
+    )
+    return S.MENU, [Text(done), main_menu(ctx)]
+
+
+def photo_expected(msg: InboundMessage, ctx: Context) -> Result:
+    return S.EDIT_PHOTO, [Text(ctx.t("seller.edit.photo_again"))]
+
+
+def photo_remove(msg: InboundMessage, ctx: Context) -> Result:
+    try:
+        product = catalog.remove_photo(
+            ctx.session,
+            seller_id=ctx.user.id,
+            product_id=payload_id(msg, 1),
+            photo_id=payload_id(msg, 2),
+        )
+    except InvalidInput:
+        return S.MENU, [Text(ctx.t("seller.edit.photo_last")), main_menu(ctx)]
+    return S.MENU, [Text(ctx.t("seller.edit.photo_removed", name=product.name)), main_menu(ctx)]
 
 
 def edit_category(msg: InboundMessage, ctx: Context) -> Result:

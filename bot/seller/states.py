@@ -21,6 +21,7 @@ class SellerState(StrEnum):
     NEW_STOCK = "new_stock"
     NEW_CONFIRM = "new_confirm"  # preview on screen
     EDIT_VALUE = "edit_value"
+    EDIT_PHOTO = "edit_photo"  # waiting for a photo to add to a product
     RESTOCK = "restock"
     PROMO_PERCENT = "promo_percent"
     PROMO_START = "promo_start"

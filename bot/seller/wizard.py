@@ -1,5 +1,6 @@
-"""Guided product creation: photo, name, description, category, brand, colour, price, stock,
-then a preview to confirm (the product goes to moderation).
+"""Guided product creation: one to five photos ("Envoyez une autre photo (2/5) ou Terminé"),
+name, description, category, brand, colour, price, stock, then a preview to confirm (the product
+goes to moderation; the core enforces the five-photo limit).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.seller.common import (
 from bot.seller.states import SellerState as S
 from commerce import backoffice
 from commerce.catalog import actions as catalog
+from commerce.text import fold
 
 
 def new_product(msg: InboundMessage, ctx: Context) -> Result:
@@ -45,12 +47,50 @@ def new_photo(msg: InboundMessage, ctx: Context) -> Result:
         return lost(ctx)
     if not file_id or len(file_id) > 200:
         return S.NEW_PHOTO, [Text(ctx.t("seller.new.photo_again"))]
-    draft["photo"] = file_id
+    photos = [*_photos(draft), file_id][: catalog.MAX_PHOTOS]
+    draft["photos"] = photos
+    draft.pop("photo", None)
+    if len(photos) >= catalog.MAX_PHOTOS:
+        full = ctx.t("seller.new.photos_full", max=catalog.MAX_PHOTOS)
+        return S.NEW_NAME, [Text(f"{full}\n{ctx.t('seller.new.name')}")]
+    return S.NEW_PHOTO, [_more_photos(ctx, len(photos))]
+
+
+def _photos(draft: dict[str, Any]) -> list[str]:
+    """The draft's Telegram file ids (a draft begun before several photos kept one "photo")."""
+    photos = draft.get("photos")
+    if isinstance(photos, list):
+        return [p for p in photos if isinstance(p, str)]
+    return [draft["photo"]] if isinstance(draft.get("photo"), str) else []
+
+
+def _more_photos(ctx: Context, n: int) -> Choices:
+    return Choices(
+        text=ctx.t("seller.new.photo_more", n=n, next=n + 1, max=catalog.MAX_PHOTOS),
+        choices=(Choice("nph:done", ctx.t("seller.new.photos_done")),),
+    )
+
+
+def photos_done(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Terminé" after one photo or more: on to the name."""
+    draft = _draft(ctx)
+    if draft is None or not _photos(draft):
+        return lost(ctx)
     return S.NEW_NAME, [Text(ctx.t("seller.new.name"))]
 
 
 def photo_expected(msg: InboundMessage, ctx: Context) -> Result:
+    """Words where a photo is awaited: "terminé" ends the photos once there is one."""
+    draft = _draft(ctx)
+    n = len(_photos(draft)) if draft is not None else 0
+    if n and fold(msg.text).strip() in DONE_WORDS:
+        return photos_done(msg, ctx)
+    if n:
+        return S.NEW_PHOTO, [Text(ctx.t("seller.new.photo_more_again")), _more_photos(ctx, n)]
     return S.NEW_PHOTO, [Text(ctx.t("seller.new.photo_again"))]
+
+
+DONE_WORDS = frozenset({"termine", "fini", "fin", "ok", "done", "finished", "c'est tout", "-"})
 
 
 def _text_step(msg: InboundMessage, ctx: Context, field: str, here: S) -> Result | None:
@@ -129,8 +169,14 @@ def new_stock(msg: InboundMessage, ctx: Context) -> Result:
         price_gnf=draft["price"],
         stock=stock,
     )
+    photos = _photos(draft)
+    if not photos:
+        return lost(ctx)
     return S.NEW_CONFIRM, [
-        Image(media_path=f"telegram:{draft['photo']}", caption=label(draft["name"], 1000)),
+        Image(
+            media_path=f"telegram:{photos[0]}",
+            caption=label(f"{draft['name']} (1/{len(photos)})", 1000),
+        ),
         Choices(
             text=summary[:3500],
             choices=(
@@ -143,8 +189,8 @@ def new_stock(msg: InboundMessage, ctx: Context) -> Result:
 
 def new_confirm(msg: InboundMessage, ctx: Context) -> Result:
     draft = _draft(ctx)
-    needed = ("photo", "name", "category_id", "price", "stock")
-    if draft is None or any(k not in draft for k in needed):
+    needed = ("name", "category_id", "price", "stock")
+    if draft is None or any(k not in draft for k in needed) or not _photos(draft):
         return lost(ctx)
     product = catalog.create_product(
         ctx.session,
@@ -156,7 +202,7 @@ def new_confirm(msg: InboundMessage, ctx: Context) -> Result:
         colour=draft.get("colour", ""),
         price=draft["price"],
         stock=draft["stock"],
-        photo_paths=[f"telegram:{draft['photo']}"],
+        photo_paths=[f"telegram:{p}" for p in _photos(draft)],
     )
     ctx.data.pop("new", None)
     return S.MENU, [Text(ctx.t("seller.new.sent", name=product.name)), main_menu(ctx)]

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, insp
 from sqlalchemy.orm import Session
 
 from commerce import clock
+from commerce.catalog import favourites
 from commerce.catalog.models import (
     Category,
     ModerationStatus,
@@ -37,6 +38,7 @@ from commerce.users.models import Role, User
 
 MAX_PRICE = 1_000_000_000  # 1 billion GNF: anything above is a typo
 MAX_STOCK = 100_000
+MAX_PHOTOS = 5  # photos per product: the card pages through them one by one
 EDITABLE_FIELDS = {"name", "description", "brand", "colour", "price", "category_id"}
 
 
@@ -166,6 +168,13 @@ def _check_stock(stock: Any) -> int:
     return stock
 
 
+def _check_photo_path(path: Any) -> str:
+    """A stored photo's path (relative to the media directory) or "telegram:<file_id>"."""
+    if not isinstance(path, str) or not path.strip() or len(path) > 255 or ".." in path:
+        raise InvalidInput("bad photo", field="photos")
+    return path.strip()
+
+
 def _text(value: Any, field: str, max_len: int, *, required: bool = False) -> str:
     text = (value or "").strip() if isinstance(value, str | type(None)) else None
     if text is None or (required and not text) or len(text) > max_len:
@@ -234,6 +243,9 @@ def create_product(
 ) -> Product:
     """A new product is pending until an admin approves it."""
     shop = _seller_shop(session, seller_id)
+    photo_paths = [_check_photo_path(p) for p in photo_paths or []]
+    if len(photo_paths) > MAX_PHOTOS:
+        raise InvalidInput("too many photos", field="photos", max=MAX_PHOTOS)
     category = session.get(Category, category_id)
     if category is None:
         raise NotFound("unknown category", entity="category", id=category_id)
@@ -249,7 +261,7 @@ def create_product(
         low_stock_threshold=_check_stock(low_stock_threshold),
         status=ModerationStatus.PENDING,
     )
-    product.photos = [ProductPhoto(path=p, position=i) for i, p in enumerate(photo_paths or [])]
+    product.photos = [ProductPhoto(path=p, position=i) for i, p in enumerate(photo_paths)]
     product.search_text = build_search_text(product, category)
     session.add(product)
     session.flush()
@@ -282,6 +294,12 @@ def update_product(session: Session, *, seller_id: int, product_id: int, **chang
     session.flush()
     session.refresh(product, ["category"])
     product.search_text = build_search_text(product, product.category)
+    _back_to_moderation(session, product)
+    return product
+
+
+def _back_to_moderation(session: Session, product: Product) -> None:
+    """Any change a buyer would see waits for an admin again (the admins are told)."""
     product.status = ModerationStatus.PENDING
     product.rejection_reason = ""
     notify_many(
@@ -290,13 +308,51 @@ def update_product(session: Session, *, seller_id: int, product_id: int, **chang
         kind=Notice.PRODUCT_PENDING,
         params={"product_id": product.id},
     )
+
+
+@action
+def add_photo(session: Session, *, seller_id: int, product_id: int, path: str) -> ProductPhoto:
+    """One more photo, last in order, up to MAX_PHOTOS; the product goes back to moderation."""
+    product = _owned_product(session, seller_id, product_id)
+    path = _check_photo_path(path)
+    # The product row locked first: two photos sent at once cannot both be the fifth.
+    session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
+    session.refresh(product, ["photos"])
+    if len(product.photos) >= MAX_PHOTOS:
+        raise InvalidInput("too many photos", field="photos", max=MAX_PHOTOS)
+    position = max((p.position for p in product.photos), default=-1) + 1
+    photo = ProductPhoto(product_id=product.id, path=path, position=position)
+    session.add(photo)
+    session.flush()
+    session.expire(product, ["photos"])
+    _back_to_moderation(session, product)
+    return photo
+
+
+@action
+def remove_photo(session: Session, *, seller_id: int, product_id: int, photo_id: int) -> Product:
+    """Take one photo off her product (at least one stays); back to moderation."""
+    product = _owned_product(session, seller_id, product_id)
+    photo = session.get(ProductPhoto, photo_id)
+    if photo is None or photo.product_id != product.id:
+        raise NotFound("unknown photo", entity="photo", id=photo_id)
+    if len(product.photos) <= 1:
+        raise InvalidInput("a product keeps one photo", field="photos")
+    session.delete(photo)
+    session.flush()
+    session.expire(product, ["photos"])
+    _back_to_moderation(session, product)
     return product
 
 
 @action
 def set_paused(session: Session, *, seller_id: int, product_id: int, paused: bool) -> Product:
     product = _owned_product(session, seller_id, product_id)
+    was_paused = product.is_paused
     product.is_paused = paused
+    if was_paused and not paused:
+        session.flush()
+        favourites.tell_favourites(session, product)  # visible again: news kept meanwhile
     return product
 
 
@@ -313,6 +369,8 @@ def restock(session: Session, *, seller_id: int, product_id: int, add: int) -> P
         .values(stock=Product.stock + add)
     )
     session.refresh(product, ["stock"])
+    # Read after the update (the row is ours until commit): the stock just before was this.
+    favourites.tell_favourites(session, product, was_out=product.stock - add <= 0)
     return product
 
 
@@ -343,6 +401,8 @@ def add_promotion(
     session.add(promo)
     session.flush()
     session.expire(product, ["promotions"])
+    if starts_at <= clock.now():
+        favourites.tell_favourites(session, product)  # a lower price, from now
     return promo
 
 

@@ -29,6 +29,8 @@ class Notice(StrEnum):
     COURIER_QR_LINK = "courier_qr_link"
     COURIER_REFUSED = "courier_refused"
     DELIVERY_CLOSED = "delivery_closed"
+    FAVOURITE_BACK_IN_STOCK = "favourite_back_in_stock"
+    FAVOURITE_PRICE_DROP = "favourite_price_drop"
     JOB_ASSIGNED = "job_assigned"
     JOB_CANCELLED = "job_cancelled"
     JOB_CLAIMED = "job_claimed"

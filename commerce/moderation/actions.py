@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commerce import clock, rules
+from commerce.catalog import favourites
 from commerce.catalog.models import ModerationStatus, Product, Shop, ShopStatus
 from commerce.db import action
 from commerce.errors import (
@@ -70,6 +71,10 @@ def decide_product(
         params={"product_id": product.id, "reason": text},
         essential=True,
     )
+    if approve:
+        # Visible again, perhaps at a lower price (an edited price waited for this moment).
+        session.flush()
+        favourites.tell_favourites(session, product)
     return product
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from commerce import clock, rules
 from commerce.cart.actions import cart_summary, find_promo
 from commerce.cart.models import Cart, PromoCode
+from commerce.catalog import favourites
 from commerce.catalog.models import Product, Shop
 from commerce.db import action, conditional_update
 from commerce.delivery import pricing
@@ -227,6 +228,7 @@ def _give_back_stock(session: Session, order: Order) -> None:
             .values(stock=Product.stock + item.quantity)
             .execution_options(synchronize_session=False)
         )
+        favourites.stock_given_back(session, product_id=item.product_id, quantity=item.quantity)
 
 
 @action

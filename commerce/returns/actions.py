@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commerce import clock, rules
+from commerce.catalog import favourites
 from commerce.catalog.models import Product, Shop
 from commerce.db import action, conditional_update
 from commerce.delivery import pricing
@@ -215,6 +216,7 @@ def receive_return(session: Session, *, return_id: int) -> Return:
             .values(stock=Product.stock + ri.quantity)
             .execution_options(synchronize_session=False)
         )
+        favourites.stock_given_back(session, product_id=item.product_id, quantity=ri.quantity)
     refund = session.scalar(select(Refund).where(Refund.return_id == ret.id))
     if refund is not None and refund.status == RefundStatus.PAID:
         ret.status = ReturnStatus.CLOSED

@@ -232,7 +232,8 @@ def test_product_card_shows_photo_price_seller_rating_stock(db: Db, media: Path)
     assert [c.label for c in card.choices] == ["Acheter", "Ajouter au panier", "Autres choix"]
     _limits_ok(chat)
     chat.tap("Autres choix")
-    assert {"Poser une question", "Signaler", "Catalogue"} == {
+    # One photo: nothing to page through; ♥ Favori is among the extra choices (issue 19).
+    assert {"♥ Favori", "Poser une question", "Signaler", "Catalogue"} == {
         c.label
         for c in chat.menu().choices  # type: ignore[union-attr]
     }

@@ -89,7 +89,8 @@ def test_newcomer_can_choose_to_buy_instead(bot: Bot) -> None:
 def _create_product(bot: Bot, tg: int, cat_id: int, name: str = "Pagne wax") -> list:  # type: ignore[type-arg]
     bot.send(tg, "/nouveau")
     assert "photo" in texts(bot.send(tg, "pas de photo"))
-    bot.send(tg, photo="AgACFILE1")
+    assert "(2/5) ou touchez Terminé" in texts(bot.send(tg, photo="AgACFILE1"))
+    bot.tap(tg, "nph:done")
     bot.send(tg, name)
     bot.send(tg, "Tissu 6 yards")
     bot.tap(tg, f"nc:{cat_id}")
