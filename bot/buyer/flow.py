@@ -143,6 +143,7 @@ TAPS: tuple[Route, ...] = (
     (payload("cancel:"), o.ask_cancel),
     (payload("cx:"), o.do_cancel),
     (payload("cash:"), o.cash_button),
+    (payload("cashref:skip:"), o.skip_reference),
     (payload("rate:"), o.rate),
     (payload("rv:skip"), o.got_comment),
     (payload("crate:"), o.rate_courier_tap),
@@ -229,6 +230,11 @@ FLOW = Flow(
         S.PAYER: _checkout_step(_waiting_for_tap(co.reprompt)),
         S.CANCEL: _choice_step(
             o.ask_cancel_again, (o.SAYS_YES, o.cancel_yes), (o.SAYS_NO, o.cancel_no)
+        ),
+        S.CASH_REFERENCE: _choice_step(
+            o.ask_reference_again,
+            (exactly("passer", "skip", "non", "no"), o.skip_reference),
+            (o.REFERENCE_TYPED, o.got_reference),
         ),
         S.RATING: _choice_step(o.ask_stars_again, (o.STARS_TYPED, o.typed_stars)),
         S.REVIEW_COMMENT: _waiting_for_text(o.got_comment),

@@ -18,7 +18,7 @@ from bot.flow import Context, Intent, Result
 from bot.messages import Choice, InboundKind, InboundMessage, Reply, Text
 from bot.numbers import number_of, order_number
 from commerce import clock, rules
-from commerce.delivery.handover import confirm_cash
+from commerce.delivery.handover import at_the_door, confirm_cash
 from commerce.errors import (
     AlreadyReviewed,
     IllegalTransition,
@@ -29,7 +29,7 @@ from commerce.messaging import outbox
 from commerce.messaging.notices import Notice
 from commerce.orders import queries
 from commerce.orders.actions import buyer_order, cancel_order, orders_of_buyer
-from commerce.orders.models import DeliveryMode, Order, OrderStatus
+from commerce.orders.models import DeliveryMode, Order, OrderStatus, PaymentMethod
 from commerce.reviews.actions import (
     add_review,
     add_review_comment,
@@ -348,8 +348,79 @@ def _cash(ctx: Context, order_id: int | None, *, yes: bool) -> Result:
         return order_view(ctx, order, ctx.t("buyer.cash.already"))
     if not yes:
         return order_view(ctx, order, ctx.t("buyer.cash.denied"))
+    if order.payment_method in MOBILE_MONEY:
+        if not at_the_door(order):  # checked again by confirm_cash
+            return order_view(ctx, order, ctx.t("buyer.cash.not_yet"))
+        return ask_reference(ctx, order)
+    return _confirm_paid(ctx, order)
+
+
+# --- the mobile-money reference (one optional step, never for cash) --------------------------
+
+MOBILE_MONEY = (PaymentMethod.ORANGE_MONEY, PaymentMethod.MTN_MOMO)
+MAX_REFERENCE = 64
+
+
+def ask_reference(ctx: Context, order: Order) -> Result:
+    ctx.data["cash_ref"] = order.id
+    text = ctx.t(
+        "buyer.cash.ask_reference",
+        method=ctx.t(f"buyer.cash.method_{order.payment_method.value}"),
+        number=order.number,
+    )
+    rows = [Choice(f"cashref:skip:{order.id}", ctx.t("buyer.cash.skip_reference"))]
+    return BuyerState.CASH_REFERENCE, [choices(text, rows)]
+
+
+def _looks_like_reference(msg: InboundMessage, _ctx: Context) -> bool:
+    """A transaction id ("MP231210.1234.A56789", "CI231210123456"): has a digit, few words."""
+    text = msg.text.strip() if msg.kind == InboundKind.TEXT else ""
+    return (
+        0 < len(text) <= MAX_REFERENCE
+        and any(ch.isdigit() for ch in text)
+        and len(text.split()) <= 3
+        and order_number(text) is None  # "commande 1042" is a question about an order
+    )
+
+
+REFERENCE_TYPED = Intent("reference_typed", _looks_like_reference)
+
+
+def _reference_order(ctx: Context) -> Order | None:
+    order_id = ctx.data.get("cash_ref")
+    return find_order(ctx, order_id) if isinstance(order_id, int) else None
+
+
+def got_reference(msg: InboundMessage, ctx: Context) -> Result:
+    order = _reference_order(ctx)
+    if order is None:
+        return to_menu(ctx, "buyer.cash.nothing_asked")
+    return _confirm_paid(ctx, order, reference=" ".join(msg.text.split())[:MAX_REFERENCE])
+
+
+def skip_reference(msg: InboundMessage, ctx: Context) -> Result:
+    """ "Passer" (typed, or the button cashref:skip:<order>): confirmed without a reference."""
+    order = find_order(ctx, arg(msg, 2)) if msg.payload else _reference_order(ctx)
+    if order is None:
+        return to_menu(ctx, "buyer.orders.unknown")
+    if order.cash_confirmed_at is not None:
+        return order_view(ctx, order, ctx.t("buyer.cash.already"))
+    return _confirm_paid(ctx, order)
+
+
+def ask_reference_again(_msg: InboundMessage, ctx: Context) -> Result:
+    order = _reference_order(ctx)
+    if order is None or order.cash_confirmed_at is not None:
+        return to_menu(ctx, "buyer.cash.nothing_asked")
+    return ask_reference(ctx, order)
+
+
+def _confirm_paid(ctx: Context, order: Order, reference: str = "") -> Result:
+    ctx.data.pop("cash_ref", None)
     try:
-        result = confirm_cash(ctx.session, buyer_id=ctx.user.id, order_id=order.id)
+        result = confirm_cash(
+            ctx.session, buyer_id=ctx.user.id, order_id=order.id, reference=reference
+        )
     except IllegalTransition:
         return order_view(ctx, order, ctx.t("buyer.cash.not_yet"))
     if result.delivered:

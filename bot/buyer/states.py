@@ -27,6 +27,7 @@ class BuyerState(StrEnum):
     ORDERS = "orders"  # the order list is on screen
     ORDER = "order"  # one order's status is on screen
     CANCEL = "cancel"  # "really cancel?"
+    CASH_REFERENCE = "cash_reference"  # paid by mobile money: its transaction id, or Passer
     RATING = "rating"  # the stars of one order, asked in this turn (the order in data)
     REVIEW_COMMENT = "review_comment"  # rated, waiting for an optional comment
     COURIER_RATING = "courier_rating"  # the courier's stars, one tap after the order's
