@@ -46,7 +46,7 @@ from commerce.errors import (
     ProductUnavailable,
 )
 from commerce.orders import queries
-from commerce.reviews.actions import product_rating
+from commerce.reviews.actions import latest_comments, product_rating
 from commerce.text import fold
 from commerce.users import actions as users
 from commerce.users.models import Channel
@@ -308,6 +308,28 @@ def _stock_line(ctx: Context, product: Product) -> str:
     return ctx.t("buyer.product.in_stock")
 
 
+REVIEW_QUOTES = 3  # the newest comments under the average (2 by SMS, where room is dear)
+REVIEW_QUOTE_CHARS = 80
+
+
+def review_quotes(ctx: Context, product: Product) -> str:
+    """ "\\nAvis récents :\\n★★★★☆ « Bonne qualité… »" — the card's text only, "" with none."""
+    limit = 2 if is_sms(ctx) else REVIEW_QUOTES
+    found = latest_comments(ctx.session, product.id, limit=limit)
+    if not found:
+        return ""
+    lines = [
+        ctx.t(
+            "buyer.product.review_quote",
+            # ★ is no GSM-7 character: by SMS the stars are written "4/5".
+            stars=f"{r.rating}/5" if is_sms(ctx) else "★" * r.rating + "☆" * (5 - r.rating),
+            comment=cut(r.comment, REVIEW_QUOTE_CHARS),
+        )
+        for r in found
+    ]
+    return "\n" + ctx.t("buyer.product.review_quotes") + "\n" + "\n".join(lines)
+
+
 def product_card(ctx: Context, product: Product) -> list[Reply]:
     avg, count = product_rating(ctx.session, product.id)
     rating = (
@@ -328,6 +350,7 @@ def product_card(ctx: Context, product: Product) -> list[Reply]:
         card += "\n" + ctx.t("buyer.product.was", price_gnf=product.price)
     if product.description and not is_sms(ctx):
         card += "\n" + cut(product.description, 300)
+    card += review_quotes(ctx, product)
     replies: list[Reply] = []
     if product.photos and not is_sms(ctx):
         replies.append(Image(media_path=product.photos[0].path, caption=product.name))

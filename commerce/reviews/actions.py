@@ -164,6 +164,19 @@ def product_rating(session: Session, product_id: int) -> tuple[float | None, int
     return (float(avg) if avg is not None else None, int(count))
 
 
+def latest_comments(session: Session, product_id: int, *, limit: int = 3) -> list[Review]:
+    """The product's newest reviews that carry words (an empty or blank comment is no quote),
+    for its card; anyone who may see the product may read them."""
+    return list(
+        session.scalars(
+            select(Review)
+            .where(Review.product_id == product_id, func.trim(Review.comment) != "")
+            .order_by(Review.created_at.desc(), Review.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 # --- the courier's stars ------------------------------------------------------------------
 
 
