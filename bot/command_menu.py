@@ -11,10 +11,19 @@ from __future__ import annotations
 from bot import i18n
 
 SELLER_COMMANDS = {
-    "fr": ("start", "nouveau", "produits", "promo", "commandes", "caisse", "stats", "aide"),
-    "en": ("start", "new", "products", "promo", "orders", "cash", "stats", "help"),
+    "fr": (
+        *("start", "nouveau", "produits", "promo", "codepromo", "mescodes", "commandes"),
+        *("caisse", "stats", "aide"),
+    ),
+    "en": (
+        *("start", "new", "products", "promo", "promocode", "mycodes", "orders"),
+        *("cash", "stats", "help"),
+    ),
 }
-_SELLER_KEYS = ("start", "new", "products", "promo", "orders", "cash", "stats", "help")
+_SELLER_KEYS = (
+    *("start", "new", "products", "promo", "promo_code", "my_codes", "orders"),
+    *("cash", "stats", "help"),
+)
 ADMIN_COMMANDS = {
     "fr": (
         *("moderation", "signalements", "utilisateurs", "export", "chiffres", "codes"),
