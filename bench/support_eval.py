@@ -7,13 +7,14 @@ for the scripted OpenAI-compatible server of `devtools.testkit.scripted_openai`.
 Why it is built this way (an outside check found the first version printed 47/47 = 100 % while
 every model call answered HTTP 500):
 
-- The headline is the second held-out split (bench/support/heldout_v2.json): questions
+- The headline is the third held-out split (bench/support/heldout_v3.json): questions
   written from buyer situations, none sharing 5 consecutive folded words with the FAQ
-  (`faq_overlaps`, checked before every run). The first held-out split (heldout.json) is now
-  used to tune the assistant: it is reported as "heldout_v1 (used for tuning)", not as a
-  held-out figure. The first set, written from the FAQ, is kept as the "faq_phrasing"
-  development split and reported apart. Orders, multi-turn and injection splits run against a
-  world built through the real core (devtools/testkit/support_world.py).
+  (`faq_overlaps`, checked before every run). The first two held-out splits (heldout.json,
+  heldout_v2.json) have been used to tune the assistant: they are reported as "heldout_v1
+  (used for tuning)" and "heldout_v2 (used for tuning)", not as held-out figures. The first
+  set, written from the FAQ, is kept as the "faq_phrasing" development split and reported
+  apart. Orders, multi-turn and injection splits run against a world built through the real
+  core (devtools/testkit/support_world.py).
 - Each answer is graded on its facts and on who answered (`grade`): right, handed off, honest
   miss, or WRONG (confidently wrong). Accuracy (right + appropriately handed off) is printed
   beside the wrong-answer rate, per split and per language, and every wrong answer is listed.
@@ -51,8 +52,10 @@ CASES = ROOT / "bench" / "support"
 EVAL_SET = CASES / "faq_phrasing.json"
 FAQ_DIR = ROOT / "bot" / "support" / "faq"
 # The headline first; faq_phrasing last, as what it is.
-SPLITS = ("heldout_v2", "heldout", "orders", "multiturn", "injection", "faq_phrasing")
-HEADLINE = "heldout_v2"
+SPLITS = ("heldout_v3", "heldout_v2", "heldout", "orders", "multiturn", "injection", "faq_phrasing")
+HEADLINE = "heldout_v3"
+# Held-out splits since used to tune the assistant: reported under these names, never as held-out.
+TUNED = {"heldout": "heldout_v1 (used for tuning)", "heldout_v2": "heldout_v2 (used for tuning)"}
 OVERLAP_WORDS = 5
 EXIT_MODEL_FAILED = 2
 EXIT_NOT_HELD_OUT = 3
@@ -450,7 +453,7 @@ def report(results: Sequence[Result], *, label: str, out: Any = sys.stdout) -> N
             HEADLINE: "HEADLINE, held-out",
             "faq_phrasing": "development only: phrased like the FAQ, not a held-out figure",
         }.get(split, "held-out")
-        name = "heldout_v1 (used for tuning)" if split == "heldout" else f"{split} ({tag})"
+        name = TUNED.get(split, f"{split} ({tag})")
         say(f"{label} · split {name}, {len(rows)} answers:")
         say(f"  all  {summary_line(rows)}")
         for lang in sorted({r.case.lang for r in rows}):
