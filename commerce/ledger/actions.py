@@ -51,6 +51,8 @@ from commerce.users.actions import admins, require_actor
 from commerce.users.models import Role, User
 
 MAX_REASON = 500
+# The admin's reason as quoted to the seller and by SMS to the courier: one segment left room.
+MAX_NOTICE_REASON = 60
 CUSTODY = (AccountKind.COURIER_CASH, AccountKind.COURIER_COMMISSION)
 
 
@@ -488,6 +490,21 @@ def resolve_dispute(
     session.refresh(remittance)
     if received:
         _settle(session, remittance, by=admin_id, reason=text)
+    # Both sides learn the decision: the seller who said "not received" and the courier who
+    # still holds the cash (not received) or is cleared of it (received).
+    params: dict[str, Any] = {
+        "remittance_id": remittance.id,
+        "amount": remittance.amount,
+        "reason": text[:MAX_NOTICE_REASON],
+    }
+    if received:
+        seller_kind = events.REMITTANCE_SETTLED_RECEIVED
+        courier_kind = events.REMITTANCE_SETTLED_RECEIVED_COURIER
+    else:
+        seller_kind = events.REMITTANCE_SETTLED_NOT_RECEIVED
+        courier_kind = events.REMITTANCE_SETTLED_NOT_RECEIVED_COURIER
+    notify(session, user_id=remittance.seller_id, kind=seller_kind, params=params, essential=True)
+    notify(session, user_id=remittance.courier_id, kind=courier_kind, params=params, essential=True)
     return remittance
 
 

@@ -161,6 +161,13 @@ def test_not_received_opens_a_dispute_that_reaches_the_admins_and_an_admin_settl
     [entry] = entries(db, EntryKind.REMITTANCE)
     assert entry.recorded_by == admin and entry.reason == "reçu signé vu"
     assert bal(db, A.SELLER, seller[0]) == 250_000
+    # Both sides learn the decision and its reason.
+    [to_seller] = flows.outbox(db, kind="remittance_settled_received")
+    [to_courier] = flows.outbox(db, kind="remittance_settled_received_courier")
+    assert (to_seller.user_id, to_courier.user_id) == (seller[0], courier)
+    said = to_seller.payload["params"]
+    assert said["reason"] == "reçu signé vu" and said["amount"] == 250_000
+    assert not flows.outbox(db, kind="remittance_settled_not_received")
 
 
 def test_a_dispute_found_not_received_leaves_the_cash_with_the_courier(db):
@@ -175,6 +182,9 @@ def test_a_dispute_found_not_received_leaves_the_cash_with_the_courier(db):
             s, admin_id=admin, remittance_id=rem.id, received=False, reason="pas de preuve"
         )
     assert w.held_for(db, courier, seller[0]) == 250_000
+    [to_seller] = flows.outbox(db, kind="remittance_settled_not_received")
+    [to_courier] = flows.outbox(db, kind="remittance_settled_not_received_courier")
+    assert (to_seller.user_id, to_courier.user_id) == (seller[0], courier)
     [again] = w.declare(db, courier)  # he may hand it over again
     assert again.amount == 250_000
 
