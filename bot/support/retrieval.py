@@ -432,6 +432,7 @@ class IntentKind(StrEnum):
     COURIER_ISSUE = "courier_issue"  # gone with the cash, rude, threatening: an admin, at once
     CODE_PROBLEM = "code_problem"  # a code refused or locked at the door: an admin, at once
     RETURN_TROUBLE = "return_trouble"  # a return refused or never collected: an admin, at once
+    PIN_SAFETY = "pin_safety"  # someone asks for her PIN: never, only the courier at the door
     LOYALTY_BALANCE = "loyalty_balance"  # her own points, read from the core
     LOST_CODE = "lost_code"  # the QR and PIN again, through "mes commandes"' own path
     REFUND_STATUS = "refund_status"
@@ -739,6 +740,24 @@ _DOORSTEP = (
     "hand over",
     "fuel",
     "petrol",
+)
+# Someone other than the courier at the door asking for her code (round 3).
+_SHARE = ("donn", "envoy", "envoi", "partag", "communiqu", "send", "give", "share", "tell")
+_ASKER = (
+    "quelqu",
+    "someone",
+    "somebody",
+    "support",
+    "appel",
+    "call",
+    "au telephone",
+    "par telephone",
+    "on the phone",
+    "whatsapp",
+    "se dit",
+    "dit qu",
+    "says",
+    "claims",
 )
 _POINTS = ("point", "points", "fidelite", "loyalty")
 _BALANCE = ("combien", "solde", "ai je", "how many", "balance", "do i have", "have i got")
@@ -1064,6 +1083,10 @@ def detect_intent(text: str) -> Intent:
         return Intent(IntentKind.COURIER_ISSUE, number)
     if _has(folded, _CODE) and _has(folded, _CODE_FAILS) and "promo" not in folded:
         return Intent(IntentKind.CODE_PROBLEM, number)
+    # A PIN asked for by someone — a call, a message "from support" — is a scam until the
+    # parcel is in her hands: the safety rule, before any FAQ entry on how the PIN works.
+    if _has(folded, ("pin", "code")) and _has(folded, _SHARE) and _has(folded, _ASKER):
+        return Intent(IntentKind.PIN_SAFETY, number)
     if _has(folded, _CODE) and _has(folded, _LOST) and "promo" not in folded:
         return Intent(IntentKind.LOST_CODE, number)
     returning = _has(folded, _RETURN_WORDS) or _has_prefix(folded, ("rembours", "refund"))
@@ -1375,6 +1398,8 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         return _admin_answer(reader, lang, intent, "code_problem")
     if kind == IntentKind.RETURN_TROUBLE:
         return _admin_answer(reader, lang, intent, "return_trouble")
+    if kind == IntentKind.PIN_SAFETY:
+        return SupportAnswer(_t(lang, "pin_safety"), topic=kind.value)
     if kind == IntentKind.LOYALTY_BALANCE:
         return _loyalty_answer(reader, lang)
     if kind == IntentKind.MY_ORDERS:
