@@ -207,13 +207,15 @@ def summary(ctx: Context, note: str = "") -> Result:
         lines.append(ctx.t("buyer.co.several", n=len(quote.orders)))
     lines.append(ctx.t("buyer.co.total", total_gnf=quote.total))
     nonce = secrets.token_hex(3)
-    co.update(nonce=nonce, total=quote.total, step="summary")
+    offer = bool(quote.points_offer and not quote.points_used)
+    co.update(nonce=nonce, total=quote.total, step="summary", pts_offer=offer)
     save_draft(ctx, co)
-    # Three quick-reply buttons: the one confirmation a tap away, every change behind one.
+    # Three quick-reply buttons, the same for every buyer: the one confirmation a tap away,
+    # every change (spending her points included) behind "Modifier", and "Annuler".
     rows = [
         Choice(f"co:ok:{nonce}", ctx.t("buyer.co.confirm")),
         Choice("co:edit", ctx.t("buyer.co.change")),
-        _third_button(ctx, quote),
+        Choice("co:stop", ctx.t("buyer.co.stop")),
     ]
     text = ctx.t("buyer.co.summary_title") + "\n" + "\n".join(lines)
     replies: list[Reply] = [Text(note)] if note else []
@@ -221,16 +223,8 @@ def summary(ctx: Context, note: str = "") -> Result:
     return BuyerState.SUMMARY, replies
 
 
-def _third_button(ctx: Context, quote: CheckoutQuote) -> Choice:
-    """ "Annuler", or for a buyer who may spend points and has not yet, "Utiliser mes points"
-    (three buttons is WhatsApp's limit; "Annuler" then waits behind "Modifier")."""
-    if quote.points_offer and not quote.points_used:
-        return Choice("co:pts:on", ctx.t("buyer.co.points_use"))
-    return Choice("co:stop", ctx.t("buyer.co.stop"))
-
-
 def use_points(msg: InboundMessage, ctx: Context) -> Result:
-    """ "Utiliser mes points" (co:pts:on) or "Sans mes points" (co:pts:off) on the summary. The
+    """ "Utiliser mes points" (co:pts:on) or "Sans mes points" (co:pts:off), under "Modifier". The
     core decides how many she may spend; a stale or forged tap with none to spend says so."""
     co = draft_of(ctx)
     if not co.get("mode"):
@@ -261,6 +255,8 @@ def edit(msg: InboundMessage, ctx: Context) -> Result:
         rows.append(Choice("co:payer", ctx.t("buyer.co.change_payer")))
     if co.get("pts"):
         rows.append(Choice("co:pts:off", ctx.t("buyer.co.points_drop")))
+    elif co.get("pts_offer"):
+        rows.append(Choice("co:pts:on", ctx.t("buyer.co.points_use")))
     rows.append(Choice("co:back", ctx.t("buyer.co.back")))
     rows.append(Choice("co:stop", ctx.t("buyer.co.stop")))
     save_draft(ctx, {**co, "step": "edit"})  # "retour" from here is the summary

@@ -846,6 +846,10 @@ def test_points_offered_at_the_summary_spent_with_the_order_and_refused_when_for
         s.get(User, buyer_id).loyalty_points = 300  # type: ignore[union-attr]
     chat.press(f"buy:{product_id}")
     assert "utiliser 200 points" in chat.texts()  # 20 % of 100 000 GNF at 100 GNF a point
+    summary = [c.id for c in chat.menu().choices]  # type: ignore[union-attr]
+    assert summary[1:] == ["co:edit", "co:stop"]  # the same three buttons as without points
+    chat.press("co:edit")
+    assert "co:pts:on" in [c.id for c in chat.menu().choices]  # type: ignore[union-attr]
     chat.press("co:pts:on")
     assert "200 points, -20 000 GNF" in chat.texts()
     assert "TOTAL À PAYER : 104 920 GNF" in chat.texts()  # 100 000 - 20 000 + the delivery
