@@ -120,6 +120,12 @@ def new_category(msg: InboundMessage, ctx: Context) -> Result:
     draft = _draft(ctx)
     if draft is None:
         return lost(ctx)
+    if "name" not in draft:
+        # A category button from an earlier product's dialogue, tapped while this one still
+        # waits for photos or a name: the step she is at is asked again; nothing is skipped.
+        if ctx.conv.state == S.NEW_PHOTO:
+            return photo_expected(msg, ctx)
+        return S.NEW_NAME, [Text(ctx.t("seller.new.name"))]
     category_id = payload_id(msg)
     if all(c.id != category_id for c in backoffice.categories(ctx.session)):
         return S.NEW_CATEGORY, [categories_menu(ctx, "nc:")]
@@ -154,7 +160,7 @@ def new_price(msg: InboundMessage, ctx: Context) -> Result:
 
 def new_stock(msg: InboundMessage, ctx: Context) -> Result:
     draft = _draft(ctx)
-    if draft is None or "price" not in draft:
+    if draft is None or "price" not in draft or "name" not in draft:
         return lost(ctx)
     stock = amount(msg.text)
     if stock is None or stock > catalog.MAX_STOCK:

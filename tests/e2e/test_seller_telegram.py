@@ -80,6 +80,8 @@ def test_from_start_to_an_approved_product_and_a_dispatched_order(
     telegram_say(boutik, tg, "/nouveau")
     photo = [{"file_id": "AgACphoto42", "file_unique_id": "u42", "width": 64, "height": 48}]
     telegram_say(boutik, tg, "", photo=photo)
+    assert "(2/5)" in _last_text(boutik, tg)  # up to 5 photos: one is enough here
+    telegram_tap(boutik, tg, "nph:done")
     for answer in ("Pagne wax", "Tissu 6 yards"):
         telegram_say(boutik, tg, answer)
     telegram_tap(boutik, tg, f"nc:{cat}")

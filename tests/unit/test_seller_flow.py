@@ -101,6 +101,22 @@ def _create_product(bot: Bot, tg: int, cat_id: int, name: str = "Pagne wax") -> 
     return bot.send(tg, "5")
 
 
+def test_an_old_category_button_during_the_photos_skips_nothing(bot: Bot, db: Db) -> None:
+    """A category button left from an earlier product, tapped while this one waits for more
+    photos, used to jump ahead without a name and crash at the stock step."""
+    seller_id, _shop = make_seller(db)
+    tg = _tg(db, seller_id)
+    cat = make_category(db, "mode")
+    bot.send(tg, "/nouveau")
+    bot.send(tg, photo="AgACFILE1")
+    assert "Terminé" in texts(bot.tap(tg, f"nc:{cat}"))  # the photo step, asked again
+    assert bot.state(tg)[1] == "new_photo"
+    bot.tap(tg, "nph:done")
+    assert bot.state(tg)[1] == "new_name"
+    assert "nom" in texts(bot.tap(tg, f"nc:{cat}")).lower()  # the name step, asked again
+    assert bot.state(tg)[1] == "new_name"
+
+
 def test_guided_product_creation_with_photo_preview_and_moderation(bot: Bot, db: Db) -> None:
     bot.send(ADMIN_TG, "/start")
     seller_id, _shop = make_seller(db)
