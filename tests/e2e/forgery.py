@@ -364,6 +364,7 @@ class Owners:
             "returns": "buyer_id",
             "support_threads": "buyer_id",
             "job_offers": "courier_id",
+            "favourites": "user_id",  # a visible product she favourites for herself
         }
         if table in direct:
             return row.get(direct[table])

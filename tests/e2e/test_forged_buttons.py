@@ -88,7 +88,7 @@ PUBLIC = (
     "addr:pin", "addr:pickup", "reg:", "pref:", "qtr:", "lm:", "pay:", "payer:", "rv:skip",
     "rp:skip", "rr:", "rpr:", "rep:p:", "w:", "m:new", "m:products", "m:orders", "m:promo",
     "m:stats", "nw:", "nc:", "pg:", "c:on", "c:off", "c:jobs", "c:earn", "c:help", "c:veh:",
-    "a:", "x:",
+    "a:", "x:", "fav:add:", "ph:",  # a visible product favourited or paged, for herself
 )  # fmt: skip
 # Checkout buttons that name something of the buyer's: replayed also mid-checkout.
 CHECKOUT = ("addr:", "co:ok:")
@@ -247,6 +247,7 @@ def journeys(b: Boutik) -> World:
     seller.say("/nouveau")
     photo = {"file_id": "AgACforged1", "file_unique_id": "f1", "width": 32, "height": 24}
     seller.say("", photo=[photo])
+    seller.press("nph:done")  # one photo of up to five
     seller.say("Pagne wax")
     seller.say("Tissu 6 yards")
     seller.press(f"nc:{category}")
