@@ -214,9 +214,11 @@ def correction_reason(msg: InboundMessage, ctx: Context) -> Result:
     reason = " ".join(msg.text.split())[: ledger.MAX_REASON]
     ctx.data[CORR] = {**corr, "reason": reason}
     kind, owner, party, order = corr["account"]
-    label = _account_label(
-        ctx, ledger.Account(AccountKind(kind), int(owner), party, order, balance=0)
-    ).split(":")[0].strip()
+    label = (
+        _account_label(ctx, ledger.Account(AccountKind(kind), int(owner), party, order, balance=0))
+        .split(":")[0]
+        .strip()
+    )
     text = ctx.t(
         "admin.correction.summary",
         name=_name(ctx, int(owner)),
