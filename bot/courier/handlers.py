@@ -271,6 +271,7 @@ def show_balance(msg: InboundMessage, ctx: Context) -> Result:
         held_gnf=pos.held,
         owed_gnf=pos.owed,
         sellers=len(pos.by_seller),
+        count=len(pos.by_seller),
         commission_gnf=pos.commission,
         hours=hours,
     )
@@ -285,7 +286,13 @@ def declare_remitted(msg: InboundMessage, ctx: Context) -> Result:
         made = ledger.declare_remittance(ctx.session, courier_user_id=ctx.user.id)
     except NothingToRemit:
         return S.IDLE, [answer(ctx, say(ctx, "courier.remitted_none"))]
-    text = say(ctx, "courier.remitted", amount_gnf=sum(r.amount for r in made), sellers=len(made))
+    text = say(
+        ctx,
+        "courier.remitted",
+        amount_gnf=sum(r.amount for r in made),
+        sellers=len(made),
+        count=len(made),
+    )
     return S.IDLE, [answer(ctx, text)]
 
 

@@ -154,7 +154,9 @@ def _photos_menu(ctx: Context, product: Product) -> Choices:
     ]
     if total < catalog.MAX_PHOTOS:
         rows.insert(0, Choice(f"pha:{product.id}", ctx.t("seller.edit.photo_add")))
-    text = ctx.t("seller.edit.photos", name=product.name, n=total, max=catalog.MAX_PHOTOS)
+    text = ctx.t(
+        "seller.edit.photos", name=product.name, n=total, count=total, max=catalog.MAX_PHOTOS
+    )
     return Choices(text=text, choices=tuple(rows))
 
 

@@ -25,6 +25,17 @@ def test_french_and_english_have_the_same_keys_and_placeholders() -> None:
         list(string.Formatter().parse(fr[key]))  # well-formed braces
 
 
+def test_no_sentence_hedges_its_plural_with_s_in_brackets() -> None:
+    """ "1 vendeur(s)" reads as a machine's sentence: a count picks its form (plural tables)."""
+    hedged = [
+        (lang, key)
+        for lang in ("fr", "en")
+        for key, text in i18n.catalog(lang).items()
+        if re.search(r"\w\(s\)", text)
+    ]
+    assert hedged == []
+
+
 def test_every_error_code_has_a_sentence() -> None:
     from commerce.errors import ErrorCode
 
