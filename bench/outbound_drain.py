@@ -123,7 +123,9 @@ def start_worker(env: dict[str, str], log_path: Path | None = None) -> subproces
     """A real `boutik worker` (its own session, so its scheduler child dies with it)."""
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
-        [sys.executable, "-m", "boutik.cli", "worker"],
+        # The outbox only: a default worker also starts a slow-queue child, whose start-up
+        # would share the cores with the drain being timed.
+        [sys.executable, "-m", "boutik.cli", "worker", "--queue", "fast"],
         cwd=ROOT,
         env=env,
         stdout=out,

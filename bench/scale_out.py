@@ -274,8 +274,10 @@ def run_config(
         # 2. outbound: drain the backlog
         out.backlog, _, _ = outbox_counts()
         queue_procs = [
-            start_process(
-                [sys.executable, "-m", "boutik.cli", "worker"], env=env, log=tmp / f"q{i}.log"
+            start_process(  # the outbox only (no slow-queue child): see outbound_drain.py
+                [sys.executable, "-m", "boutik.cli", "worker", "--queue", "fast"],
+                env=env,
+                log=tmp / f"q{i}.log",
             )
             for i in range(workers)
         ]
