@@ -72,9 +72,15 @@ class Figures:
     during: list[float]
     statuses: dict[int, int]
     questions_at_model: int
+    # Time from a plain message to its reply at the provider emulator (sent by the jobs): what
+    # a slow model held up when one worker ran every job in turn.
+    replied_baseline: list[float]
+    replied_during: list[float]
 
-    def line(self, name: str, values: list[float]) -> str:
-        base = statistics.median(self.baseline)
+    def line(self, name: str, values: list[float], base_of: list[float] | None = None) -> str:
+        if not values:
+            return f"  {name:<9} n=0"
+        base = statistics.median(base_of or self.baseline)
         p50, p99 = percentile(values, 50), percentile(values, 99)
         return (
             f"  {name:<9} n={len(values):<4} p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms"
@@ -159,6 +165,18 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
     statuses: dict[int, int] = {}
     lock = threading.Lock()
 
+    def replies(number: str) -> int:
+        return len(store.twilio_messages(to=f"whatsapp:{number}"))
+
+    def post_and_reply(number: str, text: str, acks: list[float], replied: list[float]) -> None:
+        before = replies(number)
+        started = time.perf_counter()
+        took = post(number, text)
+        store.wait_for(lambda: replies(number) > before, timeout=60.0)
+        with lock:
+            acks.append(took)
+            replied.append(time.perf_counter() - started)
+
     def post(number: str, text: str) -> float:
         client = app.test_client()
         started = time.perf_counter()
@@ -172,10 +190,17 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
     askers = _numbers(2, args.askers)
     for number in others + askers:
         post(number, "bonjour")  # known buyers, greeted (not measured)
-    baseline = [post(n, PLAIN[i % 2]) for i in range(args.rounds) for n in others]
+    # The greetings answered: the jobs (the worker process, on pg) are up and sending.
+    store.wait_for(lambda: all(replies(n) >= 1 for n in others + askers), timeout=120.0)
+    baseline: list[float] = []
+    replied_baseline: list[float] = []
+    for i in range(args.rounds):
+        for n in others:
+            post_and_reply(n, PLAIN[i % 2], baseline, replied_baseline)
 
     ack: list[float] = []
     during: list[float] = []
+    replied_during: list[float] = []
 
     def ask(number: str) -> None:
         took = post(number, QUESTION)
@@ -187,23 +212,31 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
         t.start()
     for t in askers_threads:
         t.join()
+    # "During" starts once a question is at the model (a worker process may still be taking
+    # it) and lasts while questions are there.
+    _wait(lambda: model.in_flight > 0, 60.0)
     deadline = time.monotonic() + max(1.0, args.model_delay - 1.0)
-    _wait(lambda: model.in_flight > 0, 30.0)
 
     def chat(number: str) -> None:
         i = 0
-        while time.monotonic() < deadline:
-            took = post(number, PLAIN[i % 2])
+        while time.monotonic() < deadline and model.in_flight > 0:
+            post_and_reply(number, PLAIN[i % 2], during, replied_during)
             i += 1
-            with lock:
-                during.append(took)
 
     threads = [threading.Thread(target=chat, args=(n,)) for n in others[: args.concurrency]]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    _wait(lambda: model.in_flight == 0, args.model_delay + 30)  # the answers, before stopping
+
+    def asked() -> int:
+        return sum(scripted.last_user_text(r) == QUESTION for r in model.requests)
+
+    # Every question answered before stopping (one slow-queue worker takes them in turn).
+    _wait(
+        lambda: asked() >= args.askers and model.in_flight == 0,
+        args.askers * args.model_delay + 60,
+    )
     time.sleep(2)
     if worker is not None:
         stop_process(worker)  # type: ignore[arg-type]
@@ -212,8 +245,9 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
     db.engine.dispose()
     stop_model()
     stop_emulator()
-    asked = sum(scripted.last_user_text(r) == QUESTION for r in model.requests)
-    return Figures(backend, baseline, ack, during, statuses, asked)
+    return Figures(
+        backend, baseline, ack, during, statuses, asked(), replied_baseline, replied_during
+    )
 
 
 def _wait(predicate: Callable[[], bool], timeout: float) -> None:
@@ -237,10 +271,14 @@ def main() -> None:
         print(f.line("baseline", f.baseline))
         print(f.line("ack", f.ack))
         print(f.line("during", f.during))
+        print(f.line("replied", f.replied_baseline, f.replied_baseline))
+        print(f.line("replied*", f.replied_during, f.replied_baseline))
         print(
             f"  HTTP statuses: {dict(sorted(f.statuses.items()))}; "
             f"questions that reached the model: {f.questions_at_model}"
         )
+        print("  (replied: a plain message to its reply at the emulator, no question in flight;")
+        print("   replied*: the same while questions wait on the model; ratio to replied's p50)")
 
 
 if __name__ == "__main__":
