@@ -15,7 +15,7 @@ import re
 from bot.flow import Context, Result, payload_id
 from bot.messages import Choice, Choices, InboundMessage, Reply, Text
 from bot.seller.common import amount, copied, lost, main_menu, need_shop, reset, skipped
-from bot.seller.promotions import _date
+from bot.seller.promotions import _date, start_step
 from bot.seller.states import SellerState as S
 from commerce import clock
 from commerce.cart import actions as cart
@@ -113,14 +113,7 @@ def code_discount(msg: InboundMessage, ctx: Context) -> Result:
 
 
 def code_start(msg: InboundMessage, ctx: Context) -> Result:
-    draft = copied(ctx, "code")
-    if draft is None or "percent" not in draft:
-        return lost(ctx)
-    start = _date(msg.text, clock.now())
-    if start is None:
-        return S.CODE_START, [Text(ctx.t("seller.promo.date_invalid"))]
-    draft["start"] = start.isoformat()
-    return S.CODE_END, [Text(ctx.t("seller.promo.end"))]
+    return start_step(msg, ctx, draft_key="code", here=S.CODE_START, then=S.CODE_END)
 
 
 def code_end(msg: InboundMessage, ctx: Context) -> Result:

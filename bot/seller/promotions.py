@@ -67,15 +67,21 @@ def _date(text: str, now: dt.datetime) -> dt.datetime | None:
         return None
 
 
-def promo_start(msg: InboundMessage, ctx: Context) -> Result:
-    draft = copied(ctx, "promo")
+def start_step(msg: InboundMessage, ctx: Context, *, draft_key: str, here: S, then: S) -> Result:
+    """The start date of a promotion or a promo code ("maintenant", "15/12"): one rule for both
+    dialogues, stored in the draft `draft_key`, then the end is asked."""
+    draft = copied(ctx, draft_key)
     if draft is None or "percent" not in draft:
         return lost(ctx)
     start = _date(msg.text, clock.now())
     if start is None:
-        return S.PROMO_START, [Text(ctx.t("seller.promo.date_invalid"))]
+        return here, [Text(ctx.t("seller.promo.date_invalid"))]
     draft["start"] = start.isoformat()
-    return S.PROMO_END, [Text(ctx.t("seller.promo.end"))]
+    return then, [Text(ctx.t("seller.promo.end"))]
+
+
+def promo_start(msg: InboundMessage, ctx: Context) -> Result:
+    return start_step(msg, ctx, draft_key="promo", here=S.PROMO_START, then=S.PROMO_END)
 
 
 def promo_end(msg: InboundMessage, ctx: Context) -> Result:
