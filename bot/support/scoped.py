@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,21 +201,25 @@ class ScopedReader:
         except CommerceError:
             return None  # missing and not-yours look the same, on purpose
 
+    def _record_orders(self, tool: str, args: dict[str, Any], orders: Sequence[Order]) -> None:
+        """Audit one read of orders: their ids and their buyers' (always the asking user)."""
+        self.audit.record(
+            AuditEntry(
+                self.user_id,
+                tool,
+                args,
+                order_ids=tuple(o.id for o in orders),
+                order_owner_ids=tuple(o.buyer_id for o in orders),
+            )
+        )
+
     def my_orders(self, *, limit: int = 5) -> list[dict[str, Any]]:
         with self.reading() as open_:
             if not open_:
                 return []
             found = orders_of_buyer(self.session, buyer_id=self.user_id, limit=limit)
             facts = [self._order_fact(o) for o in found]
-            self.audit.record(
-                AuditEntry(
-                    self.user_id,
-                    "my_orders",
-                    {"limit": limit},
-                    order_ids=tuple(o.id for o in found),
-                    order_owner_ids=tuple(o.buyer_id for o in found),
-                )
-            )
+            self._record_orders("my_orders", {"limit": limit}, found)
             return facts
 
     def order(self, order_id: int, *, tool: str = "order_status") -> dict[str, Any] | None:
@@ -292,15 +296,7 @@ class ScopedReader:
                 )
             )
             facts = [self._order_fact(o) for o in found]
-            self.audit.record(
-                AuditEntry(
-                    self.user_id,
-                    "orders_in_transit",
-                    {"limit": limit},
-                    order_ids=tuple(o.id for o in found),
-                    order_owner_ids=tuple(o.buyer_id for o in found),
-                )
-            )
+            self._record_orders("orders_in_transit", {"limit": limit}, found)
             return facts
 
     def delivery_codes(self, *, limit: int = 5) -> list[dict[str, Any]]:
@@ -344,15 +340,7 @@ class ScopedReader:
                         "expires_on": _iso(code.expires_at),
                     }
                 )
-            self.audit.record(
-                AuditEntry(
-                    self.user_id,
-                    "delivery_codes",
-                    {"limit": limit},
-                    order_ids=tuple(o.id for o in found),
-                    order_owner_ids=tuple(o.buyer_id for o in found),
-                )
-            )
+            self._record_orders("delivery_codes", {"limit": limit}, found)
             return codes
 
     def refunds(self, *, limit: int = 5) -> list[dict[str, Any]]:
