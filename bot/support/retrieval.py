@@ -21,7 +21,7 @@ import math
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 
 from bot import i18n, language, numbers
 from commerce import geo, rules
-from commerce.money import format_gnf
+from commerce.money import format_gnf, loyalty_points_for
 from commerce.text import fold, tokens
 
 FAQ_DIR = Path(__file__).resolve().parent / "faq"
@@ -106,6 +106,20 @@ HUMAN_PHRASES = (
     "a person",
     "not a bot",
     "not a robot",
+    # A call-back or "someone from your team" is a person asked for (issue 18, round 3).
+    "appelez moi",
+    "rappelez moi",
+    "m appeler",
+    "me rappeler",
+    "en contact avec",
+    "quelqu un de votre equipe",
+    "quelquun de votre equipe",
+    "expliquer a quelqu",
+    "call me",
+    "call me back",
+    "someone from your team",
+    "someone from the team",
+    "a human",
 )
 # Folded words of what nobody here can know or promise — the weather, a warranty, another
 # currency's rate, a delivery date promised to the day: the honest reply, never an FAQ entry
@@ -127,6 +141,23 @@ UNKNOWABLE = (
     "taux de change",
     "exchange rate",
     "convert",
+    "reseau",
+    "network",
+    "in stock",
+    "en stock",
+    "restock",
+    "reapprovision",
+    "arrivage",
+    # A product's specifications are the seller's listing, not support's to guess.
+    "mah",
+    "batterie",
+    "battery",
+    "5g",
+    "4g",
+    "bluetooth",
+    "compatible",
+    "fiche technique",
+    "specs",
 )
 
 
@@ -240,6 +271,9 @@ def facts(r: rules.Rules) -> dict[str, Any]:
         "pin_max_attempts": r.pin_max_attempts,
         "return_window_days": r.return_window_days,
         "gnf_per_point_gnf": format_gnf(r.gnf_per_point),
+        "gnf_per_point_spent_gnf": format_gnf(r.gnf_per_point_spent),
+        "max_share_of_order_pct": r.max_share_of_order_pct,
+        "min_points_to_spend": r.min_points_to_spend,
     }
 
 
@@ -440,10 +474,25 @@ class IntentKind(StrEnum):
     CHANGE_ADDRESS = "change_address"
     WRONG_ITEM = "wrong_item"  # wrong size or item, an exchange: a return, then a new order
     RETURN_ELIGIBILITY = "return_eligibility"
+    CANCEL_ORDER = "cancel_order"  # "annule la 11", "trop tard pour annuler la 9 ?": that order
+    ORDER_TOTAL = "order_total"  # "combien j'ai payé pour la 6": that order's total
+    DEFECT = "defect"  # received, now broken: the return window of that order
+    POINTS_FOR = "points_for"  # "280 000 ça fait combien de points": the rule, applied
+    FAQ_ENTRY = "faq_entry"  # a rule names the FAQ entry (`Intent.entry`): no scoring needed
+    CANNOT_KNOW = "cannot_know"  # is it genuine, its battery: the honest "not sure"
     MY_ORDERS = "my_orders"
     ORDER_STATUS = "order_status"  # where is it / why has it not arrived / it is taking long
     FAQ = "faq"
 
+
+# Answers where a time asked ("il arrive quand ?") gets "I cannot tell the exact time" first.
+_TIMED = frozenset(
+    {
+        "order_status",
+        "missed_delivery",
+        "refund_status",
+    }
+)
 
 # Intents that read the buyer's own orders: without any, she is told so plainly.
 ORDER_INTENTS = frozenset(
@@ -454,6 +503,9 @@ ORDER_INTENTS = frozenset(
         IntentKind.CHANGE_ADDRESS,
         IntentKind.ORDER_STATUS,
         IntentKind.RETURN_ELIGIBILITY,
+        IntentKind.CANCEL_ORDER,
+        IntentKind.ORDER_TOTAL,
+        IntentKind.DEFECT,
     }
 )
 
@@ -462,6 +514,8 @@ ORDER_INTENTS = frozenset(
 class Intent:
     kind: IntentKind
     order_id: int | None = None
+    entry: str = ""  # FAQ_ENTRY: the entry's id
+    asks_time: bool = False  # "can he come back tomorrow morning": no time can be promised
 
 
 # Folded phrases; each matches at a word start and may be a prefix ("rembours" finds
@@ -483,6 +537,13 @@ _SILENT = (
     "decroche pas",
     "ne decroche",
     "ignore",
+    "personne ne repond",
+    "personne qui repond",
+    "personne repond",
+    "isnt answering",
+    "isn t answering",
+    "isnt replying",
+    "isn t replying",
     "not answering",
     "not responding",
     "not replying",
@@ -742,7 +803,25 @@ _DOORSTEP = (
     "petrol",
 )
 # Someone other than the courier at the door asking for her code (round 3).
-_SHARE = ("donn", "envoy", "envoi", "partag", "communiqu", "send", "give", "share", "tell")
+_SHARE = (
+    "donn",
+    "envoy",
+    "envoi",
+    "partag",
+    "communiqu",
+    "dise",
+    "dire",
+    "veut",
+    "verifi",
+    "send",
+    "give",
+    "share",
+    "tell",
+    "needs",
+    "wants",
+    "confirm",
+    "verify",
+)
 _ASKER = (
     "quelqu",
     "someone",
@@ -758,6 +837,16 @@ _ASKER = (
     "dit qu",
     "says",
     "claims",
+    "il veut",
+    "veut mon",
+    "me demande",
+    "m a demande",
+    "ma demande",
+    "wants my",
+    "needs my",
+    "asks for my",
+    "asked for my",
+    "asking for my",
 )
 _POINTS = ("point", "points", "fidelite", "loyalty")
 _BALANCE = ("combien", "solde", "ai je", "how many", "balance", "do i have", "have i got")
@@ -889,6 +978,14 @@ _MISFIT = (
     "don t fit",
     "didn t fit",
     "does not fit",
+    "contre une taille",
+    "une autre taille",
+    "autre taille",
+    "plus grande taille",
+    "plus petite taille",
+    "another size",
+    "bigger size",
+    "smaller size",
 )
 _WRONG = (
     "trompe",
@@ -908,6 +1005,7 @@ _WRONG = (
     "wrong",
     "not the right",
     "not what i",
+    "alors que j",
     "too small",
     "too big",
     "too tight",
@@ -1041,9 +1139,250 @@ _WHERE = (
 )
 _MY_ORDERS = ("mes commandes", "my orders", "liste de mes commandes", "list my orders")
 _RETURN = ("retourner", "retour", "rembours", "return", "refund", "renvoyer")
+_SEND_BACK = ("send back", "send it back", "send them back", "give back", "bring back", "rendre")
 _OWN = ("ma commande", "my order", "commande", "order", "mon colis", "my parcel", "cet article")
 _BOUGHT = ("achete", "acheter", "bought", "purchased")
 _PARCEL = ("colis", "parcel", "package", "livraison", "delivery")
+
+
+_CANCEL = (
+    "annul",
+    "cancel",
+    "j en veux plus",
+    "je n en veux plus",
+    "j en veux pas",
+    "plus besoin",
+    "don t want it",
+    "do not want it",
+    "changed my mind",
+    "change d avis",
+    "laisser tomber",
+    "laisse tomber",
+    "give up on",
+    "drop the order",
+)
+# Already cancelled ("elle a été annulée sans raison"): a question about that, not a request.
+_CANCELLED = (
+    "a ete annul",
+    "ete annul",
+    "est annul",
+    "l ai annul",
+    "lai annul",
+    "was cancel",
+    "been cancel",
+    "got cancel",
+    "is cancel",
+    "cancelled it",
+    "canceled it",
+)
+_HOW_MUCH = ("combien", "how much", "montant", "total", "what did i pay", "amount")
+_PAID = ("paye", "payer", "pay", "paid", "coute", "cost", "total", "montant", "amount")
+_FEE_WORDS = ("livraison", "delivery", "frais", "fee", "point", "fidelite", "loyalty")
+_BROKEN = (
+    "marche plus",
+    "marche pas",
+    "ne marche",
+    "fonctionne plus",
+    "fonctionne pas",
+    "ne fonctionne",
+    "en panne",
+    "casse",
+    "broken",
+    "not working",
+    "stopped working",
+    "doesn t work",
+    "does not work",
+    "dont work",
+    "defect",
+    "defaut",
+    "abime",
+    "damaged",
+    "dechire",
+    "torn",
+)
+_RECEIVED = ("recu", "received", "got it", "livre", "delivered", "achete", "bought")
+# A time asked of someone else's day: nobody here can promise when a courier comes back.
+_WHEN_AGAIN = (
+    "demain",
+    "tomorrow",
+    "ce soir",
+    "tonight",
+    "cet apres midi",
+    "this afternoon",
+    "a quelle heure",
+    "quelle heure",
+    "what time",
+    "matin",
+    "morning",
+    "lundi",
+    "monday",
+    "week end",
+    "weekend",
+)
+# "Quand", "à quelle heure exactement": the state is known, the minute is not (said so).
+_WHEN = (*_WHEN_AGAIN, "quand", "when", "exactement", "exactly", "bientot", "soon", "how long")
+_RELOCATE = (
+    "demenag",
+    "moved",
+    "ne suis plus a",
+    "suis plus a",
+    "plus a la maison",
+    "not at home",
+    "not home",
+    "mon bureau",
+    "my office",
+    "au bureau",
+    "at work",
+    "la bas",
+    "over there",
+    "instead of my",
+    "aller a",
+    "venir a",
+    "come to",
+    "go to",
+    "bring it to",
+    "livrer a",
+    "deliver to",
+    "deliver it to",
+)
+# Whether a product is genuine, its battery, its 5G: only the seller knows, not support.
+_AUTHENTIC = ("original", "authentique", "genuine", "vrai ", "vraie", "vrais ", "real ", "copie")
+_COMPLAINT = (
+    *_RECEIVED,
+    "look",
+    "semble",
+    "on dirait",
+    "money back",
+    "rembours",
+    "c est du",
+    "cest du",
+)
+_FAKE_SAID = (
+    "faux",
+    "fausse",
+    "fake",
+    "contrefa",
+    "counterfeit",
+    "pas original",
+    "not original",
+    "imitation",
+    "pas authentique",
+    "not genuine",
+)
+_SCAM_BAIT = (
+    "j ai gagne",
+    "jai gagne",
+    "vous avez gagne",
+    "tu as gagne",
+    "gagnant",
+    "i won",
+    "you won",
+    "you have won",
+    "have won",
+    "winner",
+    "prize",
+    "tombola",
+    "loterie",
+    "lottery",
+)
+_SEND_MONEY = (
+    "envoy",
+    "envoi",
+    "transfer",
+    "send",
+    "pay",
+    "payer",
+    "paie",
+    "frais",
+    "fee",
+    "depot",
+    "deposit",
+)
+_IN_ADVANCE = (
+    "avance",
+    "advance",
+    "avant qu il",
+    "avant quil",
+    "avant que",
+    "avant de",
+    "before he",
+    "before they",
+    "before it",
+    "before you",
+    "first",
+    "d abord",
+)
+_SOMEONE = (
+    "un numero",
+    "quelqu un",
+    "un gars",
+    "un monsieur",
+    "une dame",
+    "un type",
+    "on me",
+    "il me",
+    "elle me",
+    "a guy",
+    "someone",
+    "somebody",
+    "a man",
+    "a woman",
+    "a number",
+    "he asked",
+    "he wants",
+    "he said",
+    "asked me",
+    "m a demande",
+    "me demande",
+    "m appelle",
+    "called me",
+)
+_DELIVERY_WORDS = ("livraison", "delivery", "transport", "frais de", "delivery fee")
+_FEE_ASKED = (
+    "combien",
+    "how much",
+    "minimum",
+    "compte",
+    "compté",
+    "charged",
+    "prix",
+    "price",
+    "cost",
+    "coute",
+    "regle",
+    "paye",
+    "paid",
+    "qui paie",
+    "qui paye",
+    "who pays",
+    "who pay",
+    "tarif",
+)
+_CARD = (
+    "visa",
+    "mastercard",
+    "carte bancaire",
+    "carte de credit",
+    "credit card",
+    "debit card",
+    "paypal",
+)
+_METHOD = ("orange money", "momo", "mtn", "mobile money", "especes", "cash", "liquide", "wave")
+_SPLIT = ("complet", "le reste", "the rest", "partie", "part", "moitie", "half", "split", "combin")
+_SETTLE = ("payer", "paie", "paye", "regl", "pay", "accept", "prenez", "take", "possible", "peut")
+_POINTS_EARN = ("combien", "how many", "how much", "donne", "gagne", "earn", "get", "fait", "make")
+_BEFORE_ORDER = frozenset(
+    {"la", "le", "l", "ma", "mon", "pour", "sur", "du", "the", "for", "about", "number"}
+    | {"numero", "num", "no", "cancel", "annule", "annuler"}
+)
+# A bare number that names none of her orders ("ça fait 4 jours", "200 000"): what follows.
+_NOT_ORDER_AFTER = frozenset(
+    {"jour", "jours", "j", "day", "days", "semaine", "semaines", "week", "weeks", "heure"}
+    | {"heures", "h", "hour", "hours", "min", "minutes", "mois", "month", "months", "an"}
+    | {"ans", "year", "years", "gnf", "fg", "f", "francs", "franc", "k", "m", "mil", "mille"}
+    | {"million", "millions", "point", "points", "pts", "km", "fois", "times", "pieces"}
+    | {"piece", "articles", "article", "items", "item", "x", "kg"}
+)
 
 
 def _has(folded: str, phrases: tuple[str, ...]) -> bool:
@@ -1061,18 +1400,30 @@ def order_number(text: str) -> int | None:
     return numbers.order_number(text)
 
 
-def detect_intent(text: str) -> Intent:
+def detect_intent(text: str, number: int | None = None) -> Intent:
+    """`_detect`, with whether a time is asked (`Intent.asks_time`)."""
+    intent = _detect(text, number)
+    if _has(fold(text), _WHEN) and not intent.asks_time:
+        return Intent(intent.kind, intent.order_id, intent.entry, asks_time=True)
+    return intent
+
+
+def _detect(text: str, number: int | None = None) -> Intent:
     """What the question is about: a person, one of her own situations, or the FAQ.
 
     Tried in order, most specific first: "le vendeur ne répond pas" is about a silent seller
     before it is about sellers; "j'ai pas reçu le code" is a lost code before a late parcel.
+    `number`: the order the caller found named (`her_order_number`: "la 9" when 9 is hers);
+    else only an order number the words say is one (`order_number`).
     """
     folded = fold(text)
-    number = order_number(text)
+    if number is None:
+        number = order_number(text)
     orderish = number is not None or _has(folded, _OWN)
     if _has(folded, HUMAN_PHRASES):
         return Intent(IntentKind.HUMAN)
-    if _has(folded, _SELLER) and _has(folded, _SILENT):
+    nobody = _has(folded, ("personne ne repond", "personne qui repond", "personne repond"))
+    if (_has(folded, _SELLER) or nobody) and _has(folded, _SILENT):
         return Intent(IntentKind.SELLER_SILENT, number)
     money = _has(folded, _MORE_MONEY) or (
         _has(folded, _MORE) and (_has(folded, _MONEY) or bool(_DIGIT.search(folded)))
@@ -1081,12 +1432,17 @@ def detect_intent(text: str) -> Intent:
         return Intent(IntentKind.COURIER_OVERCHARGE, number)
     if _has(folded, _COURIER) and _has(folded, _MISCONDUCT):
         return Intent(IntentKind.COURIER_ISSUE, number)
-    if _has(folded, _CODE) and _has(folded, _CODE_FAILS) and "promo" not in folded:
+    rule_question = _has(folded, ("combien", "how many", "essai", "attempt", "tries"))
+    failing = _has(folded, _CODE) and _has(folded, _CODE_FAILS) and "promo" not in folded
+    if failing and not rule_question:
         return Intent(IntentKind.CODE_PROBLEM, number)
     # A PIN asked for by someone — a call, a message "from support" — is a scam until the
     # parcel is in her hands: the safety rule, before any FAQ entry on how the PIN works.
-    if _has(folded, ("pin", "code")) and _has(folded, _SHARE) and _has(folded, _ASKER):
+    asker = _has(folded, _ASKER) or _has(folded, _COURIER)
+    if _has(folded, ("pin", "code")) and _has(folded, _SHARE) and asker:
         return Intent(IntentKind.PIN_SAFETY, number)
+    if _is_scam(folded):
+        return Intent(IntentKind.FAQ_ENTRY, number, entry="advance_scam")
     if _has(folded, _CODE) and _has(folded, _LOST) and "promo" not in folded:
         return Intent(IntentKind.LOST_CODE, number)
     returning = _has(folded, _RETURN_WORDS) or _has_prefix(folded, ("rembours", "refund"))
@@ -1096,16 +1452,28 @@ def detect_intent(text: str) -> Intent:
     refund = _has(folded, _REFUND) or (_has(folded, _MY_MONEY) and returning)
     if refund and _has(folded, _REFUND_STATUS):
         return Intent(IntentKind.REFUND_STATUS, number)
+    if _has(folded, _POINTS) and _has(folded, _POINTS_EARN) and _spent(text) is not None:
+        return Intent(IntentKind.POINTS_FOR)
     if _has(folded, _POINTS) and _has(folded, _BALANCE):
         return Intent(IntentKind.LOYALTY_BALANCE)
     if _has(folded, _ABSENT) and _has(folded, _VISIT):
         return Intent(IntentKind.MISSED_DELIVERY, number)
-    if _has(folded, _ADDRESS) and _has(folded, _CHANGE):
+    moved = _has(folded, _RELOCATE) and (orderish or _has(folded, _COURIER + _PARCEL))
+    if (_has(folded, _ADDRESS) and _has(folded, _CHANGE)) or moved:
         return Intent(IntentKind.CHANGE_ADDRESS, number)
+    cancelling = _has(folded, _CANCEL) or _has_prefix(folded, ("annul", "cancel"))
+    if cancelling and not _has(folded, _CANCELLED):
+        return Intent(IntentKind.CANCEL_ORDER, number)
+    paid = _has(folded, _HOW_MUCH) and _has(folded, _PAID)
+    if number is not None and paid and not _has(folded, _FEE_WORDS):
+        return Intent(IntentKind.ORDER_TOTAL, number)
+    if _has(folded, _BROKEN) and (_has(folded, _RECEIVED) or orderish):
+        return Intent(IntentKind.DEFECT, number)
     wrong = _has(folded, _WRONG) and _has(folded, _ITEM) and not _has(folded, _REFUND)
     if _has(folded, _EXCHANGE + _MISFIT) or wrong:
         return Intent(IntentKind.WRONG_ITEM, number)
-    if _has_prefix(folded, _RETURN) and orderish and not _has(folded, ("politique", "policy")):
+    sending_back = _has_prefix(folded, _RETURN) or _has(folded, _SEND_BACK)
+    if sending_back and orderish and not _has(folded, ("politique", "policy")):
         return Intent(IntentKind.RETURN_ELIGIBILITY, number)
     # "bought shoes 2 weeks ago, can I send them back": a return, not a late parcel.
     if _has(folded, _RETURN_WORDS) and _has(folded, _SINCE + _BOUGHT):
@@ -1122,7 +1490,71 @@ def detect_intent(text: str) -> Intent:
         return Intent(IntentKind.ORDER_STATUS, number)
     if _has(folded, _MY_ORDERS):
         return Intent(IntentKind.MY_ORDERS)
-    return Intent(IntentKind.FAQ)
+    if _has(folded, _FAKE_SAID) and _has(folded, _COMPLAINT):
+        return Intent(IntentKind.FAQ_ENTRY, number, entry="counterfeit")
+    if _has(folded, _AUTHENTIC + _FAKE_SAID):
+        return Intent(IntentKind.CANNOT_KNOW, number)
+    entry = _payment_entry(folded)
+    if entry:
+        return Intent(IntentKind.FAQ_ENTRY, number, entry=entry)
+    return Intent(IntentKind.FAQ, number)
+
+
+def _is_scam(folded: str) -> bool:
+    """Money asked for ahead of the parcel — a "prize" to collect, fees "before he brings it":
+    Boutik never asks for money before the door, whatever the asker says."""
+    if _has(folded, _POINTS):
+        return False
+    asked = _has(folded, _SEND_MONEY)
+    bait = _has(folded, _SCAM_BAIT) and asked
+    return bait or (asked and _has(folded, _IN_ADVANCE) and _has(folded, _SOMEONE))
+
+
+def _payment_entry(folded: str) -> str:
+    """A payment question that names a card or a method: the FAQ entry it is about, or ""."""
+    if _has(folded, _IN_ADVANCE) and _has(folded, (*_SEND_MONEY, "sous", "argent", "money")):
+        return "payment_methods"
+    returning = _has_prefix(folded, _RETURN) or _has(folded, (*_SEND_BACK, "renvoie"))
+    if _has(folded, _DELIVERY_WORDS) and _has(folded, _FEE_ASKED) and not returning:
+        return "delivery_fee"
+    if _has(folded, _FEE_WORDS) and not _has(folded, _METHOD + _CARD):
+        return ""
+    if _has(folded, _CARD) or (_has(folded, ("carte", "card")) and _has(folded, _SETTLE)):
+        return "cards"
+    if _has(folded, _METHOD) and _has(folded, _SPLIT):
+        return "split_payment"
+    if _has(folded, _METHOD) and _has(folded, _SETTLE) and not _has(folded, _FEE_WORDS):
+        return "payment_methods"
+    return ""
+
+
+def _spent(text: str) -> int | None:
+    """The amount of a "how many points for X" question: the largest GNF-sized one (a points
+    count such as "125 points" is not an amount spent)."""
+    found = [a for a in numbers.amounts(text) if a >= 1_000]
+    return max(found) if found else None
+
+
+def her_order_number(reader: Any, text: str) -> int | None:
+    """The order she names: the words' own ("commande 9", "#9"), else a bare number that is one
+    of HER orders ("la 9, c'est trop tard ?"), never a count or an amount ("4 jours",
+    "200 000"). Each candidate is read through the scoped reader: another buyer's order number
+    names nothing."""
+    named = order_number(text)
+    if named is not None and not re.search(rf"\+\s*{named}", text):  # "numéro +224…" is a phone
+        return named
+    words = numbers.join_number_tokens(fold(text).split())
+    for i, word in enumerate(words[:60]):
+        if not word.isdecimal() or len(word) > 7:
+            continue
+        after = words[i + 1] if i + 1 < len(words) else ""
+        # "la 9", "pour la 5", "mon 11": a number after an article or "pour", or opening the
+        # message; never "tecno spark 10" (a model name) nor "ça fait 4 jours".
+        if after in _NOT_ORDER_AFTER or (i and words[i - 1] not in _BEFORE_ORDER):
+            continue
+        if reader.order(int(word), tool="order_named") is not None:
+            return int(word)
+    return None
 
 
 # --- the offline answer -----------------------------------------------------------------------
@@ -1260,9 +1692,14 @@ def _code_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
 def _refund_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
     topic = IntentKind.REFUND_STATUS.value
     found = _pick(reader.refunds(), intent.order_id)
+    if not found and intent.order_id is not None:
+        fact = reader.order(intent.order_id)
+        if fact is not None and fact["status"] in ("cancelled", "refused"):
+            said = _t(lang, "refund.nothing_paid", order_id=fact["order_id"])
+            return SupportAnswer(said, topic=topic, order_id=fact["order_id"])
     if not found:
         return SupportAnswer(_t(lang, "none.refund", days=_days(reader)), topic=topic)
-    lines = [
+    lines = [_t(lang, "refund.header")] + [
         _t(
             lang,
             f"refund.{r['state']}",
@@ -1298,6 +1735,8 @@ def _missed_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
                 expires_on=code.get("expires_on") or "-",
             )
         )
+    if intent.asks_time:
+        lines.insert(0, _t(lang, "missed.no_time"))
     only = moving[0]["order_id"] if len(moving) == 1 else None
     return SupportAnswer("\n\n".join(lines), topic=topic, order_id=only)
 
@@ -1358,6 +1797,98 @@ def _return_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
     return SupportAnswer(_return_text(lang, verdict), topic=topic, order_id=order_id)
 
 
+def _cancel_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    """Whether the order she names can still be cancelled, from its own state."""
+    topic = IntentKind.CANCEL_ORDER.value
+    if intent.order_id is None:
+        # No order named: the rule, and which of hers can still be cancelled (naming one that
+        # cannot would answer a question she may not have asked).
+        lines = [faq_answer("cancel", lang, reader.rules())]
+        open_ = [o for o in reader.orders_in_transit() if o["status"] in _CANCELLABLE]
+        if open_:
+            rows = ", ".join(_t(lang, "code.row", order_id=o["order_id"]) for o in open_)
+            lines.append(_t(lang, "cancel.open", orders=rows))
+        return SupportAnswer("\n".join(lines), topic=topic)
+    fact = reader.order(intent.order_id)
+    if fact is None:
+        return SupportAnswer(_t(lang, "order_unknown", order_id=intent.order_id), topic=topic)
+    status = fact["status"]
+    if status == "delivered":
+        verdict = reader.return_eligibility(fact["order_id"])
+        text = _t(lang, "cancel.delivered") + "\n" + _return_text(lang, verdict)
+        return SupportAnswer(text, topic=topic, order_id=fact["order_id"])
+    return SupportAnswer(_cancel_line(reader, lang, fact), topic=topic, order_id=fact["order_id"])
+
+
+_CANCELLABLE = ("placed", "accepted", "courier_assigned")
+
+
+def _cancel_line(reader: Any, lang: str, fact: dict[str, Any]) -> str:
+    status = fact["status"]
+    key = {
+        "placed": "cancel.yes",
+        "accepted": "cancel.yes",
+        "courier_assigned": "cancel.yes",
+        "picked_up": "cancel.too_late",
+        "delivered": "cancel.closed",
+        "completed": "cancel.closed",
+    }.get(status, "cancel.already")
+    return _t(
+        lang,
+        key,
+        order_id=fact["order_id"],
+        name=fact["courier_first_name"] or "-",
+        status=i18n.t(lang, f"buyer.short.{status}"),
+        days=_days(reader),
+    )
+
+
+def _total_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    """What the order she names costs in all (goods, delivery when she pays it, less codes)."""
+    topic = IntentKind.ORDER_TOTAL.value
+    fact = reader.order(intent.order_id) if intent.order_id is not None else None
+    if fact is None:
+        said = _t(lang, "order_unknown", order_id=intent.order_id)
+        return SupportAnswer(said, topic=topic)
+    text = _t(
+        lang,
+        "order_total",
+        order_id=fact["order_id"],
+        total_gnf=fact["total_gnf"],
+        status=i18n.t(lang, f"buyer.short.{fact['status']}"),
+    )
+    return SupportAnswer(text, topic=topic, order_id=fact["order_id"])
+
+
+def _defect_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    """Broken or damaged after delivery: a return within the window, with that order's verdict;
+    anything beyond it (a warranty) is the seller's to answer, not ours to promise."""
+    topic = IntentKind.DEFECT.value
+    order_id = intent.order_id
+    if order_id is None:
+        done = [o for o in reader.my_orders() if o["status"] in ("delivered", "completed")]
+        order_id = done[0]["order_id"] if done else None
+    lines = [_t(lang, "defect", days=_days(reader))]
+    verdict = reader.return_eligibility(order_id) if order_id is not None else None
+    if verdict is not None:
+        lines.append(_return_text(lang, verdict))
+    return SupportAnswer("\n".join(lines), topic=topic, order_id=order_id)
+
+
+def _points_for_answer(reader: Any, text: str, lang: str) -> SupportAnswer:
+    """The earning rule applied to the amount she names (`commerce.money.loyalty_points_for`)."""
+    r = reader.rules()
+    spent = _spent(text) or 0
+    said = _t(
+        lang,
+        "points_for",
+        amount_gnf=format_gnf(spent),
+        points=loyalty_points_for(spent, gnf_per_point=r.gnf_per_point),
+        per_point_gnf=format_gnf(r.gnf_per_point),
+    )
+    return SupportAnswer(said, topic=IntentKind.POINTS_FOR.value)
+
+
 def _admin_answer(reader: Any, lang: str, intent: Intent, key: str) -> SupportAnswer:
     """A person is the answer, and not the seller: an admin takes it at once."""
     moving = _pick(reader.orders_in_transit(), intent.order_id)
@@ -1384,7 +1915,7 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
     a human. The FAQ is searched in the language the question is written in and answered in
     `lang` (both files share their entry ids).
     """
-    intent = detect_intent(text)
+    intent = detect_intent(text, her_order_number(reader, text))
     kind = intent.kind
     if kind == IntentKind.HUMAN:
         return SupportAnswer(_t(lang, "handoff"), handoff=True, topic=kind.value)
@@ -1400,10 +1931,19 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         return _admin_answer(reader, lang, intent, "return_trouble")
     if kind == IntentKind.PIN_SAFETY:
         return SupportAnswer(_t(lang, "pin_safety"), topic=kind.value)
+    # What nobody here can know (a network outage, a restock date, the weather) is said
+    # honestly before any of her orders is read: "le réseau est en panne" is not a broken item.
+    if _has(fold(text), UNKNOWABLE):
+        return _not_found(lang, misses)
     if kind == IntentKind.LOYALTY_BALANCE:
         return _loyalty_answer(reader, lang)
     if kind == IntentKind.MY_ORDERS:
         return SupportAnswer(_orders_text(lang, reader.my_orders()), topic=kind.value)
+    if kind == IntentKind.POINTS_FOR:
+        return _points_for_answer(reader, text, lang)
+    if kind == IntentKind.FAQ_ENTRY:
+        answer = faq_answer(intent.entry, lang, reader.rules())
+        return SupportAnswer(answer, topic=f"faq:{intent.entry}", order_id=intent.order_id)
     answers = {
         IntentKind.ORDER_STATUS: _status_answer,
         IntentKind.LOST_CODE: _code_answer,
@@ -1412,15 +1952,34 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         IntentKind.CHANGE_ADDRESS: _address_answer,
         IntentKind.WRONG_ITEM: _wrong_item_answer,
         IntentKind.RETURN_ELIGIBILITY: _return_answer,
+        IntentKind.CANCEL_ORDER: _cancel_answer,
+        IntentKind.ORDER_TOTAL: _total_answer,
+        IntentKind.DEFECT: _defect_answer,
     }
-    if kind in answers:
-        return answers[kind](reader, lang, intent)
-    if _has(fold(text), UNKNOWABLE):
+    if kind == IntentKind.CANNOT_KNOW:
         return _not_found(lang, misses)
+    if kind in answers:
+        found = answers[kind](reader, lang, intent)
+        if intent.asks_time and kind.value in _TIMED and not found.handoff:
+            found = replace(found, text=_t(lang, "no_time") + "\n" + found.text)
+        return found
     hits = reader.faq(text, lang=language.detect(text) or faq_language(text) or lang, limit=2)
-    if hits and hits[0]["sure"]:
-        topic = hits[0]["topic"]
-        return SupportAnswer(faq_answer(topic, lang, reader.rules()), topic=f"faq:{topic}")
+    sure = hits[0]["topic"] if hits and hits[0]["sure"] else ""
+    if intent.order_id is not None:
+        # Her order first: "la 9 ya du nouveau", "who is bringing order 11" — the order she
+        # names says where it is, who brings it and why it was refused; a sure FAQ entry
+        # follows it, so a rule asked about that order is answered too.
+        mine = _status_answer(reader, lang, intent)
+        if sure:
+            mine = replace(mine, text=mine.text + "\n\n" + faq_answer(sure, lang, reader.rules()))
+        if intent.asks_time:
+            mine = replace(mine, text=_t(lang, "no_time") + "\n" + mine.text)
+        return mine
+    if sure:
+        said = faq_answer(sure, lang, reader.rules())
+        if intent.asks_time and sure == "delivery_time":
+            said = _t(lang, "no_time") + "\n" + said
+        return SupportAnswer(said, topic=f"faq:{sure}")
     return _not_found(lang, misses)
 
 

@@ -109,7 +109,7 @@ def test_never_confidently_wrong_and_at_least_90_percent_right(db: Db) -> None:
     for user_id in (world.buyer_id, world.newcomer_id):
         results = run(db, world, user_id)
         wrong = [(q["q"], a.topic) for q, a in results if verdict(a, q["expect"]) == "wrong"]
-        assert wrong == []
+        assert wrong == [], "\n".join(map(str, wrong))
         right = [q for q, a in results if verdict(a, q["expect"]) == "right"]
         for lang in ("fr", "en"):
             mine = [q for q in QUESTIONS if q["lang"] == lang]
