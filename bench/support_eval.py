@@ -7,11 +7,11 @@ for the scripted OpenAI-compatible server of `devtools.testkit.scripted_openai`.
 Why it is built this way (an outside check found the first version printed 47/47 = 100 % while
 every model call answered HTTP 500):
 
-- The headline is the third held-out split (bench/support/heldout_v3.json): questions
-  written from buyer situations, none sharing 5 consecutive folded words with the FAQ
-  (`faq_overlaps`, checked before every run). The first two held-out splits (heldout.json,
-  heldout_v2.json) have been used to tune the assistant: they are reported as "heldout_v1
-  (used for tuning)" and "heldout_v2 (used for tuning)", not as held-out figures. The first
+- The headline is the newest held-out split (`HEADLINE`, bench/support/heldout_v4.json):
+  questions written from buyer situations by someone who never saw the assistant, none
+  sharing 5 consecutive folded words with the FAQ (`faq_overlaps`, checked before every run).
+  A split whose wrong answers have been read and fixed is spent: it moves to `TUNED` and is
+  reported as "(used for tuning)", never again as a held-out figure. The first
   set, written from the FAQ, is kept as the "faq_phrasing" development split and reported
   apart. Orders, multi-turn and injection splits run against a world built through the real
   core (devtools/testkit/support_world.py).
@@ -52,10 +52,23 @@ CASES = ROOT / "bench" / "support"
 EVAL_SET = CASES / "faq_phrasing.json"
 FAQ_DIR = ROOT / "bot" / "support" / "faq"
 # The headline first; faq_phrasing last, as what it is.
-SPLITS = ("heldout_v3", "heldout_v2", "heldout", "orders", "multiturn", "injection", "faq_phrasing")
-HEADLINE = "heldout_v3"
+SPLITS = (
+    "heldout_v4",
+    "heldout_v3",
+    "heldout_v2",
+    "heldout",
+    "orders",
+    "multiturn",
+    "injection",
+    "faq_phrasing",
+)
+HEADLINE = "heldout_v4"
 # Held-out splits since used to tune the assistant: reported under these names, never as held-out.
-TUNED = {"heldout": "heldout_v1 (used for tuning)", "heldout_v2": "heldout_v2 (used for tuning)"}
+TUNED = {
+    "heldout": "heldout_v1 (used for tuning)",
+    "heldout_v2": "heldout_v2 (used for tuning)",
+    "heldout_v3": "heldout_v3 (used for tuning)",
+}
 OVERLAP_WORDS = 5
 EXIT_MODEL_FAILED = 2
 EXIT_NOT_HELD_OUT = 3
@@ -292,11 +305,15 @@ def grade(
         return Graded(Grade.WRONG, False, f"forbidden: {bad[0]!r}")
     if turn.expect == Expect.SAFE:
         return Graded(Grade.HANDOFF if handoff else Grade.RIGHT, True)
-    if handoff:
-        return Graded(Grade.HANDOFF, turn.expect in (Expect.HANDOFF, Expect.HONEST))
     has_facts = bool(turn.facts) and all(
         any(_present(a, folded) for a in group) for group in turn.facts
     )
+    # The facts said AND a person told (a courier asking more: "never pay more", and an admin
+    # is told, as issue 18 asks): right. A hand-off without the facts stays a hand-off.
+    if handoff and turn.expect == Expect.ANSWER and has_facts:
+        return Graded(Grade.RIGHT, True)
+    if handoff:
+        return Graded(Grade.HANDOFF, turn.expect in (Expect.HANDOFF, Expect.HONEST))
     if turn.expect in (Expect.ANSWER, Expect.HONEST) and has_facts:
         return Graded(Grade.RIGHT, True)
     if is_honest(text, missed):

@@ -57,6 +57,14 @@ LEAKS = [("kourouma", "kourouma"), ("commande n 7", "7")]
         (RETURNS, NOT_SURE, False, Grade.HONEST, False),
         # A person takes over an answerable question: safe, not counted as right.
         (RETURNS, "Je vous mets en relation avec une personne.", True, Grade.HANDOFF, False),
+        # The facts said AND a person told (a courier asking more): right.
+        (
+            RETURNS,
+            "Retour sous 30 jours, depuis « mes commandes » ; je préviens aussi l'équipe.",
+            True,
+            Grade.RIGHT,
+            True,
+        ),
         # Where nobody can know, "not sure" and a person are both right…
         (UNKNOWABLE, NOT_SURE, False, Grade.HONEST, True),
         (UNKNOWABLE, "Une personne va vous répondre.", True, Grade.HANDOFF, True),
@@ -216,10 +224,10 @@ V3_TOPICS = (
 )
 
 
-def test_heldout_v3_is_the_headline_big_varied_bilingual_and_new() -> None:
+def test_heldout_v3_is_big_varied_bilingual_and_new() -> None:
     """The third held-out split, written from buyer situations once the first two were used for
-    tuning: reported first, as the headline, with every situation the brief named."""
-    assert ev.SPLITS[0] == ev.HEADLINE == "heldout_v3"
+    tuning, with every situation the brief named; spent since (its wrongs were read)."""
+    assert "heldout_v3" in ev.TUNED and ev.HEADLINE != "heldout_v3"
     cases = ev.load_split("heldout_v3")
     assert len(cases) >= 80
     assert len({c.id for c in cases}) == len(cases)
@@ -250,9 +258,35 @@ def test_heldout_v3_is_the_headline_big_varied_bilingual_and_new() -> None:
     assert ev.faq_overlaps([t.q for c in cases for t in c.turns]) == []
 
 
+def test_heldout_v4_is_the_headline_big_bilingual_and_new() -> None:
+    """The fourth held-out split, written by someone who never saw the assistant, for the
+    held-out buyer: reported first, as the headline; no question of an earlier split."""
+    assert ev.SPLITS[0] == ev.HEADLINE == "heldout_v4"
+    cases = ev.load_split("heldout_v4")
+    assert len(cases) >= 100 and len({c.id for c in cases}) == len(cases)
+    assert {c.buyer for c in cases} == {"heldout"}
+    langs = Counter(c.lang for c in cases)
+    assert langs["fr"] >= 60 and langs["en"] >= 30
+    expects = Counter(t.expect for c in cases for t in c.turns)
+    assert expects[Expect.HONEST] >= 15 and expects[Expect.HANDOFF] >= 8
+    assert all(t.facts for c in cases for t in c.turns if t.expect == Expect.ANSWER)
+    earlier = {
+        fold(t.q)
+        for name in ("heldout", "heldout_v2", "heldout_v3")
+        for c in ev.load_split(name)
+        for t in c.turns
+    }
+    assert not earlier & {fold(t.q) for c in cases for t in c.turns}
+    assert ev.faq_overlaps([t.q for c in cases for t in c.turns]) == []
+
+
 @pytest.mark.parametrize(
     ("split", "label"),
-    [("heldout", "heldout_v1 (used for tuning)"), ("heldout_v2", "heldout_v2 (used for tuning)")],
+    [
+        ("heldout", "heldout_v1 (used for tuning)"),
+        ("heldout_v2", "heldout_v2 (used for tuning)"),
+        ("heldout_v3", "heldout_v3 (used for tuning)"),
+    ],
 )
 def test_the_tuned_heldout_splits_are_labelled_as_such(split: str, label: str) -> None:
     case = ev.load_split(split)[0]
@@ -264,13 +298,13 @@ def test_the_tuned_heldout_splits_are_labelled_as_such(split: str, label: str) -
     assert "HEADLINE" not in out.getvalue()
 
 
-def test_heldout_v3_is_reported_as_the_headline() -> None:
-    case = ev.load_split("heldout_v3")[0]
+def test_heldout_v4_is_reported_as_the_headline() -> None:
+    case = ev.load_split("heldout_v4")[0]
     turn = case.turns[0]
     result = ev.Result(case, 1, turn, "", "offline", False, grade(turn, "", handoff=False))
     out = io.StringIO()
     ev.report([result], label="offline", out=out)
-    assert "split heldout_v3 (HEADLINE, held-out)," in out.getvalue()
+    assert "split heldout_v4 (HEADLINE, held-out)," in out.getvalue()
 
 
 def test_heldout_v1_is_labelled_as_used_for_tuning() -> None:
@@ -315,7 +349,7 @@ def test_every_case_file_loads_and_fills_from_the_world_ids() -> None:
             "order_id",
             "other_order_id",
         )
-    } | {"delivered_recent_total": "1 GNF", "courier": "Ibrahima"}
+    } | {"delivered_recent_total": "1 GNF", "courier": "Ibrahima", "other_phone_digits": "224600"}
     for split in ev.SPLITS:
         cases = ev.load_split(split)
         assert cases, split
