@@ -1387,8 +1387,14 @@ _NOT_ORDER_AFTER = frozenset(
 
 def _has(folded: str, phrases: tuple[str, ...]) -> bool:
     """A phrase starting at a word boundary: "pas arrive" also finds "pas arrivee"."""
-    padded = f" {folded} "
-    return any(f" {p}" in padded for p in phrases)
+    return _phrase_pattern(phrases).search(f" {folded} ") is not None
+
+
+@cache
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled alternation per word list: every inbound text that might be a support
+    question runs ~50 of these lists, on the web's hot path (issue 20's profile)."""
+    return re.compile(" (?:" + "|".join(re.escape(p) for p in phrases) + ")")
 
 
 def _has_prefix(folded: str, stems: tuple[str, ...]) -> bool:
