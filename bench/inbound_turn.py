@@ -297,24 +297,30 @@ def report(f: Figures, args: argparse.Namespace) -> None:
     inflation = f.at80.pct(99) / f.at2.pct(50)
     errors = f.at2.errors + f.at80.errors + f.half.errors + f.turn.errors
     print()
-    print(
-        f"RATIO turn/bare = {ratio:.3f} ({f.turn.rps:.1f} / {f.bare.rps:.1f} req/s); "
-        f"target >= 0.30: {'met' if ratio >= 0.30 else 'NOT met'}"
-    )
+    # Issue 20: a turn's physical floor is the one commit it must make, so the headline ratio
+    # is against one INSERT+COMMIT under the same gunicorn; against bare Flask it mostly
+    # measures Python against C (kept as a reference).
+    if f.floor is not None:
+        floor = f.turn.rps / f.floor.rps
+        print(
+            f"RATIO turn/INSERT+COMMIT = {floor:.3f} ({f.turn.rps:.1f} / {f.floor.rps:.1f} req/s); "
+            f"target >= 0.35: {'met' if floor >= 0.35 else 'NOT met'}"
+        )
     print(
         f"RATIO p99@80 / p50@2 = {inflation:.2f} ({f.at80.pct(99):.1f} / {f.at2.pct(50):.1f} ms), "
         f"errors {errors}; target <= 2.0 with 0 errors: "
         f"{'met' if inflation <= 2.0 and errors == 0 else 'NOT met'}"
     )
+    print(f"reference: turn / bare Flask = {ratio:.3f} ({f.turn.rps:.1f} / {f.bare.rps:.1f} req/s)")
     if f.floor is not None:
-        print(
-            f"reference: one INSERT+COMMIT / bare = {f.floor.rps / f.bare.rps:.3f}; "
-            f"turn / INSERT+COMMIT = {f.turn.rps / f.floor.rps:.3f}"
-        )
+        print(f"reference: one INSERT+COMMIT / bare = {f.floor.rps / f.bare.rps:.3f}")
     print(
         f"half of peak ({f.half.rate:.1f} req/s): p50 {f.half.pct(50):.1f} ms, "
         f"p99 {f.half.pct(99):.1f} ms"
     )
+    from bench.machine import speed_line
+
+    print(speed_line())
     print("reproduce: .venv/bin/python -m bench.inbound_turn " + " ".join(sys.argv[1:]))
 
 

@@ -103,6 +103,9 @@ def main() -> None:
         cpu.append((time.process_time() - start) * 1000)
         wall.append((time.perf_counter() - wall_start) * 1000)
         counts.append(len(statements))
+    from bench.machine import speed_line
+
+    print(speed_line())  # divide CPU ms by the loop's ms to compare machines
     if args.sql:
         for s in statements:
             print(" ", " ".join(s.split())[:160])
