@@ -133,11 +133,6 @@ UNKNOWABLE = (
     "garanti",
     "warranty",
     "guarantee",
-    "dollar",
-    "usd",
-    "euro",
-    "cfa",
-    "xof",
     "taux de change",
     "exchange rate",
     "convert",
@@ -148,6 +143,20 @@ UNKNOWABLE = (
     "restock",
     "reapprovision",
     "arrivage",
+    # Prices and promotions to come, a seller's subscription: nobody here can say.
+    "va baisser",
+    "vont baisser",
+    "going to drop",
+    "will drop",
+    "go down",
+    "tabaski",
+    "ramadan",
+    "black friday",
+    "soldes",
+    "par mois",
+    "per month",
+    "abonnement",
+    "subscription",
     # A product's specifications are the seller's listing, not support's to guess.
     "mah",
     "batterie",
@@ -464,6 +473,8 @@ class IntentKind(StrEnum):
     SELLER_SILENT = "seller_silent"  # an admin, at once
     COURIER_OVERCHARGE = "courier_overcharge"  # never pay more; an admin, at once
     COURIER_ISSUE = "courier_issue"  # gone with the cash, rude, threatening: an admin, at once
+    NOT_RECEIVED = "not_received"  # marked delivered, never received: an admin, at once
+    COMPLAINT = "complaint"  # the police, a lawyer, "delete my data": an admin, at once
     CODE_PROBLEM = "code_problem"  # a code refused or locked at the door: an admin, at once
     RETURN_TROUBLE = "return_trouble"  # a return refused or never collected: an admin, at once
     PIN_SAFETY = "pin_safety"  # someone asks for her PIN: never, only the courier at the door
@@ -478,6 +489,7 @@ class IntentKind(StrEnum):
     ORDER_TOTAL = "order_total"  # "combien j'ai payé pour la 6": that order's total
     DEFECT = "defect"  # received, now broken: the return window of that order
     POINTS_FOR = "points_for"  # "280 000 ça fait combien de points": the rule, applied
+    POINTS_VALUE = "points_value"  # "50 points ça fait combien": what they take off
     FAQ_ENTRY = "faq_entry"  # a rule names the FAQ entry (`Intent.entry`): no scoring needed
     CANNOT_KNOW = "cannot_know"  # is it genuine, its battery: the honest "not sure"
     MY_ORDERS = "my_orders"
@@ -847,6 +859,11 @@ _ASKER = (
     "asks for my",
     "asked for my",
     "asking for my",
+    "a text",
+    "an sms",
+    "a message",
+    "un message",
+    "un sms",
 )
 _POINTS = ("point", "points", "fidelite", "loyalty")
 _BALANCE = ("combien", "solde", "ai je", "how many", "balance", "do i have", "have i got")
@@ -979,6 +996,8 @@ _MISFIT = (
     "didn t fit",
     "does not fit",
     "contre une taille",
+    "me serre",
+    "me serrent",
     "une autre taille",
     "autre taille",
     "plus grande taille",
@@ -1145,6 +1164,43 @@ _BOUGHT = ("achete", "acheter", "bought", "purchased")
 _PARCEL = ("colis", "parcel", "package", "livraison", "delivery")
 
 
+_MARKED_DELIVERED = ("livre", "delivered", "marque", "marked")
+_NEVER_GOT = (
+    "jamais recu",
+    "pas recu",
+    "rien recu",
+    "never got",
+    "never received",
+    "didn t get",
+    "did not get",
+    "didn t receive",
+    "did not receive",
+    "haven t received",
+    "have not received",
+    "not received",
+)
+_THREAT = (
+    "plainte",
+    "police",
+    "gendarmerie",
+    "avocat",
+    "tribunal",
+    "lawyer",
+    "sue you",
+    "voleurs",
+    "thieves",
+    "escrocs",
+)
+_FORGET_ME = (
+    "supprimer mon compte",
+    "supprimez mon compte",
+    "effacer mes donnees",
+    "effacez mes donnees",
+    "delete my account",
+    "close my account",
+    "delete my data",
+    "erase my data",
+)
 _CANCEL = (
     "annul",
     "cancel",
@@ -1175,6 +1231,8 @@ _CANCELLED = (
     "cancelled it",
     "canceled it",
 )
+_NEXT_TIME = ("prochaine", "la prochaine fois", "next order", "next time", "future order")
+_WORTH = ("vaut", "valent", "worth", "how much off", "reduction", "discount", "en gnf", "in gnf")
 _HOW_MUCH = ("combien", "how much", "montant", "total", "what did i pay", "amount")
 _PAID = ("paye", "payer", "pay", "paid", "coute", "cost", "total", "montant", "amount")
 _FEE_WORDS = ("livraison", "delivery", "frais", "fee", "point", "fidelite", "loyalty")
@@ -1198,9 +1256,21 @@ _BROKEN = (
     "abime",
     "damaged",
     "dechire",
+    "ecrase",
+    "crushed",
     "torn",
 )
-_RECEIVED = ("recu", "received", "got it", "livre", "delivered", "achete", "bought")
+_RECEIVED = (
+    "recu",
+    "received",
+    "got it",
+    "livre",
+    "delivered",
+    "achete",
+    "bought",
+    "arrive",
+    "came",
+)
 # A time asked of someone else's day: nobody here can promise when a courier comes back.
 _WHEN_AGAIN = (
     "demain",
@@ -1406,6 +1476,47 @@ def order_number(text: str) -> int | None:
     return numbers.order_number(text)
 
 
+# Elisions typed without their apostrophe ("jai", "cest", "largent", "jannule"): what the word
+# lists expect ("j ai", "c est", "l argent"). Only unambiguous words: "ma", "sa", "la" stay.
+_ELISIONS = {
+    "jai": "j ai",
+    "jen": "j en",
+    "jetais": "j etais",
+    "jattend": "j attend",
+    "jattends": "j attends",
+    "jannule": "j annule",
+    "jachete": "j achete",
+    "jaime": "j aime",
+    "jarrive": "j arrive",
+    "jusqua": "jusqu a",
+    "cest": "c est",
+    "cetait": "c etait",
+    "largent": "l argent",
+    "ladresse": "l adresse",
+    "lai": "l ai",
+    "quil": "qu il",
+    "quelle": "qu elle",
+    "quon": "qu on",
+    "nai": "n ai",
+    "mavez": "m avez",
+    "mont": "m ont",
+    "davance": "d avance",
+    "dabord": "d abord",
+    "douvrir": "d ouvrir",
+    "dargent": "d argent",
+    "jveux": "je veux",
+    "chui": "je suis",
+}
+
+
+def unelide(folded: str) -> str:
+    """`folded` with the apostrophe-less elisions buyers type spelled out."""
+    words = folded.split()
+    if not any(w in _ELISIONS for w in words):
+        return folded
+    return " ".join(_ELISIONS.get(w, w) for w in words)
+
+
 def detect_intent(text: str, number: int | None = None) -> Intent:
     """`_detect`, with whether a time is asked (`Intent.asks_time`)."""
     intent = _detect(text, number)
@@ -1422,7 +1533,7 @@ def _detect(text: str, number: int | None = None) -> Intent:
     `number`: the order the caller found named (`her_order_number`: "la 9" when 9 is hers);
     else only an order number the words say is one (`order_number`).
     """
-    folded = fold(text)
+    folded = unelide(fold(text))
     if number is None:
         number = order_number(text)
     orderish = number is not None or _has(folded, _OWN)
@@ -1431,6 +1542,10 @@ def _detect(text: str, number: int | None = None) -> Intent:
     nobody = _has(folded, ("personne ne repond", "personne qui repond", "personne repond"))
     if (_has(folded, _SELLER) or nobody) and _has(folded, _SILENT):
         return Intent(IntentKind.SELLER_SILENT, number)
+    if _has(folded, _MARKED_DELIVERED) and _has(folded, _NEVER_GOT):
+        return Intent(IntentKind.NOT_RECEIVED, number)
+    if _has(folded, _THREAT + _FORGET_ME):
+        return Intent(IntentKind.COMPLAINT, number)
     money = _has(folded, _MORE_MONEY) or (
         _has(folded, _MORE) and (_has(folded, _MONEY) or bool(_DIGIT.search(folded)))
     )
@@ -1438,17 +1553,17 @@ def _detect(text: str, number: int | None = None) -> Intent:
         return Intent(IntentKind.COURIER_OVERCHARGE, number)
     if _has(folded, _COURIER) and _has(folded, _MISCONDUCT):
         return Intent(IntentKind.COURIER_ISSUE, number)
+    asker = _has(folded, _ASKER) or _has(folded, _COURIER)
+    if _has(folded, ("pin", "code")) and _has(folded, _SHARE) and asker:
+        return Intent(IntentKind.PIN_SAFETY, number)
+    if _is_scam(folded):
+        return Intent(IntentKind.FAQ_ENTRY, number, entry="advance_scam")
     rule_question = _has(folded, ("combien", "how many", "essai", "attempt", "tries"))
     failing = _has(folded, _CODE) and _has(folded, _CODE_FAILS) and "promo" not in folded
     if failing and not rule_question:
         return Intent(IntentKind.CODE_PROBLEM, number)
     # A PIN asked for by someone — a call, a message "from support" — is a scam until the
     # parcel is in her hands: the safety rule, before any FAQ entry on how the PIN works.
-    asker = _has(folded, _ASKER) or _has(folded, _COURIER)
-    if _has(folded, ("pin", "code")) and _has(folded, _SHARE) and asker:
-        return Intent(IntentKind.PIN_SAFETY, number)
-    if _is_scam(folded):
-        return Intent(IntentKind.FAQ_ENTRY, number, entry="advance_scam")
     if _has(folded, _CODE) and _has(folded, _LOST) and "promo" not in folded:
         return Intent(IntentKind.LOST_CODE, number)
     returning = _has(folded, _RETURN_WORDS) or _has_prefix(folded, ("rembours", "refund"))
@@ -1460,12 +1575,16 @@ def _detect(text: str, number: int | None = None) -> Intent:
         return Intent(IntentKind.REFUND_STATUS, number)
     if _has(folded, _POINTS) and _has(folded, _POINTS_EARN) and _spent(text) is not None:
         return Intent(IntentKind.POINTS_FOR)
+    if _has(folded, _POINTS) and _has(folded, _WORTH + _HOW_MUCH) and _points_named(text):
+        return Intent(IntentKind.POINTS_VALUE)
     if _has(folded, _POINTS) and _has(folded, _BALANCE):
         return Intent(IntentKind.LOYALTY_BALANCE)
     if _has(folded, _ABSENT) and _has(folded, _VISIT):
         return Intent(IntentKind.MISSED_DELIVERY, number)
     moved = _has(folded, _RELOCATE) and (orderish or _has(folded, _COURIER + _PARCEL))
     if (_has(folded, _ADDRESS) and _has(folded, _CHANGE)) or moved:
+        if _has(folded, _NEXT_TIME):
+            return Intent(IntentKind.FAQ_ENTRY, number, entry="new_address")
         return Intent(IntentKind.CHANGE_ADDRESS, number)
     cancelling = _has(folded, _CANCEL) or _has_prefix(folded, ("annul", "cancel"))
     if cancelling and not _has(folded, _CANCELLED):
@@ -1534,6 +1653,12 @@ def _payment_entry(folded: str) -> str:
     return ""
 
 
+def _points_named(text: str) -> int | None:
+    """The points count of "j'ai 50 points": a small number written before "point(s)"."""
+    m = re.search(r"(\d{1,6})\s*(?:points?|pts)\b", fold(text))
+    return int(m.group(1)) if m else None
+
+
 def _spent(text: str) -> int | None:
     """The amount of a "how many points for X" question: the largest GNF-sized one (a points
     count such as "125 points" is not an amount spent)."""
@@ -1556,7 +1681,9 @@ def her_order_number(reader: Any, text: str) -> int | None:
         after = words[i + 1] if i + 1 < len(words) else ""
         # "la 9", "pour la 5", "mon 11": a number after an article or "pour", or opening the
         # message; never "tecno spark 10" (a model name) nor "ça fait 4 jours".
-        if after in _NOT_ORDER_AFTER or (i and words[i - 1] not in _BEFORE_ORDER):
+        if after in _NOT_ORDER_AFTER:
+            continue
+        if i and words[i - 1] not in _BEFORE_ORDER and not _has(" ".join(words), _OWN):
             continue
         if reader.order(int(word), tool="order_named") is not None:
             return int(word)
@@ -1935,6 +2062,10 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         return _admin_answer(reader, lang, intent, "code_problem")
     if kind == IntentKind.RETURN_TROUBLE:
         return _admin_answer(reader, lang, intent, "return_trouble")
+    if kind == IntentKind.NOT_RECEIVED:
+        return _admin_answer(reader, lang, intent, "not_received")
+    if kind == IntentKind.COMPLAINT:
+        return _admin_answer(reader, lang, intent, "complaint")
     if kind == IntentKind.PIN_SAFETY:
         return SupportAnswer(_t(lang, "pin_safety"), topic=kind.value)
     # What nobody here can know (a network outage, a restock date, the weather) is said
@@ -1947,6 +2078,18 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         return SupportAnswer(_orders_text(lang, reader.my_orders()), topic=kind.value)
     if kind == IntentKind.POINTS_FOR:
         return _points_for_answer(reader, text, lang)
+    if kind == IntentKind.POINTS_VALUE:
+        r = reader.rules()
+        points = _points_named(text) or 0
+        said = _t(
+            lang,
+            "points_value",
+            points=points,
+            value_gnf=format_gnf(points * r.gnf_per_point_spent),
+            min_points=r.min_points_to_spend,
+            max_pct=r.max_share_of_order_pct,
+        )
+        return SupportAnswer(said, topic=kind.value)
     if kind == IntentKind.FAQ_ENTRY:
         answer = faq_answer(intent.entry, lang, reader.rules())
         return SupportAnswer(answer, topic=f"faq:{intent.entry}", order_id=intent.order_id)
