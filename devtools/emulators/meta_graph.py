@@ -143,6 +143,8 @@ def make_meta_blueprint(
         failure = store.take_failure("meta")
         if failure is None:
             return None
+        if failure.stall is not None:
+            failure.stall.hold()
         if failure.code is not None:
             code = failure.code
         elif failure.status == 429:

@@ -192,6 +192,43 @@ class TelegramFile:
     data: bytes
 
 
+class Stall:
+    """A provider that stops answering (`EmulatorStore.stall_next`): each request it takes is
+    held until `release()` or `seconds`, whichever comes first, then fails as programmed.
+
+    Why: a provider that accepts the connection and then says nothing is how a send meets its
+    client timeout in production; a test needs to know that the send is hanging now
+    (`arrived`, `held`) and to end the hang when it is done with it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.arrived = threading.Event()  # set once a request is being held
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+        self._held = 0
+
+    @property
+    def held(self) -> int:
+        """Requests being held right now."""
+        with self._lock:
+            return self._held
+
+    def hold(self) -> None:
+        """Called by an emulator on the request's own thread."""
+        with self._lock:
+            self._held += 1
+        self.arrived.set()
+        try:
+            self._released.wait(self.seconds)
+        finally:
+            with self._lock:
+                self._held -= 1
+
+    def release(self) -> None:
+        self._released.set()
+
+
 @dataclass
 class Failure:
     """A programmed failure: the next ``remaining`` matching requests fail this way."""
@@ -203,6 +240,15 @@ class Failure:
     description: str | None
     provider: Provider | None
     error_subcode: int | None = None  # Graph API errors only (Meta)
+    # Only requests to this address (Twilio's Messages `To`, or its bare number); None: any.
+    to: str | None = None
+    # Held before failing (a provider that stops answering); None: fails at once.
+    stall: Stall | None = None
+
+    def applies(self, provider: Provider, to: str | None) -> bool:
+        if self.provider not in (None, provider):
+            return False
+        return self.to is None or (to is not None and self.to in (to, _bare_number(to)))
 
 
 @dataclass
@@ -333,6 +379,7 @@ class EmulatorStore(MetaStoreMixin):
         self._twilio_media: dict[str, tuple[bytes, str]] = {}
         self._numbers: dict[str, IncomingNumber] = {}
         self._failures: list[Failure] = []
+        self._stalls: list[Stall] = []
         self._calls: list[TelegramCall] = []
         self._tg = _TelegramState()
         # Every request as received, for the contract tests (devtools.contracts); bounded so a
@@ -391,6 +438,9 @@ class EmulatorStore(MetaStoreMixin):
             self._twilio_media.clear()
             self._numbers.clear()
             self._failures.clear()
+            for stall in self._stalls:  # no emulator thread stays held after its test
+                stall.release()
+            self._stalls.clear()
             self._calls.clear()
             self._tg = _TelegramState()
             self._raw.clear()
@@ -449,11 +499,38 @@ class EmulatorStore(MetaStoreMixin):
                 Failure(n, status, code, retry_after, description, provider, error_subcode)
             )
 
-    def take_failure(self, provider: Provider) -> Failure | None:
-        """Consume one programmed failure that applies to ``provider`` (emulators call this)."""
+    def stall_next(
+        self,
+        n: int = 1,
+        *,
+        provider: Provider,
+        to: str | None = None,
+        seconds: float = 60.0,
+        status: int = 503,
+        description: str = "Service Unavailable",
+    ) -> Stall:
+        """Make the next ``n`` requests to ``provider`` (only those to ``to``, for Twilio's
+        Messages API, when given) hang: each is held until the returned `Stall` is released
+        or ``seconds`` pass, then fails with HTTP ``status``, nothing recorded (the provider
+        never took the message). A client with a shorter timeout gives up first, as it would
+        with a provider that stopped answering. `reset` releases every stall.
+        """
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        stall = Stall(seconds)
+        with self._lock:
+            self._stalls.append(stall)
+            self._failures.append(
+                Failure(n, status, None, None, description, provider, to=to, stall=stall)
+            )
+        return stall
+
+    def take_failure(self, provider: Provider, *, to: str | None = None) -> Failure | None:
+        """Consume one programmed failure that applies to ``provider`` (and to the request's
+        recipient ``to``, where the emulator knows it) — emulators call this."""
         with self._lock:
             for failure in self._failures:
-                if failure.provider in (None, provider):
+                if failure.applies(provider, to):
                     failure.remaining -= 1
                     if failure.remaining <= 0:
                         self._failures.remove(failure)

@@ -723,6 +723,8 @@ def make_telegram_blueprint(
         failure = store.take_failure("telegram")
         if failure is None:
             return None
+        if failure.stall is not None:
+            failure.stall.hold()
         if failure.status == 429:
             seconds = math.ceil(failure.retry_after) if failure.retry_after is not None else 1
             return TelegramApiError(

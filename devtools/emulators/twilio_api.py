@@ -172,9 +172,11 @@ def make_twilio_blueprint(store: EmulatorStore, *, account_sid: str, auth_token:
         return twilio_error(401, 20003, "Authenticate")
 
     def injected_failure() -> Response | None:
-        failure = store.take_failure("twilio")
+        failure = store.take_failure("twilio", to=request.form.get("To"))
         if failure is None:
             return None
+        if failure.stall is not None:
+            failure.stall.hold()
         code = failure.code or (20429 if failure.status == 429 else 20500)
         default = "Too Many Requests" if failure.status == 429 else "Internal Server Error"
         headers = {}
