@@ -43,12 +43,15 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from redis import Redis
 
 __all__ = [
+    "BLOCK_MAX",
+    "MAX_LATE_S",
     "MemoryRateLimiter",
     "Pacer",
     "RateLimiter",
@@ -92,6 +95,28 @@ return start - now
 """
 
 
+_LUA_RESERVE_BLOCK = """
+-- One key, n messages of cost 1 booked at once: what n back-to-back reservations at the same
+-- `now` would book, in one round trip. KEYS[1]: the limit key.  ARGV[1]: now in microseconds
+-- ('' = use Redis TIME); ARGV[2]: n; ARGV[3]: interval (us); ARGV[4]: TTL margin (ms).
+-- Returns {tat - now, now}: message i (from 0) may start at
+-- max(now, tat + i * interval - tolerance).
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+else
+  now = tonumber(ARGV[1])
+end
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + tonumber(ARGV[2]) * tonumber(ARGV[3])
+local ttl_ms = math.ceil((new_tat - now) / 1000) + tonumber(ARGV[4])
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', string.format('%.0f', ttl_ms))
+return {string.format('%.0f', tat - now), string.format('%.0f', now)}
+"""
+
+
 class RateLimiter(Protocol):
     """What `pace` needs: the interface both limiters share."""
 
@@ -109,6 +134,10 @@ class RateLimiter(Protocol):
         keys_rates: Sequence[KeyRate],
         cost: int = 1,
         now: float | None = None,
+    ) -> float: ...
+
+    def reserve_pooled(
+        self, key: str, rate_per_s: float, burst: int = 1, now: float | None = None
     ) -> float: ...
 
 
@@ -145,7 +174,138 @@ def _to_us(seconds: float) -> int:
     return math.floor(seconds * 1_000_000)
 
 
-class RedisRateLimiter:
+# A slot may be used at most this long after its instant; an older one is dropped and a new one
+# booked (`late`). Why: windows are counted at the real send instants, and GCRA's slots are
+# exactly 1/(HEADROOM·L) apart, so a send that lags its slot by D can share a 1-second window
+# with slots up to D older: a window then holds at most HEADROOM·L·(1 + D) + 1 sends, which is
+# <= L while D < 1/HEADROOM - 1 (10.1 ms at 0.99). A sender descheduled well past its slot (a busy
+# machine, a database call) would otherwise spend that whole margin alone.
+MAX_LATE_S = 0.004
+_MAX_LATE_US = round(MAX_LATE_S * 1_000_000)
+
+# Slots booked at once on one single-key limit (`reserve_pooled`): at most this many, and no more
+# than fit in MAX_LATE_S, so a block nobody uses soon wastes under MAX_LATE_S of the limit (at
+# WhatsApp's 80/s that is 1: every message books its own slot, as before).
+BLOCK_MAX = 8
+
+
+def block_size(rate_per_s: float) -> int:
+    """Slots to book at once on a limit of `rate_per_s`: the ones that fit in MAX_LATE_S."""
+    return max(1, min(BLOCK_MAX, math.floor(rate_per_s * MAX_LATE_S)))
+
+
+def late(slot_us: int, now_us: int) -> bool:
+    """Whether a slot is too old to send on (see MAX_LATE_S)."""
+    return now_us - slot_us > _MAX_LATE_US
+
+
+class _SlotPool:
+    """Slots one process booked in blocks and has not handed out yet, per single-key limit.
+
+    Shared by the process's sending threads: the first thread that finds no usable slot books a
+    block while holding the lock, the next ones take the following slots. A booked slot is this
+    process's in Redis whether or not it is used, so nothing here can let a limit go over: an
+    unused slot is a slot lost (dropped once `late`), as when a caller gives up.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.held: dict[tuple[str, int, int], deque[int]] = {}
+        self.booked = 0  # slots booked in blocks since start (tests, benchmarks)
+        self.dropped = 0  # of which dropped unused
+
+    def take(
+        self, limit: tuple[str, int, int], now_us: int, book: Callable[[int], list[int]], n: int
+    ) -> int:
+        """The earliest usable slot of `limit` (µs), booking `n` more when none is left."""
+        with self.lock:
+            held = self.held.setdefault(limit, deque())
+            while held and late(held[0], now_us):
+                held.popleft()
+                self.dropped += 1
+            if not held:
+                held.extend(book(n))
+                self.booked += n
+            return held.popleft()
+
+
+class _Blocks:
+    """Block bookings on one key and the process's pool of them (both limiters share this)."""
+
+    clock: Callable[[], float] | None
+    _pool: _SlotPool
+
+    def _book_us(self, key: str, interval: int, n: int, now_us: int | None) -> tuple[int, int]:
+        """Book n unit slots on `key`; return (tat, now) in µs (see `_LUA_RESERVE_BLOCK`)."""
+        raise NotImplementedError
+
+    def reserve(
+        self,
+        key: str,
+        rate_per_s: float,
+        burst: int = 1,
+        cost: int = 1,
+        now: float | None = None,
+    ) -> float:
+        raise NotImplementedError
+
+    def _block(
+        self, key: str, rate_per_s: float, burst: int, n: int, now_us: int | None
+    ) -> tuple[list[int], int]:
+        """Book n unit slots on one limit: (their instants, the `now` they were booked at), µs."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        ((_, interval, tolerance),) = _params([(key, rate_per_s, burst)], 1)
+        tat, now = self._book_us(key, interval, n, now_us)
+        return [max(now, tat + i * interval - tolerance) for i in range(n)], now
+
+    def reserve_block(
+        self, key: str, rate_per_s: float, burst: int = 1, n: int = 1, now: float | None = None
+    ) -> list[float]:
+        """Book n messages of cost 1 on one limit at once; return each one's delay from `now`.
+
+        The same slots, and the same state left behind, as n `reserve` calls at the same `now`,
+        in one step (one Redis round trip): whoever books next gets the slot after the last.
+        """
+        if now is None and self.clock is not None:
+            now = self.clock()
+        now_us = None if now is None else _to_us(now)
+        slots, booked_at = self._block(key, rate_per_s, burst, n, now_us)
+        return [(slot - booked_at) / 1_000_000 for slot in slots]
+
+    def reserve_pooled(
+        self, key: str, rate_per_s: float, burst: int = 1, now: float | None = None
+    ) -> float:
+        """`reserve` on one single-key limit, served from slots this process booked in blocks.
+
+        A run of sends on one sender (WhatsApp, SMS) then costs one booking per `block_size`
+        messages rather than one per message, at rates where that many fit in MAX_LATE_S. A slot
+        is handed out only while not `late`, so it is sent on within MAX_LATE_S of its instant
+        or never. The delay is negative when the slot handed out began that long ago (at most
+        MAX_LATE_S): the caller's own lateness check then counts from the slot's instant.
+        Without a client clock (Redis TIME) each call books its own slot.
+        """
+        if now is None and self.clock is not None:
+            now = self.clock()
+        n = block_size(rate_per_s)
+        if now is None or n == 1:
+            return self.reserve(key, rate_per_s, burst, now=now)
+        ((_, interval, tolerance),) = _params([(key, rate_per_s, burst)], 1)
+        now_us = _to_us(now)
+
+        def book(k: int) -> list[int]:
+            return self._block(key, rate_per_s, burst, k, now_us)[0]
+
+        slot = self._pool.take((key, interval, tolerance), now_us, book, n)
+        return (slot - now_us) / 1_000_000  # < 0: a slot of the block already began
+
+    @property
+    def pooled(self) -> tuple[int, int]:
+        """(slots booked in blocks, of which dropped unused) since this limiter was made."""
+        return self._pool.booked, self._pool.dropped
+
+
+class RedisRateLimiter(_Blocks):
     """GCRA limits shared by every process that talks to the same Redis.
 
     `clock` supplies `now` when a call does not pass one; ``clock=None`` uses the Redis server's
@@ -169,6 +329,13 @@ class RedisRateLimiter:
         # simulations whose `now` runs slower than real time. Past TAT the state equals no state.
         self._ttl_margin_ms = max(0, math.ceil(ttl_margin_s * 1000))
         self._script = redis.register_script(_LUA_RESERVE)
+        self._block_script = redis.register_script(_LUA_RESERVE_BLOCK)
+        self._pool = _SlotPool()
+
+    def _book_us(self, key: str, interval: int, n: int, now_us: int | None) -> tuple[int, int]:
+        args: list[int | str] = ["" if now_us is None else now_us, n, interval, self._ttl_margin_ms]
+        tat_rel, now = self._block_script(keys=[f"{self.prefix}:{key}"], args=args)
+        return int(now) + int(tat_rel), int(now)
 
     def reserve(
         self,
@@ -210,13 +377,15 @@ class RedisRateLimiter:
         return delay_us / 1_000_000
 
 
-class MemoryRateLimiter:
+class MemoryRateLimiter(_Blocks):
     """The same GCRA in one process's memory, for the embedded mode that runs without Redis.
 
     Thread-safe (one lock; the critical section is a few dict operations). Idle keys are swept
     every `sweep_every` reservations so a long-running process does not keep one entry per chat
     it ever wrote to.
     """
+
+    clock: Callable[[], float]
 
     def __init__(
         self,
@@ -229,6 +398,14 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
         self._sweep_every = sweep_every
         self._calls = 0
+        self._pool = _SlotPool()
+
+    def _book_us(self, key: str, interval: int, n: int, now_us: int | None) -> tuple[int, int]:
+        now = _to_us(self.clock()) if now_us is None else now_us
+        with self._lock:
+            tat = max(self._tats.get(key, 0), now)
+            self._tats[key] = tat + n * interval
+        return tat, now
 
     def reserve(
         self,

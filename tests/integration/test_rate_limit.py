@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import threading
 import time
 import uuid
@@ -25,7 +26,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.timing import WAIT_S
-from workers.rate_limit import MemoryRateLimiter, Pacer, RateLimiter, RedisRateLimiter, pace
+from workers.rate_limit import (
+    BLOCK_MAX,
+    HEADROOM,
+    MAX_LATE_S,
+    MemoryRateLimiter,
+    Pacer,
+    RateLimiter,
+    RedisRateLimiter,
+    block_size,
+    pace,
+)
 
 REDIS_URL = os.environ.get("TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/14")
 EPS = 1e-6
@@ -412,3 +423,103 @@ def test_redis_and_memory_agree_and_obey_gcra(redis14_module: redis.Redis, ops: 
     for i, (starts, costs) in per_key.items():
         _, rate, burst = _POOL[i]
         assert_gcra_bound(starts, costs, rate, burst)
+
+
+# --- Slots booked in blocks (one round trip for several sends on one single-key limit) ----
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(20.0, 1), (1000.0, 1), (30.0, 3), (2.5, 2)])
+def test_a_block_books_what_n_reservations_at_once_would(
+    limiter: RateLimiter, rate: float, burst: int
+) -> None:
+    """reserve_block(n) = n `reserve` calls at the same instant: the same slots, and whoever
+    books after it gets the same next slot."""
+    assert isinstance(limiter, MemoryRateLimiter | RedisRateLimiter)
+    limiter.reserve("k", rate, burst, now=T0)  # the key is partly booked already
+    block = limiter.reserve_block("k", rate, burst, n=7, now=T0 + 0.01)
+    after = limiter.reserve("k", rate, burst, now=T0 + 0.02)
+
+    reference = MemoryRateLimiter()
+    reference.reserve("k", rate, burst, now=T0)
+    one_by_one = [reference.reserve("k", rate, burst, now=T0 + 0.01) for _ in range(7)]
+    assert block == pytest.approx(one_by_one, abs=EPS)
+    assert after == pytest.approx(reference.reserve("k", rate, burst, now=T0 + 0.02), abs=EPS)
+
+
+def test_a_pooled_slot_is_never_handed_out_late() -> None:
+    """Slots of a block nobody asked for in time are dropped, never used late."""
+    limiter = MemoryRateLimiter()
+    rate = 100_000.0  # blocks of BLOCK_MAX slots, 10 µs apart
+    first = limiter.reserve_pooled("wa", rate, now=T0)
+    assert first == 0.0 and limiter.pooled == (BLOCK_MAX, 0)
+    second = limiter.reserve_pooled("wa", rate, now=T0 + MAX_LATE_S / 2)
+    assert -MAX_LATE_S <= second < 0  # the block's second slot, begun 2 ms ago
+    assert limiter.pooled == (BLOCK_MAX, 0)  # no round trip
+    third = limiter.reserve_pooled("wa", rate, now=T0 + 1.0)  # the rest of the block is stale
+    assert third == 0.0
+    assert limiter.pooled == (2 * BLOCK_MAX, BLOCK_MAX - 2)
+    assert block_size(80.0) == 1  # WhatsApp's 80/s: 12.5 ms apart, one slot per booking
+
+
+def _pooled_sends(
+    limiters: list[RedisRateLimiter], rate: float, seconds: float, seed: int
+) -> tuple[list[float], list[float]]:
+    """Simulated senders on several limiters (processes), each asking for its next slot at
+    random times; returns (slot instants, send instants) for every slot handed out.
+
+    A sender sends at its slot, or at once when the slot handed out began already (a pooled
+    slot, at most MAX_LATE_S old): the send instant is never before the slot."""
+    rng = random.Random(seed)
+    senders = [(rl, T0 + rng.random() * 0.01) for rl in limiters for _ in range(3)]
+    slots: list[float] = []
+    sends: list[float] = []
+    while senders:
+        senders.sort(key=lambda pair: pair[1])
+        rl, now = senders.pop(0)
+        delay = rl.reserve_pooled("wa:+14155238886", rate, now=now)
+        assert delay >= -MAX_LATE_S - EPS
+        slot, sent = now + delay, now + max(delay, 0.0)
+        if slot > T0 + seconds:
+            continue
+        slots.append(slot)
+        sends.append(sent)
+        # The next ask: mostly right away (a backlog, so the limit is what holds the senders
+        # back), sometimes after a short or a long idle while (a run of rows ended).
+        # Each sender idles ~10 % of its time in short pauses and ~10 % in long ones.
+        per_sender = rate / (3 * len(limiters))
+        short, long = min(0.3, 0.1 / (0.0015 * per_sender)), min(0.3, 0.1 / (0.15 * per_sender))
+        pause = rng.choices(
+            [0.0, rng.random() * 0.003, rng.random() * 0.3], [1 - short - long, short, long]
+        )[0]
+        senders.append((rl, sent + pause))
+    return slots, sends
+
+
+SECONDS = 1.5
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("limit", [20, 1000, 5000, 20_000])
+def test_blocks_booked_by_several_processes_never_put_a_window_over_the_limit(
+    redis14: redis.Redis, limit: int
+) -> None:
+    """Four limiters on four connections stand for four worker processes, three senders each,
+    all on one WhatsApp sender paced at HEADROOM of its limit L and served from blocks.
+
+    Every slot handed out is one Redis booked for nobody else (distinct, 1/rate apart, in
+    every process together), and no 1-second window holds more than L sends, counted at the
+    send instants, which lag a pooled slot by up to MAX_LATE_S."""
+    rate = limit * HEADROOM
+    conns = [_connect() for _ in range(4)]
+    limiters = [RedisRateLimiter(c) for c in conns]
+    try:
+        slots, sends = _pooled_sends(limiters, rate, seconds=SECONDS, seed=limit)
+    finally:
+        for c in conns:
+            c.close()
+    ordered = sorted(slots)
+    assert min(b - a for a, b in itertools.pairwise(ordered)) >= 1 / rate - EPS
+    assert max_in_window(sends) <= limit
+    if block_size(rate) > 1:
+        assert sum(rl.pooled[0] for rl in limiters) >= len(slots)  # served from blocks
+    assert len(slots) > 0.8 * rate * SECONDS  # the limit held the senders back, and was used
