@@ -26,7 +26,7 @@ from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox, OutboxStatus
 from workers.outbox.plan import Plan
 from workers.outbox.rows import finish_many
-from workers.rate_limit import with_headroom
+from workers.rate_limit import MAX_LATE_S, with_headroom
 
 if TYPE_CHECKING:
     from workers.ports import Runtime
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("workers.outbox")
 
 HEARTBEAT_S = 10.0  # a row waiting for its send slot longer than this says it is alive
+# A send that reaches its slot later than `rate_limit.MAX_LATE_S` (a stalled thread, a renewal)
+# books a new slot instead, at most this many times; after that it goes late rather than never.
+REBOOK_MAX = 2
 
 # A job records what it sent at most this late (and after at most FLUSH_ROWS sends): one
 # transaction for several rows instead of one per row, while a Twilio status callback — which
@@ -234,20 +237,34 @@ def pace(
     rows' updated_at is touched every few seconds so the sweeper never mistakes a patient
     worker for a dead one and sends the message a second time. Sends already made are recorded
     before a wait, not after it.
+
+    A single-key limit (WhatsApp, SMS, Meta) takes its slot from the ones this process booked in
+    a block (`reserve_pooled`: one Redis round trip for several sends when the rate allows);
+    Telegram's pair (overall and per chat) is booked per message, both keys at one instant. A
+    slot reached more than MAX_LATE_S late is given up and another booked (REBOOK_MAX times).
     """
-    delay = rt.limiter.reserve_all(with_headroom(keys_rates), cost=1)
-    deadline = time.monotonic() + delay
-    if delay > 0 and job is not None:
-        job.flush()
-    while (remaining := deadline - time.monotonic()) > 0:
-        time.sleep(min(remaining, heartbeat_s(rt)))
-        if deadline - time.monotonic() > 0:
-            if job is None or not job.is_waiting(outbox_id):
-                # A later part of a long SMS: its earlier parts are recorded (parts_sent), and
-                # this part is not sent yet, so touching the row cannot hide a send.
-                touch(rt, [outbox_id])
-            if job is not None:
-                job.keep_alive()
-    if job is not None:
-        job.keep_alive()
-        job.started(outbox_id)  # raises LeaseLost if the row is no longer ours
+    limits = with_headroom(keys_rates)
+    for attempt in range(REBOOK_MAX + 1):
+        if len(limits) == 1:
+            key, rate, burst = limits[0]
+            delay = rt.limiter.reserve_pooled(key, rate, burst)
+        else:
+            delay = rt.limiter.reserve_all(limits, cost=1)
+        deadline = time.monotonic() + delay
+        if delay > 0 and job is not None:
+            job.flush()
+        while (remaining := deadline - time.monotonic()) > 0:
+            time.sleep(min(remaining, heartbeat_s(rt)))
+            if deadline - time.monotonic() > 0:
+                if job is None or not job.is_waiting(outbox_id):
+                    # A later part of a long SMS, or a slot booked again: nothing of this part
+                    # is sent yet, so touching the row cannot hide a send.
+                    touch(rt, [outbox_id])
+                if job is not None:
+                    job.keep_alive()
+        if job is not None:
+            job.keep_alive()
+            job.started(outbox_id)  # raises LeaseLost if the row is no longer ours
+        if time.monotonic() - deadline <= MAX_LATE_S or attempt == REBOOK_MAX:
+            return
+        log.debug("outbox %s reached its send slot late: booking another", outbox_id)
