@@ -7,9 +7,55 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rq import Queue
+
     from workers.ports import Runtime
 
 log = logging.getLogger(__name__)
+
+# Jobs of the outbox queue read to learn which rows are still waiting in it (`still_queued`):
+# 2 000 jobs are 100 000 rows in batches of 50. Rows behind them are queued again, as before.
+QUEUED_JOBS_READ = 2000
+
+
+def still_queued(queue: Queue, *, max_jobs: int = QUEUED_JOBS_READ) -> set[int]:
+    """The outbox ids named by the delivery jobs waiting in `queue` (its first `max_jobs`).
+
+    Why: a pending row is due as soon as it is written, and the web queues its job at once; under
+    a backlog that job may still be waiting when the sweeper runs, and queuing the row again
+    gives the worker a second job that only finds it claimed or sent. A row is left out only
+    when a job waiting in the queue names it: a job that is lost (Redis restarted without its
+    data), deleted or already running is not there, and its rows are queued again.
+    """
+    from rq.job import Job
+
+    from workers.jobs import deliver_outbox, deliver_outbox_batch
+
+    batch_name = f"{deliver_outbox_batch.__module__}.{deliver_outbox_batch.__name__}"
+    single_name = f"{deliver_outbox.__module__}.{deliver_outbox.__name__}"
+    ids: set[int] = set()
+    job_ids = queue.get_job_ids(0, max_jobs)
+    for job in Job.fetch_many(job_ids, connection=queue.connection, serializer=queue.serializer):
+        if job is None:
+            continue
+        try:
+            if job.func_name == batch_name:
+                ids.update(int(i) for i in job.args[0])
+            elif job.func_name == single_name:
+                ids.add(int(job.args[0]))
+        except Exception:  # a job RQ cannot read back: its rows are simply queued again
+            log.debug("could not read job %s", job.id, exc_info=True)
+    return ids
+
+
+def not_queued(rt: Runtime, ids: list[int]) -> list[int]:
+    """`ids` without the rows a waiting job already names (RQ only; in-process, all of them)."""
+    from workers.dispatch import RQDispatcher
+
+    if not ids or not isinstance(rt.dispatcher, RQDispatcher):
+        return ids
+    queued = still_queued(rt.dispatcher.queue)
+    return [i for i in ids if i not in queued]
 
 
 def sweep_once(rt: Runtime) -> None:
@@ -21,7 +67,7 @@ def sweep_once(rt: Runtime) -> None:
     from workers.seller_media import sweep_photos
 
     def outbox() -> None:
-        ids = sweep(rt)
+        ids = not_queued(rt, sweep(rt))  # due retries, rows left "sending", lost jobs' rows
         if ids:
             rt.dispatcher.dispatch(ids)
 

@@ -209,3 +209,31 @@ sweep_every_s = 1.0
     assert len(per_body) == 150
     twice = {body: n for body, n in per_body.items() if n > 1}
     assert not twice, f"sent more than once: {twice}"
+
+
+def test_the_sweeper_does_not_queue_again_rows_whose_job_is_still_queued(
+    pg: Db, redis_conn: redis.Redis, rq_runtime: Runtime, emulator: Emulator
+) -> None:
+    """Rows whose job waits in the queue are due, yet the sweeper leaves them to that job; once
+    the job is gone (a Redis that lost its queue), the sweeper queues them again."""
+    from workers.sweeper import still_queued, sweep_once
+
+    ids = _couriers_with_notifications(pg, 3)
+    rq_runtime.dispatcher.dispatch(ids[:2])  # the third row's job was never queued
+    queue = Queue(QUEUE, connection=redis_conn)
+    assert still_queued(queue) == set(ids[:2])
+
+    sweep_once(rq_runtime)
+    # the job of the first two, and one for the third alone
+    assert [job.args[0] for job in queue.get_jobs()] == [ids[:2], ids[2:]]
+    sweep_once(rq_runtime)
+    assert queue.count == 2  # nothing queued twice
+
+    queue.empty()  # the jobs are lost
+    sweep_once(rq_runtime)
+    assert still_queued(queue) == set(ids)
+    RuntimeWorker([queue], connection=redis_conn, runtime=rq_runtime).work(burst=True)
+    with pg.session() as s:
+        statuses = Counter(r.status for r in s.scalars(select(Outbox).where(Outbox.id.in_(ids))))
+    assert statuses == {OutboxStatus.SENT: 3}
+    assert len(emulator.store.twilio_messages()) == 3
