@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from commerce import clock, rules
 from commerce.cart.actions import cart_summary, find_promo
-from commerce.cart.models import Cart, PromoCode
+from commerce.cart.models import Cart, CartItem, PromoCode
 from commerce.catalog import favourites
 from commerce.catalog.models import Product, Shop
 from commerce.db import action, conditional_update
@@ -232,6 +232,25 @@ def _give_back_stock(session: Session, order: Order) -> None:
 
 
 @action
+def _sold_out_first(session: Session, buyer_id: int, product_ids: Collection[int] | None) -> None:
+    """A flash sale's losers leave at once, with one SELECT, before the cart is summed and
+    quoted (issue 20: 500 buyers on stock 10 — each loser's full checkout before the stock
+    UPDATE turned it down was what made the others wait). Only an early exit: the conditional
+    UPDATE in `_take_stock` still decides every winner."""
+    stmt = (
+        select(CartItem.product_id, Product.stock)
+        .join(Cart, Cart.id == CartItem.cart_id)
+        .join(Product, Product.id == CartItem.product_id)
+        .where(Cart.user_id == buyer_id, Product.stock < CartItem.quantity)
+        .limit(1)
+    )
+    if product_ids is not None:
+        stmt = stmt.where(CartItem.product_id.in_(list(product_ids)))
+    short = session.execute(stmt).first()
+    if short is not None:
+        raise OutOfStock("not enough stock", product_id=short[0], available=short[1])
+
+
 def place_order(
     session: Session,
     *,
@@ -250,6 +269,7 @@ def place_order(
     cart, the other lines stay, and so does a promo code this checkout did not use.
     `use_points`: spend the points the quote allows; their value is in each order's discount.
     """
+    _sold_out_first(session, buyer_id, product_ids)
     buyer = require_actor(session, buyer_id)
     try:
         delivery_mode = DeliveryMode(delivery_mode)

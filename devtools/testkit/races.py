@@ -13,8 +13,12 @@ from commerce.errors import CommerceError
 from devtools.testkit.db import Db
 
 
-def race(db: Db, calls: list[Callable[[Session], Any]]) -> list[Any]:
-    """Start every call together behind a barrier; return each result or CommerceError."""
+def race(
+    db: Db, calls: list[Callable[[Session], Any]], on_done: Callable[[], None] | None = None
+) -> list[Any]:
+    """Start every call together behind a barrier; return each result or CommerceError.
+    `on_done` runs in each thread once its transaction has committed or rolled back (a
+    benchmark times each attempt's resolution with it)."""
     barrier = threading.Barrier(len(calls))
 
     def run(call: Callable[[Session], Any]) -> Any:
@@ -24,6 +28,9 @@ def race(db: Db, calls: list[Callable[[Session], Any]]) -> list[Any]:
                 return call(session)
         except CommerceError as exc:
             return exc
+        finally:
+            if on_done is not None:
+                on_done()
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
