@@ -305,25 +305,7 @@ def place_order(
     if summary.promo_code is not None and summary.discount > 0:
         promo = session.scalar(select(PromoCode).where(PromoCode.code == summary.promo_code))
         assert promo is not None
-        counted = conditional_update(
-            session,
-            update(PromoCode)
-            .where(
-                PromoCode.id == promo.id,
-                (PromoCode.max_uses.is_(None)) | (PromoCode.uses < PromoCode.max_uses),
-            )
-            .values(uses=PromoCode.uses + 1),
-        )
-        if counted != 1:
-            raise PromoExhausted("promo used up", code=summary.promo_code)
         promo_id = promo.id
-
-    # Take stock in product-id order: concurrent multi-product checkouts never deadlock.
-    low_stock: list[tuple[Product, int]] = []
-    for line in sorted(summary.lines, key=lambda ln: ln.product.id):
-        left = _take_stock(session, line.product.id, line.quantity)
-        if left <= line.product.low_stock_threshold:
-            low_stock.append((line.product, left))
 
     checkout_ref = secrets.token_hex(8)
     placed: list[PlacedOrder] = []
@@ -376,6 +358,27 @@ def place_order(
             essential=True,
         )
         placed.append(PlacedOrder(order=order, code=code))
+    # Count the promo use and take stock last, stock in product-id order (concurrent
+    # multi-product checkouts never deadlock): their row locks are then held only for what is
+    # left of this transaction, not for the orders' creation — a flash sale's winners queue on
+    # them one after another.
+    if promo_id is not None:
+        counted = conditional_update(
+            session,
+            update(PromoCode)
+            .where(
+                PromoCode.id == promo_id,
+                (PromoCode.max_uses.is_(None)) | (PromoCode.uses < PromoCode.max_uses),
+            )
+            .values(uses=PromoCode.uses + 1),
+        )
+        if counted != 1:
+            raise PromoExhausted("promo used up", code=summary.promo_code)
+    low_stock: list[tuple[Product, int]] = []
+    for line in sorted(summary.lines, key=lambda ln: ln.product.id):
+        left = _take_stock(session, line.product.id, line.quantity)
+        if left <= line.product.low_stock_threshold:
+            low_stock.append((line.product, left))
     loyalty.debit_for_orders(
         session, user_id=buyer.id, spent={p.order.id: p.order.points_spent for p in placed}
     )
