@@ -389,6 +389,8 @@ class EmulatorStore(MetaStoreMixin):
             maxlen=RAW_REQUESTS_KEPT
         )
         self._webhooks: collections.deque[RawWebhook] = collections.deque(maxlen=RAW_REQUESTS_KEPT)
+        self._whatsapp_per_s: float | None = None  # see limit_whatsapp_senders
+        self._whatsapp_recent: dict[str, collections.deque[float]] = {}
         self._init_meta()
 
     # ------------------------------------------------------------------ general
@@ -446,6 +448,8 @@ class EmulatorStore(MetaStoreMixin):
             self._raw.clear()
             self._raw_responses.clear()
             self._webhooks.clear()
+            self._whatsapp_per_s = None
+            self._whatsapp_recent.clear()
             self._reset_meta()
             self._changed.notify_all()
 
@@ -538,6 +542,29 @@ class EmulatorStore(MetaStoreMixin):
             return None
 
     # ------------------------------------------------------------------ Twilio
+
+    def limit_whatsapp_senders(self, per_s: float | None) -> None:
+        """Give each WhatsApp sender (``From``) a throughput: a message that would be its
+        ``per_s``-plus-first accepted within one second is refused with HTTP 429, error 63018
+        (rate limit exceeded), ``Retry-After: 1``, as WhatsApp's per-number limit (80 msg/s by
+        default) answers a sender that outruns it. None, the default: no limit."""
+        with self._lock:
+            self._whatsapp_per_s = per_s
+            self._whatsapp_recent.clear()
+
+    def admit_whatsapp(self, sender: str, now: float | None = None) -> bool:
+        """Whether ``sender`` may send one more WhatsApp message now (counted if so)."""
+        with self._lock:
+            if self._whatsapp_per_s is None:
+                return True
+            now = time.monotonic() if now is None else now
+            recent = self._whatsapp_recent.setdefault(sender, collections.deque())
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) >= self._whatsapp_per_s:
+                return False
+            recent.append(now)
+            return True
 
     def register_content(
         self,

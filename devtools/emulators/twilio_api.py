@@ -31,6 +31,7 @@ WHATSAPP_BODY_MAX = 4096
 
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_RATE_EXCEEDED = "Rate limit exceeded for Channel"  # 63018: the sender outran its throughput
 
 # GSM 03.38 default alphabet (ESC excluded) and the extension table, whose characters cost two
 # septets (ESC + char). Anything else forces UCS-2 for the whole message.
@@ -290,6 +291,11 @@ def make_twilio_blueprint(store: EmulatorStore, *, account_sid: str, auth_token:
         except _Rejected as exc:
             store.record_twilio_rejection(request.form.get("To"), exc.status, exc.code, exc.message)
             return twilio_error(exc.status, exc.code, exc.message)
+        if message.channel == "whatsapp" and not store.admit_whatsapp(
+            message.from_ or message.messaging_service_sid or ""
+        ):
+            store.record_twilio_rejection(message.to, 429, 63018, _RATE_EXCEEDED)
+            return twilio_error(429, 63018, _RATE_EXCEEDED, {"Retry-After": "1"})
         store.record_twilio(message)
         response = jsonify(message_json(message))
         response.status_code = 201
