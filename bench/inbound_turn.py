@@ -63,7 +63,7 @@ from bench.loadgen import (
 )
 from commerce.messaging.models import InboundMessage, Outbox, OutboxStatus
 from devtools.testkit.builders import make_category, make_product, make_seller
-from devtools.testkit.db import migrate, open_db, truncate_all
+from devtools.testkit.db import Db, migrate, open_db, truncate_all
 from devtools.testkit.webhooks import PUBLIC
 
 DB_URL = os.environ.get(
@@ -99,12 +99,23 @@ class Figures:
 
 def seed() -> None:
     """Fresh schema content: one approved shop, 200 approved products."""
-    migrate(DB_URL)
-    db = open_db(DB_URL)
+    db, _seller, _phones = seed_catalog(DB_URL)
+    with db.engine.begin() as conn:  # for the INSERT+COMMIT reference (bench.bare_twiml)
+        conn.execute(text("DROP TABLE IF EXISTS bench_floor"))
+        conn.execute(text("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, sid text NOT NULL)"))
+    db.engine.dispose()
+
+
+def seed_catalog(url: str) -> tuple[Db, int, list[int]]:
+    """Migrate and empty `url`, then one approved shop with 20 Samsung phones among 200
+    approved products: (the database, the seller's id, the phones' ids). The inbound benches
+    and the promotion burst search the same catalogue."""
+    migrate(url)
+    db = open_db(url)
     truncate_all(db.engine)
     seller, _ = make_seller(db)
     phones, other = make_category(db, "telephones"), make_category(db, "divers")
-    for i in range(20):
+    phone_ids = [
         make_product(
             db,
             seller_id=seller,
@@ -112,6 +123,8 @@ def seed() -> None:
             price=1_500_000 + 10_000 * i,
             category_id=phones,
         )
+        for i in range(20)
+    ]
     for i in range(180):
         make_product(
             db,
@@ -121,10 +134,7 @@ def seed() -> None:
             category_id=other,
             brand="",
         )
-    with db.engine.begin() as conn:  # for the INSERT+COMMIT reference (bench.bare_twiml)
-        conn.execute(text("DROP TABLE IF EXISTS bench_floor"))
-        conn.execute(text("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, sid text NOT NULL)"))
-    db.engine.dispose()
+    return db, seller, phone_ids
 
 
 def app_env(tmp: Path) -> dict[str, str]:

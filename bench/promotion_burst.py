@@ -222,36 +222,11 @@ def seed() -> None:
     """One approved shop: 20 Samsung phones on a 20 % promotion among 200 products."""
     from sqlalchemy import text
 
-    from bench.inbound_turn import OTHER_NAMES
+    from bench.inbound_turn import seed_catalog
     from commerce.catalog import actions as catalog
     from commerce.clock import now
-    from devtools.testkit.builders import make_category, make_product, make_seller
-    from devtools.testkit.db import migrate, open_db, truncate_all
 
-    migrate(DB_URL)
-    db = open_db(DB_URL)
-    truncate_all(db.engine)
-    seller, _ = make_seller(db)
-    phones, other = make_category(db, "telephones"), make_category(db, "divers")
-    promoted = [
-        make_product(
-            db,
-            seller_id=seller,
-            name=f"Téléphone Samsung Galaxy A{i + 10}",
-            price=1_500_000 + 10_000 * i,
-            category_id=phones,
-        )
-        for i in range(20)
-    ]
-    for i in range(180):
-        make_product(
-            db,
-            seller_id=seller,
-            name=f"{OTHER_NAMES[i % len(OTHER_NAMES)]} modèle {i}",
-            price=50_000 + 1_000 * i,
-            category_id=other,
-            brand="",
-        )
+    db, seller, promoted = seed_catalog(DB_URL)
     with db.uow() as s:
         for product_id in promoted:
             catalog.add_promotion(
