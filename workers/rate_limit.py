@@ -57,6 +57,7 @@ __all__ = [
     "RateLimiter",
     "RedisRateLimiter",
     "pace",
+    "pace_slot",
 ]
 
 KeyRate = tuple[str, float, int]
@@ -175,12 +176,13 @@ def _to_us(seconds: float) -> int:
 
 
 # A slot may be used at most this long after its instant; an older one is dropped and a new one
-# booked (`late`). Why: windows are counted at the real send instants, and GCRA's slots are
-# exactly 1/(HEADROOM·L) apart, so a send that lags its slot by D can share a 1-second window
-# with slots up to D older: a window then holds at most HEADROOM·L·(1 + D) + 1 sends, which is
-# <= L while D < 1/HEADROOM - 1 (10.1 ms at 0.99). A sender descheduled well past its slot (a busy
-# machine, a database call) would otherwise spend that whole margin alone.
-MAX_LATE_S = 0.004
+# booked (`late`). Why: windows are counted at the real send instants, and GCRA's slots are at
+# least 1/(HEADROOM·L) apart, so a send that lags its slot by at most D shares a 1-second window
+# only with slots less than 1 + D apart: at most ⌈HEADROOM·L·(1 + D)⌉ sends, which is <= L while
+# D <= 1/HEADROOM - 1 (7.0 ms at 0.993). 3 ms here leaves 4 ms for what comes between the check
+# and the send; a sender descheduled well past its slot (a busy machine, a database call) would
+# otherwise spend the whole margin alone (bench/rate_limit_fidelity.py).
+MAX_LATE_S = 0.003
 _MAX_LATE_US = round(MAX_LATE_S * 1_000_000)
 
 # Slots booked at once on one single-key limit (`reserve_pooled`): at most this many, and no more
@@ -455,12 +457,52 @@ class MemoryRateLimiter(_Blocks):
 # Senders pace at this share of a provider's limit. The limiter books slots exactly 1/L apart,
 # and senders wake 0.2–6 ms after their slot by varying amounts (bench/rate_limit_fidelity.py):
 # at exactly L, one 1-second window in two then saw L+1 real sends; at 0.99 L, 2 in 1 188 (a
-# scheduling hiccup over 10 ms). 2 % (20 ms a second): 0 in 1 176, rate still 0.98 of L.
-HEADROOM = 0.98
+# scheduling hiccup over 10 ms), which is why it was 0.98 until senders gave up late slots. Now a
+# slot reached more than MAX_LATE_S late is booked again, so the margin only has to cover
+# MAX_LATE_S and the instant between the check and the send: 0.7 % (7 ms a second).
+HEADROOM = 0.993
 
 
 def with_headroom(keys_rates: Sequence[KeyRate]) -> list[KeyRate]:
     return [(key, rate * HEADROOM, burst) for key, rate, burst in keys_rates]
+
+
+# A sender that reaches its slot more than MAX_LATE_S late gives it up and books another, at most
+# this many times; after that it sends late rather than never (a machine that always wakes late).
+REBOOK_MAX = 2
+
+
+def pace_slot(
+    limiter: RateLimiter,
+    keys_rates: Sequence[KeyRate],
+    cost: int = 1,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+) -> tuple[int, int, int]:
+    """Reserve a slot on every limit in `keys_rates` and sleep until it, booking another one
+    when woken more than MAX_LATE_S after it (REBOOK_MAX times at most).
+
+    Returns (the `now` of the first reservation, the slot finally used, the slots given up),
+    instants in whole µs as the limiter keeps them. One single-key limit is served from the
+    process's blocks (`reserve_pooled`), several are booked together (`reserve_all`).
+    """
+    first: int | None = None
+    for rebooks in range(REBOOK_MAX + 1):
+        now = clock()
+        now_us = _to_us(now)
+        if len(keys_rates) == 1 and cost == 1:
+            key, rate, burst = keys_rates[0]
+            delay = limiter.reserve_pooled(key, rate, burst, now=now)
+        else:
+            delay = limiter.reserve_all(keys_rates, cost=cost, now=now)
+        slot_us = now_us + round(delay * 1_000_000)
+        first = now_us if first is None else first
+        remaining = slot_us / 1_000_000 - clock()
+        if remaining > 0:
+            sleep(remaining)
+        if rebooks == REBOOK_MAX or not late(slot_us, _to_us(clock())):
+            return first, slot_us, rebooks
+    raise AssertionError("unreachable")
 
 
 def pace(
@@ -473,16 +515,16 @@ def pace(
     """Reserve a slot on every limit in `keys_rates`, sleep until it, return the delay waited.
 
     The sleep targets the reserved instant rather than sleeping the raw delay, so the time the
-    reservation took (a Redis round trip) is not added on top. ``clock=None`` lets the limiter
-    pick the time (Redis TIME for a RedisRateLimiter built with ``clock=None``); the sleep is
-    then the raw delay.
+    reservation took (a Redis round trip) is not added on top, and a slot reached late is
+    exchanged for a new one (`pace_slot`). ``clock=None`` lets the limiter pick the time (Redis
+    TIME for a RedisRateLimiter built with ``clock=None``); the sleep is then the raw delay.
     """
-    now = clock() if clock is not None else None
-    delay = limiter.reserve_all(keys_rates, cost=cost, now=now)
+    if clock is not None:
+        first, slot, _ = pace_slot(limiter, keys_rates, cost, sleep, clock)
+        return max(0, slot - first) / 1_000_000
+    delay = limiter.reserve_all(keys_rates, cost=cost)
     if delay > 0:
-        remaining = delay if now is None or clock is None else now + delay - clock()
-        if remaining > 0:
-            sleep(remaining)
+        sleep(delay)
     return delay
 
 

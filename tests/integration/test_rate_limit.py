@@ -30,12 +30,14 @@ from workers.rate_limit import (
     BLOCK_MAX,
     HEADROOM,
     MAX_LATE_S,
+    REBOOK_MAX,
     MemoryRateLimiter,
     Pacer,
     RateLimiter,
     RedisRateLimiter,
     block_size,
     pace,
+    pace_slot,
 )
 
 REDIS_URL = os.environ.get("TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -523,3 +525,25 @@ def test_blocks_booked_by_several_processes_never_put_a_window_over_the_limit(
     if block_size(rate) > 1:
         assert sum(rl.pooled[0] for rl in limiters) >= len(slots)  # served from blocks
     assert len(slots) > 0.8 * rate * SECONDS  # the limit held the senders back, and was used
+
+
+def test_a_slot_reached_late_is_given_up_for_a_new_one(limiter: RateLimiter) -> None:
+    """A sender woken more than MAX_LATE_S after its slot books another (the late one is lost,
+    never used), at most REBOOK_MAX times; then it sends late rather than never."""
+    sim = [T0]
+    oversleep = [0.010, 0.0]  # the first wake-up is 10 ms late, the next on time
+
+    def sleep(seconds: float) -> None:
+        sim[0] += seconds + (oversleep.pop(0) if oversleep else 0.0)
+
+    chat = [TG_GLOBAL, tg_chat(5)]
+    limiter.reserve_all(chat, now=T0)  # the chat's next slot is at T0 + 1
+    first, slot, rebooks = pace_slot(limiter, chat, sleep=sleep, clock=lambda: sim[0])
+    assert rebooks == 1
+    assert first == T0 * 1_000_000
+    assert slot == pytest.approx((T0 + 2) * 1_000_000, abs=1)  # the chat's slot after the lost one
+    assert sim[0] * 1_000_000 - slot <= MAX_LATE_S * 1_000_000
+
+    oversleep[:] = [0.010] * 5  # always late: REBOOK_MAX new slots, then it goes anyway
+    _, slot, rebooks = pace_slot(limiter, chat, sleep=sleep, clock=lambda: sim[0])
+    assert rebooks == REBOOK_MAX

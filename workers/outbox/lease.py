@@ -26,7 +26,7 @@ from commerce.db import unit_of_work
 from commerce.messaging.models import Outbox, OutboxStatus
 from workers.outbox.plan import Plan
 from workers.outbox.rows import finish_many
-from workers.rate_limit import MAX_LATE_S, with_headroom
+from workers.rate_limit import MAX_LATE_S, REBOOK_MAX, with_headroom
 
 if TYPE_CHECKING:
     from workers.ports import Runtime
@@ -34,9 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("workers.outbox")
 
 HEARTBEAT_S = 10.0  # a row waiting for its send slot longer than this says it is alive
-# A send that reaches its slot later than `rate_limit.MAX_LATE_S` (a stalled thread, a renewal)
-# books a new slot instead, at most this many times; after that it goes late rather than never.
-REBOOK_MAX = 2
 
 # A job records what it sent at most this late (and after at most FLUSH_ROWS sends): one
 # transaction for several rows instead of one per row, while a Twilio status callback — which
