@@ -118,6 +118,32 @@ return {string.format('%.0f', tat - now), string.format('%.0f', now)}
 """
 
 
+_LUA_GIVE_BACK = """
+-- Undo a booking nobody booked after: per key, if its TAT is still ARGV[2i-1] (what the booking
+-- left), set it back to ARGV[2i] (the booked slot's instant, >= the TAT before the booking).
+-- ARGV[#ARGV]: TTL margin (ms). Returns how many keys were given back.
+local given = 0
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '-1')
+  if tat == tonumber(ARGV[2 * i - 1]) then
+    local ttl = redis.call('PTTL', KEYS[i])
+    if ttl < 1 then ttl = tonumber(ARGV[#ARGV]) end
+    redis.call('SET', KEYS[i], ARGV[2 * i], 'PX', ttl)
+    given = given + 1
+  end
+end
+return given
+"""
+
+
+def _given_back(keys_rates: Sequence[KeyRate], slot_us: int, cost: int) -> list[tuple[str, int]]:
+    """(key, the TAT a booking at `slot_us` left on it) for each key it can be undone on: with a
+    burst of 1 the booking started at the slot on every key, so it left slot + cost·interval."""
+    if any(burst != 1 for _, _, burst in keys_rates):
+        return []
+    return [(key, slot_us + cost * interval) for key, interval, _ in _params(keys_rates, cost)]
+
+
 class RateLimiter(Protocol):
     """What `pace` needs: the interface both limiters share."""
 
@@ -140,6 +166,8 @@ class RateLimiter(Protocol):
     def reserve_pooled(
         self, key: str, rate_per_s: float, burst: int = 1, now: float | None = None
     ) -> float: ...
+
+    def give_back(self, keys_rates: Sequence[KeyRate], slot_us: int, cost: int = 1) -> int: ...
 
 
 def _interval_us(rate_per_s: float) -> int:
@@ -332,7 +360,22 @@ class RedisRateLimiter(_Blocks):
         self._ttl_margin_ms = max(0, math.ceil(ttl_margin_s * 1000))
         self._script = redis.register_script(_LUA_RESERVE)
         self._block_script = redis.register_script(_LUA_RESERVE_BLOCK)
+        self._give_back_script = redis.register_script(_LUA_GIVE_BACK)
         self._pool = _SlotPool()
+
+    def give_back(self, keys_rates: Sequence[KeyRate], slot_us: int, cost: int = 1) -> int:
+        """Undo an unused booking at `slot_us` on the keys nobody booked after it (a sender that
+        reached its slot late and books again: Telegram's 1/s chat would otherwise wait a
+        second more, and hold the bot's 30/s with it). Returns the keys given back."""
+        left = _given_back(keys_rates, slot_us, cost)
+        if not left:
+            return 0
+        args: list[int] = []
+        for _, tat in left:
+            args += [tat, slot_us]
+        args.append(self._ttl_margin_ms)
+        keys = [f"{self.prefix}:{key}" for key, _ in left]
+        return int(self._give_back_script(keys=keys, args=args))
 
     def _book_us(self, key: str, interval: int, n: int, now_us: int | None) -> tuple[int, int]:
         args: list[int | str] = ["" if now_us is None else now_us, n, interval, self._ttl_margin_ms]
@@ -401,6 +444,16 @@ class MemoryRateLimiter(_Blocks):
         self._sweep_every = sweep_every
         self._calls = 0
         self._pool = _SlotPool()
+
+    def give_back(self, keys_rates: Sequence[KeyRate], slot_us: int, cost: int = 1) -> int:
+        """Undo an unused booking on the keys nobody booked after it (see RedisRateLimiter)."""
+        given = 0
+        with self._lock:
+            for key, tat in _given_back(keys_rates, slot_us, cost):
+                if self._tats.get(key) == tat:
+                    self._tats[key] = slot_us
+                    given += 1
+        return given
 
     def _book_us(self, key: str, interval: int, n: int, now_us: int | None) -> tuple[int, int]:
         now = _to_us(self.clock()) if now_us is None else now_us
@@ -480,7 +533,8 @@ def pace_slot(
     clock: Callable[[], float] = time.time,
 ) -> tuple[int, int, int]:
     """Reserve a slot on every limit in `keys_rates` and sleep until it, booking another one
-    when woken more than MAX_LATE_S after it (REBOOK_MAX times at most).
+    when woken more than MAX_LATE_S after it (REBOOK_MAX times at most; the late one is given
+    back on every key nobody booked after it, so a chat's 1/s does not wait a second more).
 
     Returns (the `now` of the first reservation, the slot finally used, the slots given up),
     instants in whole µs as the limiter keeps them. One single-key limit is served from the
@@ -502,6 +556,7 @@ def pace_slot(
             sleep(remaining)
         if rebooks == REBOOK_MAX or not late(slot_us, _to_us(clock())):
             return first, slot_us, rebooks
+        limiter.give_back(keys_rates, slot_us, cost)
     raise AssertionError("unreachable")
 
 

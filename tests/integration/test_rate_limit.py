@@ -13,6 +13,7 @@ every interval *up* to a whole microsecond; any real violation is far larger tha
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import random
 import threading
@@ -541,9 +542,40 @@ def test_a_slot_reached_late_is_given_up_for_a_new_one(limiter: RateLimiter) -> 
     first, slot, rebooks = pace_slot(limiter, chat, sleep=sleep, clock=lambda: sim[0])
     assert rebooks == 1
     assert first == T0 * 1_000_000
-    assert slot == pytest.approx((T0 + 2) * 1_000_000, abs=1)  # the chat's slot after the lost one
+    assert slot == pytest.approx((T0 + 1.010) * 1_000_000, abs=2)  # the lost slot was given back
     assert sim[0] * 1_000_000 - slot <= MAX_LATE_S * 1_000_000
 
-    oversleep[:] = [0.010] * 5  # always late: REBOOK_MAX new slots, then it goes anyway
+    def slow_clock() -> float:  # a machine so busy that every step takes 6 ms
+        sim[0] += 0.006
+        return sim[0]
+
+    _, slot, rebooks = pace_slot(limiter, chat, sleep=sleep, clock=slow_clock)
+    assert rebooks == REBOOK_MAX  # always late: REBOOK_MAX new slots, then it goes anyway
+
+
+def test_a_late_slot_is_given_back_when_nobody_booked_after_it(limiter: RateLimiter) -> None:
+    """Giving back an unused booking restores each key nobody booked after it, and only those:
+    a chat's 1/s is free again at once, while the bot's 30/s, booked since, keeps its order."""
+    chat = [TG_GLOBAL, tg_chat(9)]
+    delay = limiter.reserve_all(chat, now=T0)
+    slot = math.floor(T0 * 1_000_000) + round(delay * 1_000_000)
+    limiter.reserve_all([TG_GLOBAL, tg_chat(10)], now=T0)  # someone books the bot after us
+    assert limiter.give_back(chat, slot) == 1  # the chat only
+    assert limiter.reserve_all(chat, now=T0 + 0.01) == pytest.approx(2 / 30 - 0.01, abs=1e-5)
+    assert limiter.give_back(chat, slot) == 0  # booked again since: nothing to undo
+    assert limiter.give_back([("b", 30.0, 3)], slot) == 0  # a burst: never guessed
+
+
+def test_pace_slot_gives_back_the_late_slot(limiter: RateLimiter) -> None:
+    sim = [T0]
+    oversleep = [0.010]
+
+    def sleep(seconds: float) -> None:
+        sim[0] += seconds + (oversleep.pop(0) if oversleep else 0.0)
+
+    chat = [TG_GLOBAL, tg_chat(5)]
+    limiter.reserve_all(chat, now=T0)  # the chat's next slot is at T0 + 1
     _, slot, rebooks = pace_slot(limiter, chat, sleep=sleep, clock=lambda: sim[0])
-    assert rebooks == REBOOK_MAX
+    assert rebooks == 1
+    # The late slot (T0 + 1) went back: the new one is right away, not a second later.
+    assert slot == pytest.approx((T0 + 1.010) * 1_000_000, abs=2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -242,11 +243,12 @@ def pace(
     """
     limits = with_headroom(keys_rates)
     for attempt in range(REBOOK_MAX + 1):
+        booked_at = time.time()
         if len(limits) == 1:
             key, rate, burst = limits[0]
-            delay = rt.limiter.reserve_pooled(key, rate, burst)
+            delay = rt.limiter.reserve_pooled(key, rate, burst, now=booked_at)
         else:
-            delay = rt.limiter.reserve_all(limits, cost=1)
+            delay = rt.limiter.reserve_all(limits, cost=1, now=booked_at)
         deadline = time.monotonic() + delay
         if delay > 0 and job is not None:
             job.flush()
@@ -265,3 +267,11 @@ def pace(
         if time.monotonic() - deadline <= MAX_LATE_S or attempt == REBOOK_MAX:
             return
         log.debug("outbox %s reached its send slot late: booking another", outbox_id)
+        if len(limits) > 1:  # a Telegram chat's slot, if nobody booked after it
+            rt.limiter.give_back(limits, _slot_us(booked_at, delay))
+
+
+def _slot_us(booked_at: float, delay: float) -> int:
+    """The booked slot's instant in µs, as the limiter computed it from `booked_at` (a wrong
+    one would only leave the slot booked: `give_back` undoes nothing it does not recognise)."""
+    return math.floor(booked_at * 1_000_000) + round(delay * 1_000_000)
