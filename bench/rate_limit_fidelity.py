@@ -32,7 +32,7 @@ import time
 
 from redis import Redis
 
-from workers.rate_limit import HEADROOM, MAX_LATE_S, RedisRateLimiter, pace_slot
+from workers.rate_limit import HEADROOM, MAX_LATE_S, RedisRateLimiter, block_size, pace_slot
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 SCENARIOS = {
@@ -100,6 +100,13 @@ def main() -> None:
         "--processes", type=int, default=0, help="sender processes (0: the scenario's)"
     )
     parser.add_argument(
+        "--limit",
+        type=float,
+        default=0.0,
+        help="L per second (0: the scenario's); from 1/MAX_LATE_S up, a single-key limit is "
+        "served from blocks of slots (workers.rate_limit.block_size)",
+    )
+    parser.add_argument(
         "--headroom",
         type=float,
         default=HEADROOM,
@@ -108,6 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     rate, procs, key, chats = SCENARIOS[args.scenario]
     procs = args.processes or procs
+    rate = args.limit or rate
     Redis.from_url(REDIS_URL).flushdb()
 
     start = time.time() + 1.0  # every process is up and waiting before the clock starts
@@ -135,6 +143,7 @@ def main() -> None:
         f"scenario={args.scenario} L={rate:g}/s senders={procs} processes, {args.seconds:g} s, "
         f"paced at {args.headroom:g} L"
         + (f", {chats} chats at {CHAT_RATE:g}/s each" if chats else "")
+        + (f", blocks of {block_size(rate * args.headroom)}" if not chats else "")
     )
     print(f"sent={len(slots)}  achieved={achieved:.3f}/s  baseline L={rate:g}/s")
     print(f"RATIO achieved/L = {achieved / rate:.3f}   (target 0.9-1.0)")
@@ -165,7 +174,8 @@ def main() -> None:
         )
     print(
         f"reproduce: .venv/bin/python -m bench.rate_limit_fidelity --scenario {args.scenario}"
-        f" --seconds {args.seconds:g} --processes {procs} --headroom {args.headroom:g}"
+        f" --seconds {args.seconds:g} --processes {procs} --limit {rate:g}"
+        f" --headroom {args.headroom:g}"
     )
 
 
