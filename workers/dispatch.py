@@ -55,6 +55,10 @@ def batches(ids: list[int]) -> list[list[int]]:
 class Dispatcher(Protocol):
     def dispatch(self, ids: list[int]) -> None: ...
     def schedule(self, outbox_id: int, delay_s: float) -> None: ...
+    def schedule_batch(self, ids: list[int], delay_s: float) -> None:
+        """Send `ids` after `delay_s`, one after the other in this order (one job)."""
+        ...
+
     def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
         """Run `fn(rt, *args)` later: `fn` a module-level job function, `args` ids only.
 
@@ -95,7 +99,10 @@ class InProcessDispatcher:
             log.info("in-process retry dropped at shutdown")
 
     def schedule(self, outbox_id: int, delay_s: float) -> None:
-        timer = threading.Timer(max(0.0, delay_s), self._dispatch_quietly, args=([outbox_id],))
+        self.schedule_batch([outbox_id], delay_s)
+
+    def schedule_batch(self, ids: list[int], delay_s: float) -> None:
+        timer = threading.Timer(max(0.0, delay_s), self._dispatch_quietly, args=(list(ids),))
         timer.daemon = True
         timer.start()
 
@@ -189,3 +196,17 @@ class RQDispatcher:
             )
         except RedisError as exc:
             log.warning("scheduling outbox %s failed (%s): the sweeper will retry", outbox_id, exc)
+
+    def schedule_batch(self, ids: list[int], delay_s: float) -> None:
+        from workers.jobs import deliver_outbox_batch
+
+        try:
+            self.queue.enqueue_in(
+                dt.timedelta(seconds=max(1.0, delay_s)),
+                deliver_outbox_batch,
+                list(ids),
+                result_ttl=0,
+                description=f"outbox {ids[0]}..{ids[-1]} (in order, after a failed send)",
+            )
+        except RedisError as exc:
+            log.warning("scheduling outbox %s failed (%s): the sweeper will retry", ids, exc)

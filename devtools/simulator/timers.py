@@ -48,6 +48,9 @@ class ClockAwareDispatcher:
         # the sweep after a clock jump finds them; the wall-clock timer stays as it was.
         self.inner.schedule(outbox_id, delay_s)
 
+    def schedule_batch(self, ids: list[int], delay_s: float) -> None:
+        self.inner.schedule_batch(ids, delay_s)
+
     def enqueue(self, fn: Callable[..., Any], *args: Any, delay_s: float = 0.0) -> None:
         if delay_s <= 0:
             self.inner.enqueue(fn, *args)

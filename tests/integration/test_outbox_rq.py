@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import subprocess
 import time
@@ -17,9 +18,12 @@ from pathlib import Path
 import pytest
 import redis
 from rq import Queue
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from boutik.runtime import Runtime
+from commerce import clock
 from commerce.messaging.models import Outbox, OutboxStatus
 from commerce.messaging.outbox import notify
 from commerce.users import actions as users
@@ -90,6 +94,54 @@ def test_simple_worker_burst_drains_the_outbox(
     assert statuses == {OutboxStatus.SENT: 40}
     bodies = [m.body for m in emulator.store.twilio_messages()]
     assert len(bodies) == 40 and len(set(bodies)) == 40
+
+
+def test_a_failed_send_holds_back_the_same_buyers_later_messages(
+    pg: Db,
+    redis_conn: redis.Redis,
+    rq_runtime: Runtime,
+    emulator: Emulator,
+) -> None:
+    """One recipient, three messages in one job; the first send fails (503, retryable). The
+    second and third must not overtake it: they are given back behind it, their attempt not
+    counted, and one scheduled job sends all three in the order written."""
+    number = phone()
+    with pg.uow() as s:
+        user = users.get_or_create_by_phone(s, phone=number, name="C", role=Role.COURIER)
+        ids = [
+            notify(
+                s, user_id=user.id, kind="job_assigned", params={"order_id": 20_000 + i},
+                essential=True,
+            ).id
+            for i in range(3)
+        ]  # fmt: skip
+    emulator.store.fail_next(1, status=503, provider="twilio")
+    queue = Queue(QUEUE, connection=redis_conn)
+    rq_runtime.dispatcher.dispatch(ids)
+    RuntimeWorker([queue], connection=redis_conn, runtime=rq_runtime).work(burst=True)
+
+    assert emulator.store.twilio_messages(to=number) == []  # nothing overtook the failed one
+    with pg.session() as s:
+        rows = {r.id: r for r in s.scalars(select(Outbox).where(Outbox.id.in_(ids)))}
+    assert [rows[i].status for i in ids] == [OutboxStatus.PENDING] * 3
+    assert [rows[i].attempts for i in ids] == [1, 0, 0]  # only the first was tried
+    assert rows[ids[1]].next_attempt_at >= rows[ids[0]].next_attempt_at
+    [job_id] = ScheduledJobRegistry(QUEUE, connection=redis_conn).get_job_ids()
+    job = Job.fetch(job_id, connection=redis_conn)
+    assert job.args == (ids,)  # one job, in the order written
+
+    clock.advance(dt.timedelta(seconds=rows[ids[1]].next_attempt_at.timestamp() - time.time() + 1))
+    try:
+        queue.enqueue_job(job)  # what RQ's scheduler does when it is due
+        RuntimeWorker([queue], connection=redis_conn, runtime=rq_runtime).work(burst=True)
+    finally:
+        clock.reset()
+    sent = [m.body for m in emulator.store.twilio_messages(to=number)]
+    assert len(sent) == 3 and [b for b in sent if "20000" in b or "20 000" in b] == sent[:1]
+    assert "20001" in sent[1] or "20 001" in sent[1]
+    with pg.session() as s:
+        statuses = [s.get(Outbox, i).status for i in ids]  # type: ignore[union-attr]
+    assert statuses == [OutboxStatus.SENT] * 3
 
 
 def _redis_restart() -> None:

@@ -7,12 +7,14 @@ claim and plan (rows, routing), send (providers), hold and record (lease), retry
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from channels_adapters.senders import SendError
+from commerce import clock
 from commerce.phones import mask_phone
 from commerce.users.models import Channel
 from workers.outbox import providers
@@ -95,7 +97,7 @@ def deliver_batch(rt: Runtime, outbox_ids: list[int]) -> list[str]:
 def _send_group(rt: Runtime, job: Lease, group: list[Plan]) -> dict[int, str]:
     """Send one recipient's rows in order (runs on a pool thread, or inline)."""
     outcomes: dict[int, str] = {}
-    for plan in group:
+    for index, plan in enumerate(group):
         if job.stopping:
             break
         job.keep_alive()
@@ -110,19 +112,36 @@ def _send_group(rt: Runtime, job: Lease, group: list[Plan]) -> dict[int, str]:
         except SendError as err:
             job.forget(plan.outbox_id)
             job.flush()
-            outcomes[plan.outbox_id] = _failed(rt, plan, err)
+            later = [p.outbox_id for p in group[index + 1 :]]
+            outcome, deferred = _failed(rt, job, plan, err, later)
+            outcomes[plan.outbox_id] = outcome
+            if deferred:
+                # Her later messages wait behind the one that failed and go with its retry, in
+                # order: a turn's replies never arrive out of the order they were written.
+                outcomes.update(dict.fromkeys(deferred, "retry"))
+                break
             continue
         job.sent(plan, result)
         outcomes[plan.outbox_id] = "sent"
     return outcomes
 
 
-def _failed(rt: Runtime, plan: Plan, err: SendError) -> str:
+def _failed(
+    rt: Runtime, job: Lease, plan: Plan, err: SendError, later: list[int]
+) -> tuple[str, list[int]]:
+    """Record a failed send; on a retry, the recipient's `later` rows of this batch are given
+    back behind it and the retry sends them all, in order, as one job. Returns the outcome
+    and the rows deferred with it."""
     delay = db_retry(lambda: fail(rt, plan, err))
     where = mask_phone(plan.address) if plan.channel != Channel.TELEGRAM else "tg"
     if delay is None:
         log.warning("outbox %s to %s failed for good: %s", plan.outbox_id, where, err.code)
-        return "failed"
+        return "failed", []  # it will never arrive: the ones after it need not wait
     log.info("outbox %s to %s retry in %.0fs: %s", plan.outbox_id, where, delay, err.code)
-    rt.dispatcher.schedule(plan.outbox_id, delay)
-    return "retry"
+    until = clock.now() + dt.timedelta(seconds=delay)
+    deferred = db_retry(lambda: job.defer(later, until)) if later else []
+    if deferred:
+        rt.dispatcher.schedule_batch([plan.outbox_id, *deferred], delay)
+    else:
+        rt.dispatcher.schedule(plan.outbox_id, delay)
+    return "retry", deferred

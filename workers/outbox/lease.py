@@ -170,6 +170,33 @@ class Lease:
                 db_retry(lambda: finish_many(self.rt, done))
                 self.done = []
 
+    def defer(self, outbox_ids: list[int], until: dt.datetime) -> list[int]:
+        """Give back rows of ours that never left, due at `until`, their attempt not counted;
+        returns those given back (a row taken back meanwhile is not ours to move)."""
+        with self.lock:
+            mine = [i for i in outbox_ids if i in self.waiting and i not in self.lost]
+            for outbox_id in mine:
+                self.waiting.remove(outbox_id)
+            held = [(i, self.attempts[i]) for i in mine]
+        if not held:
+            return []
+        with unit_of_work(self.rt.session_factory) as session:
+            moved = session.execute(
+                update(Outbox)
+                .where(tuple_(Outbox.id, Outbox.attempts).in_(held))
+                .where(Outbox.status == OutboxStatus.SENDING)
+                .values(
+                    status=OutboxStatus.PENDING,
+                    attempts=Outbox.attempts - 1,
+                    next_attempt_at=until,
+                    updated_at=clock.now(),
+                )
+                .returning(Outbox.id)
+                .execution_options(synchronize_session=False)
+            )
+            back = set(moved.scalars())
+        return [i for i in mine if i in back]
+
     def abandon(self) -> None:
         """After an unexpected error: record what went out, release what never left."""
         try:
