@@ -218,6 +218,16 @@ def values(rng: random.Random, lang: str) -> dict[str, Any]:
         "items": f"{product} x1",
         "lines": f"1. {product} x1 - {money():,} GNF".replace(",", " "),
         "url": f"https://boutik.example.gn/q/{rng.randint(10**6, 10**7 - 1)}",
+        # Issue 19's cash and review texts (the ledger, disputes, favourites, points used).
+        "courier": name,
+        "declared": f"{money():,} GNF".replace(",", " "),
+        "note": "remis au vendeur au marché Madina",
+        "orders": ", ".join(str(rng.randint(10**6, 10**7 - 1)) for _ in range(3)),
+        "hours": rng.randint(2, 72),
+        "remittance_id": rng.randint(1, 99_999),
+        "reply": "Merci beaucoup, à bientôt dans notre boutique !",
+        "said": rng.choice(["douze", "beaucoup", "-3"]),
+        "sellers": rng.randint(1, 4),
     }
     for key in (
         "total_gnf",
@@ -231,6 +241,11 @@ def values(rng: random.Random, lang: str) -> dict[str, Any]:
         "today_gnf",
         "week_gnf",
         "unpaid_gnf",
+        "earned_gnf",
+        "held_gnf",
+        "owed_gnf",
+        "old_price_gnf",
+        "value_gnf",
     ):
         v[key] = money()
     return v
