@@ -143,6 +143,12 @@ UNKNOWABLE = (
     "restock",
     "reapprovision",
     "arrivage",
+    # Who else may take the parcel: the PIN decides, not support's promise.
+    "leave it with",
+    "leave the parcel with",
+    "laisser chez",
+    "laisser le colis a",
+    "laisser a mon",
     # Prices and promotions to come, a seller's subscription: nobody here can say.
     "va baisser",
     "vont baisser",
@@ -475,6 +481,7 @@ class IntentKind(StrEnum):
     COURIER_ISSUE = "courier_issue"  # gone with the cash, rude, threatening: an admin, at once
     NOT_RECEIVED = "not_received"  # marked delivered, never received: an admin, at once
     COMPLAINT = "complaint"  # the police, a lawyer, "delete my data": an admin, at once
+    SCAM = "scam"  # money or a PIN asked ahead of the parcel: never pay, and an admin is told
     CODE_PROBLEM = "code_problem"  # a code refused or locked at the door: an admin, at once
     RETURN_TROUBLE = "return_trouble"  # a return refused or never collected: an admin, at once
     PIN_SAFETY = "pin_safety"  # someone asks for her PIN: never, only the courier at the door
@@ -487,6 +494,7 @@ class IntentKind(StrEnum):
     RETURN_ELIGIBILITY = "return_eligibility"
     CANCEL_ORDER = "cancel_order"  # "annule la 11", "trop tard pour annuler la 9 ?": that order
     ORDER_TOTAL = "order_total"  # "combien j'ai payé pour la 6": that order's total
+    ORDER_FEE = "order_fee"  # "frais de livraison pour la 10": that order's fee
     DEFECT = "defect"  # received, now broken: the return window of that order
     POINTS_FOR = "points_for"  # "280 000 ça fait combien de points": the rule, applied
     POINTS_VALUE = "points_value"  # "50 points ça fait combien": what they take off
@@ -517,6 +525,7 @@ ORDER_INTENTS = frozenset(
         IntentKind.RETURN_ELIGIBILITY,
         IntentKind.CANCEL_ORDER,
         IntentKind.ORDER_TOTAL,
+        IntentKind.ORDER_FEE,
         IntentKind.DEFECT,
     }
 )
@@ -548,7 +557,7 @@ _SILENT = (
     "injoignable",
     "decroche pas",
     "ne decroche",
-    "ignore",
+    "ignor",
     "personne ne repond",
     "personne qui repond",
     "personne repond",
@@ -731,8 +740,14 @@ _LOST = (
     "forgot",
     "new phone",
     "changed phone",
+    "stolen",
+    "vole",
+    "no more qr",
+    "no more code",
+    "plus de qr",
+    "plus de code",
 )
-_REFUND = ("rembours", "refund", "money back")
+_REFUND = ("rembours", "refund", "money back", "get back", "getting back")
 # "Rendez-moi mon argent" alone is anger at a late order, and "envoyer l'argent d'abord" a
 # payment question: money words make a refund only beside a return word.
 _MY_MONEY = ("mon argent", "l argent", "my money")
@@ -767,6 +782,31 @@ _NEVER_COLLECTED = (
     "hasn t collected",
 )
 _REFUSED = ("refus", "rejet", "rejected", "declined", "refused")
+# Already sent back ("j'ai renvoyé les chaussures (5), où ça en est"): the refund's state.
+_SENT_BACK_PAST = (
+    "sent them back",
+    "sent it back",
+    "returned them",
+    "returned it",
+    "j ai renvoye",
+    "j ai retourne",
+    "je les ai renvoye",
+    "je l ai renvoye",
+    "je les ai retourne",
+    "je l ai retourne",
+)
+_STILL_NOTHING = (
+    "toujours rien",
+    "toujours pas",
+    "still nothing",
+    "still got nothing",
+    "got nothing",
+    "still haven t",
+    "still not",
+    "rien recu",
+    "nothing yet",
+)
+_ANGER = ("now", "maintenant", "tout de suite", "voleur", "thie", "arnaque", "scam")
 _CONTEST = (
     "sans raison",
     "pas d accord",
@@ -895,6 +935,8 @@ _REFUND_STATUS = (
     "recu",
     "montant",
     "amount",
+    "how much",
+    "combien",
 )
 _ABSENT = (
     "absent",
@@ -1025,6 +1067,12 @@ _WRONG = (
     "not the right",
     "not what i",
     "alors que j",
+    "autre modele",
+    "another model",
+    "que sur la photo",
+    "than the photo",
+    "not like the photo",
+    "pas comme sur la photo",
     "too small",
     "too big",
     "too tight",
@@ -1290,7 +1338,28 @@ _WHEN_AGAIN = (
     "weekend",
 )
 # "Quand", "à quelle heure exactement": the state is known, the minute is not (said so).
-_WHEN = (*_WHEN_AGAIN, "quand", "when", "exactement", "exactly", "bientot", "soon", "how long")
+_WHEN = (
+    *_WHEN_AGAIN,
+    "quand",
+    "when",
+    "exactement",
+    "exactly",
+    "bientot",
+    "soon",
+    "how long",
+    "today",
+    "aujourd hui",
+    "before 1",
+    "before 2",
+    "before 3",
+    "before 4",
+    "before 5",
+    "before 6",
+    "avant midi",
+    "avant 1",
+    "yes or no",
+    "oui ou non",
+)
 _RELOCATE = (
     "demenag",
     "moved",
@@ -1443,7 +1512,7 @@ _SETTLE = ("payer", "paie", "paye", "regl", "pay", "accept", "prenez", "take", "
 _POINTS_EARN = ("combien", "how many", "how much", "donne", "gagne", "earn", "get", "fait", "make")
 _BEFORE_ORDER = frozenset(
     {"la", "le", "l", "ma", "mon", "pour", "sur", "du", "the", "for", "about", "number"}
-    | {"numero", "num", "no", "cancel", "annule", "annuler"}
+    | {"numero", "num", "no", "cancel", "annule", "annuler", "on"}
 )
 # A bare number that names none of her orders ("ça fait 4 jours", "200 000"): what follows.
 _NOT_ORDER_AFTER = frozenset(
@@ -1557,7 +1626,7 @@ def _detect(text: str, number: int | None = None) -> Intent:
     if _has(folded, ("pin", "code")) and _has(folded, _SHARE) and asker:
         return Intent(IntentKind.PIN_SAFETY, number)
     if _is_scam(folded):
-        return Intent(IntentKind.FAQ_ENTRY, number, entry="advance_scam")
+        return Intent(IntentKind.SCAM, number)
     rule_question = _has(folded, ("combien", "how many", "essai", "attempt", "tries"))
     failing = _has(folded, _CODE) and _has(folded, _CODE_FAILS) and "promo" not in folded
     if failing and not rule_question:
@@ -1571,7 +1640,10 @@ def _detect(text: str, number: int | None = None) -> Intent:
     if returning and (_has(folded, _NEVER_COLLECTED) or contested):
         return Intent(IntentKind.RETURN_TROUBLE, number)
     refund = _has(folded, _REFUND) or (_has(folded, _MY_MONEY) and returning)
-    if refund and _has(folded, _REFUND_STATUS):
+    still_nothing = _has(folded, _STILL_NOTHING) and (_has(folded, _SINCE) or _has(folded, _ANGER))
+    if (refund or returning) and still_nothing:
+        return Intent(IntentKind.RETURN_TROUBLE, number)
+    if (refund and _has(folded, _REFUND_STATUS)) or _has(folded, _SENT_BACK_PAST):
         return Intent(IntentKind.REFUND_STATUS, number)
     if _has(folded, _POINTS) and _has(folded, _POINTS_EARN) and _spent(text) is not None:
         return Intent(IntentKind.POINTS_FOR)
@@ -1590,6 +1662,11 @@ def _detect(text: str, number: int | None = None) -> Intent:
     if cancelling and not _has(folded, _CANCELLED):
         return Intent(IntentKind.CANCEL_ORDER, number)
     paid = _has(folded, _HOW_MUCH) and _has(folded, _PAID)
+    why_amount = _has(folded, ("pourquoi", "why")) and _spent(text) is not None
+    fee_asked = _has(folded, _FEE_ASKED) or why_amount
+    fee = _has(folded, ("frais", "fee", "livraison", "delivery")) and fee_asked
+    if number is not None and fee and not _has(folded, _POINTS):
+        return Intent(IntentKind.ORDER_FEE, number)
     if number is not None and paid and not _has(folded, _FEE_WORDS):
         return Intent(IntentKind.ORDER_TOTAL, number)
     if _has(folded, _BROKEN) and (_has(folded, _RECEIVED) or orderish):
@@ -1657,6 +1734,15 @@ def _points_named(text: str) -> int | None:
     """The points count of "j'ai 50 points": a small number written before "point(s)"."""
     m = re.search(r"(\d{1,6})\s*(?:points?|pts)\b", fold(text))
     return int(m.group(1)) if m else None
+
+
+_OUR_METHODS = ("orange money", "momo", "mtn", "mobile money", "especes", "cash", "liquide")
+
+
+def _names_our_method(folded: str) -> bool:
+    """ "Orange Money à la porte, c'est bon ?": a method Boutik takes, and no other named."""
+    others = ("wave", "paypal", "visa", "carte", "card", "dollar", "euro", "cfa")
+    return _has(folded, _OUR_METHODS) and not _has(folded, others)
 
 
 def _spent(text: str) -> int | None:
@@ -1866,6 +1952,7 @@ def _missed_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
                 name=o["courier_first_name"] or "-",
                 status=i18n.t(lang, f"buyer.short.{o['status']}"),
                 expires_on=code.get("expires_on") or "-",
+                days=reader.rules().code_validity_days,
             )
         )
     if intent.asks_time:
@@ -1993,6 +2080,22 @@ def _total_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
     return SupportAnswer(text, topic=topic, order_id=fact["order_id"])
 
 
+def _fee_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
+    """The delivery fee of the order she names, inside its total."""
+    topic = IntentKind.ORDER_FEE.value
+    fact = reader.order(intent.order_id) if intent.order_id is not None else None
+    if fact is None:
+        return SupportAnswer(_t(lang, "order_unknown", order_id=intent.order_id), topic=topic)
+    text = _t(
+        lang,
+        "order_fee",
+        order_id=fact["order_id"],
+        fee_gnf=int(fact["delivery_fee_gnf"] or 0),
+        total_gnf=fact["total_gnf"],
+    )
+    return SupportAnswer(text, topic=topic, order_id=fact["order_id"])
+
+
 def _defect_answer(reader: Any, lang: str, intent: Intent) -> SupportAnswer:
     """Broken or damaged after delivery: a return within the window, with that order's verdict;
     anything beyond it (a warranty) is the seller's to answer, not ours to promise."""
@@ -2066,6 +2169,9 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         return _admin_answer(reader, lang, intent, "not_received")
     if kind == IntentKind.COMPLAINT:
         return _admin_answer(reader, lang, intent, "complaint")
+    if kind == IntentKind.SCAM:
+        said = faq_answer("advance_scam", lang, reader.rules()) + "\n" + _t(lang, "scam_admin")
+        return SupportAnswer(said, handoff=True, to_admin=True, topic=kind.value)
     if kind == IntentKind.PIN_SAFETY:
         return SupportAnswer(_t(lang, "pin_safety"), topic=kind.value)
     # What nobody here can know (a network outage, a restock date, the weather) is said
@@ -2092,6 +2198,8 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         return SupportAnswer(said, topic=kind.value)
     if kind == IntentKind.FAQ_ENTRY:
         answer = faq_answer(intent.entry, lang, reader.rules())
+        if intent.entry == "payment_methods" and _names_our_method(fold(text)):
+            answer = _t(lang, "method_ok") + " " + answer
         return SupportAnswer(answer, topic=f"faq:{intent.entry}", order_id=intent.order_id)
     answers = {
         IntentKind.ORDER_STATUS: _status_answer,
@@ -2103,6 +2211,7 @@ def offline_answer(reader: Any, text: str, lang: str, *, misses: int = 0) -> Sup
         IntentKind.RETURN_ELIGIBILITY: _return_answer,
         IntentKind.CANCEL_ORDER: _cancel_answer,
         IntentKind.ORDER_TOTAL: _total_answer,
+        IntentKind.ORDER_FEE: _fee_answer,
         IntentKind.DEFECT: _defect_answer,
     }
     if kind == IntentKind.CANNOT_KNOW:
