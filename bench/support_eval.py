@@ -53,6 +53,7 @@ EVAL_SET = CASES / "faq_phrasing.json"
 FAQ_DIR = ROOT / "bot" / "support" / "faq"
 # The headline first; faq_phrasing last, as what it is.
 SPLITS = (
+    "heldout_v6",
     "heldout_v5",
     "heldout_v4",
     "heldout_v3",
@@ -63,13 +64,14 @@ SPLITS = (
     "injection",
     "faq_phrasing",
 )
-HEADLINE = "heldout_v5"
+HEADLINE = "heldout_v6"
 # Held-out splits since used to tune the assistant: reported under these names, never as held-out.
 TUNED = {
     "heldout": "heldout_v1 (used for tuning)",
     "heldout_v2": "heldout_v2 (used for tuning)",
     "heldout_v3": "heldout_v3 (used for tuning)",
     "heldout_v4": "heldout_v4 (used for tuning)",
+    "heldout_v5": "heldout_v5 (used for tuning)",
     # Their wrong answers were read and fixed in issue 18's round 3: no longer held out.
     "orders": "orders (used for tuning)",
     "multiturn": "multiturn (used for tuning)",
