@@ -5,8 +5,11 @@ Unreachable PostgreSQL or Redis → the test fails with the reason (never a skip
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -64,6 +67,32 @@ def redis_conn() -> Iterator[redis.Redis]:
 class Emulator:
     store: EmulatorStore
     base_url: str
+
+    def overlay(self, path: Path, *, public: str, **sections: dict[str, Any]) -> Path:
+        """Write a config overlay (BOUTIK_CONFIG) pointing Twilio and Telegram at these
+        emulators, with `public` as the web's base URL and more keys per section
+        (`twilio={"sms_segments_per_s": 50.0}`, `media={"dir": …}`); returns `path`."""
+        tables: dict[str, dict[str, Any]] = {
+            "web": {"public_base_url": public},
+            "twilio": {"api_base_url": self.base_url},
+            "telegram": {"api_base_url": f"{self.base_url}/telegram/bot"},
+        }
+        for name, keys in sections.items():
+            tables.setdefault(name, {}).update(keys)
+        lines: list[str] = []
+        for name, keys in tables.items():
+            lines.append(f"[{name}]")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in keys.items()]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value) if isinstance(value, Path) else value)  # strings, lists
 
 
 @pytest.fixture(scope="session")

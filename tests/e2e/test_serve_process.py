@@ -43,18 +43,8 @@ def server(pg: Db, emulator: Emulator, tmp_path: Path) -> Iterator[str]:
     emulator.store.reset()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    overlay = tmp_path / "boutik.toml"
-    overlay.write_text(
-        f"""
-[web]
-public_base_url = "{base}"
-[twilio]
-api_base_url = "{emulator.base_url}"
-[telegram]
-api_base_url = "{emulator.base_url}/telegram/bot"
-[media]
-dir = "{tmp_path / "media"}"
-"""
+    overlay = emulator.overlay(
+        tmp_path / "boutik.toml", public=base, media={"dir": tmp_path / "media"}
     )
     env = {
         **os.environ,

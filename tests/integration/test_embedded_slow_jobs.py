@@ -160,21 +160,11 @@ def serve(db: Db, emulator: Emulator, tmp_path: Path) -> Iterator[Callable[..., 
     def start(*, llm_url: str = "", env: dict[str, str] | None = None) -> Serve:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        overlay = tmp_path / "boutik.toml"
-        overlay.write_text(
-            f"""
-[web]
-public_base_url = "{base}"
-[twilio]
-api_base_url = "{emulator.base_url}"
-[telegram]
-api_base_url = "{emulator.base_url}/telegram/bot"
-[media]
-dir = "{tmp_path / "media"}"
-[llm]
-base_url = "{llm_url}"
-model = "{"scripted" if llm_url else ""}"
-"""
+        overlay = emulator.overlay(
+            tmp_path / "boutik.toml",
+            public=base,
+            media={"dir": tmp_path / "media"},
+            llm={"base_url": llm_url, "model": "scripted" if llm_url else ""},
         )
         log = tmp_path / "serve.log"
         logs.append(log.open("wb"))

@@ -232,27 +232,18 @@ def sqlite_stack(
     db = open_db(url)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    overlay = tmp_path / "boutik.toml"
-    overlay.write_text(
-        f"""
-[web]
-public_base_url = "{base}"
-[twilio]
-api_base_url = "{emulator.base_url}"
-sms_segments_per_s = 50.0
-whatsapp_rate_per_s = 50.0
-[telegram]
-api_base_url = "{emulator.base_url}/telegram/bot"
-[media]
-dir = "{tmp_path / "media"}"
-[queue]
-sweep_every_s = 1.0
-[delivery]
-offer_radius_km = 3.0
-offer_radius_step_km = 3.5
-offer_waves = 3
-offer_timeout_s = {TIMEOUT_S}
-"""
+    overlay = emulator.overlay(
+        tmp_path / "boutik.toml",
+        public=base,
+        twilio={"sms_segments_per_s": 50.0, "whatsapp_rate_per_s": 50.0},
+        media={"dir": tmp_path / "media"},
+        queue={"sweep_every_s": 1.0},
+        delivery={
+            "offer_radius_km": 3.0,
+            "offer_radius_step_km": 3.5,
+            "offer_waves": 3,
+            "offer_timeout_s": TIMEOUT_S,
+        },
     )
     env = {
         **os.environ,
